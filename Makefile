@@ -1,0 +1,48 @@
+# Everyday commands. `make test` is the one to know: it sets everything up and runs every check.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+
+.PHONY: help install test lint typecheck pytest format constraints clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e . --group dev
+	touch $@
+
+install: $(STAMP)  ## Create .venv with the app and its development tools, pinned by constraints.txt
+
+test: lint typecheck pytest  ## Install, lint, type-check and run the whole test suite
+
+lint: install  ## ruff check and ruff format --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install  ## mypy, strict
+	$(BIN)/mypy
+
+pytest: install  ## The test suite alone (needs PostgreSQL; see README)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+format: install  ## Reformat and fix what ruff can fix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+constraints:  ## Re-pin constraints.txt to the newest versions pyproject.toml allows
+	rm -rf .constraints-venv
+	$(PYTHON) -m venv .constraints-venv
+	.constraints-venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	.constraints-venv/bin/python -m pip install --quiet --disable-pip-version-check . --group dev
+	{ echo "# Exact versions for every install (make constraints re-pins them)."; \
+	  .constraints-venv/bin/python -m pip freeze --all --exclude blog --exclude setuptools | LC_ALL=C sort -f; } > constraints.txt
+	rm -rf .constraints-venv
+
+clean:  ## Remove the virtual environment and caches
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
