@@ -1,0 +1,44 @@
+"""A small blog API whose models are a worked example of SQLAlchemy's back_populates.
+
+`create_app()` is the WSGI entry point (`gunicorn 'blog:create_app()'`): it reads the settings
+from the environment unless it is given some, and wires the extensions, blueprints and error
+handlers together.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+from apiflask import APIFlask
+
+from blog.api import register_blueprints
+from blog.config import EXTENSION_KEY, Settings
+from blog.db import db
+from blog.errors import register_error_handlers
+from blog.openapi import init_openapi
+from blog.web import ApiJSONProvider, ApiRequest, IdConverter
+
+
+def create_app(settings: Settings | None = None) -> APIFlask:
+    """Create and configure the app."""
+    settings = Settings.from_env() if settings is None else settings
+    settings.validate()
+
+    app = APIFlask(
+        __name__,
+        title="Blog API",
+        version=version("blog"),
+        spec_path="/openapi.json",
+        docs_path="/docs",
+    )
+    app.request_class = ApiRequest
+    app.json = ApiJSONProvider(app)
+    app.url_map.converters["int"] = IdConverter
+    app.config.from_mapping(settings.flask_config())
+    app.extensions[EXTENSION_KEY] = settings
+
+    db.init_app(app)
+    init_openapi(app)
+    register_error_handlers(app)
+    register_blueprints(app)
+    return app
