@@ -1,0 +1,16 @@
+"""The HTTP API: one blueprint per resource.
+
+A new resource gets its own module here with a `bp` blueprint, added to `BLUEPRINTS`.
+"""
+
+from apiflask import APIBlueprint, APIFlask
+
+from blog.api import health, posts, tags, tokens, users
+
+BLUEPRINTS: tuple[APIBlueprint, ...] = (users.bp, tokens.bp, posts.bp, tags.bp, health.bp)
+
+
+def register_blueprints(app: APIFlask) -> None:
+    """Attach every resource's blueprint to `app`."""
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)

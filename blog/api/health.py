@@ -1,0 +1,21 @@
+"""The health check that load balancers and container runtimes poll."""
+
+from __future__ import annotations
+
+from apiflask import APIBlueprint
+from sqlalchemy import text
+
+from blog.db import db
+from blog.schemas import HealthOut
+
+bp = APIBlueprint("health", __name__, tag="Health")
+
+
+@bp.get("/healthz")
+@bp.output(HealthOut)
+@bp.doc(responses={503: "The database does not answer"})
+def healthz() -> HealthOut:
+    """Say whether the app can reach its database."""
+    # If the database is down this raises, and the error handlers answer 503.
+    db.session.execute(text("SELECT 1"))
+    return HealthOut(status="ok")

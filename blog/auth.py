@@ -1,0 +1,124 @@
+"""Passwords, bearer tokens, and the `token_auth` guard that protects endpoints.
+
+Passwords are stored as Argon2id hashes. Signing in returns a short-lived JWT (HS256, signed with
+SECRET_KEY) whose subject is the user's id; every request that presents it loads that user again,
+so the token of a deleted user stops working at once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cache
+from typing import Any
+
+import jwt
+from apiflask import HTTPTokenAuth
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import g
+from sqlalchemy import func, select
+
+from blog.config import current_settings
+from blog.db import db, utcnow
+from blog.models import User
+
+TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
+
+token_auth = HTTPTokenAuth(
+    scheme="Bearer",
+    description="A token from `POST /api/tokens`, sent as `Authorization: Bearer <token>`.",
+)
+
+
+@cache
+def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+    # Checked against when the user does not exist, so that case costs what a wrong password does.
+    dummy_hash = hasher.hash("not the password of any user")
+    return hasher, dummy_hash
+
+
+def _current_hasher() -> tuple[PasswordHasher, str]:
+    settings = current_settings()
+    return _hasher(
+        settings.argon2_time_cost, settings.argon2_memory_cost_kib, settings.argon2_parallelism
+    )
+
+
+def hash_password(password: str) -> str:
+    """Return an Argon2id hash of `password` with the configured cost."""
+    hasher, _ = _current_hasher()
+    return hasher.hash(password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    hasher, _ = _current_hasher()
+    try:
+        return hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """Return the user these credentials belong to, or None, in about the same time either way."""
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    if user is None:
+        _, dummy_hash = _current_hasher()
+        _verify(dummy_hash, password)
+        return None
+    if not _verify(user.password_hash, password):
+        return None
+    hasher, _ = _current_hasher()
+    if hasher.check_needs_rehash(user.password_hash):
+        # The cost settings changed since this hash was made: upgrade it while we know the password.
+        user.password_hash = hasher.hash(password)
+    return user
+
+
+def issue_token(user: User) -> tuple[str, int]:
+    """Return a signed bearer token for `user` and its lifetime in seconds."""
+    settings = current_settings()
+    now = utcnow()
+    claims = {
+        "sub": str(user.id),
+        "iat": now,
+        "exp": now + timedelta(seconds=settings.token_ttl_seconds),
+    }
+    token = jwt.encode(claims, settings.secret_key, algorithm=TOKEN_ALGORITHM)
+    return token, settings.token_ttl_seconds
+
+
+@token_auth.verify_token  # type: ignore[untyped-decorator]  # Flask-HTTPAuth has no hints
+def _user_for_token(token: str) -> User | None:
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            current_settings().secret_key,
+            algorithms=[TOKEN_ALGORITHM],
+            options={"require": ["sub", "iat", "exp"]},
+        )
+        user_id = int(claims["sub"])
+    except jwt.ExpiredSignatureError:
+        g.auth_problem = "The bearer token has expired."
+        return None
+    except (jwt.InvalidTokenError, ValueError):
+        g.auth_problem = "The bearer token is not valid."
+        return None
+    user = db.session.get(User, user_id)
+    if user is None:
+        g.auth_problem = "The bearer token belongs to a user who no longer exists."
+    return user
+
+
+def auth_problem() -> str:
+    """Say why the current request was not authenticated."""
+    problem: str = g.get("auth_problem", "This endpoint needs a bearer token.")
+    return problem
+
+
+def current_user() -> User:
+    """Return the user the current request's token belongs to (use under `auth_required`)."""
+    user = token_auth.current_user
+    if not isinstance(user, User):
+        raise LookupError("current_user() needs an endpoint protected by token_auth.")
+    return user

@@ -1,0 +1,50 @@
+"""Finding and creating tags."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from blog.db import db
+from blog.models import Tag, post_tags
+from blog.schemas import TagOut, parse_tag_name
+
+
+def ensure_tags(names: Sequence[str]) -> list[Tag]:
+    """Return the tags with these (normalised) names, creating the missing ones.
+
+    `INSERT ... ON CONFLICT DO NOTHING` makes this safe when concurrent requests create the same
+    new tag: one insert wins, the others wait for it and then find its row.
+    """
+    if not names:
+        return []
+    wanted = sorted(set(names))  # a fixed order, so concurrent inserts lock rows alike
+    db.session.execute(
+        insert(Tag).values([{"name": name} for name in wanted]).on_conflict_do_nothing()
+    )
+    return list(db.session.scalars(select(Tag).where(Tag.name.in_(wanted)).order_by(Tag.name)))
+
+
+def _tag_counts() -> Select[str, int]:
+    return (
+        select(Tag.name, func.count(post_tags.c.post_id).label("post_count"))
+        .outerjoin(post_tags, post_tags.c.tag_id == Tag.id)
+        .group_by(Tag.id)
+    )
+
+
+def list_tags() -> list[TagOut]:
+    """Return every tag with the number of posts filed under it, ordered by name."""
+    rows = db.session.execute(_tag_counts().order_by(Tag.name))
+    return [TagOut(name=name, post_count=count) for name, count in rows]
+
+
+def get_tag(name: str) -> TagOut | None:
+    """Return the tag called `name` (normalised first) with its post count, or None."""
+    normalised = parse_tag_name(name)
+    if normalised is None:
+        return None
+    row = db.session.execute(_tag_counts().where(Tag.name == normalised)).one_or_none()
+    return None if row is None else TagOut(name=row.name, post_count=row.post_count)
