@@ -1,0 +1,209 @@
+"""Fixtures for every test: a database built by the migrations, an app, a client, and isolation.
+
+The suite drops and recreates its own database (TEST_DATABASE_URL, by default `blog_test` on
+localhost) and builds the schema with `alembic upgrade head`, so the tests run against exactly
+what the migrations produce.
+
+Each test runs inside one transaction on one connection, rolled back at the end. Sessions join
+that transaction through savepoints (`join_transaction_mode="create_savepoint"`), so the code
+under test may commit or roll back as it likes: only savepoints move, and the final rollback
+erases everything. Every request made with `client` gets a fresh app context and so a fresh
+session, as it would in production; the test's own session (`db.session`, used by the factories)
+sees what requests wrote because both share the connection.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from apiflask import APIFlask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import DeclarativeBase
+
+from blog import create_app
+from blog.auth import issue_token
+from blog.config import Settings, normalise_database_url
+from blog.db import db
+from blog.models import User
+
+DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres:postgres@localhost:5432/blog_test"
+TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-production"
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+HOW_TO_START_POSTGRES = """\
+Start PostgreSQL, or point TEST_DATABASE_URL at one you can reach:
+  - with Docker:   docker compose up -d db
+  - on Debian:     pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start
+  - elsewhere:     TEST_DATABASE_URL=postgresql://user:password@host:5432/blog_test make test"""
+
+
+def resolve_test_database_url() -> str:
+    """Return the URL of the database the suite may drop and recreate."""
+    url = normalise_database_url(os.environ.get("TEST_DATABASE_URL") or DEFAULT_TEST_DATABASE_URL)
+    name = make_url(url).database or ""
+    if "test" not in name:
+        pytest.exit(
+            f"TEST_DATABASE_URL names the database {name!r}; the suite drops and recreates it, "
+            "so its name must contain 'test'.",
+            returncode=4,
+        )
+    return url
+
+
+def recreate_database(url: str) -> None:
+    """Drop the database `url` names, if it exists, and create it empty."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            name = connection.dialect.identifier_preparer.quote(target.database or "")
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            connection.execute(text(f"CREATE DATABASE {name}"))
+    except OperationalError as exc:
+        where = target.render_as_string(hide_password=True)
+        pytest.exit(f"Cannot reach PostgreSQL at {where}:\n{exc.orig}\n\n{HOW_TO_START_POSTGRES}")
+    finally:
+        admin.dispose()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Return the project's Alembic configuration, optionally bound to `connection`."""
+    config = Config(os.path.join(PROJECT_ROOT, "alembic.ini"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Run `alembic upgrade <revision>` against the database at `url`."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), revision)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """Build a fresh test database with the migrations and return its URL."""
+    url = resolve_test_database_url()
+    recreate_database(url)
+    migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    """Return the settings the test app runs with."""
+    return Settings(
+        env="testing",
+        database_url=database_url,
+        secret_key=TEST_SECRET_KEY,
+        # The cheapest Argon2id the library allows: the suite hashes many passwords.
+        argon2_time_cost=1,
+        argon2_memory_cost_kib=8,
+        argon2_parallelism=1,
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Iterator[APIFlask]:
+    """Create the app once for the whole suite."""
+    app = create_app(settings)
+    app.test_client_class = FreshContextClient
+    # Sessions join the test's transaction through a savepoint instead of starting their own.
+    db.session.session_factory.configure(join_transaction_mode="create_savepoint")
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+class FreshContextClient(FlaskClient):
+    """A test client that gives every request its own app context, and so its own session."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def connection(app: APIFlask) -> Iterator[Connection]:
+    """Run the test in an app context, inside a transaction that is rolled back afterwards."""
+    with app.app_context():
+        engines = db.engines
+        engine = engines[None]
+        with engine.connect() as connection:
+            transaction = connection.begin()
+            # Flask-SQLAlchemy's sessions ask db.engines for their bind: hand them the connection.
+            engines[None] = connection  # type: ignore[assignment]
+            try:
+                yield connection
+            finally:
+                db.session.remove()
+                engines[None] = engine
+                transaction.rollback()
+
+
+@pytest.fixture
+def client(app: APIFlask) -> FlaskClient:
+    """Return a client that makes real requests through the app's whole HTTP stack."""
+    return app.test_client()
+
+
+def auth_headers(user: User) -> dict[str, str]:
+    """Return the Authorization header of a freshly signed token for `user`."""
+    token, _ = issue_token(user)
+    return {"Authorization": f"Bearer {token}"}
+
+
+_TRANSACTION_CONTROL = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b")
+
+
+class StatementLog:
+    """The SQL statements sent over the test's connection while recording."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.statements: list[str] = []
+
+    def _record(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not _TRANSACTION_CONTROL.match(statement):
+            self.statements.append(" ".join(statement.split()))
+
+    @contextmanager
+    def recording(self) -> Iterator[list[str]]:
+        """Collect the statements sent inside the block (savepoint housekeeping left out)."""
+        self.statements = []
+        event.listen(self.connection, "before_cursor_execute", self._record)
+        try:
+            yield self.statements
+        finally:
+            event.remove(self.connection, "before_cursor_execute", self._record)
+
+
+@pytest.fixture
+def sql(connection: Connection) -> StatementLog:
+    """Record the SQL statements a block of the test sends to PostgreSQL."""
+    return StatementLog(connection)
+
+
+@pytest.fixture
+def throwaway_base() -> Iterator[type[DeclarativeBase]]:
+    """Return a fresh declarative base for models defined inside one test, disposed after it."""
+
+    class Throwaway(DeclarativeBase):
+        pass
+
+    yield Throwaway
+    Throwaway.registry.dispose()

@@ -1,0 +1,69 @@
+"""factory-boy factories for the models.
+
+They add objects to the test's session (`db.session`, looked up when a factory runs, never at
+import) and flush, so the rows exist in the test's transaction and every request made with the
+test client sees them.
+
+    user = UserFactory()                          # username user0, password "password"
+    post = PostFactory(author=user, tags=[tag])   # author made for you if you leave it out
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+
+from blog.auth import hash_password
+from blog.db import db
+from blog.models import Post, Tag, User
+
+PASSWORD = "password"
+
+
+@cache
+def _password_hash() -> str:
+    # One hash for every user: hashing, even at the test cost, is the slowest part of a user.
+    return hash_password(PASSWORD)
+
+
+class _Factory(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731 - looked up at each create
+        sqlalchemy_session_persistence = "flush"
+
+
+class UserFactory(_Factory):
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    password_hash = factory.LazyFunction(_password_hash)
+    bio = None
+
+
+class TagFactory(_Factory):
+    class Meta:
+        model = Tag
+
+    name = factory.Sequence(lambda n: f"tag-{n}")
+
+
+class PostFactory(_Factory):
+    class Meta:
+        model = Post
+
+    title = factory.Faker("sentence", nb_words=5)
+    body = factory.Faker("paragraph")
+    author = factory.SubFactory(UserFactory)
+
+    @factory.post_generation
+    def tags(self, create: bool, extracted: list[Tag] | None, **kwargs: object) -> None:
+        """Attach the given tags: `PostFactory(tags=[python, flask])`."""
+        if extracted:
+            self.tags.extend(extracted)
+            if create:
+                db.session.flush()

@@ -1,0 +1,35 @@
+"""What the database holds, read with plain SQL so that no ORM state can colour the answer."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from blog.db import db
+
+
+def exists(table: str, row_id: int) -> bool:
+    """Say whether `table` has a row with this id (flushes pending changes first)."""
+    query = text(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE id = :id)")  # noqa: S608 - fixed names
+    return bool(db.session.scalar(query, {"id": row_id}))
+
+
+def count(table: str) -> int:
+    """Return the number of rows in `table`."""
+    return int(db.session.scalar(text(f"SELECT count(*) FROM {table}")) or 0)  # noqa: S608
+
+
+def author_id(post_id: int) -> int | None:
+    """Return posts.author_id of one post, as stored."""
+    query = text("SELECT author_id FROM posts WHERE id = :id")
+    return db.session.scalar(query, {"id": post_id})
+
+
+def tag_links(*, post_id: int | None = None, tag_id: int | None = None) -> set[tuple[int, int]]:
+    """Return the (post_id, tag_id) rows of post_tags for a post, a tag, or both."""
+    query = text(
+        "SELECT post_id, tag_id FROM post_tags"
+        " WHERE (CAST(:post_id AS integer) IS NULL OR post_id = :post_id)"
+        " AND (CAST(:tag_id AS integer) IS NULL OR tag_id = :tag_id)"
+    )
+    result = db.session.execute(query, {"post_id": post_id, "tag_id": tag_id})
+    return {(row.post_id, row.tag_id) for row in result}
