@@ -33,6 +33,7 @@ from sqlalchemy import (
     Text,
     func,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blog.db import Base, utcnow
@@ -49,6 +50,11 @@ EMAIL_MAX_LENGTH = 254
 def _created_at() -> Mapped[datetime]:
     # The Python default serves the ORM; the server default serves raw SQL and bulk loads.
     return mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
+
+
+def _same_as_created_at(context: DefaultExecutionContext) -> datetime:
+    created_at: datetime = context.get_current_parameters()["created_at"]
+    return created_at
 
 
 # A plain association table: it holds nothing but the two foreign keys, so it is a Core `Table`,
@@ -102,9 +108,12 @@ class Post(Base):
     title: Mapped[str] = mapped_column(String(TITLE_MAX_LENGTH))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = _created_at()
-    # Set by the code that edits a post, not by `onupdate`: a change to the tags alone writes
-    # only post_tags rows, so an onupdate on this table would never fire for it.
-    updated_at: Mapped[datetime] = _created_at()
+    # Starts equal to created_at, then set by the code that edits a post rather than by
+    # `onupdate`: a change to the tags alone writes only post_tags rows, so an onupdate on this
+    # table would never fire for it.
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=_same_as_created_at, server_default=func.now()
+    )
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
 
     # Partner: User.posts. The many-to-one side; the cascade that matters lives on User.posts.

@@ -15,9 +15,7 @@ sees what requests wrote because both share the connection.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -25,16 +23,15 @@ from alembic import command
 from alembic.config import Config
 from apiflask import APIFlask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, create_engine, event, text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
 from blog import create_app
-from blog.auth import issue_token
 from blog.config import Settings, normalise_database_url
 from blog.db import db
-from blog.models import User
+from tests.helpers import StatementLog
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres:postgres@localhost:5432/blog_test"
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-production"
@@ -159,37 +156,6 @@ def connection(app: APIFlask) -> Iterator[Connection]:
 def client(app: APIFlask) -> FlaskClient:
     """Return a client that makes real requests through the app's whole HTTP stack."""
     return app.test_client()
-
-
-def auth_headers(user: User) -> dict[str, str]:
-    """Return the Authorization header of a freshly signed token for `user`."""
-    token, _ = issue_token(user)
-    return {"Authorization": f"Bearer {token}"}
-
-
-_TRANSACTION_CONTROL = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b")
-
-
-class StatementLog:
-    """The SQL statements sent over the test's connection while recording."""
-
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-        self.statements: list[str] = []
-
-    def _record(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not _TRANSACTION_CONTROL.match(statement):
-            self.statements.append(" ".join(statement.split()))
-
-    @contextmanager
-    def recording(self) -> Iterator[list[str]]:
-        """Collect the statements sent inside the block (savepoint housekeeping left out)."""
-        self.statements = []
-        event.listen(self.connection, "before_cursor_execute", self._record)
-        try:
-            yield self.statements
-        finally:
-            event.remove(self.connection, "before_cursor_execute", self._record)
 
 
 @pytest.fixture

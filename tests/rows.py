@@ -33,3 +33,12 @@ def tag_links(*, post_id: int | None = None, tag_id: int | None = None) -> set[t
     )
     result = db.session.execute(query, {"post_id": post_id, "tag_id": tag_id})
     return {(row.post_id, row.tag_id) for row in result}
+
+
+def tag_names(post_id: int) -> set[str]:
+    """Return the names of the tags linked to a post."""
+    query = text(
+        "SELECT tags.name FROM post_tags JOIN tags ON tags.id = post_tags.tag_id"
+        " WHERE post_tags.post_id = :id"
+    )
+    return set(db.session.scalars(query, {"id": post_id}))

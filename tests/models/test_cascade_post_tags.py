@@ -10,8 +10,8 @@ from sqlalchemy import text
 
 from blog.db import db
 from tests import rows
-from tests.conftest import StatementLog
 from tests.factories import PostFactory, TagFactory
+from tests.helpers import StatementLog
 
 
 def test_deleting_a_tag_keeps_its_posts(sql: StatementLog) -> None:

@@ -13,8 +13,8 @@ from sqlalchemy import text
 from blog.db import db
 from blog.models import Post, Tag, User
 from tests import rows
-from tests.conftest import StatementLog
 from tests.factories import PostFactory, TagFactory, UserFactory
+from tests.helpers import StatementLog
 
 
 def author_with_tagged_posts() -> tuple[User, list[Post], list[Tag]]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from blog.db import db
 from tests import rows
-from tests.conftest import StatementLog
 from tests.factories import PostFactory, TagFactory
+from tests.helpers import StatementLog
 
 
 def test_appending_to_post_tags_appends_to_tag_posts(sql: StatementLog) -> None:

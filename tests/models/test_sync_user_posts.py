@@ -9,8 +9,8 @@ from __future__ import annotations
 from blog.db import db
 from blog.models import Post
 from tests import rows
-from tests.conftest import StatementLog
 from tests.factories import PostFactory, UserFactory
+from tests.helpers import StatementLog
 
 
 def new_post() -> Post:

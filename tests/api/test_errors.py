@@ -1,0 +1,72 @@
+"""Every error is RFC 9457 problem details, whatever the client got wrong."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests import rows
+from tests.factories import UserFactory
+from tests.helpers import assert_problem, auth_headers, pointers
+
+
+def test_an_unknown_route_is_a_404_problem(client: FlaskClient) -> None:
+    assert_problem(client.get("/api/nope"), 404)
+
+
+def test_a_wrong_method_is_a_405_problem_that_lists_the_allowed_ones(client: FlaskClient) -> None:
+    response = client.put("/api/posts")
+
+    assert_problem(response, 405)
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+@pytest.mark.parametrize(
+    ("data", "detail"),
+    [
+        ('{"title": ', "not valid JSON"),
+        ("", "not valid JSON"),
+        (b"\xff\xfe", "not valid JSON"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ],
+)
+def test_malformed_json_is_a_400_problem(client: FlaskClient, data: str, detail: str) -> None:
+    user = UserFactory()
+
+    response = client.post(
+        "/api/posts", data=data, content_type="application/json", headers=auth_headers(user)
+    )
+
+    assert detail in assert_problem(response, 400)["detail"]
+    assert rows.count("posts") == 0
+
+
+@pytest.mark.parametrize("body", ["[]", '"a string"', "42", "true"])
+def test_a_body_that_is_not_an_object_points_at_the_whole_document(
+    client: FlaskClient, body: str
+) -> None:
+    response = client.post("/api/users", data=body, content_type="application/json")
+
+    assert pointers(assert_problem(response, 422)) == [""]
+
+
+def test_json_pointers_escape_slash_and_tilde(client: FlaskClient) -> None:
+    response = client.post("/api/users", json={"a/b~c": 1})
+
+    assert "/a~1b~0c" in pointers(assert_problem(response, 422))
+
+
+def test_an_id_too_large_for_the_database_is_simply_not_found(client: FlaskClient) -> None:
+    assert_problem(client.get("/api/posts/99999999999999999999"), 404)
+
+
+def test_a_body_over_the_size_limit_is_a_413_problem(client: FlaskClient) -> None:
+    user = UserFactory()
+    huge = '{"title": "t", "body": "' + "x" * (1024 * 1024) + '"}'
+
+    response = client.post(
+        "/api/posts", data=huge, content_type="application/json", headers=auth_headers(user)
+    )
+
+    assert_problem(response, 413)
+    assert rows.count("posts") == 0

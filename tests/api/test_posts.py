@@ -1,0 +1,294 @@
+"""/api/posts: listing, filtering, paging, writing, editing and deleting posts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from blog.db import db, utcnow
+from blog.models import User
+from tests import rows
+from tests.factories import PostFactory, TagFactory, UserFactory
+from tests.helpers import assert_problem, auth_headers, pointers
+
+
+def write(client: FlaskClient, user: User, **fields: Any) -> Any:
+    body = {"title": "Hello", "body": "First post."} | fields
+    return client.post("/api/posts", json=body, headers=auth_headers(user))
+
+
+# Listing
+
+
+def test_an_empty_list(client: FlaskClient) -> None:
+    response = client.get("/api/posts")
+
+    assert response.status_code == 200
+    assert response.get_json() == {"items": [], "page": 1, "per_page": 20, "total": 0, "pages": 1}
+
+
+def test_a_post_in_the_list_has_its_author_and_sorted_tags(client: FlaskClient) -> None:
+    post = PostFactory(
+        author=UserFactory(username="alice"),
+        tags=[TagFactory(name="web"), TagFactory(name="a-b"), TagFactory(name="a0")],
+    )
+
+    (item,) = client.get("/api/posts").get_json()["items"]
+
+    assert item == {
+        "id": post.id,
+        "title": post.title,
+        "body": post.body,
+        "author": {"username": "alice"},
+        "tags": ["a-b", "a0", "web"],
+        "created_at": post.created_at.isoformat().replace("+00:00", "Z"),
+        "updated_at": post.updated_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def test_posts_are_listed_newest_first_with_ties_broken_by_id(client: FlaskClient) -> None:
+    now = utcnow()
+    old = PostFactory(created_at=now - timedelta(days=1))
+    same_a, same_b = PostFactory(created_at=now), PostFactory(created_at=now)
+    new = PostFactory(created_at=now + timedelta(days=1))
+
+    items = client.get("/api/posts").get_json()["items"]
+
+    assert [item["id"] for item in items] == [new.id, same_b.id, same_a.id, old.id]
+
+
+def test_paging_through_posts(client: FlaskClient) -> None:
+    now = utcnow()
+    posts = [PostFactory(created_at=now - timedelta(minutes=i)) for i in range(5)]
+
+    first = client.get("/api/posts?per_page=2").get_json()
+    last = client.get("/api/posts?per_page=2&page=3").get_json()
+    beyond = client.get("/api/posts?per_page=2&page=4").get_json()
+
+    assert [i["id"] for i in first["items"]] == [posts[0].id, posts[1].id]
+    assert (first["page"], first["per_page"], first["total"], first["pages"]) == (1, 2, 5, 3)
+    assert [i["id"] for i in last["items"]] == [posts[4].id]
+    assert beyond["items"] == []
+    assert beyond["total"] == 5
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("per_page=0", "per_page"),
+        ("per_page=101", "per_page"),
+        ("page=0", "page"),
+        ("page=-1", "page"),
+        ("page=two", "page"),
+        ("page=99999999999", "page"),
+    ],
+)
+def test_page_bounds_are_enforced(client: FlaskClient, query: str, parameter: str) -> None:
+    response = client.get(f"/api/posts?{query}")
+
+    body = assert_problem(response, 422)
+    assert body["errors"][0]["parameter"] == parameter
+
+
+def test_filtering_by_tag_and_author(client: FlaskClient) -> None:
+    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    python, sql = TagFactory(name="python"), TagFactory(name="sql")
+    alice_python = PostFactory(author=alice, tags=[python])
+    alice_sql = PostFactory(author=alice, tags=[sql])
+    bob_python = PostFactory(author=bob, tags=[python, sql])
+
+    def ids(query: str) -> set[int]:
+        return {item["id"] for item in client.get(f"/api/posts?{query}").get_json()["items"]}
+
+    assert ids("tag=python") == {alice_python.id, bob_python.id}
+    assert ids("tag=%20Python%20") == {alice_python.id, bob_python.id}  # normalised like tags
+    assert ids("author=ALICE") == {alice_python.id, alice_sql.id}
+    assert ids("tag=sql&author=bob") == {bob_python.id}
+
+
+@pytest.mark.parametrize("query", ["tag=nope", "author=nobody", "tag=not%20a%20tag", "author=a.b"])
+def test_an_unknown_tag_or_author_gives_an_empty_page(client: FlaskClient, query: str) -> None:
+    PostFactory(tags=[TagFactory()])
+
+    response = client.get(f"/api/posts?{query}")
+
+    assert response.status_code == 200
+    assert response.get_json()["items"] == []
+    assert response.get_json()["total"] == 0
+
+
+@pytest.mark.parametrize("parameter", ["tag", "author"])
+def test_a_nul_character_in_a_filter_is_refused(client: FlaskClient, parameter: str) -> None:
+    body = assert_problem(client.get(f"/api/posts?{parameter}=a%00b"), 422)
+
+    assert body["errors"][0]["parameter"] == parameter
+
+
+# Writing
+
+
+def test_writing_a_post(client: FlaskClient) -> None:
+    user = UserFactory(username="alice")
+
+    response = write(client, user, title="  Hello  ", body="First post.")
+
+    assert response.status_code == 201
+    body = response.get_json()
+    assert response.headers["Location"] == f"/api/posts/{body['id']}"
+    assert body["title"] == "Hello"  # trimmed
+    assert body["author"] == {"username": "alice"}
+    assert body["created_at"] == body["updated_at"]
+    assert client.get(response.headers["Location"]).get_json() == body
+
+
+def test_tags_are_normalised_deduplicated_and_created_when_missing(client: FlaskClient) -> None:
+    existing = TagFactory(name="python")
+
+    response = write(client, UserFactory(), tags=["Python", " python ", "Web-Dev", "sql"])
+
+    assert response.get_json()["tags"] == ["python", "sql", "web-dev"]
+    assert rows.count("tags") == 3
+    assert len(rows.tag_links(tag_id=existing.id)) == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "pointer"),
+    [
+        ({"title": "   "}, "/title"),
+        ({"title": "x" * 201}, "/title"),
+        ({"title": None}, "/title"),
+        ({"body": ""}, "/body"),
+        ({"body": " \n "}, "/body"),
+        ({"body": "x" * 100_001}, "/body"),
+        ({"tags": "python"}, "/tags"),
+        ({"tags": [f"t{i}" for i in range(11)]}, "/tags"),
+        ({"tags": ["ok", "not ok"]}, "/tags/1"),
+        ({"tags": ["x" * 33]}, "/tags/0"),
+        ({"tags": ["-python"]}, "/tags/0"),
+        ({"title": "Hello\u0000"}, "/title"),
+        ({"author_id": 1}, "/author_id"),
+    ],
+)
+def test_invalid_posts_are_refused_and_leave_no_rows(
+    client: FlaskClient, fields: dict[str, Any], pointer: str
+) -> None:
+    user = UserFactory()
+
+    response = write(client, user, **({"tags": ["python"]} | fields))
+
+    assert pointers(assert_problem(response, 422)) == [pointer]
+    assert rows.count("posts") == 0
+    assert rows.count("tags") == 0
+
+
+def test_writing_needs_a_token(client: FlaskClient) -> None:
+    response = client.post("/api/posts", json={"title": "Hello", "body": "First post."})
+
+    assert_problem(response, 401)
+    assert rows.count("posts") == 0
+
+
+# Reading one
+
+
+def test_reading_a_post(client: FlaskClient) -> None:
+    post = PostFactory()
+
+    response = client.get(f"/api/posts/{post.id}")
+
+    assert response.status_code == 200
+    assert response.get_json()["id"] == post.id
+
+
+@pytest.mark.parametrize("path", ["/api/posts/999999", "/api/posts/0", "/api/posts/abc"])
+def test_a_missing_post_is_not_found(client: FlaskClient, path: str) -> None:
+    assert_problem(client.get(path), 404)
+
+
+# Editing
+
+
+def test_editing_changes_only_what_is_sent_and_moves_updated_at(client: FlaskClient) -> None:
+    post = PostFactory(title="Old", tags=[TagFactory(name="keep")])
+    before = client.get(f"/api/posts/{post.id}").get_json()
+
+    response = client.patch(
+        f"/api/posts/{post.id}", json={"title": "New"}, headers=auth_headers(post.author)
+    )
+
+    after = response.get_json()
+    assert response.status_code == 200
+    assert after["title"] == "New"
+    assert after["body"] == before["body"]
+    assert after["tags"] == ["keep"]
+    assert after["updated_at"] > before["updated_at"]
+    assert after["created_at"] == before["created_at"]
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"), [(["b", "c"], ["b", "c"]), ([], []), (["A", "a"], ["a"])]
+)
+def test_tags_in_a_patch_replace_the_whole_set(
+    client: FlaskClient, tags: list[str], expected: list[str]
+) -> None:
+    a, b = TagFactory(name="a"), TagFactory(name="b")
+    post = PostFactory(tags=[a, b])
+
+    response = client.patch(
+        f"/api/posts/{post.id}", json={"tags": tags}, headers=auth_headers(post.author)
+    )
+
+    assert response.get_json()["tags"] == expected
+    assert rows.tag_names(post.id) == set(expected)
+
+
+def test_null_tags_in_a_patch_are_refused(client: FlaskClient) -> None:
+    post = PostFactory(tags=[TagFactory()])
+
+    response = client.patch(
+        f"/api/posts/{post.id}", json={"tags": None}, headers=auth_headers(post.author)
+    )
+
+    assert pointers(assert_problem(response, 422)) == ["/tags"]
+    assert len(rows.tag_links(post_id=post.id)) == 1
+
+
+def test_only_the_author_may_edit_or_delete_a_post(client: FlaskClient) -> None:
+    post = PostFactory(title="Mine")
+    intruder = auth_headers(UserFactory())
+
+    edit = client.patch(f"/api/posts/{post.id}", json={"title": "Yours"}, headers=intruder)
+    delete = client.delete(f"/api/posts/{post.id}", headers=intruder)
+
+    assert_problem(edit, 403)
+    assert_problem(delete, 403)
+    db.session.refresh(post)
+    assert post.title == "Mine"
+    assert rows.exists("posts", post.id)
+
+
+@pytest.mark.parametrize("method", ["patch", "delete"])
+def test_editing_or_deleting_a_missing_post_is_not_found(client: FlaskClient, method: str) -> None:
+    headers = auth_headers(UserFactory())
+
+    response = getattr(client, method)("/api/posts/999999", json={}, headers=headers)
+
+    assert_problem(response, 404)
+
+
+# Deleting
+
+
+def test_deleting_a_post_keeps_its_tags(client: FlaskClient) -> None:
+    tag = TagFactory()
+    post = PostFactory(tags=[tag])
+
+    response = client.delete(f"/api/posts/{post.id}", headers=auth_headers(post.author))
+
+    assert response.status_code == 204
+    assert not rows.exists("posts", post.id)
+    assert rows.tag_links(post_id=post.id) == set()
+    assert rows.exists("tags", tag.id)

@@ -1,0 +1,107 @@
+"""/api/tokens and bearer tokens: signing in, and every way a token can be refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import jwt
+import pytest
+from flask.testing import FlaskClient
+
+from blog.auth import TOKEN_ALGORITHM
+from blog.config import current_settings
+from blog.db import db, utcnow
+from tests.factories import PASSWORD, UserFactory
+from tests.helpers import assert_problem
+
+
+def test_signing_in_returns_a_bearer_token_that_works(client: FlaskClient) -> None:
+    user = UserFactory(username="alice")
+
+    response = client.post("/api/tokens", json={"username": "Alice", "password": PASSWORD})
+
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == current_settings().token_ttl_seconds
+    me = client.get("/api/users/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.get_json()["id"] == user.id
+
+
+def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(client: FlaskClient) -> None:
+    UserFactory(username="alice")
+
+    wrong = client.post("/api/tokens", json={"username": "alice", "password": "wrong-password"})
+    unknown = client.post("/api/tokens", json={"username": "nobody", "password": PASSWORD})
+
+    assert assert_problem(wrong, 401) == assert_problem(unknown, 401)
+    assert wrong.headers["WWW-Authenticate"] == unknown.headers["WWW-Authenticate"]
+
+
+def token(**overrides: object) -> str:
+    now = utcnow()
+    claims = {"sub": "1", "iat": now, "exp": now + timedelta(hours=1)} | overrides
+    return jwt.encode(claims, current_settings().secret_key, algorithm=TOKEN_ALGORITHM)
+
+
+@pytest.mark.parametrize(
+    ("authorization", "detail"),
+    [
+        ("Bearer not-a-token", "not valid"),
+        ("Bearer ", "needs a bearer token"),
+        ("Basic YWxpY2U6cGFzc3dvcmQ=", "needs a bearer token"),
+    ],
+)
+def test_malformed_authorization_is_refused(
+    client: FlaskClient, authorization: str, detail: str
+) -> None:
+    response = client.get("/api/users/me", headers={"Authorization": authorization})
+
+    assert detail in assert_problem(response, 401)["detail"]
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_an_expired_token_is_refused(client: FlaskClient) -> None:
+    user = UserFactory()
+    expired = token(sub=str(user.id), exp=utcnow() - timedelta(seconds=1))
+
+    response = client.get("/api/users/me", headers={"Authorization": f"Bearer {expired}"})
+
+    assert "expired" in assert_problem(response, 401)["detail"]
+
+
+def test_a_tampered_token_is_refused(client: FlaskClient) -> None:
+    user, other = UserFactory(), UserFactory()
+    header, _, signature = token(sub=str(user.id)).split(".")
+    _, claims, _ = token(sub=str(other.id)).split(".")
+
+    response = client.get(
+        "/api/users/me", headers={"Authorization": f"Bearer {header}.{claims}.{signature}"}
+    )
+
+    assert "not valid" in assert_problem(response, 401)["detail"]
+
+
+def test_a_token_signed_with_another_key_is_refused(client: FlaskClient) -> None:
+    user = UserFactory()
+    now = utcnow()
+    forged = jwt.encode(
+        {"sub": str(user.id), "iat": now, "exp": now + timedelta(hours=1)},
+        "another-key-that-is-also-long-enough-for-hs256",
+        algorithm="HS256",
+    )
+
+    response = client.get("/api/users/me", headers={"Authorization": f"Bearer {forged}"})
+
+    assert_problem(response, 401)
+
+
+def test_the_token_of_a_deleted_user_is_refused(client: FlaskClient) -> None:
+    user = UserFactory()
+    stale = token(sub=str(user.id))
+    db.session.delete(user)
+    db.session.flush()
+
+    response = client.get("/api/users/me", headers={"Authorization": f"Bearer {stale}"})
+
+    assert "no longer exists" in assert_problem(response, 401)["detail"]

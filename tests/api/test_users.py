@@ -1,0 +1,202 @@
+"""/api/users: sign up, your own account, and public profiles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from blog.db import db
+from blog.models import User
+from tests import rows
+from tests.factories import PASSWORD, PostFactory, TagFactory, UserFactory
+from tests.helpers import assert_problem, auth_headers, pointers
+
+
+def sign_up(client: FlaskClient, **fields: Any) -> Any:
+    body = {"username": "alice", "email": "alice@example.com", "password": "s3cret-enough"}
+    return client.post("/api/users", json=body | fields)
+
+
+def test_signing_up_creates_a_user(client: FlaskClient) -> None:
+    response = sign_up(client)
+
+    assert response.status_code == 201
+    body = response.get_json()
+    assert response.headers["Location"] == "/api/users/alice"
+    assert set(body) == {"id", "username", "email", "bio", "created_at"}
+    assert body["username"] == "alice"
+    assert body["email"] == "alice@example.com"
+    assert body["bio"] is None
+    assert body["created_at"].endswith("Z")
+    user = db.session.get(User, body["id"])
+    assert user is not None
+    assert user.password_hash.startswith("$argon2id$")
+    assert "s3cret-enough" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("taken", "field"),
+    [({"username": "ALICE"}, "/username"), ({"email": "Alice@Example.com"}, "/email")],
+)
+def test_usernames_and_emails_are_unique_regardless_of_case(
+    client: FlaskClient, taken: dict[str, str], field: str
+) -> None:
+    UserFactory(username="alice", email="alice@example.com")
+    users_before = rows.count("users")
+
+    response = sign_up(client, **({"username": "bob", "email": "bob@example.com"} | taken))
+
+    body = assert_problem(response, 409)
+    assert pointers(body) == [field]
+    assert rows.count("users") == users_before
+
+
+@pytest.mark.parametrize(
+    ("fields", "pointer"),
+    [
+        ({"username": "al"}, "/username"),
+        ({"username": "x" * 33}, "/username"),
+        ({"username": "alice smith"}, "/username"),
+        ({"username": "al\u00efce"}, "/username"),
+        ({"email": "not-an-email"}, "/email"),
+        ({"password": "short"}, "/password"),
+        ({"password": "x" * 129}, "/password"),
+        ({"password": 12345678}, "/password"),
+        ({"is_admin": True}, "/is_admin"),
+    ],
+)
+def test_invalid_sign_ups_are_refused_with_a_pointer(
+    client: FlaskClient, fields: dict[str, Any], pointer: str
+) -> None:
+    response = sign_up(client, **fields)
+
+    body = assert_problem(response, 422)
+    assert pointers(body) == [pointer]
+    assert rows.count("users") == 0
+
+
+def test_missing_fields_are_each_reported(client: FlaskClient) -> None:
+    body = assert_problem(client.post("/api/users", json={}), 422)
+    assert sorted(pointers(body)) == ["/email", "/password", "/username"]
+
+
+def test_reading_your_account_needs_a_token(client: FlaskClient) -> None:
+    response = client.get("/api/users/me")
+
+    assert_problem(response, 401)
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_reading_your_account(client: FlaskClient) -> None:
+    user = UserFactory(bio="Hello")
+
+    response = client.get("/api/users/me", headers=auth_headers(user))
+
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "bio": "Hello",
+        "created_at": user.created_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def test_patching_your_account_changes_only_what_is_sent(client: FlaskClient) -> None:
+    user = UserFactory(bio="Old bio")
+
+    response = client.patch(
+        "/api/users/me", json={"bio": "New bio"}, headers=auth_headers(user)
+    )
+
+    assert response.status_code == 200
+    assert response.get_json()["bio"] == "New bio"
+    assert response.get_json()["email"] == user.email
+
+
+def test_null_clears_your_bio(client: FlaskClient) -> None:
+    user = UserFactory(bio="Old bio")
+
+    response = client.patch("/api/users/me", json={"bio": None}, headers=auth_headers(user))
+
+    assert response.get_json()["bio"] is None
+    db.session.refresh(user)
+    assert user.bio is None
+
+
+def test_null_is_refused_where_it_means_nothing(client: FlaskClient) -> None:
+    user = UserFactory()
+
+    response = client.patch("/api/users/me", json={"email": None}, headers=auth_headers(user))
+
+    assert pointers(assert_problem(response, 422)) == ["/email"]
+
+
+def test_changing_your_password(client: FlaskClient) -> None:
+    user = UserFactory()
+    headers = auth_headers(user)
+
+    response = client.patch("/api/users/me", json={"password": "a-new-password"}, headers=headers)
+
+    assert response.status_code == 200
+    new = client.post("/api/tokens", json={"username": user.username, "password": "a-new-password"})
+    old = client.post("/api/tokens", json={"username": user.username, "password": PASSWORD})
+    assert new.status_code == 200
+    assert_problem(old, 401)
+
+
+def test_changing_your_email_to_a_taken_one_is_a_conflict(client: FlaskClient) -> None:
+    UserFactory(email="taken@example.com")
+    user = UserFactory()
+
+    response = client.patch(
+        "/api/users/me", json={"email": "TAKEN@example.com"}, headers=auth_headers(user)
+    )
+
+    assert pointers(assert_problem(response, 409)) == ["/email"]
+    db.session.refresh(user)
+    assert user.email != "taken@example.com"
+
+
+def test_deleting_your_account_deletes_your_posts_and_their_links_but_not_tags(
+    client: FlaskClient,
+) -> None:
+    user, other = UserFactory(), UserFactory()
+    python = TagFactory(name="python")
+    mine = PostFactory(author=user, tags=[python])
+    theirs = PostFactory(author=other, tags=[python])
+    headers = auth_headers(user)
+
+    response = client.delete("/api/users/me", headers=headers)
+
+    assert response.status_code == 204
+    assert response.get_data() == b""
+    assert not rows.exists("users", user.id)
+    assert not rows.exists("posts", mine.id)
+    assert rows.tag_links(tag_id=python.id) == {(theirs.id, python.id)}
+    assert rows.exists("tags", python.id)
+    # The token of a deleted user no longer works.
+    assert_problem(client.get("/api/users/me", headers=headers), 401)
+
+
+def test_anyone_can_read_a_public_profile(client: FlaskClient) -> None:
+    user = UserFactory(username="Alice", bio="Writes about SQL")
+    PostFactory.create_batch(2, author=user)
+    PostFactory()
+
+    response = client.get("/api/users/alice")
+
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "username": "Alice",
+        "bio": "Writes about SQL",
+        "created_at": user.created_at.isoformat().replace("+00:00", "Z"),
+        "post_count": 2,
+    }
+
+
+@pytest.mark.parametrize("username", ["nobody", "no%20body", "x" * 300, "%00"])
+def test_an_unknown_profile_is_not_found(client: FlaskClient, username: str) -> None:
+    assert_problem(client.get(f"/api/users/{username}"), 404)

@@ -1,0 +1,63 @@
+"""Small helpers the tests share: signing in, checking problem details, recording SQL."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, event
+from werkzeug.test import TestResponse
+
+from blog.auth import issue_token
+from blog.models import User
+
+
+def auth_headers(user: User) -> dict[str, str]:
+    """Return the Authorization header of a freshly signed token for `user`."""
+    token, _ = issue_token(user)
+    return {"Authorization": f"Bearer {token}"}
+
+
+_TRANSACTION_CONTROL = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b")
+
+
+class StatementLog:
+    """The SQL statements sent over the test's connection while recording."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.statements: list[str] = []
+
+    def _record(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not _TRANSACTION_CONTROL.match(statement):
+            self.statements.append(" ".join(statement.split()))
+
+    @contextmanager
+    def recording(self) -> Iterator[list[str]]:
+        """Collect the statements sent inside the block (savepoint housekeeping left out)."""
+        self.statements = []
+        event.listen(self.connection, "before_cursor_execute", self._record)
+        try:
+            yield self.statements
+        finally:
+            event.remove(self.connection, "before_cursor_execute", self._record)
+
+
+def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
+    """Check that `response` is RFC 9457 problem details with `status`, and return its body."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert isinstance(body, dict)
+    assert body["type"] == "about:blank"
+    assert body["status"] == status
+    assert body["title"]
+    assert body["detail"]
+    return body
+
+
+def pointers(body: dict[str, Any]) -> list[str]:
+    """Return the JSON Pointers (or query parameter names) a validation problem lists."""
+    return [error.get("pointer", error.get("parameter")) for error in body["errors"]]

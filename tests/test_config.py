@@ -1,0 +1,96 @@
+"""Settings: what the environment may say, and what the app refuses to start with."""
+
+from __future__ import annotations
+
+import pytest
+
+from blog import create_app
+from blog.config import (
+    DEFAULT_DATABASE_URL,
+    DEVELOPMENT_SECRET_KEY,
+    ConfigError,
+    Settings,
+    normalise_database_url,
+)
+
+STRONG_KEY = "k" * 40
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("postgres://u:p@db:5432/blog", "postgresql+psycopg://u:p@db:5432/blog"),
+        ("postgresql://u:p@db/blog", "postgresql+psycopg://u:p@db/blog"),
+        ("postgresql+psycopg://u@db/blog", "postgresql+psycopg://u@db/blog"),
+        ("  postgresql://db/blog  ", "postgresql+psycopg://db/blog"),
+    ],
+)
+def test_postgres_urls_are_normalised_for_psycopg(raw: str, expected: str) -> None:
+    assert normalise_database_url(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("sqlite:///blog.db", "PostgreSQL"),
+        ("mysql://db/blog", "PostgreSQL"),
+        ("postgresql+psycopg2://db/blog", "psycopg"),
+        ("postgresql://db", "name a database"),
+        ("not a url", "not a database URL"),
+    ],
+)
+def test_other_urls_are_refused(raw: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        normalise_database_url(raw)
+
+
+def test_development_runs_with_defaults() -> None:
+    settings = Settings.from_env({})
+
+    assert settings.env == "development"
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.secret_key == DEVELOPMENT_SECRET_KEY
+
+
+def test_production_refuses_the_default_secret_key() -> None:
+    with pytest.raises(ConfigError, match="SECRET_KEY must be set"):
+        Settings.from_env({"BLOG_ENV": "production"})
+
+
+def test_production_refuses_a_short_secret_key() -> None:
+    with pytest.raises(ConfigError, match="at least 32"):
+        Settings.from_env({"BLOG_ENV": "production", "SECRET_KEY": "short"})
+
+
+def test_create_app_refuses_unsafe_settings_passed_in_directly() -> None:
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app(Settings(env="production"))
+
+
+def test_production_starts_with_a_real_secret_key() -> None:
+    settings = Settings.from_env({"BLOG_ENV": "production", "SECRET_KEY": STRONG_KEY})
+
+    assert settings.secret_key == STRONG_KEY
+    assert create_app(settings).config["TESTING"] is False
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"BLOG_ENV": "staging"}, "BLOG_ENV"),
+        ({"TOKEN_TTL_SECONDS": "soon"}, "whole number"),
+        ({"TOKEN_TTL_SECONDS": "0"}, "at least 1"),
+        ({"ARGON2_PARALLELISM": "8", "ARGON2_MEMORY_COST_KIB": "16"}, "8 x ARGON2_PARALLELISM"),
+    ],
+)
+def test_invalid_values_are_refused_with_the_variable_named(
+    environ: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(environ)
+
+
+def test_testing_uses_a_cheap_password_hash() -> None:
+    settings = Settings.from_env({"BLOG_ENV": "testing"})
+
+    assert (settings.argon2_time_cost, settings.argon2_memory_cost_kib) == (1, 8)
