@@ -107,9 +107,7 @@ def test_reading_your_account(client: FlaskClient) -> None:
 def test_patching_your_account_changes_only_what_is_sent(client: FlaskClient) -> None:
     user = UserFactory(bio="Old bio")
 
-    response = client.patch(
-        "/api/users/me", json={"bio": "New bio"}, headers=auth_headers(user)
-    )
+    response = client.patch("/api/users/me", json={"bio": "New bio"}, headers=auth_headers(user))
 
     assert response.status_code == 200
     assert response.get_json()["bio"] == "New bio"
