@@ -53,7 +53,8 @@ def _created_at() -> Mapped[datetime]:
 
 
 def _same_as_created_at(context: DefaultExecutionContext) -> datetime:
-    created_at: datetime = context.get_current_parameters()["created_at"]
+    parameters = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    created_at: datetime = parameters["created_at"]
     return created_at
 
 
