@@ -105,3 +105,21 @@ def test_the_token_of_a_deleted_user_is_refused(client: FlaskClient) -> None:
     response = client.get("/api/users/me", headers={"Authorization": f"Bearer {stale}"})
 
     assert "no longer exists" in assert_problem(response, 401)["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/users/me"),
+        ("PATCH", "/api/users/me"),
+        ("DELETE", "/api/users/me"),
+        ("POST", "/api/posts"),
+        ("PATCH", "/api/posts/1"),
+        ("DELETE", "/api/posts/1"),
+    ],
+)
+def test_every_write_endpoint_needs_a_token(client: FlaskClient, method: str, path: str) -> None:
+    response = client.open(path, method=method, json={})
+
+    assert_problem(response, 401)
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
