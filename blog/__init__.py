@@ -12,6 +12,7 @@ from importlib.metadata import version
 from apiflask import APIFlask
 
 from blog.api import register_blueprints
+from blog.cli import register_commands
 from blog.config import EXTENSION_KEY, Settings
 from blog.db import db
 from blog.errors import register_error_handlers
@@ -41,4 +42,5 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     init_openapi(app)
     register_error_handlers(app)
     register_blueprints(app)
+    register_commands(app)
     return app

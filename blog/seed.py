@@ -1,0 +1,302 @@
+"""Demo data, and bulk synthetic data for benchmarks.
+
+`seed_demo()` makes sure a small, fixed set of users, posts and tags exists: the same every time, so
+the README can name the demo users and their password. Running it again adds nothing; a demo user
+who was deleted comes back with their posts.
+
+`seed_bulk(posts=N)` makes sure there are N synthetic posts by synthetic writers (`writer00001`,
+...), each with three tags from a pool of 300. It loads them with PostgreSQL's COPY rather than
+one INSERT per row, and is idempotent too: it adds only the posts that are missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from math import ceil
+from time import perf_counter
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
+
+from blog.auth import hash_password
+from blog.db import db
+from blog.models import Post, User
+from blog.services.tags import ensure_tags
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - published in the README on purpose
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    bio: str
+
+
+@dataclass(frozen=True)
+class DemoPost:
+    author: str
+    title: str
+    body: str
+    tags: tuple[str, ...]
+    created_at: datetime
+
+
+DEMO_USERS = (
+    DemoUser("alice", "Writes about SQLAlchemy and the relationships between things."),
+    DemoUser("bob", "Flask since 0.10. Keeps his views thin."),
+    DemoUser("carol", "DBA. Asks to see the query plan."),
+    DemoUser("dave", "Tests first, and on the real database."),
+)
+
+
+def _at(day: int, hour: int) -> datetime:
+    return datetime(2026, 10, day, hour, 0, tzinfo=UTC)
+
+
+DEMO_POSTS = (
+    DemoPost(
+        "alice",
+        "back_populates, both sides, every time",
+        "Declare each relationship on both classes and name the partner. It is two lines "
+        "longer than backref and nobody ever has to guess where an attribute came from.",
+        ("sqlalchemy", "python"),
+        _at(1, 9),
+    ),
+    DemoPost(
+        "alice",
+        "What delete-orphan really deletes",
+        "Remove a post from user.posts and, at the next flush, the post is gone. Move it to "
+        "another user instead and it survives: it is only an orphan if nobody holds it.",
+        ("sqlalchemy", "postgresql"),
+        _at(3, 14),
+    ),
+    DemoPost(
+        "bob",
+        "Thin views, small services",
+        "A view parses, calls one function and serialises. Everything else lives where a test "
+        "can reach it without HTTP.",
+        ("flask", "python"),
+        _at(4, 10),
+    ),
+    DemoPost(
+        "carol",
+        "Index your foreign keys",
+        "PostgreSQL indexes the referenced side of a foreign key, not the referencing one. "
+        "Deleting a user scans posts for author_id unless you add that index yourself.",
+        ("postgresql", "performance"),
+        _at(6, 8),
+    ),
+    DemoPost(
+        "dave",
+        "Roll back every test",
+        "One connection, one outer transaction, sessions joining it through savepoints: the "
+        "code under test may commit, and the database is still clean afterwards.",
+        ("testing", "postgresql", "sqlalchemy"),
+        _at(7, 16),
+    ),
+    DemoPost(
+        "bob",
+        "Problem details for every error",
+        "404s, 405s, validation errors and a database that is down all answer with the same "
+        "RFC 9457 shape, so a client needs one error handler.",
+        ("flask", "api-design"),
+        _at(9, 11),
+    ),
+    DemoPost(
+        "carol",
+        "Migrations are code: review them",
+        "Autogenerate drafts a revision; a person reads it, names it, and makes the downgrade "
+        "work. alembic check in CI catches the model change nobody migrated.",
+        ("migrations", "postgresql"),
+        _at(12, 9),
+    ),
+    DemoPost(
+        "alice",
+        "selectinload for collections, joinedload for parents",
+        "A page of twenty posts costs three statements: the count, the posts with their authors "
+        "joined in, and one SELECT ... IN for all their tags.",
+        ("sqlalchemy", "performance"),
+        _at(15, 13),
+    ),
+    DemoPost(
+        "dave",
+        "Factories, not fixtures files",
+        "PostFactory(author=alice, tags=[python]) says what the test needs and nothing else.",
+        ("testing", "python"),
+        _at(18, 10),
+    ),
+    DemoPost(
+        "bob",
+        "One command to run it all",
+        "docker compose up: the database, the migrations, this demo data and the API, in order, "
+        "each waiting for the one before.",
+        ("docker", "flask"),
+        _at(20, 17),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    """What a seeding step added."""
+
+    users: int
+    posts: int
+    links: int
+    seconds: float
+
+    @property
+    def rows(self) -> int:
+        """Return the number of rows written (users, posts and post_tags links)."""
+        return self.users + self.posts + self.links
+
+
+def seed_demo() -> SeedReport:
+    """Make sure the demo users exist, each with their posts; add nothing that is there."""
+    started = perf_counter()
+    wanted = [demo.username for demo in DEMO_USERS]
+    present = set(db.session.scalars(select(User.username).where(User.username.in_(wanted))))
+    missing = [demo for demo in DEMO_USERS if demo.username not in present]
+    if not missing:
+        return SeedReport(users=0, posts=0, links=0, seconds=perf_counter() - started)
+
+    password_hash = hash_password(DEMO_PASSWORD)
+    users = {
+        demo.username: User(
+            username=demo.username,
+            email=f"{demo.username}@example.com",
+            password_hash=password_hash,
+            bio=demo.bio,
+        )
+        for demo in missing
+    }
+    posts = [demo for demo in DEMO_POSTS if demo.author in users]
+    tags = {tag.name: tag for tag in ensure_tags([name for p in posts for name in p.tags])}
+    for demo in posts:
+        # Setting post.author appends the post to user.posts: back_populates at work.
+        Post(
+            author=users[demo.author],
+            title=demo.title,
+            body=demo.body,
+            tags=[tags[name] for name in demo.tags],
+            created_at=demo.created_at,
+        )
+    # Adding the users takes their posts along: the save-update cascade follows User.posts.
+    db.session.add_all(users.values())
+    db.session.flush()
+    return SeedReport(
+        users=len(users),
+        posts=len(posts),
+        links=sum(len(p.tags) for p in posts),
+        seconds=perf_counter() - started,
+    )
+
+
+WRITER_PREFIX = "writer"
+POSTS_PER_WRITER = 20
+TAG_POOL_SIZE = 300
+TAGS_PER_POST = 3
+_BULK_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+_BULK_BODIES = (
+    "A short note on the topic, long enough to look like a real post in a list.",
+    "Some thoughts, a code sample left out for brevity, and a link that is not here.",
+    "What worked, what did not, and what to try next time.",
+)
+
+
+def _writer_name(number: int) -> str:
+    return f"{WRITER_PREFIX}{number:05d}"
+
+
+def _bulk_tag_names() -> list[str]:
+    return [f"topic-{number:03d}" for number in range(TAG_POOL_SIZE)]
+
+
+def _sequence_values(table: str, count: int) -> list[int]:
+    query = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
+    return list(db.session.scalars(query, {"table": table, "n": count}))
+
+
+def _copy(statement: str, rows: list[tuple[Any, ...]]) -> None:
+    """Stream `rows` into PostgreSQL with COPY on the session's own connection."""
+    driver_connection = db.session.connection().connection.driver_connection
+    if driver_connection is None:
+        raise RuntimeError("The session's connection has been closed.")
+    with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _count_writer_posts() -> int:
+    query = (
+        select(func.count())
+        .select_from(Post)
+        .join(Post.author)
+        .where(User.username.startswith(WRITER_PREFIX))
+    )
+    return db.session.scalar(query) or 0
+
+
+def seed_bulk(*, posts: int) -> SeedReport:
+    """Make sure there are `posts` synthetic posts, loading the missing ones with COPY."""
+    started = perf_counter()
+    have = _count_writer_posts()
+    if have >= posts:
+        return SeedReport(users=0, posts=0, links=0, seconds=perf_counter() - started)
+
+    writers_needed = ceil(posts / POSTS_PER_WRITER)
+    password_hash = hash_password(DEMO_PASSWORD)
+    new_writers = db.session.execute(
+        insert(User)
+        .values(
+            [
+                {
+                    "username": _writer_name(n),
+                    "email": f"{_writer_name(n)}@example.com",
+                    "password_hash": password_hash,
+                }
+                for n in range(1, writers_needed + 1)
+            ]
+        )
+        .on_conflict_do_nothing()
+        .returning(User.id)
+    ).all()
+    writers = list(
+        db.session.scalars(
+            select(User.id).where(User.username.startswith(WRITER_PREFIX)).order_by(User.username)
+        )
+    )
+    tag_ids = [tag.id for tag in ensure_tags(_bulk_tag_names())]
+
+    post_ids = _sequence_values("posts", posts - have)
+    post_rows: list[tuple[Any, ...]] = []
+    link_rows: list[tuple[Any, ...]] = []
+    for post_id, number in zip(post_ids, range(have, posts), strict=True):
+        created_at = _BULK_EPOCH + timedelta(minutes=number)
+        first_tag = (number * 37) % TAG_POOL_SIZE
+        topic = f"topic-{first_tag:03d}"
+        post_rows.append(
+            (
+                post_id,
+                f"Notes on {topic}, part {number + 1}",
+                _BULK_BODIES[number % len(_BULK_BODIES)],
+                writers[number % len(writers)],
+                created_at,
+                created_at,
+            )
+        )
+        for offset in range(TAGS_PER_POST):
+            link_rows.append((post_id, tag_ids[(first_tag + offset) % TAG_POOL_SIZE]))
+
+    _copy("COPY posts (id, title, body, author_id, created_at, updated_at) FROM STDIN", post_rows)
+    _copy("COPY post_tags (post_id, tag_id) FROM STDIN", link_rows)
+    # Fresh statistics, so the planner knows the tables just grew.
+    db.session.execute(text("ANALYZE users, posts, tags, post_tags"))
+    return SeedReport(
+        users=len(new_writers),
+        posts=len(post_rows),
+        links=len(link_rows),
+        seconds=perf_counter() - started,
+    )

@@ -1,0 +1,78 @@
+"""The demo data and the bulk loader: deterministic, complete, and safe to run twice."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from blog.db import db
+from blog.models import Post, Tag, User
+from blog.seed import (
+    DEMO_PASSWORD,
+    DEMO_POSTS,
+    DEMO_USERS,
+    POSTS_PER_WRITER,
+    TAGS_PER_POST,
+    seed_bulk,
+    seed_demo,
+)
+from tests import rows
+
+
+def test_the_demo_data_gives_every_relationship_something_to_show() -> None:
+    report = seed_demo()
+
+    assert (report.users, report.posts) == (len(DEMO_USERS), len(DEMO_POSTS))
+    users = db.session.scalars(select(User)).all()
+    assert all(user.posts for user in users)  # every user wrote something,
+    assert all(post.tags for user in users for post in user.posts)  # every post has tags,
+    assert any(len(tag.posts) > 1 for tag in db.session.scalars(select(Tag)))  # tags are shared
+
+
+def test_seeding_the_demo_data_twice_adds_nothing() -> None:
+    seed_demo()
+    before = {table: rows.count(table) for table in ("users", "posts", "tags", "post_tags")}
+
+    report = seed_demo()
+
+    assert (report.users, report.posts, report.links) == (0, 0, 0)
+    assert {table: rows.count(table) for table in before} == before
+
+
+def test_a_deleted_demo_user_comes_back_with_their_posts() -> None:
+    seed_demo()
+    alice = db.session.scalars(select(User).where(User.username == "alice")).one()
+    db.session.delete(alice)
+    db.session.flush()
+
+    report = seed_demo()
+
+    assert report.users == 1
+    assert report.posts == sum(1 for post in DEMO_POSTS if post.author == "alice")
+
+
+def test_demo_users_can_sign_in_with_the_published_password(client: FlaskClient) -> None:
+    seed_demo()
+
+    response = client.post("/api/tokens", json={"username": "alice", "password": DEMO_PASSWORD})
+
+    assert response.status_code == 200
+
+
+def test_bulk_loading_adds_exactly_the_missing_posts() -> None:
+    first = seed_bulk(posts=50)
+    second = seed_bulk(posts=80)
+    third = seed_bulk(posts=80)
+
+    assert first.posts == 50
+    assert first.users == 50 // POSTS_PER_WRITER + 1
+    assert first.links == 50 * TAGS_PER_POST
+    assert second.posts == 30
+    assert third.posts == 0
+    assert rows.count("posts") == 80
+    assert rows.count("post_tags") == 80 * TAGS_PER_POST
+    # The rows are complete posts, readable through the ORM and its relationships.
+    post = db.session.scalars(select(Post).order_by(Post.id.desc()).limit(1)).one()
+    assert post.author.username.startswith("writer")
+    assert len(post.tags) == TAGS_PER_POST
+    assert post.created_at == post.updated_at
