@@ -1,0 +1,55 @@
+# syntax=docker/dockerfile:1
+
+# The API image, in three stages:
+#   builder  a virtual environment with the app and its pinned runtime dependencies
+#   runtime  the slim image that runs it, as a non-root user (the default target)
+#   test     runtime plus the test dependencies and the tests (docker compose run --rm tests)
+
+ARG PYTHON_IMAGE=python:3.14-slim-trixie
+
+FROM ${PYTHON_IMAGE} AS base
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH
+
+
+FROM base AS builder
+WORKDIR /src
+RUN python -m venv /opt/venv
+COPY pyproject.toml constraints.txt README.md ./
+# Dependencies first, from pyproject.toml alone: this layer is reused until they change.
+RUN python -m pip install --constraint constraints.txt --upgrade pip \
+    && python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" > requirements.txt \
+    && python -m pip install --constraint constraints.txt --requirement requirements.txt
+COPY blog ./blog
+RUN python -m pip install --constraint constraints.txt --no-deps .
+
+
+FROM builder AS test-builder
+RUN python -m pip install --constraint constraints.txt --group test
+
+
+FROM base AS runtime
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid app --no-create-home --home-dir /nonexistent app
+WORKDIR /app
+COPY --from=builder /opt/venv /opt/venv
+# Only what the containers run: the code is in the virtual environment; these are the tools.
+COPY alembic.ini gunicorn.conf.py ./
+COPY migrations ./migrations
+COPY bin ./bin
+USER 10001:10001
+EXPOSE 8000
+CMD ["bin/app", "serve"]
+
+
+FROM runtime AS test
+# The source tree is read-only to the app user: pytest keeps no cache in it.
+ENV PYTEST_ADDOPTS="-p no:cacheprovider"
+COPY --from=test-builder /opt/venv /opt/venv
+COPY pyproject.toml docker-compose.yml ./
+COPY tests ./tests
+CMD ["bin/app", "test"]

@@ -1,0 +1,20 @@
+"""Gunicorn settings for `bin/app serve`; every value can be changed from the environment."""
+
+import os
+
+# In a container the port is published by Docker; HOST=127.0.0.1 keeps a local run private.
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Requests are short and bounded by the database statement timeout; a stuck worker is replaced.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+
+# Logs go to stdout and stderr, where the container runtime collects them.
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")
+
+# Gunicorn's heartbeat files: in memory when the platform offers it, not on a container layer.
+if os.path.isdir("/dev/shm"):  # noqa: S108 - gunicorn's own advice for containers
+    worker_tmp_dir = "/dev/shm"  # noqa: S108
