@@ -21,9 +21,13 @@ install: $(STAMP)  ## Create .venv with the app and its development tools, pinne
 
 test: lint typecheck pytest  ## Install, lint, type-check and run the whole test suite
 
-lint: install  ## ruff check and ruff format --check
+lint: install  ## ruff, and the Dockerfile, compose file, workflow and shell scripts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/shellcheck bin/app .ci/run
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 typecheck: install  ## mypy, strict
 	$(BIN)/mypy
