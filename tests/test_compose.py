@@ -242,9 +242,7 @@ def test_every_one_shot_service_is_awaited_by_a_long_running_one() -> None:
 
 def test_the_containers_run_the_commands_of_bin_app() -> None:
     commands = {
-        name: spec["command"]
-        for name, spec in COMPOSE["services"].items()
-        if name not in {"db"}
+        name: spec["command"] for name, spec in COMPOSE["services"].items() if name not in {"db"}
     }
 
     assert commands == {
