@@ -12,14 +12,15 @@ from functools import cache
 from typing import Any
 
 import jwt
-from apiflask import HTTPTokenAuth
+from apiflask import HTTPError, HTTPTokenAuth
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import g
+from flask import Response, g
 from sqlalchemy import func, select
 
 from blog.config import current_settings
 from blog.db import db, utcnow
+from blog.errors import Unauthorized, problem
 from blog.models import User
 
 TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
@@ -28,6 +29,8 @@ token_auth = HTTPTokenAuth(
     scheme="Bearer",
     description="A token from `POST /api/tokens`, sent as `Authorization: Bearer <token>`.",
 )
+# The OpenAPI security of an endpoint that works with or without a token.
+OPTIONAL_BEARER = [{"BearerAuth": []}, {}]
 
 
 @cache
@@ -112,8 +115,30 @@ def _user_for_token(token: str) -> User | None:
 
 def auth_problem() -> str:
     """Say why the current request was not authenticated."""
-    problem: str = g.get("auth_problem", "This endpoint needs a bearer token.")
-    return problem
+    reason: str = g.get("auth_problem", "This endpoint needs a bearer token.")
+    return reason
+
+
+def _auth_error(error: HTTPError) -> Response:
+    # Flask-HTTPAuth adds `WWW-Authenticate: Bearer ...` to this response.
+    return problem(error.status_code, auth_problem())
+
+
+token_auth.error_processor(_auth_error)
+
+
+def optional_user() -> User | None:
+    """Return the user of the current request's token, or None if it sent no token.
+
+    Use under `auth_required(token_auth, optional=True)`. A token that was sent but is not
+    valid is still refused: the client asked to be someone and should learn that it is not.
+    """
+    user = token_auth.current_user
+    if isinstance(user, User):
+        return user
+    if "auth_problem" in g:
+        raise Unauthorized(auth_problem())
+    return None
 
 
 def current_user() -> User:

@@ -22,7 +22,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from blog.auth import auth_problem, token_auth
 from blog.db import db
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -64,6 +63,12 @@ class Forbidden(ApiError):
 
 class Conflict(ApiError):
     status = HTTPStatus.CONFLICT
+
+
+class Unprocessable(ApiError):
+    """Well-formed input that cannot be acted on (a reply to another post's comment, ...)."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
 
 
 def problem(
@@ -172,15 +177,9 @@ def _unexpected(error: Exception) -> Response:
     return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "Something went wrong on our side.")
 
 
-def _auth_error(error: HTTPError) -> Response:
-    # Flask-HTTPAuth adds `WWW-Authenticate: Bearer ...` to this response.
-    return problem(error.status_code, auth_problem())
-
-
 def register_error_handlers(app: APIFlask) -> None:
     """Route every kind of error through `problem()`."""
     app.error_processor(_apiflask_error)
-    token_auth.error_processor(_auth_error)
     # Registered after APIFlask's own handler for Werkzeug exceptions, so this one wins.
     app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(ApiError, _api_error)

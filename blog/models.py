@@ -8,14 +8,25 @@ in memory at once, before anything is sent to the database:
     post.tags.remove(tag)     # tag.posts no longer holds post
 
 The database only learns of a change at flush: the foreign key (`post.author_id`) or the
-association row (`post_tags`) is written then. `tests/test_relationship_pairs.py` fails if a
-relationship anywhere lacks its partner, and the `tests/test_sync_*` and `tests/test_cascade_*`
-modules show each pair's behaviour on PostgreSQL.
+association row (`post_tags`) is written then. `tests/models/test_relationship_pairs.py` fails if
+a relationship anywhere lacks its partner, and the other modules in `tests/models/` show each
+pair's behaviour on PostgreSQL.
 
-The pairs:
+The pairs, one for each pattern:
 
-    User.posts  <->  Post.author    one-to-many; a post is deleted with its author
-    Post.tags   <->  Tag.posts      many-to-many through `post_tags`; only the links are deleted
+    User.profile    <->  Profile.user     one-to-one; the profile goes with its user
+    User.posts      <->  Post.author      one-to-many; a post goes with its author
+    Post.tags       <->  Tag.posts        many-to-many through `post_tags`; only links are deleted
+    Post.comments   <->  Comment.post     one-to-many; comments go with their post ...
+    User.comments   <->  Comment.author   ... and with their author
+    Comment.replies <->  Comment.parent   self-referential one-to-many (an adjacency list)
+    User.following  <->  User.followers   self-referential many-to-many through `follows`
+    User.likes      <->  Like.user        an association object (a link with data of its own) ...
+    Post.likes      <->  Like.post        ... seen from both ends; User.liked_posts is a proxy
+
+Every foreign key is ON DELETE CASCADE, and every collection that owns its rows says
+`passive_deletes=True`: deleting a user or a post is one DELETE, and PostgreSQL removes what
+hangs off it. Every foreign key column is indexed, unless it leads a primary key.
 """
 
 from __future__ import annotations
@@ -34,6 +45,7 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blog.db import Base, utcnow
@@ -43,7 +55,9 @@ TAG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 TAG_MAX_LENGTH = 32
 TITLE_MAX_LENGTH = 200
 BODY_MAX_LENGTH = 100_000
+COMMENT_MAX_LENGTH = 10_000
 BIO_MAX_LENGTH = 500
+URL_MAX_LENGTH = 2048
 EMAIL_MAX_LENGTH = 254
 
 
@@ -68,9 +82,18 @@ post_tags = Table(
     Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
+# Who follows whom: another plain association table, this time joining users to users.
+follows = Table(
+    "follows",
+    Base.metadata,
+    Column("follower_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("followed_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+    CheckConstraint("follower_id <> followed_id", name="not_self"),
+)
+
 
 class User(Base):
-    """Someone who can sign in and write posts."""
+    """Someone who can sign in, write posts and comments, follow others and like posts."""
 
     __tablename__ = "users"
     __table_args__ = (CheckConstraint(f"username ~ '{USERNAME_PATTERN}'", name="username_format"),)
@@ -80,8 +103,18 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(32))
     email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH))
     password_hash: Mapped[str] = mapped_column(String(255))
-    bio: Mapped[str | None] = mapped_column(String(BIO_MAX_LENGTH))
     created_at: Mapped[datetime] = _created_at()
+
+    # Partner: Profile.user. One-to-one: uselist=False makes this attribute one object, not a
+    # list (the Mapped[Profile] annotation implies it; it is spelt out for the reader). The
+    # profile is part of its user: "all, delete-orphan" deletes it with the user, and a profile
+    # replaced by another is deleted too.
+    profile: Mapped[Profile] = relationship(
+        back_populates="user",
+        uselist=False,
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
     # Partner: Post.author. A post cannot outlive its author: "all, delete-orphan" deletes the
     # posts of a deleted user, and a post removed from this list; passive_deletes leaves posts
@@ -92,12 +125,74 @@ class User(Base):
         passive_deletes=True,
     )
 
+    # Partner: Comment.author. A user's comments go with the user, as their posts do.
+    comments: Mapped[list[Comment]] = relationship(
+        back_populates="author",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    # Partner: User.followers. The same class on both ends, so primaryjoin and secondaryjoin say
+    # which column of `follows` is which: this side is the follower. Only follows rows are ever
+    # deleted through it (no "delete" cascade): unfollowing someone must not delete them.
+    following: Mapped[list[User]] = relationship(
+        secondary=follows,
+        primaryjoin=id == follows.c.follower_id,
+        secondaryjoin=id == follows.c.followed_id,
+        back_populates="followers",
+        passive_deletes=True,
+    )
+
+    # Partner: User.following. The mirror image: this side is the one being followed.
+    followers: Mapped[list[User]] = relationship(
+        secondary=follows,
+        primaryjoin=id == follows.c.followed_id,
+        secondaryjoin=id == follows.c.follower_id,
+        back_populates="following",
+        passive_deletes=True,
+    )
+
+    # Partner: Like.user. Likes are rows of their own (they carry created_at), so they are
+    # mapped objects, and a user's likes go with the user.
+    likes: Mapped[list[Like]] = relationship(
+        back_populates="user",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    # Not a relationship but a view through `likes`: reading it gives the liked posts, appending
+    # a post creates the Like. It writes through User.likes, so it cannot disagree with it, as a
+    # second relationship over the same table could (see tests/models/test_likes.py).
+    liked_posts: AssociationProxy[list[Post]] = association_proxy(
+        "likes", "post", creator=lambda post: Like(post=post)
+    )
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.username!r}>"
 
 
 Index("uq_users_username_lower", func.lower(User.username), unique=True)
 Index("uq_users_email_lower", func.lower(User.email), unique=True)
+
+
+class Profile(Base):
+    """What a user says about themselves; every user has exactly one."""
+
+    __tablename__ = "profiles"
+
+    # The user's id is the primary key, so the database itself allows one profile per user.
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    bio: Mapped[str | None] = mapped_column(String(BIO_MAX_LENGTH))
+    website: Mapped[str | None] = mapped_column(String(URL_MAX_LENGTH))
+    avatar_url: Mapped[str | None] = mapped_column(String(URL_MAX_LENGTH))
+
+    # Partner: User.profile. The many-to-one end of a one-to-one; the cascade lives on User.
+    user: Mapped[User] = relationship(back_populates="profile")
+
+    def __repr__(self) -> str:
+        return f"<Profile of user {self.user_id}>"
 
 
 class Post(Base):
@@ -115,7 +210,9 @@ class Post(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=_same_as_created_at, server_default=func.now()
     )
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
 
     # Partner: User.posts. The many-to-one side; the cascade that matters lives on User.posts.
     author: Mapped[User] = relationship(back_populates="posts")
@@ -126,6 +223,20 @@ class Post(Base):
     tags: Mapped[list[Tag]] = relationship(
         secondary=post_tags,
         back_populates="posts",
+        passive_deletes=True,
+    )
+
+    # Partner: Comment.post. A post's comments, and their replies, go with the post.
+    comments: Mapped[list[Comment]] = relationship(
+        back_populates="post",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    # Partner: Like.post. A post's likes go with the post.
+    likes: Mapped[list[Like]] = relationship(
+        back_populates="post",
+        cascade="all, delete-orphan",
         passive_deletes=True,
     )
 
@@ -160,3 +271,67 @@ class Tag(Base):
 
     def __repr__(self) -> str:
         return f"<Tag {self.id} {self.name!r}>"
+
+
+class Comment(Base):
+    """A comment on a post, or a reply to another comment on the same post."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created_at()
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    # NULL for a top-level comment. The cascade reaches replies at any depth, in SQL as in
+    # the ORM. That a reply is on its parent's post is checked by the code that creates it.
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
+
+    # Partner: Post.comments.
+    post: Mapped[Post] = relationship(back_populates="comments")
+
+    # Partner: User.comments.
+    author: Mapped[User] = relationship(back_populates="comments")
+
+    # Partner: Comment.replies. A table joined to itself: remote_side names the column on the
+    # far ("one") end of comments.parent_id = comments.id, which makes this side many-to-one.
+    parent: Mapped[Comment | None] = relationship(back_populates="replies", remote_side=[id])
+
+    # Partner: Comment.parent. Deleting a comment deletes its replies ("all", and ON DELETE
+    # CASCADE for those not loaded). No delete-orphan: a top-level comment has no parent, and
+    # delete-orphan would refuse to save it as an orphan.
+    replies: Mapped[list[Comment]] = relationship(
+        back_populates="parent",
+        cascade="all",
+        passive_deletes=True,
+    )
+
+    def __repr__(self) -> str:
+        return f"<Comment {self.id} on post {self.post_id}>"
+
+
+class Like(Base):
+    """A user liking a post: an association object, because the link has data of its own."""
+
+    __tablename__ = "likes"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = _created_at()
+
+    # Partner: User.likes.
+    user: Mapped[User] = relationship(back_populates="likes")
+
+    # Partner: Post.likes.
+    post: Mapped[Post] = relationship(back_populates="likes")
+
+    def __repr__(self) -> str:
+        return f"<Like user {self.user_id} post {self.post_id}>"

@@ -10,7 +10,7 @@ field that is left out is told apart from one sent as `null`, and the OpenAPI do
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from pydantic import (
     MISSING,
@@ -20,8 +20,11 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    HttpUrl,
+    PlainSerializer,
     StringConstraints,
     TypeAdapter,
+    UrlConstraints,
     ValidationError,
 )
 from pydantic_core import PydanticCustomError
@@ -29,14 +32,20 @@ from pydantic_core import PydanticCustomError
 from blog.models import (
     BIO_MAX_LENGTH,
     BODY_MAX_LENGTH,
+    COMMENT_MAX_LENGTH,
     EMAIL_MAX_LENGTH,
     TAG_MAX_LENGTH,
     TAG_PATTERN,
     TITLE_MAX_LENGTH,
+    URL_MAX_LENGTH,
     USERNAME_PATTERN,
+    Comment,
     Post,
+    Profile,
     User,
 )
+from blog.pagination import Page
+from blog.web import MAX_ID
 
 MAX_TAGS_PER_POST = 10
 MAX_PAGE_SIZE = 100
@@ -83,6 +92,17 @@ Body = Annotated[
     AfterValidator(_not_blank),
     Field(description="Plain text or Markdown; must not be only white space."),
 ]
+CommentBody = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=COMMENT_MAX_LENGTH),
+    AfterValidator(_reject_nul),
+    AfterValidator(_not_blank),
+]
+# An http(s) URL, stored and returned as the string pydantic normalises it to.
+WebUrl = Annotated[
+    HttpUrl, UrlConstraints(max_length=URL_MAX_LENGTH), PlainSerializer(str, return_type=str)
+]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 TagName = Annotated[
     str,
     # The pattern is lower-case only, so normalise before it is checked.
@@ -140,6 +160,12 @@ class UserUpdate(RequestModel):
     password: Password | MISSING = MISSING
 
 
+class ProfileUpdate(RequestModel):
+    bio: Bio | MISSING | None = Field(MISSING, description="`null` clears it.")
+    website: WebUrl | MISSING | None = Field(MISSING, description="`null` clears it.")
+    avatar_url: WebUrl | MISSING | None = Field(MISSING, description="`null` clears it.")
+
+
 class TokenRequest(RequestModel):
     username: SearchText
     password: Annotated[str, StringConstraints(max_length=128), AfterValidator(_reject_nul)]
@@ -157,22 +183,49 @@ class PostUpdate(RequestModel):
     tags: TagNames | MISSING = Field(MISSING, description="Replaces the set; `[]` clears it.")
 
 
-class PostQuery(BaseModel):
-    """Query parameters of the post list; unknown parameters are ignored."""
+class CommentCreate(RequestModel):
+    body: CommentBody
+    parent_id: Id | None = Field(None, description="The comment this replies to, if any.")
+
+
+class PageQuery(BaseModel):
+    """Which page of a list to return; unknown query parameters are ignored."""
 
     page: int = Field(1, ge=1, le=MAX_PAGE)
     per_page: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+
+
+class PostQuery(PageQuery):
+    """Query parameters of the post list."""
+
     tag: SearchText = Field("", description="Only posts with this tag.")
     author: SearchText = Field("", description="Only posts by this username.")
 
 
 # Responses
 
+ItemT = TypeVar("ItemT")
+
+
+class PageOut(BaseModel, Generic[ItemT]):
+    """One page of a list."""
+
+    items: list[ItemT]
+    page: int
+    per_page: int
+    total: int = Field(description="Items on all pages.")
+    pages: int
+
+    @classmethod
+    def of(cls, page: Page[Any], items: list[ItemT]) -> Self:
+        """Describe `page`, whose items are given already serialised."""
+        return cls(
+            items=items, page=page.page, per_page=page.per_page, total=page.total, pages=page.pages
+        )
+
 
 class UserOut(BaseModel):
     """The signed-in user's own account."""
-
-    model_config = ConfigDict(from_attributes=True)
 
     id: int
     username: str
@@ -180,28 +233,51 @@ class UserOut(BaseModel):
     bio: str | None
     created_at: datetime
 
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        """Build the account view of `user`."""
+        return cls(
+            id=user.id,
+            username=user.username,
+            email=user.email,
+            bio=user.profile.bio,
+            created_at=user.created_at,
+        )
+
+
+class ProfileOut(BaseModel):
+    bio: str | None
+    website: str | None
+    avatar_url: str | None
+
+    @classmethod
+    def of(cls, profile: Profile) -> ProfileOut:
+        """Build the response for `profile`."""
+        return cls(bio=profile.bio, website=profile.website, avatar_url=profile.avatar_url)
+
 
 class UserProfileOut(BaseModel):
     """What anyone may see of a user."""
 
     username: str
     bio: str | None
+    website: str | None
+    avatar_url: str | None
     created_at: datetime
     post_count: int
-
-    @classmethod
-    def of(cls, user: User, post_count: int) -> UserProfileOut:
-        """Build the public view of `user`."""
-        return cls(
-            username=user.username,
-            bio=user.bio,
-            created_at=user.created_at,
-            post_count=post_count,
-        )
+    follower_count: int
+    following_count: int
 
 
-class AuthorOut(BaseModel):
+class UserSummary(BaseModel):
     username: str
+
+
+class UserPage(PageOut[UserSummary]):
+    pass
+
+
+AuthorOut = UserSummary
 
 
 class PostOut(BaseModel):
@@ -210,11 +286,18 @@ class PostOut(BaseModel):
     body: str
     author: AuthorOut
     tags: list[str] = Field(description="Tag names in code-point order.")
+    like_count: int
+    comment_count: int
+    liked_by_me: bool | MISSING = Field(
+        MISSING, description="Whether you like this post; only when a token is sent."
+    )
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, post: Post) -> PostOut:
+    def of(
+        cls, post: Post, *, like_count: int, comment_count: int, liked_by_me: bool | None
+    ) -> PostOut:
         """Build the response for `post`; its author and tags should already be loaded."""
         return cls(
             id=post.id,
@@ -222,17 +305,41 @@ class PostOut(BaseModel):
             body=post.body,
             author=AuthorOut(username=post.author.username),
             tags=sorted(tag.name for tag in post.tags),
+            like_count=like_count,
+            comment_count=comment_count,
+            liked_by_me=MISSING if liked_by_me is None else liked_by_me,
             created_at=post.created_at,
             updated_at=post.updated_at,
         )
 
 
-class PostPage(BaseModel):
-    items: list[PostOut]
-    page: int
-    per_page: int
-    total: int = Field(description="Posts matching the filters, on all pages.")
-    pages: int
+class PostPage(PageOut[PostOut]):
+    pass
+
+
+class CommentOut(BaseModel):
+    id: int
+    body: str
+    author: AuthorOut
+    parent_id: int | None
+    created_at: datetime
+    replies: list[CommentOut] = Field(description="Replies, oldest first, each with theirs.")
+
+    @classmethod
+    def of(cls, comment: Comment) -> CommentOut:
+        """Build the response for `comment` and every reply below it (already loaded)."""
+        return cls(
+            id=comment.id,
+            body=comment.body,
+            author=AuthorOut(username=comment.author.username),
+            parent_id=comment.parent_id,
+            created_at=comment.created_at,
+            replies=[cls.of(reply) for reply in comment.replies],
+        )
+
+
+class CommentPage(PageOut[CommentOut]):
+    pass
 
 
 class TagOut(BaseModel):

@@ -1,8 +1,9 @@
 """Demo data, and bulk synthetic data for benchmarks.
 
-`seed_demo()` makes sure a small, fixed set of users, posts and tags exists: the same every time, so
-the README can name the demo users and their password. Running it again adds nothing; a demo user
-who was deleted comes back with their posts.
+`seed_demo()` loads a small, fixed set of users (with profiles), posts, tags, threaded comments,
+follows and likes: the same every time, so the README can name the demo users and their
+password, and every relationship in the models has something to show. It is all or nothing: if
+any demo user exists, it adds nothing, so running it again changes nothing.
 
 `seed_bulk(posts=N)` makes sure there are N synthetic posts by synthetic writers (`writer00001`,
 ...), each with three tags from a pool of 300. It loads them with PostgreSQL's COPY rather than
@@ -11,7 +12,7 @@ one INSERT per row, and is idempotent too: it adds only the posts that are missi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from math import ceil
 from time import perf_counter
@@ -22,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from blog.auth import hash_password
 from blog.db import db
-from blog.models import Post, User
+from blog.models import Comment, Post, Profile, User
 from blog.services.tags import ensure_tags
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published in the README on purpose
@@ -32,6 +33,16 @@ DEMO_PASSWORD = "demo-password"  # noqa: S105 - published in the README on purpo
 class DemoUser:
     username: str
     bio: str
+    website: str
+    follows: tuple[str, ...]
+    likes: tuple[str, ...] = ()  # titles of posts
+
+
+@dataclass(frozen=True)
+class DemoComment:
+    author: str
+    body: str
+    replies: tuple[DemoComment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -41,18 +52,43 @@ class DemoPost:
     body: str
     tags: tuple[str, ...]
     created_at: datetime
-
-
-DEMO_USERS = (
-    DemoUser("alice", "Writes about SQLAlchemy and the relationships between things."),
-    DemoUser("bob", "Flask since 0.10. Keeps his views thin."),
-    DemoUser("carol", "DBA. Asks to see the query plan."),
-    DemoUser("dave", "Tests first, and on the real database."),
-)
+    comments: tuple[DemoComment, ...] = field(default=())
 
 
 def _at(day: int, hour: int) -> datetime:
     return datetime(2026, 10, day, hour, 0, tzinfo=UTC)
+
+
+DEMO_USERS = (
+    DemoUser(
+        "alice",
+        "Writes about SQLAlchemy and the relationships between things.",
+        "https://alice.example.com/",
+        follows=("bob", "carol"),
+        likes=("Index your foreign keys", "Roll back every test"),
+    ),
+    DemoUser(
+        "bob",
+        "Flask since 0.10. Keeps his views thin.",
+        "https://bob.example.com/",
+        follows=("alice",),
+        likes=("back_populates, both sides, every time", "Roll back every test"),
+    ),
+    DemoUser(
+        "carol",
+        "DBA. Asks to see the query plan.",
+        "https://carol.example.com/",
+        follows=("alice", "dave"),
+        likes=("What delete-orphan really deletes",),
+    ),
+    DemoUser(
+        "dave",
+        "Tests first, and on the real database.",
+        "https://dave.example.com/",
+        follows=("alice", "bob", "carol"),
+        likes=("back_populates, both sides, every time", "Thin views, small services"),
+    ),
+)
 
 
 DEMO_POSTS = (
@@ -63,6 +99,20 @@ DEMO_POSTS = (
         "longer than backref and nobody ever has to guess where an attribute came from.",
         ("sqlalchemy", "python"),
         _at(1, 9),
+        (
+            DemoComment(
+                "bob",
+                "Does the partner have to be declared in the same module?",
+                (
+                    DemoComment(
+                        "alice",
+                        "No: the name is resolved when the mappers are configured.",
+                        (DemoComment("bob", "That explains the late error. Thanks!"),),
+                    ),
+                ),
+            ),
+            DemoComment("dave", "And a test that walks every mapper keeps both sides honest."),
+        ),
     ),
     DemoPost(
         "alice",
@@ -71,6 +121,13 @@ DEMO_POSTS = (
         "another user instead and it survives: it is only an orphan if nobody holds it.",
         ("sqlalchemy", "postgresql"),
         _at(3, 14),
+        (
+            DemoComment(
+                "carol",
+                "And with passive_deletes the database does the deleting.",
+                (DemoComment("alice", "One DELETE for the user, ON DELETE CASCADE for the rest."),),
+            ),
+        ),
     ),
     DemoPost(
         "bob",
@@ -87,6 +144,13 @@ DEMO_POSTS = (
         "Deleting a user scans posts for author_id unless you add that index yourself.",
         ("postgresql", "performance"),
         _at(6, 8),
+        (
+            DemoComment(
+                "alice",
+                "Unless the foreign key leads a primary key, as in an association table.",
+                (DemoComment("carol", "Right: post_tags only needs the extra one on tag_id."),),
+            ),
+        ),
     ),
     DemoPost(
         "dave",
@@ -95,6 +159,7 @@ DEMO_POSTS = (
         "code under test may commit, and the database is still clean afterwards.",
         ("testing", "postgresql", "sqlalchemy"),
         _at(7, 16),
+        (DemoComment("bob", "No more truncating tables between tests."),),
     ),
     DemoPost(
         "bob",
@@ -153,13 +218,26 @@ class SeedReport:
         return self.users + self.posts + self.links
 
 
+def _comment(demo: DemoComment, post: Post, users: dict[str, User], at: datetime) -> Comment:
+    # Each reply is put in `replies`; back_populates sets its parent. The post is set on every
+    # comment of the thread, since a reply belongs to its parent's post.
+    return Comment(
+        body=demo.body,
+        author=users[demo.author],
+        post=post,
+        created_at=at,
+        replies=[
+            _comment(reply, post, users, at + timedelta(hours=n + 1))
+            for n, reply in enumerate(demo.replies)
+        ],
+    )
+
+
 def seed_demo() -> SeedReport:
-    """Make sure the demo users exist, each with their posts; add nothing that is there."""
+    """Load the demo data, unless any demo user exists already."""
     started = perf_counter()
     wanted = [demo.username for demo in DEMO_USERS]
-    present = set(db.session.scalars(select(User.username).where(User.username.in_(wanted))))
-    missing = [demo for demo in DEMO_USERS if demo.username not in present]
-    if not missing:
+    if db.session.scalar(select(func.count()).where(User.username.in_(wanted))):
         return SeedReport(users=0, posts=0, links=0, seconds=perf_counter() - started)
 
     password_hash = hash_password(DEMO_PASSWORD)
@@ -168,28 +246,40 @@ def seed_demo() -> SeedReport:
             username=demo.username,
             email=f"{demo.username}@example.com",
             password_hash=password_hash,
-            bio=demo.bio,
+            profile=Profile(bio=demo.bio, website=demo.website),
         )
-        for demo in missing
+        for demo in DEMO_USERS
     }
-    posts = [demo for demo in DEMO_POSTS if demo.author in users]
-    tags = {tag.name: tag for tag in ensure_tags([name for p in posts for name in p.tags])}
-    for demo in posts:
+    tags = {tag.name: tag for tag in ensure_tags([n for p in DEMO_POSTS for n in p.tags])}
+    posts = {
         # Setting post.author appends the post to user.posts: back_populates at work.
-        Post(
+        demo.title: Post(
             author=users[demo.author],
             title=demo.title,
             body=demo.body,
             tags=[tags[name] for name in demo.tags],
             created_at=demo.created_at,
         )
-    # Adding the users takes their posts along: the save-update cascade follows User.posts.
+        for demo in DEMO_POSTS
+    }
+    for demo_post in DEMO_POSTS:
+        for n, demo_comment in enumerate(demo_post.comments):
+            at = demo_post.created_at + timedelta(hours=2 * n + 1)
+            _comment(demo_comment, posts[demo_post.title], users, at)
+    for demo_user in DEMO_USERS:
+        user = users[demo_user.username]
+        # Appending to user.following also appends user to each one's followers.
+        user.following.extend(users[name] for name in demo_user.follows)
+        # The association proxy creates a Like for each post, linked to both ends.
+        user.liked_posts.extend(posts[title] for title in demo_user.likes)
+    # Adding the users takes everything else along: the save-update cascade follows User.posts,
+    # .comments, .likes, .profile and .following, and from the posts, Post.tags.
     db.session.add_all(users.values())
     db.session.flush()
     return SeedReport(
         users=len(users),
         posts=len(posts),
-        links=sum(len(p.tags) for p in posts),
+        links=sum(len(p.tags) for p in DEMO_POSTS),
         seconds=perf_counter() - started,
     )
 
@@ -263,6 +353,9 @@ def seed_bulk(*, posts: int) -> SeedReport:
         .on_conflict_do_nothing()
         .returning(User.id)
     ).all()
+    # Every user has a profile, synthetic writers too.
+    if new_writers:
+        db.session.execute(insert(Profile).values([{"user_id": row.id} for row in new_writers]))
     writers = list(
         db.session.scalars(
             select(User.id).where(User.username.startswith(WRITER_PREFIX)).order_by(User.username)

@@ -5,7 +5,10 @@ import) and flush, so the rows exist in the test's transaction and every request
 test client sees them.
 
     user = UserFactory()                          # username user0, password "password"
+    user = UserFactory(profile__bio="Hello")      # every user gets a profile
     post = PostFactory(author=user, tags=[tag])   # author made for you if you leave it out
+    reply = CommentFactory(parent=comment)        # on the parent's post
+    like = LikeFactory(user=user, post=post)
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from blog.auth import hash_password
 from blog.db import db
-from blog.models import Post, Tag, User
+from blog.models import Comment, Like, Post, Profile, Tag, User
 
 PASSWORD = "password"
 
@@ -35,6 +38,15 @@ class _Factory(SQLAlchemyModelFactory):
         sqlalchemy_session_persistence = "flush"
 
 
+class ProfileFactory(_Factory):
+    class Meta:
+        model = Profile
+
+    bio = None
+    website = None
+    avatar_url = None
+
+
 class UserFactory(_Factory):
     class Meta:
         model = User
@@ -42,7 +54,8 @@ class UserFactory(_Factory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
     password_hash = factory.LazyFunction(_password_hash)
-    bio = None
+    # Made after the user, with profile.user set to it; back_populates fills in user.profile.
+    profile = factory.RelatedFactory(ProfileFactory, factory_related_name="user")
 
 
 class TagFactory(_Factory):
@@ -67,3 +80,24 @@ class PostFactory(_Factory):
             self.tags.extend(extracted)
             if create:
                 db.session.flush()
+
+
+class CommentFactory(_Factory):
+    class Meta:
+        model = Comment
+
+    body = factory.Faker("sentence")
+    author = factory.SubFactory(UserFactory)
+    parent = None
+    # A reply goes on its parent's post; a top-level comment gets a post of its own.
+    post = factory.LazyAttribute(
+        lambda comment: comment.parent.post if comment.parent else PostFactory()
+    )
+
+
+class LikeFactory(_Factory):
+    class Meta:
+        model = Like
+
+    user = factory.SubFactory(UserFactory)
+    post = factory.SubFactory(PostFactory)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, inspect
 from werkzeug.test import TestResponse
 
 from blog.auth import issue_token
+from blog.db import Base, db
 from blog.models import User
+
+ModelT = TypeVar("ModelT", bound=Base)
 
 
 def auth_headers(user: User) -> dict[str, str]:
@@ -61,3 +64,16 @@ def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
 def pointers(body: dict[str, Any]) -> list[str]:
     """Return the JSON Pointers (or query parameter names) a validation problem lists."""
     return [error.get("pointer", error.get("parameter")) for error in body["errors"]]
+
+
+def fresh(obj: ModelT) -> ModelT:
+    """Return `obj` as a new request would see it: its row loaded again, no relationship loaded.
+
+    Every object in the test's session is detached first, so nothing already in memory can
+    stand in for what the database holds.
+    """
+    model, key = type(obj), inspect(obj).identity
+    db.session.expunge_all()
+    loaded = db.session.get(model, key)
+    assert loaded is not None
+    return loaded

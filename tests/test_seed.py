@@ -6,7 +6,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from blog.db import db
-from blog.models import Post, Tag, User
+from blog.models import Comment, Post, Tag, User
 from blog.seed import (
     DEMO_PASSWORD,
     DEMO_POSTS,
@@ -24,14 +24,21 @@ def test_the_demo_data_gives_every_relationship_something_to_show() -> None:
 
     assert (report.users, report.posts) == (len(DEMO_USERS), len(DEMO_POSTS))
     users = db.session.scalars(select(User)).all()
-    assert all(user.posts for user in users)  # every user wrote something,
-    assert all(post.tags for user in users for post in user.posts)  # every post has tags,
-    assert any(len(tag.posts) > 1 for tag in db.session.scalars(select(Tag)))  # tags are shared
+    assert all(user.profile.bio and user.profile.website for user in users)
+    assert all(user.posts for user in users)
+    assert all(post.tags for user in users for post in user.posts)
+    assert any(len(tag.posts) > 1 for tag in db.session.scalars(select(Tag)))
+    assert all(user.comments for user in users)
+    assert any(reply.replies for reply in db.session.scalars(select(Comment)) if reply.parent)
+    assert all(user.following and user.followers for user in users)
+    assert all(user.likes for user in users)
+    assert all(user.liked_posts == [like.post for like in user.likes] for user in users)
 
 
 def test_seeding_the_demo_data_twice_adds_nothing() -> None:
     seed_demo()
-    before = {table: rows.count(table) for table in ("users", "posts", "tags", "post_tags")}
+    tables = ("users", "profiles", "posts", "tags", "post_tags", "comments", "likes", "follows")
+    before = {table: rows.count(table) for table in tables}
 
     report = seed_demo()
 
@@ -39,16 +46,18 @@ def test_seeding_the_demo_data_twice_adds_nothing() -> None:
     assert {table: rows.count(table) for table in before} == before
 
 
-def test_a_deleted_demo_user_comes_back_with_their_posts() -> None:
+def test_the_demo_data_is_all_or_nothing() -> None:
     seed_demo()
     alice = db.session.scalars(select(User).where(User.username == "alice")).one()
     db.session.delete(alice)
     db.session.flush()
+    before = {table: rows.count(table) for table in ("users", "posts", "comments", "likes")}
 
     report = seed_demo()
 
-    assert report.users == 1
-    assert report.posts == sum(1 for post in DEMO_POSTS if post.author == "alice")
+    # Other demo users remain, so nothing is added: reset the database to start over.
+    assert report.users == 0
+    assert {table: rows.count(table) for table in before} == before
 
 
 def test_demo_users_can_sign_in_with_the_published_password(client: FlaskClient) -> None:

@@ -5,9 +5,17 @@ A new resource gets its own module here with a `bp` blueprint, added to `BLUEPRI
 
 from apiflask import APIBlueprint, APIFlask
 
-from blog.api import health, posts, tags, tokens, users
+from blog.api import comments, feed, health, posts, tags, tokens, users
 
-BLUEPRINTS: tuple[APIBlueprint, ...] = (users.bp, tokens.bp, posts.bp, tags.bp, health.bp)
+BLUEPRINTS: tuple[APIBlueprint, ...] = (
+    users.bp,
+    tokens.bp,
+    posts.bp,
+    comments.bp,
+    feed.bp,
+    tags.bp,
+    health.bp,
+)
 
 
 def register_blueprints(app: APIFlask) -> None:

@@ -1,11 +1,11 @@
-"""Posts: list and read them (anyone), write, edit and delete your own."""
+"""Posts: list and read them (anyone), write, edit and delete your own, like any."""
 
 from __future__ import annotations
 
 from apiflask import APIBlueprint
 from flask import url_for
 
-from blog.auth import current_user, token_auth
+from blog.auth import OPTIONAL_BEARER, current_user, optional_user, token_auth
 from blog.db import db
 from blog.schemas import PostCreate, PostOut, PostPage, PostQuery, PostUpdate
 from blog.services import posts
@@ -14,6 +14,8 @@ bp = APIBlueprint("posts", __name__, url_prefix="/api/posts", tag="Posts")
 
 
 @bp.get("")
+@bp.auth_required(token_auth, optional=True)  # type: ignore[arg-type]  # hinted as str
+@bp.doc(security=OPTIONAL_BEARER)
 @bp.input(PostQuery, location="query", arg_name="query")
 @bp.output(PostPage)
 def list_posts(query: PostQuery) -> PostPage:
@@ -23,14 +25,9 @@ def list_posts(query: PostQuery) -> PostPage:
         per_page=query.per_page,
         tag=query.tag or None,
         author=query.author or None,
+        viewer=optional_user(),
     )
-    return PostPage(
-        items=[PostOut.of(post) for post in page.posts],
-        page=page.page,
-        per_page=page.per_page,
-        total=page.total,
-        pages=page.pages,
-    )
+    return PostPage.of(page, [view.out() for view in page.items])
 
 
 @bp.post("")
@@ -41,15 +38,18 @@ def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
     """Write a post; tags that do not exist yet are created."""
     post = posts.create_post(author=current_user(), data=data)
     db.session.commit()
-    return PostOut.of(post), {"Location": url_for(".get_post", post_id=post.id)}
+    out = PostOut.of(post, like_count=0, comment_count=0, liked_by_me=False)
+    return out, {"Location": url_for(".get_post", post_id=post.id)}
 
 
 @bp.get("/<int:post_id>")
+@bp.auth_required(token_auth, optional=True)  # type: ignore[arg-type]  # hinted as str
+@bp.doc(security=OPTIONAL_BEARER)
 @bp.output(PostOut)
 @bp.doc(responses={404: "No such post"})
 def get_post(post_id: int) -> PostOut:
     """Read a post."""
-    return PostOut.of(posts.get_post(post_id))
+    return posts.get_post(post_id, viewer=optional_user()).out()
 
 
 @bp.patch("/<int:post_id>")
@@ -59,17 +59,40 @@ def get_post(post_id: int) -> PostOut:
 @bp.doc(responses={403: "Not your post", 404: "No such post"})
 def update_post(post_id: int, data: PostUpdate) -> PostOut:
     """Edit your post; `tags` replaces the whole set."""
-    post = posts.update_post(post_id=post_id, user=current_user(), data=data)
+    user = current_user()
+    posts.update_post(post_id=post_id, user=user, data=data)
     db.session.commit()
-    return PostOut.of(post)
+    return posts.get_post(post_id, viewer=user).out()
 
 
 @bp.delete("/<int:post_id>")
 @bp.auth_required(token_auth)
-@bp.output({}, status_code=204, description="The post is gone; its tags stay")
+@bp.output({}, status_code=204, description="The post is gone, with its comments and likes")
 @bp.doc(responses={403: "Not your post", 404: "No such post"})
 def delete_post(post_id: int) -> tuple[str, int]:
-    """Delete your post."""
+    """Delete your post; its tags stay."""
     posts.delete_post(post_id=post_id, user=current_user())
+    db.session.commit()
+    return "", 204
+
+
+@bp.put("/<int:post_id>/like")
+@bp.auth_required(token_auth)
+@bp.output({}, status_code=204, description="You like it (whether or not you did before)")
+@bp.doc(responses={404: "No such post"})
+def like_post(post_id: int) -> tuple[str, int]:
+    """Like a post."""
+    posts.like_post(user=current_user(), post_id=post_id)
+    db.session.commit()
+    return "", 204
+
+
+@bp.delete("/<int:post_id>/like")
+@bp.auth_required(token_auth)
+@bp.output({}, status_code=204, description="You do not like it (whether or not you did)")
+@bp.doc(responses={404: "No such post"})
+def unlike_post(post_id: int) -> tuple[str, int]:
+    """Take back your like of a post."""
+    posts.unlike_post(user=current_user(), post_id=post_id)
     db.session.commit()
     return "", 204

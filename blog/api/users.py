@@ -1,4 +1,4 @@
-"""Accounts: sign up, read and change your own, read anyone's public profile."""
+"""Accounts and people: sign up, your account and profile, public profiles, following."""
 
 from __future__ import annotations
 
@@ -7,8 +7,17 @@ from flask import url_for
 
 from blog.auth import current_user, token_auth
 from blog.db import db
-from blog.errors import NotFound
-from blog.schemas import UserCreate, UserOut, UserProfileOut, UserUpdate
+from blog.schemas import (
+    PageQuery,
+    ProfileOut,
+    ProfileUpdate,
+    UserCreate,
+    UserOut,
+    UserPage,
+    UserProfileOut,
+    UserSummary,
+    UserUpdate,
+)
 from blog.services import users
 
 bp = APIBlueprint("users", __name__, url_prefix="/api/users", tag="Users")
@@ -23,7 +32,7 @@ def create_user(data: UserCreate) -> tuple[UserOut, dict[str, str]]:
     user = users.create_user(data=data)
     db.session.commit()
     location = url_for(".get_user", username=user.username)
-    return UserOut.model_validate(user), {"Location": location}
+    return UserOut.of(user), {"Location": location}
 
 
 @bp.get("/me")
@@ -31,7 +40,7 @@ def create_user(data: UserCreate) -> tuple[UserOut, dict[str, str]]:
 @bp.output(UserOut)
 def get_me() -> UserOut:
     """Show your own account."""
-    return UserOut.model_validate(current_user())
+    return UserOut.of(current_user())
 
 
 @bp.patch("/me")
@@ -43,17 +52,36 @@ def update_me(data: UserUpdate) -> UserOut:
     """Change your bio, email address or password."""
     user = users.update_user(user=current_user(), data=data)
     db.session.commit()
-    return UserOut.model_validate(user)
+    return UserOut.of(user)
 
 
 @bp.delete("/me")
 @bp.auth_required(token_auth)
-@bp.output({}, status_code=204, description="The account and its posts are gone")
+@bp.output({}, status_code=204, description="The account and everything it wrote are gone")
 def delete_me() -> tuple[str, int]:
-    """Delete your account and all your posts."""
+    """Delete your account, with your posts, comments, likes and follows."""
     users.delete_user(user=current_user())
     db.session.commit()
     return "", 204
+
+
+@bp.get("/me/profile")
+@bp.auth_required(token_auth)
+@bp.output(ProfileOut)
+def get_my_profile() -> ProfileOut:
+    """Show your profile."""
+    return ProfileOut.of(current_user().profile)
+
+
+@bp.patch("/me/profile")
+@bp.auth_required(token_auth)
+@bp.input(ProfileUpdate, arg_name="data")
+@bp.output(ProfileOut)
+def update_my_profile(data: ProfileUpdate) -> ProfileOut:
+    """Change your bio, website or avatar; `null` clears a field."""
+    profile = users.update_profile(user=current_user(), data=data)
+    db.session.commit()
+    return ProfileOut.of(profile)
 
 
 @bp.get("/<username>")
@@ -61,7 +89,46 @@ def delete_me() -> tuple[str, int]:
 @bp.doc(responses={404: "No such user"})
 def get_user(username: str) -> UserProfileOut:
     """Show a user's public profile."""
-    profile = users.get_profile(username)
-    if profile is None:
-        raise NotFound(f"There is no user {username!r}.")
-    return profile
+    return users.get_profile(username)
+
+
+@bp.put("/<username>/follow")
+@bp.auth_required(token_auth)
+@bp.output({}, status_code=204, description="You follow them (whether or not you did before)")
+@bp.doc(responses={404: "No such user", 422: "You cannot follow yourself"})
+def follow(username: str) -> tuple[str, int]:
+    """Follow a user."""
+    users.follow(follower=current_user(), username=username)
+    db.session.commit()
+    return "", 204
+
+
+@bp.delete("/<username>/follow")
+@bp.auth_required(token_auth)
+@bp.output({}, status_code=204, description="You do not follow them (whether or not you did)")
+@bp.doc(responses={404: "No such user"})
+def unfollow(username: str) -> tuple[str, int]:
+    """Stop following a user."""
+    users.unfollow(follower=current_user(), username=username)
+    db.session.commit()
+    return "", 204
+
+
+@bp.get("/<username>/followers")
+@bp.input(PageQuery, location="query", arg_name="query")
+@bp.output(UserPage)
+@bp.doc(responses={404: "No such user"})
+def list_followers(username: str, query: PageQuery) -> UserPage:
+    """List the users who follow a user, by name."""
+    page = users.followers(username=username, page=query.page, per_page=query.per_page)
+    return UserPage.of(page, [UserSummary(username=user.username) for user in page.items])
+
+
+@bp.get("/<username>/following")
+@bp.input(PageQuery, location="query", arg_name="query")
+@bp.output(UserPage)
+@bp.doc(responses={404: "No such user"})
+def list_following(username: str, query: PageQuery) -> UserPage:
+    """List the users a user follows, by name."""
+    page = users.following(username=username, page=query.page, per_page=query.per_page)
+    return UserPage.of(page, [UserSummary(username=user.username) for user in page.items])

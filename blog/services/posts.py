@@ -1,41 +1,79 @@
-"""Listing, reading, writing and deleting posts."""
+"""Listing, reading, writing, deleting and liking posts."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from math import ceil
 
 from pydantic import MISSING
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, delete, exists, func, literal, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from blog.db import db, utcnow
 from blog.errors import Forbidden, NotFound
-from blog.models import Post, Tag, User
-from blog.schemas import PostCreate, PostUpdate, is_username, parse_tag_name
+from blog.models import Comment, Like, Post, Tag, User, follows
+from blog.pagination import Page, offset
+from blog.schemas import PostCreate, PostOut, PostUpdate, is_username, parse_tag_name
 from blog.services.tags import ensure_tags
 
 # What every post response shows besides the post itself. The author is many-to-one, so it
 # rides along in the same SELECT; tags are a collection, so they come in one extra
 # `SELECT ... WHERE post_id IN (...)` for the whole page, however many posts it holds.
-POST_RESPONSE_LOADING = (joinedload(Post.author), selectinload(Post.tags))
+POST_RESPONSE_LOADING: tuple[ORMOption, ...] = (joinedload(Post.author), selectinload(Post.tags))
 
 
 @dataclass(frozen=True)
-class PageOfPosts:
-    """One page of posts and what the client needs to ask for the others."""
+class PostView:
+    """A post with the figures its response shows, as one row of a post query returns them."""
 
-    posts: list[Post]
-    page: int
-    per_page: int
-    total: int
+    post: Post
+    like_count: int
+    comment_count: int
+    liked_by_me: bool | None  # None when nobody is signed in
 
-    @property
-    def pages(self) -> int:
-        """Return the number of pages, at least one even when there are no posts."""
-        return max(1, ceil(self.total / self.per_page))
+    def out(self) -> PostOut:
+        """Serialise for the API."""
+        return PostOut.of(
+            self.post,
+            like_count=self.like_count,
+            comment_count=self.comment_count,
+            liked_by_me=self.liked_by_me,
+        )
+
+
+def _post_views(conditions: Sequence[ColumnElement[bool]], viewer: User | None) -> Select[Post]:
+    """Select posts with their counts as correlated subqueries: still one statement a page."""
+    like_count = select(func.count()).where(Like.post_id == Post.id).scalar_subquery()
+    comment_count = select(func.count()).where(Comment.post_id == Post.id).scalar_subquery()
+    liked_by_me = (
+        exists().where(Like.post_id == Post.id, Like.user_id == viewer.id)
+        if viewer is not None
+        else literal(None)
+    )
+    return (
+        select(Post)
+        .add_columns(
+            like_count.label("like_count"),
+            comment_count.label("comment_count"),
+            liked_by_me.label("liked_by_me"),
+        )
+        .where(*conditions)
+        .options(*POST_RESPONSE_LOADING)
+    )
+
+
+def _views(query: Select[Post]) -> list[PostView]:
+    return [
+        PostView(
+            post=row.Post,
+            like_count=row.like_count,
+            comment_count=row.comment_count,
+            liked_by_me=row.liked_by_me,
+        )
+        for row in db.session.execute(query)
+    ]
 
 
 def _filters(*, tag: str | None, author: str | None) -> list[ColumnElement[bool]] | None:
@@ -54,30 +92,48 @@ def _filters(*, tag: str | None, author: str | None) -> list[ColumnElement[bool]
     return conditions
 
 
-def list_posts(*, page: int, per_page: int, tag: str | None, author: str | None) -> PageOfPosts:
+def _page(
+    conditions: Sequence[ColumnElement[bool]], *, page: int, per_page: int, viewer: User | None
+) -> Page[PostView]:
+    total = db.session.scalar(select(func.count()).select_from(Post).where(*conditions)) or 0
+    views: list[PostView] = []
+    if total > offset(page, per_page):
+        views = _views(
+            _post_views(conditions, viewer)
+            .order_by(Post.created_at.desc(), Post.id.desc())
+            .limit(per_page)
+            .offset(offset(page, per_page))
+        )
+    return Page(items=views, page=page, per_page=per_page, total=total)
+
+
+def list_posts(
+    *, page: int, per_page: int, tag: str | None, author: str | None, viewer: User | None
+) -> Page[PostView]:
     """Return one page of posts, newest first, filtered by tag and author name."""
     conditions = _filters(tag=tag, author=author)
     if conditions is None:
-        return PageOfPosts(posts=[], page=page, per_page=per_page, total=0)
-    total = db.session.scalar(select(func.count()).select_from(Post).where(*conditions)) or 0
-    posts: list[Post] = []
-    if total > (page - 1) * per_page:
-        posts = list(
-            db.session.scalars(
-                select(Post)
-                .where(*conditions)
-                .options(*POST_RESPONSE_LOADING)
-                .order_by(Post.created_at.desc(), Post.id.desc())
-                .limit(per_page)
-                .offset((page - 1) * per_page)
-            )
-        )
-    return PageOfPosts(posts=posts, page=page, per_page=per_page, total=total)
+        return Page(items=[], page=page, per_page=per_page, total=0)
+    return _page(conditions, page=page, per_page=per_page, viewer=viewer)
 
 
-def get_post(post_id: int) -> Post:
-    """Return the post with this id, its author and tags loaded, or raise NotFound."""
-    post = db.session.get(Post, post_id, options=POST_RESPONSE_LOADING)
+def feed(*, user: User, page: int, per_page: int) -> Page[PostView]:
+    """Return one page of the posts of the users `user` follows, newest first."""
+    followed = select(follows.c.followed_id).where(follows.c.follower_id == user.id)
+    return _page([Post.author_id.in_(followed)], page=page, per_page=per_page, viewer=user)
+
+
+def get_post(post_id: int, *, viewer: User | None) -> PostView:
+    """Return the post with this id and its figures, or raise NotFound."""
+    views = _views(_post_views([Post.id == post_id], viewer))
+    if not views:
+        raise NotFound(f"There is no post {post_id}.")
+    return views[0]
+
+
+def require_post(post_id: int) -> Post:
+    """Return the post with this id, or raise NotFound."""
+    post = db.session.get(Post, post_id)
     if post is None:
         raise NotFound(f"There is no post {post_id}.")
     return post
@@ -119,8 +175,24 @@ def update_post(*, post_id: int, user: User, data: PostUpdate) -> Post:
 
 def delete_post(*, post_id: int, user: User) -> None:
     """Delete one of `user`'s posts; its tags stay, only the links go."""
-    # Its tags are not loaded, so with passive_deletes=True on Post.tags this is one DELETE and
-    # ON DELETE CASCADE removes the post_tags rows.
+    # Nothing of it is loaded but the row, so with passive_deletes=True on its collections
+    # this is one DELETE, and ON DELETE CASCADE removes its tag links, comments and likes.
     post = _own_post(post_id, user)
     db.session.delete(post)
     db.session.flush()
+
+
+def like_post(*, user: User, post_id: int) -> None:
+    """Record that `user` likes the post; liking it again changes nothing."""
+    require_post(post_id)
+    # INSERT ... ON CONFLICT DO NOTHING, rather than appending to user.likes: it needs no load
+    # of the user's likes and stays idempotent when two requests race.
+    db.session.execute(
+        insert(Like).values(user_id=user.id, post_id=post_id).on_conflict_do_nothing()
+    )
+
+
+def unlike_post(*, user: User, post_id: int) -> None:
+    """Remove `user`'s like of the post, if there is one."""
+    require_post(post_id)
+    db.session.execute(delete(Like).where(Like.user_id == user.id, Like.post_id == post_id))

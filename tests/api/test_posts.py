@@ -44,6 +44,8 @@ def test_a_post_in_the_list_has_its_author_and_sorted_tags(client: FlaskClient) 
         "body": post.body,
         "author": {"username": "alice"},
         "tags": ["a-b", "a0", "web"],
+        "like_count": 0,
+        "comment_count": 0,
         "created_at": post.created_at.isoformat().replace("+00:00", "Z"),
         "updated_at": post.updated_at.isoformat().replace("+00:00", "Z"),
     }
@@ -141,7 +143,8 @@ def test_writing_a_post(client: FlaskClient) -> None:
     assert body["title"] == "Hello"  # trimmed
     assert body["author"] == {"username": "alice"}
     assert body["created_at"] == body["updated_at"]
-    assert client.get(response.headers["Location"]).get_json() == body
+    assert (body["like_count"], body["comment_count"], body["liked_by_me"]) == (0, 0, False)
+    assert client.get(response.headers["Location"], headers=auth_headers(user)).get_json() == body
 
 
 def test_tags_are_normalised_deduplicated_and_created_when_missing(client: FlaskClient) -> None:

@@ -90,7 +90,7 @@ def test_reading_your_account_needs_a_token(client: FlaskClient) -> None:
 
 
 def test_reading_your_account(client: FlaskClient) -> None:
-    user = UserFactory(bio="Hello")
+    user = UserFactory(profile__bio="Hello")
 
     response = client.get("/api/users/me", headers=auth_headers(user))
 
@@ -105,7 +105,7 @@ def test_reading_your_account(client: FlaskClient) -> None:
 
 
 def test_patching_your_account_changes_only_what_is_sent(client: FlaskClient) -> None:
-    user = UserFactory(bio="Old bio")
+    user = UserFactory(profile__bio="Old bio")
 
     response = client.patch("/api/users/me", json={"bio": "New bio"}, headers=auth_headers(user))
 
@@ -115,13 +115,13 @@ def test_patching_your_account_changes_only_what_is_sent(client: FlaskClient) ->
 
 
 def test_null_clears_your_bio(client: FlaskClient) -> None:
-    user = UserFactory(bio="Old bio")
+    user = UserFactory(profile__bio="Old bio")
 
     response = client.patch("/api/users/me", json={"bio": None}, headers=auth_headers(user))
 
     assert response.get_json()["bio"] is None
-    db.session.refresh(user)
-    assert user.bio is None
+    db.session.refresh(user.profile)
+    assert user.profile.bio is None
 
 
 def test_null_is_refused_where_it_means_nothing(client: FlaskClient) -> None:
@@ -180,7 +180,7 @@ def test_deleting_your_account_deletes_your_posts_and_their_links_but_not_tags(
 
 
 def test_anyone_can_read_a_public_profile(client: FlaskClient) -> None:
-    user = UserFactory(username="Alice", bio="Writes about SQL")
+    user = UserFactory(username="Alice", profile__bio="Writes about SQL")
     PostFactory.create_batch(2, author=user)
     PostFactory()
 
@@ -190,8 +190,12 @@ def test_anyone_can_read_a_public_profile(client: FlaskClient) -> None:
     assert response.get_json() == {
         "username": "Alice",
         "bio": "Writes about SQL",
+        "website": None,
+        "avatar_url": None,
         "created_at": user.created_at.isoformat().replace("+00:00", "Z"),
         "post_count": 2,
+        "follower_count": 0,
+        "following_count": 0,
     }
 
 

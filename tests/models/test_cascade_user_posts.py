@@ -14,7 +14,7 @@ from blog.db import db
 from blog.models import Post, Tag, User
 from tests import rows
 from tests.factories import PostFactory, TagFactory, UserFactory
-from tests.helpers import StatementLog
+from tests.helpers import StatementLog, fresh
 
 
 def author_with_tagged_posts() -> tuple[User, list[Post], list[Tag]]:
@@ -37,7 +37,7 @@ def assert_user_and_posts_gone(user_id: int, posts: list[Post], tags: list[Tag])
 def test_deleting_a_user_through_the_session_is_one_delete(sql: StatementLog) -> None:
     user, posts, tags = author_with_tagged_posts()
     user_id = user.id
-    db.session.expire(user, ["posts"])  # as in a fresh request: the posts are not loaded
+    user = fresh(user)  # as in a new request: nothing of the user is loaded but the row
 
     with sql.recording() as statements:
         db.session.delete(user)
@@ -60,10 +60,12 @@ def test_deleting_a_user_whose_posts_are_loaded_lets_the_orm_delete_them(
         db.session.delete(user)
         db.session.flush()
 
-    # The posts' tags are loaded too (the factory set them), so the ORM also deletes their links.
+    # The posts' tags are loaded too (the factory set them), so the ORM also deletes their
+    # links; so is the profile, which the ORM deletes as well.
     assert [s.split(" WHERE")[0] for s in statements] == [
         "DELETE FROM post_tags",
         "DELETE FROM posts",
+        "DELETE FROM profiles",
         "DELETE FROM users",
     ]
     assert_user_and_posts_gone(user_id, posts, tags)

@@ -1,0 +1,21 @@
+"""Your feed: the posts of the people you follow."""
+
+from __future__ import annotations
+
+from apiflask import APIBlueprint
+
+from blog.auth import current_user, token_auth
+from blog.schemas import PageQuery, PostPage
+from blog.services import posts
+
+bp = APIBlueprint("feed", __name__, url_prefix="/api/feed", tag="Feed")
+
+
+@bp.get("")
+@bp.auth_required(token_auth)
+@bp.input(PageQuery, location="query", arg_name="query")
+@bp.output(PostPage)
+def get_feed(query: PageQuery) -> PostPage:
+    """List the posts of the users you follow, newest first."""
+    page = posts.feed(user=current_user(), page=query.page, per_page=query.per_page)
+    return PostPage.of(page, [view.out() for view in page.items])
