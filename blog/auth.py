@@ -30,7 +30,7 @@ token_auth = HTTPTokenAuth(
     description="A token from `POST /api/tokens`, sent as `Authorization: Bearer <token>`.",
 )
 # The OpenAPI security of an endpoint that works with or without a token.
-OPTIONAL_BEARER = [{"BearerAuth": []}, {}]
+OPTIONAL_BEARER: list[str | dict[str, list[Any]]] = [{"BearerAuth": []}, {}]
 
 
 @cache

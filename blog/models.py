@@ -210,9 +210,7 @@ class Post(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=_same_as_created_at, server_default=func.now()
     )
-    author_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
 
     # Partner: User.posts. The many-to-one side; the cascade that matters lives on User.posts.
     author: Mapped[User] = relationship(back_populates="posts")
@@ -282,9 +280,7 @@ class Comment(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = _created_at()
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
-    author_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     # NULL for a top-level comment. The cascade reaches replies at any depth, in SQL as in
     # the ORM. That a reply is on its parent's post is checked by the code that creates it.
     parent_id: Mapped[int | None] = mapped_column(

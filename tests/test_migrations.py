@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, inspect
+from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from blog.db import Base
@@ -99,3 +99,33 @@ def test_the_alembic_command_takes_its_url_from_database_url(empty_database: Eng
 
     assert result.returncode == 0, result.stderr
     assert tables(empty_database) == set(Base.metadata.tables)
+
+
+def test_moving_bios_into_profiles_keeps_every_bio_both_ways(empty_database: Engine) -> None:
+    before_profiles, profiles = "354423dd86e3", "44ec1540f559"
+    upgrade(empty_database, before_profiles)
+    with empty_database.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (username, email, password_hash, bio) VALUES"
+                " ('alice', 'alice@example.com', 'x', 'Writes about SQL'),"
+                " ('bob', 'bob@example.com', 'x', NULL)"
+            )
+        )
+
+    upgrade(empty_database, profiles)
+    with empty_database.connect() as connection:
+        moved = connection.execute(
+            text(
+                "SELECT username, profiles.bio FROM users"
+                " JOIN profiles ON profiles.user_id = users.id ORDER BY username"
+            )
+        ).all()
+    assert [tuple(row) for row in moved] == [("alice", "Writes about SQL"), ("bob", None)]
+    assert "bio" not in {column["name"] for column in inspect(empty_database).get_columns("users")}
+
+    downgrade(empty_database, before_profiles)
+    with empty_database.connect() as connection:
+        back = connection.execute(text("SELECT username, bio FROM users ORDER BY username")).all()
+    assert [tuple(row) for row in back] == [("alice", "Writes about SQL"), ("bob", None)]
+    assert "profiles" not in tables(empty_database)

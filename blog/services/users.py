@@ -82,9 +82,7 @@ def get_profile(username: str) -> UserProfileOut:
         raise NotFound(f"There is no user {username!r}.")
     post_count = select(func.count()).where(Post.author_id == User.id).scalar_subquery()
     follower_count = select(func.count()).where(follows.c.followed_id == User.id).scalar_subquery()
-    following_count = (
-        select(func.count()).where(follows.c.follower_id == User.id).scalar_subquery()
-    )
+    following_count = select(func.count()).where(follows.c.follower_id == User.id).scalar_subquery()
     row = db.session.execute(
         select(User, post_count, follower_count, following_count)
         .where(func.lower(User.username) == username.lower())

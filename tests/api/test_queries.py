@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from tests.factories import PostFactory, TagFactory, UserFactory
+from blog.models import Post, User
+from tests.factories import CommentFactory, LikeFactory, PostFactory, TagFactory, UserFactory
 from tests.helpers import StatementLog, auth_headers
 
 
-def statements_for(client: FlaskClient, sql: StatementLog, path: str) -> list[str]:
+def statements_for(
+    client: FlaskClient, sql: StatementLog, path: str, headers: dict[str, str] | None = None
+) -> list[str]:
     with sql.recording() as statements:
-        response = client.get(path)
+        response = client.get(path, headers=headers)
     assert response.status_code == 200
     return statements
 
 
-def posts_with_authors_and_tags(count: int) -> None:
+def posts_with_authors_and_tags(count: int) -> list[Post]:
     tags = TagFactory.create_batch(3)
-    for _ in range(count):
-        PostFactory(author=UserFactory(), tags=tags)
+    return [PostFactory(author=UserFactory(), tags=tags) for _ in range(count)]
+
+
+def with_likes_and_comments(posts: list[Post], reader: User) -> None:
+    for post in posts:
+        LikeFactory(post=post, user=reader)
+        CommentFactory(parent=CommentFactory(post=post))
 
 
 def test_listing_5_or_50_posts_costs_the_same_three_statements(
@@ -63,3 +71,48 @@ def test_writing_a_post_does_not_load_the_authors_other_posts(
 
     assert response.status_code == 201
     assert not any("WHERE %(param_1)s::INTEGER = posts.author_id" in s for s in statements)
+
+
+def test_counts_and_liked_by_me_cost_no_extra_statement_per_post(
+    client: FlaskClient, sql: StatementLog
+) -> None:
+    reader = UserFactory()
+    with_likes_and_comments(posts_with_authors_and_tags(50), reader)
+    headers = auth_headers(reader)
+
+    five = statements_for(client, sql, "/api/posts?per_page=5", headers)
+    fifty = statements_for(client, sql, "/api/posts?per_page=50", headers)
+
+    # The three of the anonymous list, plus loading the user the token names.
+    assert len(five) == len(fifty) == 4
+    assert "count(*)" in fifty[2]  # the like and comment counts are subqueries of the page
+
+
+def test_the_feed_costs_the_same_for_5_or_50_posts(client: FlaskClient, sql: StatementLog) -> None:
+    reader = UserFactory()
+    posts = posts_with_authors_and_tags(50)
+    reader.following.extend(post.author for post in posts)
+    with_likes_and_comments(posts, reader)
+    headers = auth_headers(reader)
+
+    five = statements_for(client, sql, "/api/feed?per_page=5", headers)
+    fifty = statements_for(client, sql, "/api/feed?per_page=50", headers)
+
+    assert len(five) == len(fifty) == 4
+
+
+def test_a_threaded_comment_page_costs_the_same_whatever_its_size_or_depth(
+    client: FlaskClient, sql: StatementLog
+) -> None:
+    post = PostFactory()
+    for _ in range(50):
+        reply = CommentFactory(parent=CommentFactory(post=post))
+        CommentFactory(parent=CommentFactory(parent=reply))  # four levels deep
+
+    five = statements_for(client, sql, f"/api/posts/{post.id}/comments?per_page=5")
+    fifty = statements_for(client, sql, f"/api/posts/{post.id}/comments?per_page=50")
+
+    # The post exists, a count of top-level comments, the page of them with their authors, and
+    # one recursive query for every reply below them.
+    assert len(five) == len(fifty) == 4
+    assert "WITH RECURSIVE" in fifty[3]

@@ -1,0 +1,68 @@
+"""Likes: PUT and DELETE /api/posts/{id}/like, and the counts posts carry."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests import rows
+from tests.factories import CommentFactory, LikeFactory, PostFactory, UserFactory
+from tests.helpers import assert_problem, auth_headers
+
+
+def test_liking_is_idempotent_and_counted(client: FlaskClient) -> None:
+    post, user = PostFactory(), UserFactory()
+    headers = auth_headers(user)
+
+    first = client.put(f"/api/posts/{post.id}/like", headers=headers)
+    again = client.put(f"/api/posts/{post.id}/like", headers=headers)
+
+    assert (first.status_code, again.status_code) == (204, 204)
+    assert rows.count("likes") == 1
+    seen = client.get(f"/api/posts/{post.id}", headers=headers).get_json()
+    assert (seen["like_count"], seen["liked_by_me"]) == (1, True)
+
+
+def test_unliking_is_idempotent(client: FlaskClient) -> None:
+    like = LikeFactory()
+    headers = auth_headers(like.user)
+
+    first = client.delete(f"/api/posts/{like.post_id}/like", headers=headers)
+    again = client.delete(f"/api/posts/{like.post_id}/like", headers=headers)
+
+    assert (first.status_code, again.status_code) == (204, 204)
+    assert rows.count("likes") == 0
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+def test_liking_a_missing_post_is_not_found(client: FlaskClient, method: str) -> None:
+    headers = auth_headers(UserFactory())
+
+    assert_problem(client.open("/api/posts/999999/like", method=method, headers=headers), 404)
+
+
+def test_posts_carry_their_counts_and_liked_by_me_only_with_a_token(client: FlaskClient) -> None:
+    post = PostFactory()
+    me, other = UserFactory(), UserFactory()
+    LikeFactory(post=post, user=me)
+    LikeFactory(post=post, user=other)
+    root = CommentFactory(post=post)
+    CommentFactory(parent=root)
+    unliked = PostFactory()
+
+    anonymous = {p["id"]: p for p in client.get("/api/posts").get_json()["items"]}
+    signed_in = {
+        p["id"]: p for p in client.get("/api/posts", headers=auth_headers(me)).get_json()["items"]
+    }
+
+    assert (anonymous[post.id]["like_count"], anonymous[post.id]["comment_count"]) == (2, 2)
+    assert "liked_by_me" not in anonymous[post.id]
+    assert signed_in[post.id]["liked_by_me"] is True
+    assert signed_in[unliked.id]["liked_by_me"] is False
+    assert (signed_in[unliked.id]["like_count"], signed_in[unliked.id]["comment_count"]) == (0, 0)
+
+
+def test_a_bad_token_on_a_public_endpoint_is_still_refused(client: FlaskClient) -> None:
+    response = client.get("/api/posts", headers={"Authorization": "Bearer nonsense"})
+
+    assert_problem(response, 401)

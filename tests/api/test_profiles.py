@@ -1,0 +1,92 @@
+"""/api/users/me/profile, and the profile fields of a public profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.factories import UserFactory
+from tests.helpers import assert_problem, auth_headers, pointers
+
+
+def test_a_new_account_has_an_empty_profile(client: FlaskClient) -> None:
+    client.post(
+        "/api/users",
+        json={"username": "alice", "email": "alice@example.com", "password": "s3cret-enough"},
+    )
+    token = client.post(
+        "/api/tokens", json={"username": "alice", "password": "s3cret-enough"}
+    ).get_json()["access_token"]
+
+    response = client.get("/api/users/me/profile", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.get_json() == {"bio": None, "website": None, "avatar_url": None}
+
+
+def test_editing_your_profile(client: FlaskClient) -> None:
+    user = UserFactory(username="alice", profile__bio="Old")
+    headers = auth_headers(user)
+
+    response = client.patch(
+        "/api/users/me/profile",
+        json={
+            "website": "https://alice.example.com/blog",
+            "avatar_url": "https://cdn.example/a.png",
+        },
+        headers=headers,
+    )
+
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "bio": "Old",
+        "website": "https://alice.example.com/blog",
+        "avatar_url": "https://cdn.example/a.png",
+    }
+    public = client.get("/api/users/alice").get_json()
+    assert public["website"] == "https://alice.example.com/blog"
+    assert public["avatar_url"] == "https://cdn.example/a.png"
+    # The bio is the same field wherever the API shows it.
+    assert client.get("/api/users/me", headers=headers).get_json()["bio"] == "Old"
+
+
+def test_null_clears_a_profile_field(client: FlaskClient) -> None:
+    user = UserFactory(profile__website="https://example.com/", profile__bio="Hi")
+
+    response = client.patch(
+        "/api/users/me/profile", json={"website": None}, headers=auth_headers(user)
+    )
+
+    assert response.get_json() == {"bio": "Hi", "website": None, "avatar_url": None}
+
+
+@pytest.mark.parametrize(
+    ("fields", "pointer"),
+    [
+        ({"website": "not a url"}, "/website"),
+        ({"website": "javascript:alert(1)"}, "/website"),
+        ({"avatar_url": "ftp://example.com/a.png"}, "/avatar_url"),
+        ({"avatar_url": "https://example.com/" + "a" * 2048}, "/avatar_url"),
+        ({"bio": "x" * 501}, "/bio"),
+        ({"email": "a@example.com"}, "/email"),
+    ],
+)
+def test_invalid_profile_fields_are_refused(
+    client: FlaskClient, fields: dict[str, Any], pointer: str
+) -> None:
+    user = UserFactory(profile__website="https://example.com/")
+
+    response = client.patch("/api/users/me/profile", json=fields, headers=auth_headers(user))
+
+    assert pointers(assert_problem(response, 422)) == [pointer]
+    assert client.get("/api/users/me/profile", headers=auth_headers(user)).get_json() == {
+        "bio": None,
+        "website": "https://example.com/",
+        "avatar_url": None,
+    }
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+def test_your_profile_needs_a_token(client: FlaskClient, method: str) -> None:
+    assert_problem(client.open("/api/users/me/profile", method=method, json={}), 401)
