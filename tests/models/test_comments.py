@@ -63,6 +63,35 @@ def test_setting_comment_author_appends_to_user_comments(sql: StatementLog) -> N
     assert statements == []
 
 
+def test_setting_comment_post_appends_to_post_comments(sql: StatementLog) -> None:
+    post = PostFactory()
+    assert post.comments == []
+    comment = Comment(body="First!", author=UserFactory())
+
+    with sql.recording() as statements:
+        comment.post = post
+        assert post.comments == [comment]
+    assert statements == []
+
+    db.session.add(comment)
+    db.session.flush()
+    assert comment.post_id == post.id
+
+
+def test_appending_to_user_comments_sets_comment_author(sql: StatementLog) -> None:
+    author = UserFactory()
+    assert author.comments == []
+    comment = Comment(body="Hello", post=PostFactory())
+
+    with sql.recording() as statements:
+        author.comments.append(comment)
+        assert comment.author is author
+    assert statements == []
+
+    db.session.flush()
+    assert comment.author_id == author.id
+
+
 def test_appending_a_reply_sets_its_parent(sql: StatementLog) -> None:
     root = CommentFactory()
     assert root.replies == []

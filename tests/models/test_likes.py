@@ -70,6 +70,20 @@ def test_appending_a_like_to_user_likes_sets_like_user(sql: StatementLog) -> Non
     assert like_rows() == {(user.id, post.id)}
 
 
+def test_appending_a_like_to_post_likes_sets_like_post(sql: StatementLog) -> None:
+    user, post = UserFactory(), PostFactory()
+    assert post.likes == []
+    like = Like(user=user)
+
+    with sql.recording() as statements:
+        post.likes.append(like)
+        assert like.post is post
+    assert statements == []
+
+    db.session.flush()
+    assert like_rows() == {(user.id, post.id)}
+
+
 def test_removing_a_like_from_user_likes_deletes_it() -> None:
     like = LikeFactory()
     user, post = like.user, like.post
