@@ -49,19 +49,27 @@ class ApiError(Exception):
 
 
 class Unauthorized(ApiError):
+    """The request needs credentials it did not send, or sent wrong ones."""
+
     status = HTTPStatus.UNAUTHORIZED
     headers: ClassVar[Mapping[str, str]] = {"WWW-Authenticate": "Bearer"}
 
 
 class NotFound(ApiError):
+    """The thing the request names does not exist."""
+
     status = HTTPStatus.NOT_FOUND
 
 
 class Forbidden(ApiError):
+    """The thing exists, but the signed-in user may not do this to it."""
+
     status = HTTPStatus.FORBIDDEN
 
 
 class Conflict(ApiError):
+    """The request clashes with what is already stored (a taken username, ...)."""
+
     status = HTTPStatus.CONFLICT
 
 

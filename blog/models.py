@@ -287,10 +287,10 @@ class Comment(Base):
         ForeignKey("comments.id", ondelete="CASCADE"), index=True
     )
 
-    # Partner: Post.comments.
+    # Partner: Post.comments. Many-to-one; the cascade lives on Post.comments.
     post: Mapped[Post] = relationship(back_populates="comments")
 
-    # Partner: User.comments.
+    # Partner: User.comments. Many-to-one; the cascade lives on User.comments.
     author: Mapped[User] = relationship(back_populates="comments")
 
     # Partner: Comment.replies. A table joined to itself: remote_side names the column on the
@@ -323,10 +323,10 @@ class Like(Base):
     )
     created_at: Mapped[datetime] = _created_at()
 
-    # Partner: User.likes.
+    # Partner: User.likes. Many-to-one; the cascade lives on User.likes.
     user: Mapped[User] = relationship(back_populates="likes")
 
-    # Partner: Post.likes.
+    # Partner: Post.likes. Many-to-one; the cascade lives on Post.likes.
     post: Mapped[Post] = relationship(back_populates="likes")
 
     def __repr__(self) -> str:

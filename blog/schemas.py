@@ -149,41 +149,55 @@ class RequestModel(BaseModel):
 
 
 class UserCreate(RequestModel):
+    """A new account."""
+
     username: Username = Field(description="3-32 letters, digits, `_` or `-`; case-insensitive.")
     email: Email
     password: Password
 
 
 class UserUpdate(RequestModel):
+    """Changes to your account; fields left out stay as they are."""
+
     bio: Bio | MISSING | None = Field(MISSING, description="`null` clears it.")
     email: Email | MISSING = MISSING
     password: Password | MISSING = MISSING
 
 
 class ProfileUpdate(RequestModel):
+    """Changes to your profile; fields left out stay as they are."""
+
     bio: Bio | MISSING | None = Field(MISSING, description="`null` clears it.")
     website: WebUrl | MISSING | None = Field(MISSING, description="`null` clears it.")
     avatar_url: WebUrl | MISSING | None = Field(MISSING, description="`null` clears it.")
 
 
 class TokenRequest(RequestModel):
+    """The credentials to trade for a bearer token."""
+
     username: SearchText
     password: Annotated[str, StringConstraints(max_length=128), AfterValidator(_reject_nul)]
 
 
 class PostCreate(RequestModel):
+    """A new post."""
+
     title: Title
     body: Body
     tags: TagNames = []
 
 
 class PostUpdate(RequestModel):
+    """Changes to a post; fields left out stay as they are."""
+
     title: Title | MISSING = MISSING
     body: Body | MISSING = MISSING
     tags: TagNames | MISSING = Field(MISSING, description="Replaces the set; `[]` clears it.")
 
 
 class CommentCreate(RequestModel):
+    """A new comment, or a reply to one."""
+
     body: CommentBody
     parent_id: Id | None = Field(None, description="The comment this replies to, if any.")
 
@@ -246,6 +260,8 @@ class UserOut(BaseModel):
 
 
 class ProfileOut(BaseModel):
+    """What a user says about themselves."""
+
     bio: str | None
     website: str | None
     avatar_url: str | None
@@ -270,17 +286,21 @@ class UserProfileOut(BaseModel):
 
 
 class UserSummary(BaseModel):
+    """A user, as lists of people and posts name them."""
+
     username: str
 
 
 class UserPage(PageOut[UserSummary]):
-    pass
+    """A page of users."""
 
 
 AuthorOut = UserSummary
 
 
 class PostOut(BaseModel):
+    """A post, with its author, tags and counts."""
+
     id: int
     title: str
     body: str
@@ -314,10 +334,12 @@ class PostOut(BaseModel):
 
 
 class PostPage(PageOut[PostOut]):
-    pass
+    """A page of posts."""
 
 
 class CommentOut(BaseModel):
+    """A comment and, nested, every reply below it."""
+
     id: int
     body: str
     author: AuthorOut
@@ -339,23 +361,31 @@ class CommentOut(BaseModel):
 
 
 class CommentPage(PageOut[CommentOut]):
-    pass
+    """A page of top-level comments, each with its replies."""
 
 
 class TagOut(BaseModel):
+    """A tag and how many posts carry it."""
+
     name: str
     post_count: int
 
 
 class TagList(BaseModel):
+    """Every tag, by name."""
+
     items: list[TagOut]
 
 
 class TokenOut(BaseModel):
+    """A bearer token and how long it lasts."""
+
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the scheme, not a token
     expires_in: int = Field(description="Seconds until the token expires.")
 
 
 class HealthOut(BaseModel):
+    """The app can reach its database."""
+
     status: Literal["ok"]

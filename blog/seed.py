@@ -31,6 +31,8 @@ DEMO_PASSWORD = "demo-password"  # noqa: S105 - published in the README on purpo
 
 @dataclass(frozen=True)
 class DemoUser:
+    """A demo user, with who they follow and which posts they like."""
+
     username: str
     bio: str
     website: str
@@ -40,6 +42,8 @@ class DemoUser:
 
 @dataclass(frozen=True)
 class DemoComment:
+    """A demo comment and the replies below it."""
+
     author: str
     body: str
     replies: tuple[DemoComment, ...] = ()
@@ -47,6 +51,8 @@ class DemoComment:
 
 @dataclass(frozen=True)
 class DemoPost:
+    """A demo post and the comments on it."""
+
     author: str
     title: str
     body: str

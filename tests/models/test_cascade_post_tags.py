@@ -42,7 +42,7 @@ def test_deleting_a_tag_with_raw_sql_keeps_its_posts() -> None:
     assert rows.exists("posts", post.id)
 
 
-def test_deleting_a_loaded_tag_removes_it_from_loaded_posts_at_commit() -> None:
+def test_a_deleted_tag_stays_in_loaded_collections_until_they_are_reloaded() -> None:
     tag = TagFactory()
     post = PostFactory(tags=[tag])
     assert tag.posts == [post]

@@ -173,7 +173,7 @@ def test_deleting_a_comment_whose_replies_are_loaded_lets_the_orm_delete_them(
         db.session.delete(root)
         db.session.flush()
 
-    # The "delete" cascade of Comment.replies reaches every loaded reply, deepest first.
+    # The "delete" cascade of Comment.replies reaches every loaded reply.
     assert [s.split(" WHERE")[0] for s in statements] == ["DELETE FROM comments"] * 3
     for gone in (root, reply, deeper):
         assert not rows.exists("comments", gone.id)

@@ -1,0 +1,92 @@
+"""The guide and the README stay true: links, excerpts, verdicts and the schema diagram.
+
+docs/relationships.md links every statement to a test, quotes blog/models.py, and gives a
+verdict for each claim. These tests fail when a linked test is renamed or removed, when a quoted
+excerpt no longer matches the code, when a verdict disagrees with the test that decides it, or
+when the README's diagram no longer matches the models.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from blog.db import Base
+from scripts.erd import mermaid, readme_diagram
+from tests.conftest import PROJECT_ROOT
+
+ROOT = Path(PROJECT_ROOT)
+GUIDE = ROOT / "docs" / "relationships.md"
+README = ROOT / "README.md"
+TEST_LINK = re.compile(r"\[`(test_\w+)`\]\(\.\./(tests/[\w/]+\.py)\)")
+EXCERPT = re.compile(r"<!-- excerpt: ([\w/.]+) -->\n```python\n(.*?)\n```", re.DOTALL)
+CLAIM_ROW = re.compile(
+    r"^\| (\d+) \| .*? \| \*\*(\w+)\*\* \| .*? \| \[`(test_claim_\d+_\w+)`\]", re.MULTILINE
+)
+
+
+@cache
+def functions_in(path: str) -> dict[str, ast.FunctionDef]:
+    tree = ast.parse((ROOT / path).read_text())
+    return {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+    }
+
+
+def guide_links() -> list[tuple[str, str]]:
+    return sorted(set(TEST_LINK.findall(GUIDE.read_text())))
+
+
+def test_the_guide_links_to_tests() -> None:
+    assert len(guide_links()) >= 60
+
+
+@pytest.mark.parametrize(("name", "path"), guide_links(), ids=str)
+def test_every_test_the_guide_links_to_exists(name: str, path: str) -> None:
+    assert name in functions_in(path), f"{path} has no {name}"
+
+
+@pytest.mark.parametrize(
+    ("path", "excerpt"),
+    EXCERPT.findall(GUIDE.read_text()),
+    ids=lambda value: str(value).strip().splitlines()[-1][:40],
+)
+def test_every_excerpt_is_the_code_as_it_is(path: str, excerpt: str) -> None:
+    assert excerpt in (ROOT / path).read_text()
+
+
+def test_every_claim_in_the_guide_has_the_verdict_its_test_reaches() -> None:
+    rows = CLAIM_ROW.findall(GUIDE.read_text())
+    claim_tests = functions_in("tests/test_claims.py")
+
+    assert [int(number) for number, _, _ in rows] == list(range(1, 9))
+    for number, verdict, name in rows:
+        assert name.startswith(f"test_claim_{number}_")
+        docstring = ast.get_docstring(claim_tests[name]) or ""
+        stated = re.search(r"Verdict: (\w+)\.", docstring)
+        assert stated, f"{name} states no verdict"
+        assert stated[1] == verdict.lower(), f"claim {number}: guide {verdict}, test {stated[1]}"
+        assert docstring.startswith(f"Claim {number}: ")
+
+
+def test_every_claim_test_appears_in_the_guide() -> None:
+    linked = {name for name, _ in guide_links()}
+    claims = {name for name in functions_in("tests/test_claims.py") if name.startswith("test_")}
+
+    assert claims <= linked
+
+
+def test_the_readme_links_to_the_guide() -> None:
+    assert "(docs/relationships.md)" in README.read_text()
+
+
+def test_the_readme_diagram_matches_the_models() -> None:
+    assert readme_diagram(README.read_text()) == mermaid(Base.metadata), (
+        "The schema diagram in README.md is out of date: run `make diagram`."
+    )
