@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: help install test lint typecheck pytest diagram format constraints clean
+.PHONY: help install test lint typecheck pytest docs format constraints clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -35,8 +35,9 @@ typecheck: install  ## mypy, strict
 pytest: install  ## The test suite alone (needs PostgreSQL; see README)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-diagram: install  ## Redraw the schema diagram in README.md from the models
+docs: install  ## Redraw the README's schema diagram and renumber its links to the models
 	$(BIN)/python scripts/erd.py --write
+	$(BIN)/python scripts/model_links.py --write
 
 format: install  ## Reformat and fix what ruff can fix
 	$(BIN)/ruff format .

@@ -34,6 +34,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     DateTime,
@@ -43,6 +44,7 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    text,
 )
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
@@ -92,6 +94,22 @@ follows = Table(
 )
 
 
+# Totals kept exact by database triggers (see the migration "post counts kept by triggers"), so
+# that no request has to count rows: the 'posts' row holds the number of posts.
+counters = Table(
+    "counters",
+    Base.metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+
+def _trigger_count() -> Mapped[int]:
+    # Kept by database triggers: the ORM only reads it. A loaded value does not change when
+    # posts are added in the same session; it is current in the next one.
+    return mapped_column(server_default=text("0"))
+
+
 class User(Base):
     """Someone who can sign in, write posts and comments, follow others and like posts."""
 
@@ -104,6 +122,7 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH))
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = _created_at()
+    post_count: Mapped[int] = _trigger_count()
 
     # Partner: Profile.user. One-to-one: uselist=False makes this attribute one object, not a
     # list (the Mapped[Profile] annotation implies it; it is spelt out for the reader). The
@@ -259,6 +278,7 @@ class Tag(Base):
     # The "C" collation compares code points, as Python's sorted() does, whatever locale the
     # database was created with, so "ORDER BY name" means the same everywhere.
     name: Mapped[str] = mapped_column(String(TAG_MAX_LENGTH, collation="C"), unique=True)
+    post_count: Mapped[int] = _trigger_count()
 
     # Partner: Post.tags. Deleting a tag removes only its post_tags rows; the posts stay.
     posts: Mapped[list[Post]] = relationship(

@@ -21,11 +21,13 @@ from pydantic import (
     EmailStr,
     Field,
     HttpUrl,
+    InstanceOf,
     PlainSerializer,
     StringConstraints,
     TypeAdapter,
     UrlConstraints,
     ValidationError,
+    WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
@@ -44,13 +46,11 @@ from blog.models import (
     Profile,
     User,
 )
-from blog.pagination import Page
+from blog.pagination import MAX_PAGE, Page, PostCursor
 from blog.web import MAX_ID
 
 MAX_TAGS_PER_POST = 10
 MAX_PAGE_SIZE = 100
-# Past this a page number can only ever be empty; the bound keeps OFFSET within a bigint.
-MAX_PAGE = 2**31 - 1
 
 
 def _reject_nul(value: str) -> str:
@@ -209,7 +209,32 @@ class PageQuery(BaseModel):
     per_page: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
 
-class PostQuery(PageQuery):
+def _parse_cursor(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    if value == "":
+        return None
+    try:
+        return PostCursor.decode(value)
+    except ValueError as exc:
+        raise PydanticCustomError("cursor", "Not a cursor this API gave out") from exc
+
+
+Cursor = Annotated[
+    InstanceOf[PostCursor] | None,
+    BeforeValidator(_parse_cursor),
+    WithJsonSchema({"type": "string"}),
+    Field(description="`next_cursor` of the previous page; when given, `page` is ignored."),
+]
+
+
+class PostPageQuery(PageQuery):
+    """Which page of a list of posts to return: by number, or by cursor for deep pages."""
+
+    cursor: Cursor = None
+
+
+class PostQuery(PostPageQuery):
     """Query parameters of the post list."""
 
     tag: SearchText = Field("", description="Only posts with this tag.")
@@ -335,6 +360,22 @@ class PostOut(BaseModel):
 
 class PostPage(PageOut[PostOut]):
     """A page of posts."""
+
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
+
+    @classmethod
+    def of(cls, page: Page[Any], items: list[PostOut]) -> Self:
+        """Describe `page` of posts, whose items are given already serialised."""
+        return cls(
+            items=items,
+            page=page.page,
+            per_page=page.per_page,
+            total=page.total,
+            pages=page.pages,
+            next_cursor=page.next_cursor,
+        )
 
 
 class CommentOut(BaseModel):

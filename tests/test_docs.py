@@ -88,5 +88,5 @@ def test_the_readme_links_to_the_guide() -> None:
 
 def test_the_readme_diagram_matches_the_models() -> None:
     assert readme_diagram(README.read_text()) == mermaid(Base.metadata), (
-        "The schema diagram in README.md is out of date: run `make diagram`."
+        "The schema diagram in README.md is out of date: run `make docs`."
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 
 from blog.auth import current_user, token_auth
-from blog.schemas import PageQuery, PostPage
+from blog.schemas import PostPage, PostPageQuery
 from blog.services import posts
 
 bp = APIBlueprint("feed", __name__, url_prefix="/api/feed", tag="Feed")
@@ -13,9 +13,11 @@ bp = APIBlueprint("feed", __name__, url_prefix="/api/feed", tag="Feed")
 
 @bp.get("")
 @bp.auth_required(token_auth)
-@bp.input(PageQuery, location="query", arg_name="query")
+@bp.input(PostPageQuery, location="query", arg_name="query")
 @bp.output(PostPage)
-def get_feed(query: PageQuery) -> PostPage:
+def get_feed(query: PostPageQuery) -> PostPage:
     """List the posts of the users you follow, newest first."""
-    page = posts.feed(user=current_user(), page=query.page, per_page=query.per_page)
+    page = posts.feed(
+        user=current_user(), page=query.page, per_page=query.per_page, cursor=query.cursor
+    )
     return PostPage.of(page, [view.out() for view in page.items])

@@ -23,6 +23,7 @@ def list_posts(query: PostQuery) -> PostPage:
     page = posts.list_posts(
         page=query.page,
         per_page=query.per_page,
+        cursor=query.cursor,
         tag=query.tag or None,
         author=query.author or None,
         viewer=optional_user(),

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import MISSING
-from sqlalchemy import ColumnElement, Select, delete, exists, func, literal, select
+from sqlalchemy import ColumnElement, Select, delete, exists, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from blog.db import db, utcnow
 from blog.errors import Forbidden, NotFound
-from blog.models import Comment, Like, Post, Tag, User, follows
-from blog.pagination import Page, offset
+from blog.models import Comment, Like, Post, Tag, User, counters, follows
+from blog.pagination import Page, PostCursor, offset
 from blog.schemas import PostCreate, PostOut, PostUpdate, is_username, parse_tag_name
 from blog.services.tags import ensure_tags
 
@@ -76,51 +77,93 @@ def _views(query: Select[Post]) -> list[PostView]:
     ]
 
 
-def _filters(*, tag: str | None, author: str | None) -> list[ColumnElement[bool]] | None:
-    """Return the WHERE conditions for these filters, or None if no post can pass them."""
+@dataclass(frozen=True)
+class _Listing:
+    """Which posts a list shows, and how to know how many there are without counting them."""
+
+    conditions: Sequence[ColumnElement[bool]]
+    total: Select[Any]
+
+
+def _listing(*, tag: str | None, author: str | None) -> _Listing | None:
+    """Return the listing for these filters, or None if no post can pass them."""
+    tag_name = None if tag is None else parse_tag_name(tag)
+    if (tag is not None and tag_name is None) or (author is not None and not is_username(author)):
+        return None
     conditions: list[ColumnElement[bool]] = []
-    if tag is not None:
-        name = parse_tag_name(tag)
-        if name is None:
-            return None
-        conditions.append(Post.tags.any(Tag.name == name))
+    if tag_name is not None:
+        conditions.append(Post.tags.any(Tag.name == tag_name))
     if author is not None:
-        if not is_username(author):
-            return None
         author_id = select(User.id).where(func.lower(User.username) == author.lower())
         conditions.append(Post.author_id == author_id.scalar_subquery())
-    return conditions
+    # The counts the triggers keep answer the common cases in one row; only a list filtered by
+    # both a tag and an author is counted.
+    if tag_name is not None and author is not None:
+        total = select(func.count()).select_from(Post).where(*conditions)
+    elif tag_name is not None:
+        total = select(Tag.post_count).where(Tag.name == tag_name)
+    elif author is not None:
+        total = select(User.post_count).where(func.lower(User.username) == author.lower())
+    else:
+        total = select(counters.c.value).where(counters.c.name == "posts")
+    return _Listing(conditions, total)
+
+
+NEWEST_FIRST = (Post.created_at.desc(), Post.id.desc())
 
 
 def _page(
-    conditions: Sequence[ColumnElement[bool]], *, page: int, per_page: int, viewer: User | None
+    listing: _Listing,
+    *,
+    page: int,
+    per_page: int,
+    cursor: PostCursor | None,
+    viewer: User | None,
 ) -> Page[PostView]:
-    total = db.session.scalar(select(func.count()).select_from(Post).where(*conditions)) or 0
-    views: list[PostView] = []
-    if total > offset(page, per_page):
-        views = _views(
-            _post_views(conditions, viewer)
-            .order_by(Post.created_at.desc(), Post.id.desc())
-            .limit(per_page)
-            .offset(offset(page, per_page))
-        )
-    return Page(items=views, page=page, per_page=per_page, total=total)
+    total = db.session.scalar(listing.total) or 0
+    query = _post_views(listing.conditions, viewer).order_by(*NEWEST_FIRST).limit(per_page + 1)
+    if cursor is not None:
+        page = cursor.page
+        # A range on the (created_at, id) index: as cheap on page 2,000 as on page 2.
+        query = query.where(tuple_(Post.created_at, Post.id) < tuple_(cursor.created_at, cursor.id))
+    elif offset(page, per_page) < total:
+        query = query.offset(offset(page, per_page))
+    else:
+        return Page(items=[], page=page, per_page=per_page, total=total)
+    # One row more than the page holds says whether there is a next page.
+    views = _views(query)
+    next_cursor = None
+    if len(views) > per_page:
+        views = views[:per_page]
+        last = views[-1].post
+        next_cursor = PostCursor(page + 1, last.created_at, last.id).encode()
+    return Page(items=views, page=page, per_page=per_page, total=total, next_cursor=next_cursor)
 
 
 def list_posts(
-    *, page: int, per_page: int, tag: str | None, author: str | None, viewer: User | None
+    *,
+    page: int,
+    per_page: int,
+    cursor: PostCursor | None,
+    tag: str | None,
+    author: str | None,
+    viewer: User | None,
 ) -> Page[PostView]:
     """Return one page of posts, newest first, filtered by tag and author name."""
-    conditions = _filters(tag=tag, author=author)
-    if conditions is None:
+    listing = _listing(tag=tag, author=author)
+    if listing is None:
         return Page(items=[], page=page, per_page=per_page, total=0)
-    return _page(conditions, page=page, per_page=per_page, viewer=viewer)
+    return _page(listing, page=page, per_page=per_page, cursor=cursor, viewer=viewer)
 
 
-def feed(*, user: User, page: int, per_page: int) -> Page[PostView]:
+def feed(*, user: User, page: int, per_page: int, cursor: PostCursor | None) -> Page[PostView]:
     """Return one page of the posts of the users `user` follows, newest first."""
     followed = select(follows.c.followed_id).where(follows.c.follower_id == user.id)
-    return _page([Post.author_id.in_(followed)], page=page, per_page=per_page, viewer=user)
+    listing = _Listing(
+        conditions=[Post.author_id.in_(followed)],
+        total=select(func.coalesce(func.sum(User.post_count), 0)).where(User.id.in_(followed)),
+    )
+    return _page(listing, page=page, per_page=per_page, cursor=cursor, viewer=user)
 
 
 def get_post(post_id: int, *, viewer: User | None) -> PostView:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from blog.db import db
-from blog.models import Tag, post_tags
+from blog.models import Tag
 from blog.schemas import TagOut, parse_tag_name
 
 
@@ -27,17 +27,9 @@ def ensure_tags(names: Sequence[str]) -> list[Tag]:
     return list(db.session.scalars(select(Tag).where(Tag.name.in_(wanted)).order_by(Tag.name)))
 
 
-def _tag_counts() -> Select[str, int]:
-    return (
-        select(Tag.name, func.count(post_tags.c.post_id).label("post_count"))
-        .outerjoin(post_tags, post_tags.c.tag_id == Tag.id)
-        .group_by(Tag.id)
-    )
-
-
 def list_tags() -> list[TagOut]:
     """Return every tag with the number of posts filed under it, ordered by name."""
-    rows = db.session.execute(_tag_counts().order_by(Tag.name))
+    rows = db.session.execute(select(Tag.name, Tag.post_count).order_by(Tag.name))
     return [TagOut(name=name, post_count=count) for name, count in rows]
 
 
@@ -46,5 +38,7 @@ def get_tag(name: str) -> TagOut | None:
     normalised = parse_tag_name(name)
     if normalised is None:
         return None
-    row = db.session.execute(_tag_counts().where(Tag.name == normalised)).one_or_none()
+    row = db.session.execute(
+        select(Tag.name, Tag.post_count).where(Tag.name == normalised)
+    ).one_or_none()
     return None if row is None else TagOut(name=row.name, post_count=row.post_count)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, with_parent
 from blog.auth import hash_password
 from blog.db import db
 from blog.errors import NotFound, Unprocessable
-from blog.models import Post, Profile, User, follows
+from blog.models import Profile, User, follows
 from blog.pagination import Page, offset
 from blog.schemas import ProfileUpdate, UserCreate, UserProfileOut, UserUpdate, is_username
 
@@ -80,24 +80,23 @@ def get_profile(username: str) -> UserProfileOut:
     """Return the public profile of the user called `username`, or raise NotFound."""
     if not is_username(username):
         raise NotFound(f"There is no user {username!r}.")
-    post_count = select(func.count()).where(Post.author_id == User.id).scalar_subquery()
     follower_count = select(func.count()).where(follows.c.followed_id == User.id).scalar_subquery()
     following_count = select(func.count()).where(follows.c.follower_id == User.id).scalar_subquery()
     row = db.session.execute(
-        select(User, post_count, follower_count, following_count)
+        select(User, follower_count, following_count)
         .where(func.lower(User.username) == username.lower())
         .options(joinedload(User.profile))
     ).one_or_none()
     if row is None:
         raise NotFound(f"There is no user {username!r}.")
-    user, posts, followers, following = row
+    user, followers, following = row
     return UserProfileOut(
         username=user.username,
         bio=user.profile.bio,
         website=user.profile.website,
         avatar_url=user.profile.avatar_url,
         created_at=user.created_at,
-        post_count=posts,
+        post_count=user.post_count,
         follower_count=followers,
         following_count=following,
     )

@@ -27,7 +27,14 @@ def test_an_empty_list(client: FlaskClient) -> None:
     response = client.get("/api/posts")
 
     assert response.status_code == 200
-    assert response.get_json() == {"items": [], "page": 1, "per_page": 20, "total": 0, "pages": 1}
+    assert response.get_json() == {
+        "items": [],
+        "page": 1,
+        "per_page": 20,
+        "total": 0,
+        "pages": 1,
+        "next_cursor": None,
+    }
 
 
 def test_a_post_in_the_list_has_its_author_and_sorted_tags(client: FlaskClient) -> None:
@@ -75,6 +82,70 @@ def test_paging_through_posts(client: FlaskClient) -> None:
     assert [i["id"] for i in last["items"]] == [posts[4].id]
     assert beyond["items"] == []
     assert beyond["total"] == 5
+
+
+def test_following_cursors_walks_the_same_pages_as_page_numbers(client: FlaskClient) -> None:
+    now = utcnow()
+    for i in range(7):
+        PostFactory(created_at=now - timedelta(minutes=i // 2))  # ties, broken by id
+
+    by_number = [client.get(f"/api/posts?per_page=3&page={n}").get_json() for n in (1, 2, 3)]
+    by_cursor = [by_number[0]]
+    while by_cursor[-1]["next_cursor"]:
+        cursor = by_cursor[-1]["next_cursor"]
+        by_cursor.append(client.get(f"/api/posts?per_page=3&cursor={cursor}").get_json())
+
+    assert [[i["id"] for i in p["items"]] for p in by_cursor] == [
+        [i["id"] for i in p["items"]] for p in by_number
+    ]
+    assert [p["page"] for p in by_cursor] == [1, 2, 3]
+    assert all(p["total"] == 7 and p["pages"] == 3 for p in by_cursor)
+    assert by_cursor[-1]["next_cursor"] is None
+
+
+def test_a_cursor_is_not_thrown_by_posts_written_meanwhile(client: FlaskClient) -> None:
+    now = utcnow()
+    older = [PostFactory(created_at=now - timedelta(minutes=i)) for i in range(4)]
+    first = client.get("/api/posts?per_page=2").get_json()
+
+    PostFactory(created_at=now + timedelta(minutes=1))  # would shift every page number
+    second = client.get(f"/api/posts?per_page=2&cursor={first['next_cursor']}").get_json()
+
+    assert [i["id"] for i in second["items"]] == [older[2].id, older[3].id]
+
+
+def test_cursors_work_with_filters_and_the_feed(client: FlaskClient) -> None:
+    python = TagFactory(name="python")
+    reader = UserFactory()
+    author = UserFactory()
+    reader.following.append(author)
+    now = utcnow()
+    posts = [
+        PostFactory(author=author, tags=[python], created_at=now - timedelta(minutes=i))
+        for i in range(3)
+    ]
+    headers = auth_headers(reader)
+
+    for path in ("/api/posts?tag=python&per_page=2", "/api/feed?per_page=2"):
+        first = client.get(path, headers=headers).get_json()
+        rest = client.get(f"{path}&cursor={first['next_cursor']}", headers=headers).get_json()
+        assert [i["id"] for i in first["items"] + rest["items"]] == [p.id for p in posts]
+        assert (first["total"], rest["page"], rest["next_cursor"]) == (3, 2, None)
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        pytest.param("nonsense", id="not base64 JSON"),
+        pytest.param("W10", id="[]"),
+        pytest.param("WzEsIngiLDFd", id="[1, 'x', 1]: not a time"),
+        pytest.param("WzAsIjIwMjYtMDEtMDFUMDA6MDA6MDArMDA6MDAiLDFd", id="page 0"),
+    ],
+)
+def test_a_cursor_the_api_did_not_give_out_is_refused(client: FlaskClient, cursor: str) -> None:
+    body = assert_problem(client.get(f"/api/posts?cursor={cursor}"), 422)
+
+    assert body["errors"] == [{"parameter": "cursor", "detail": "Not a cursor this API gave out"}]
 
 
 @pytest.mark.parametrize(
