@@ -30,8 +30,8 @@ def seed_command(posts: int) -> None:
             return
         rate = bulk.rows / bulk.seconds
         click.echo(
-            f"Synthetic data: added {bulk.users} users, {bulk.posts} posts and {bulk.links} tag"
-            f" links in {bulk.seconds:.2f} s ({rate:,.0f} rows/s)."
+            f"Synthetic data: added {bulk.users} users, {bulk.posts} posts and {bulk.links} other"
+            f" rows in {bulk.seconds:.2f} s ({rate:,.0f} rows/s)."
         )
 
 

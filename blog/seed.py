@@ -6,8 +6,9 @@ password, and every relationship in the models has something to show. It is all 
 any demo user exists, it adds nothing, so running it again changes nothing.
 
 `seed_bulk(posts=N)` makes sure there are N synthetic posts by synthetic writers (`writer00001`,
-...), each with three tags from a pool of 300. It loads them with PostgreSQL's COPY rather than
-one INSERT per row, and is idempotent too: it adds only the posts that are missing.
+...), each with three tags from a pool of 300, with likes, comments and follows in fixed
+proportions. It loads them with PostgreSQL's COPY rather than one INSERT per row, and is
+idempotent too: it adds only the posts that are missing.
 """
 
 from __future__ import annotations
@@ -215,12 +216,12 @@ class SeedReport:
 
     users: int
     posts: int
-    links: int
+    links: int  # every other row: tags of posts, profiles, comments, likes and follows
     seconds: float
 
     @property
     def rows(self) -> int:
-        """Return the number of rows written (users, posts and post_tags links)."""
+        """Return the number of rows written."""
         return self.users + self.posts + self.links
 
 
@@ -294,6 +295,7 @@ WRITER_PREFIX = "writer"
 POSTS_PER_WRITER = 20
 TAG_POOL_SIZE = 300
 TAGS_PER_POST = 3
+FOLLOWS_PER_WRITER = 5
 _BULK_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 _BULK_BODIES = (
     "A short note on the topic, long enough to look like a real post in a list.",
@@ -336,7 +338,11 @@ def _count_writer_posts() -> int:
 
 
 def seed_bulk(*, posts: int) -> SeedReport:
-    """Make sure there are `posts` synthetic posts, loading the missing ones with COPY."""
+    """Make sure there are `posts` synthetic posts, loading the missing ones with COPY.
+
+    Each new post has three tags, every third has one or two likes and every fourth a comment,
+    all by synthetic writers; each new writer follows the next five.
+    """
     started = perf_counter()
     have = _count_writer_posts()
     if have >= posts:
@@ -359,9 +365,7 @@ def seed_bulk(*, posts: int) -> SeedReport:
         .on_conflict_do_nothing()
         .returning(User.id)
     ).all()
-    # Every user has a profile, synthetic writers too.
-    if new_writers:
-        db.session.execute(insert(Profile).values([{"user_id": row.id} for row in new_writers]))
+    new_writer_ids = {row.id for row in new_writers}
     writers = list(
         db.session.scalars(
             select(User.id).where(User.username.startswith(WRITER_PREFIX)).order_by(User.username)
@@ -370,32 +374,61 @@ def seed_bulk(*, posts: int) -> SeedReport:
     tag_ids = [tag.id for tag in ensure_tags(_bulk_tag_names())]
 
     post_ids = _sequence_values("posts", posts - have)
-    post_rows: list[tuple[Any, ...]] = []
-    link_rows: list[tuple[Any, ...]] = []
+    rows: dict[str, list[tuple[Any, ...]]] = {
+        "posts": [],
+        "post_tags": [],
+        "likes": [],
+        "comments": [],
+        "follows": [],
+        "profiles": [(user_id,) for user_id in sorted(new_writer_ids)],  # every user has one
+    }
     for post_id, number in zip(post_ids, range(have, posts), strict=True):
         created_at = _BULK_EPOCH + timedelta(minutes=number)
         first_tag = (number * 37) % TAG_POOL_SIZE
-        topic = f"topic-{first_tag:03d}"
-        post_rows.append(
+        rows["posts"].append(
             (
                 post_id,
-                f"Notes on {topic}, part {number + 1}",
+                f"Notes on topic-{first_tag:03d}, part {number + 1}",
                 _BULK_BODIES[number % len(_BULK_BODIES)],
                 writers[number % len(writers)],
                 created_at,
                 created_at,
             )
         )
-        for offset in range(TAGS_PER_POST):
-            link_rows.append((post_id, tag_ids[(first_tag + offset) % TAG_POOL_SIZE]))
+        rows["post_tags"] += [
+            (post_id, tag_ids[(first_tag + offset) % TAG_POOL_SIZE])
+            for offset in range(TAGS_PER_POST)
+        ]
+        rows["likes"] += [
+            (writers[(number + 7 * n + 1) % len(writers)], post_id, created_at)
+            for n in range(number % 3)
+        ]
+        if number % 4 == 0:
+            by = writers[(number + 3) % len(writers)]
+            rows["comments"].append((post_id, by, "Thanks for writing this up.", created_at))
+    for position, writer in enumerate(writers):
+        if writer in new_writer_ids:
+            following = {
+                writers[(position + n) % len(writers)] for n in range(1, FOLLOWS_PER_WRITER + 1)
+            }
+            following.discard(writer)
+            rows["follows"] += [(writer, followed) for followed in sorted(following)]
 
-    _copy("COPY posts (id, title, body, author_id, created_at, updated_at) FROM STDIN", post_rows)
-    _copy("COPY post_tags (post_id, tag_id) FROM STDIN", link_rows)
+    # All of these rows are new (new posts, new writers), so plain COPY cannot collide.
+    _copy("COPY profiles (user_id) FROM STDIN", rows["profiles"])
+    _copy(
+        "COPY posts (id, title, body, author_id, created_at, updated_at) FROM STDIN",
+        rows["posts"],
+    )
+    _copy("COPY post_tags (post_id, tag_id) FROM STDIN", rows["post_tags"])
+    _copy("COPY likes (user_id, post_id, created_at) FROM STDIN", rows["likes"])
+    _copy("COPY comments (post_id, author_id, body, created_at) FROM STDIN", rows["comments"])
+    _copy("COPY follows (follower_id, followed_id) FROM STDIN", rows["follows"])
     # Fresh statistics, so the planner knows the tables just grew.
-    db.session.execute(text("ANALYZE users, posts, tags, post_tags"))
+    db.session.execute(text("ANALYZE"))
     return SeedReport(
         users=len(new_writers),
-        posts=len(post_rows),
-        links=len(link_rows),
+        posts=len(rows["posts"]),
+        links=sum(len(rows[t]) for t in ("post_tags", "likes", "comments", "follows", "profiles")),
         seconds=perf_counter() - started,
     )

@@ -73,15 +73,18 @@ def test_bulk_loading_adds_exactly_the_missing_posts() -> None:
     second = seed_bulk(posts=80)
     third = seed_bulk(posts=80)
 
-    assert first.posts == 50
-    assert first.users == 50 // POSTS_PER_WRITER + 1
-    assert first.links == 50 * TAGS_PER_POST
-    assert second.posts == 30
-    assert third.posts == 0
+    assert (first.posts, first.users) == (50, 50 // POSTS_PER_WRITER + 1)
+    assert (second.posts, third.posts, third.rows) == (30, 0, 0)
     assert rows.count("posts") == 80
     assert rows.count("post_tags") == 80 * TAGS_PER_POST
+    assert rows.count("profiles") == rows.count("users")
+    assert rows.count("likes") == sum(n % 3 for n in range(80))
+    assert rows.count("comments") == len(range(0, 80, 4))
+    assert rows.count("follows") > 0
     # The rows are complete posts, readable through the ORM and its relationships.
     post = db.session.scalars(select(Post).order_by(Post.id.desc()).limit(1)).one()
     assert post.author.username.startswith("writer")
+    assert post.author.profile is not None
     assert len(post.tags) == TAGS_PER_POST
     assert post.created_at == post.updated_at
+    assert all(user.following for user in db.session.scalars(select(User)))
