@@ -14,7 +14,7 @@ from apiflask import APIFlask
 from blog.api import register_blueprints
 from blog.cli import register_commands
 from blog.config import EXTENSION_KEY, Settings
-from blog.db import db
+from blog.db import db, read_without_transaction
 from blog.errors import register_error_handlers
 from blog.openapi import init_openapi
 from blog.web import ApiJSONProvider, ApiRequest, IdConverter
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     app.extensions[EXTENSION_KEY] = settings
 
     db.init_app(app)
+    app.before_request(read_without_transaction)
     init_openapi(app)
     register_error_handlers(app)
     register_blueprints(app)

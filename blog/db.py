@@ -7,8 +7,9 @@ SQLAlchemy 2.x class that type checkers understand and that carries no `Model.qu
 
 from datetime import UTC, datetime
 
+from flask import request
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
+from sqlalchemy import Engine, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 # Deterministic constraint names, so migrations can drop and alter constraints by name.
@@ -35,3 +36,21 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 def utcnow() -> datetime:
     """Return the current time as a timezone-aware UTC datetime."""
     return datetime.now(UTC)
+
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+
+
+def read_without_transaction() -> None:
+    """Run the session of a GET or HEAD request in autocommit mode.
+
+    These requests only read. Without a transaction they save the BEGIN and ROLLBACK round
+    trips, and, since psycopg forgets its prepared statements at every ROLLBACK, they keep
+    those too: a query planned once per connection rather than once per request. A session
+    bound to a connection that is already in a transaction (as the test suite binds it) is
+    left as it is.
+    """
+    if request.method not in READ_ONLY_METHODS or request.blueprint == "openapi":
+        return
+    if isinstance(db.session.get_bind(), Engine):
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

@@ -4,8 +4,14 @@ A new resource gets its own module here with a `bp` blueprint, added to `BLUEPRI
 """
 
 from apiflask import APIBlueprint, APIFlask
+from apiflask.schema_adapters import registry
 
-from blog.api import comments, feed, health, posts, tags, tokens, users
+from blog.web import ResponseModelAdapter
+
+# Before the blueprints are imported: APIFlask picks a view's adapter as it decorates the view.
+registry.register("pydantic", ResponseModelAdapter)
+
+from blog.api import comments, feed, health, posts, tags, tokens, users  # noqa: E402
 
 BLUEPRINTS: tuple[APIBlueprint, ...] = (
     users.bp,

@@ -20,4 +20,4 @@ def get_feed(query: PostPageQuery) -> PostPage:
     page = posts.feed(
         user=current_user(), page=query.page, per_page=query.per_page, cursor=query.cursor
     )
-    return PostPage.of(page, [view.out() for view in page.items])
+    return PostPage.of(page, page.items)

@@ -28,7 +28,7 @@ def list_posts(query: PostQuery) -> PostPage:
         author=query.author or None,
         viewer=optional_user(),
     )
-    return PostPage.of(page, [view.out() for view in page.items])
+    return PostPage.of(page, page.items)
 
 
 @bp.post("")
@@ -50,7 +50,7 @@ def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
 @bp.doc(responses={404: "No such post"})
 def get_post(post_id: int) -> PostOut:
     """Read a post."""
-    return posts.get_post(post_id, viewer=optional_user()).out()
+    return posts.get_post(post_id, viewer=optional_user())
 
 
 @bp.patch("/<int:post_id>")
@@ -63,7 +63,7 @@ def update_post(post_id: int, data: PostUpdate) -> PostOut:
     user = current_user()
     posts.update_post(post_id=post_id, user=user, data=data)
     db.session.commit()
-    return posts.get_post(post_id, viewer=user).out()
+    return posts.get_post(post_id, viewer=user)
 
 
 @bp.delete("/<int:post_id>")

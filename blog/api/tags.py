@@ -15,7 +15,7 @@ bp = APIBlueprint("tags", __name__, url_prefix="/api/tags", tag="Tags")
 @bp.output(TagList)
 def list_tags() -> TagList:
     """List every tag and how many posts carry it, by name."""
-    return TagList(items=tags.list_tags())
+    return tags.list_tags()
 
 
 @bp.get("/<name>")

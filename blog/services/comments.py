@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from blog.db import db
@@ -19,23 +19,22 @@ from blog.services.posts import require_post
 def _load_replies(roots: list[Comment]) -> None:
     """Load every reply below `roots`, at any depth, in one statement, and attach them.
 
-    A recursive CTE finds the ids of the whole subtree; the replies are then set as each
-    comment's loaded `replies` collection (set_committed_value), so reading comment.replies
-    afterwards sends no SQL, however deep the thread goes.
+    A recursive CTE walks the whole subtree; the replies are then set as each comment's loaded
+    `replies` collection (set_committed_value), so reading comment.replies afterwards sends no
+    SQL, however deep the thread goes.
     """
     if not roots:
         return
+    # The CTE carries whole rows, so they are read once, by the parent_id index.
     tree = (
-        select(Comment.id)
+        select(Comment)
         .where(Comment.parent_id.in_([root.id for root in roots]))
         .cte("tree", recursive=True)
     )
-    tree = tree.union_all(select(Comment.id).where(Comment.parent_id == tree.c.id))
+    tree = tree.union_all(select(Comment).join(tree, Comment.parent_id == tree.c.id))
+    row = aliased(Comment, tree)
     replies = db.session.scalars(
-        select(Comment)
-        .where(Comment.id.in_(select(tree.c.id)))
-        .options(joinedload(Comment.author))
-        .order_by(Comment.created_at, Comment.id)
+        select(row).options(joinedload(row.author, innerjoin=True)).order_by(row.created_at, row.id)
     ).all()
     children: dict[int | None, list[Comment]] = defaultdict(list)
     for reply in replies:
@@ -46,28 +45,30 @@ def _load_replies(roots: list[Comment]) -> None:
 
 def list_comments(*, post_id: int, page: int, per_page: int) -> Page[Comment]:
     """Return one page of a post's top-level comments, oldest first, each with its replies."""
-    require_post(post_id)
     top_level = (Comment.post_id == post_id, Comment.parent_id.is_(None))
-    total = db.session.scalar(select(func.count()).select_from(Comment).where(*top_level)) or 0
-    roots: list[Comment] = []
-    if total > offset(page, per_page):
-        roots = list(
-            db.session.scalars(
-                select(Comment)
-                .where(*top_level)
-                .options(joinedload(Comment.author))
-                .order_by(Comment.created_at, Comment.id)
-                .limit(per_page)
-                .offset(offset(page, per_page))
-            )
-        )
+    total = select(func.count()).select_from(Comment).where(*top_level)
+    rows = db.session.execute(
+        select(Comment, total.scalar_subquery().label("total"))  # the total rides along
+        .where(*top_level)
+        .options(joinedload(Comment.author, innerjoin=True))
+        .order_by(Comment.created_at, Comment.id)
+        .limit(per_page)
+        .offset(offset(page, per_page))
+    ).all()
+    if not rows:  # no post, no comments, or past the last page
+        require_post(post_id)
+        empty = db.session.scalar(total) or 0
+        return Page(items=[], page=page, per_page=per_page, total=empty)
+    roots = [row.Comment for row in rows]
     _load_replies(roots)
-    return Page(items=roots, page=page, per_page=per_page, total=total)
+    return Page(items=roots, page=page, per_page=per_page, total=rows[0].total)
 
 
 def get_comment(comment_id: int) -> Comment:
     """Return one comment with its replies, or raise NotFound."""
-    comment = db.session.get(Comment, comment_id, options=[joinedload(Comment.author)])
+    comment = db.session.get(
+        Comment, comment_id, options=[joinedload(Comment.author, innerjoin=True)]
+    )
     if comment is None:
         raise NotFound(f"There is no comment {comment_id}.")
     _load_replies([comment])

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from blog.db import db
 from blog.models import Tag
-from blog.schemas import TagOut, parse_tag_name
+from blog.schemas import TagList, TagOut, parse_tag_name
 
 
 def ensure_tags(names: Sequence[str]) -> list[Tag]:
@@ -27,10 +27,12 @@ def ensure_tags(names: Sequence[str]) -> list[Tag]:
     return list(db.session.scalars(select(Tag).where(Tag.name.in_(wanted)).order_by(Tag.name)))
 
 
-def list_tags() -> list[TagOut]:
+def list_tags() -> TagList:
     """Return every tag with the number of posts filed under it, ordered by name."""
-    rows = db.session.execute(select(Tag.name, Tag.post_count).order_by(Tag.name))
-    return [TagOut(name=name, post_count=count) for name, count in rows]
+    rows = db.session.execute(select(Tag.name, Tag.post_count).order_by(Tag.name)).all()
+    # One call validates the whole list in pydantic's compiled core, reading each row's
+    # attributes there: several times faster than building the items one by one in Python.
+    return TagList.model_validate({"items": rows}, from_attributes=True)
 
 
 def get_tag(name: str) -> TagOut | None:
