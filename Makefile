@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: help install test lint typecheck pytest docs format constraints clean
+.PHONY: help install test lint typecheck pytest bench bench-smoke docs format constraints clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,6 +34,12 @@ typecheck: install  ## mypy, strict
 
 pytest: install  ## The test suite alone (needs PostgreSQL; see README)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install  ## The benchmark against the SQL baseline: 1k, 10k and 100k posts (minutes)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-smoke: install  ## The benchmark on a tiny database, to check it still works (seconds)
+	$(BIN)/python -m bench --smoke
 
 docs: install  ## Redraw the README's schema diagram and renumber its links to the models
 	$(BIN)/python scripts/erd.py --write

@@ -10,8 +10,9 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
 
-# Logs go to stdout and stderr, where the container runtime collects them.
-accesslog = "-"
+# Logs go to stdout and stderr, where the container runtime collects them. The benchmark turns
+# the access log off (GUNICORN_ACCESS_LOG=""), for the app and its baseline alike.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 

@@ -1,0 +1,152 @@
+"""Benchmark databases: built by the migrations, filled by the app's own bulk loader."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from math import ceil
+
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from blog import create_app
+from blog.auth import issue_token
+from blog.config import Settings
+from blog.db import db
+from blog.models import Comment, Post, Profile, User
+from blog.pagination import PostCursor
+from blog.seed import seed_bulk
+
+READER = "reader"
+READER_FOLLOWS = 50
+THREAD_ROOTS = 60
+PER_PAGE = 20
+DEEP_PAGE = 2000
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A filled benchmark database and the values its requests need."""
+
+    size: int
+    settings: Settings
+    token: str
+    single_post: int
+    thread_post: int
+    tag: str
+    deep_page: int
+    deep_cursor: str
+    seed_seconds: float
+    seed_rows: int
+
+
+def recreate(url: str) -> None:
+    """Drop the database `url` names, if it exists, and create it empty."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            name = connection.dialect.identifier_preparer.quote(target.database or "")
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            connection.execute(text(f"CREATE DATABASE {name}"))
+    finally:
+        admin.dispose()
+
+
+def migrate(url: str) -> None:
+    """Build the schema with the committed migrations."""
+    from alembic import command  # noqa: PLC0415 - only the builder needs Alembic
+    from alembic.config import Config  # noqa: PLC0415
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            config = Config("alembic.ini")
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    finally:
+        engine.dispose()
+
+
+def _add_reader_and_thread(reader_follows: int) -> tuple[User, Post]:
+    """Add a reader who follows writers and likes posts, and a long thread on the newest post."""
+    writers = list(
+        db.session.scalars(
+            select(User).where(User.username.startswith("writer")).limit(reader_follows)
+        )
+    )
+    reader = User(
+        username=READER,
+        email="reader@example.com",
+        password_hash="!",  # noqa: S106 - matches no password: the reader only uses its token
+        profile=Profile(),
+    )
+    db.session.add(reader)
+    reader.following.extend(writers)
+    newest = db.session.scalars(
+        select(Post).order_by(Post.created_at.desc(), Post.id.desc())
+    ).first()
+    if newest is None:
+        raise RuntimeError("the bulk loader made no posts")
+    reader.liked_posts.extend(
+        db.session.scalars(
+            select(Post).where(Post.author_id.in_([w.id for w in writers])).limit(200)
+        )
+    )
+    for n in range(THREAD_ROOTS):
+        at = newest.created_at + timedelta(minutes=n)
+        author = writers[n % len(writers)]
+        root = Comment(body=f"Comment {n}", post=newest, author=author, created_at=at)
+        reply = Comment(body="A reply", post=newest, author=reader, created_at=at, parent=root)
+        deeper = Comment(
+            body="And one more", post=newest, author=author, created_at=at, parent=reply
+        )
+        # Linking them to objects already in the session does not add them (SQLAlchemy 2.x).
+        db.session.add_all([root, reply, deeper])
+    db.session.flush()
+    return reader, newest
+
+
+def vacuum(url: str) -> None:
+    """VACUUM ANALYZE the fresh database, so autovacuum does not do it during the measurements."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("VACUUM (ANALYZE)"))
+    finally:
+        engine.dispose()
+
+
+def build(size: int, settings: Settings) -> Dataset:
+    """Create, migrate and fill the benchmark database for `size` posts."""
+    recreate(settings.database_url)
+    migrate(settings.database_url)
+    app = create_app(replace(settings, env="production"))
+    with app.app_context():
+        report = seed_bulk(posts=size)
+        reader, thread = _add_reader_and_thread(READER_FOLLOWS)
+        db.session.execute(text("ANALYZE"))
+        single = db.session.scalar(select(Post.id).order_by(Post.id).offset(size // 2).limit(1))
+        deep_page = min(DEEP_PAGE, max(2, ceil(size / PER_PAGE)))
+        before = db.session.execute(
+            select(Post.created_at, Post.id)
+            .order_by(Post.created_at.desc(), Post.id.desc())
+            .offset((deep_page - 1) * PER_PAGE - 1)
+            .limit(1)
+        ).one()
+        token, _ = issue_token(reader)
+        db.session.commit()
+        db.engine.dispose()
+    vacuum(settings.database_url)
+    return Dataset(
+        size=size,
+        settings=settings,
+        token=token,
+        single_post=single or 1,
+        thread_post=thread.id,
+        tag="topic-042",
+        deep_page=deep_page,
+        deep_cursor=PostCursor(deep_page, before.created_at, before.id).encode(),
+        seed_seconds=report.seconds,
+        seed_rows=report.rows,
+    )

@@ -1,0 +1,647 @@
+"""Benchmark the app against the hand-written SQL baseline, on databases of growing size.
+
+For each size it builds a database with the migrations and the bulk loader, starts the app
+(gunicorn, production settings) and the baseline (bench/baseline.py, same gunicorn settings and
+worker count) on 127.0.0.1, and checks that both return the same JSON for every endpoint. Then:
+
+- counts the SQL statements each request costs, in process, for the app and the baseline;
+- EXPLAINs every statement the app sends and flags sequential scans of the large tables;
+- drives load at each endpoint for a fixed time, app and baseline in turn, several rounds,
+  alternating which goes first so that machine noise hits both alike, and reports requests/s,
+  p50, p99, CPU ms per request (app or baseline processes, and PostgreSQL), and the ratio
+  app/baseline of each round (median over rounds);
+- profiles one post-list request to say where its time goes.
+
+It prints a table, compares the figures with the targets in the README, and writes them all as
+JSON to bench/results/. `--smoke` does the same on a tiny database in seconds, and fails (exit
+status 1) if the JSON differs, a statement budget is exceeded or any request fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import platform
+import pstats
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from werkzeug.test import Client
+
+from bench import baseline, load
+from bench.data import Dataset, build
+from blog import create_app
+from blog.config import Settings
+from blog.db import db
+from blog.pagination import PostCursor
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+# The tables that grow with every post, comment, like and follow: a hot query must reach them
+# through an index. (Joining the few hundred tags, or the users, by hashing the whole table is
+# the planner's choice while they are small; it switches to their indexes as they grow.)
+BIG_TABLES = ("posts", "post_tags", "comments", "likes", "follows")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A request the benchmark makes, and the most statements the app may spend on it."""
+
+    name: str
+    path: str  # formatted with the dataset's fields
+    budget: int  # most SQL statements the app may send for it
+    signed_in: bool = False
+
+    def url(self, dataset: Dataset) -> str:
+        """Return the path with the dataset's ids, tag and cursor filled in."""
+        return self.path.format(**asdict(dataset))
+
+
+# The budgets are the most the README promises: 3 statements for a list, 2 for one post.
+ENDPOINTS = (
+    Endpoint("post list", "/api/posts?per_page=20", budget=3),
+    Endpoint("tag filter", "/api/posts?per_page=20&tag={tag}", budget=3),
+    Endpoint("single post", "/api/posts/{single_post}", budget=2),
+    Endpoint("tag list", "/api/tags", budget=3),
+    Endpoint("feed", "/api/feed?per_page=20", budget=3, signed_in=True),
+    Endpoint("comments", "/api/posts/{thread_post}/comments?per_page=20", budget=3),
+    Endpoint("deep page", "/api/posts?per_page=20&cursor={deep_cursor}", budget=3),
+)
+
+TARGETS = {"post list": 0.5, "single post": 0.6, "tag list": 0.7}
+FLAT_LIMIT = 1.5
+
+
+@dataclass
+class Round:
+    """One load run against one server."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    cpu_ms: float  # CPU of the server's processes per request
+    db_cpu_ms: float  # CPU of PostgreSQL's processes per request
+    failures: int
+
+
+@dataclass
+class Result:
+    """Everything measured for one endpoint on one database."""
+
+    size: int
+    endpoint: str
+    app_statements: int
+    baseline_statements: int
+    app: list[Round] = field(default_factory=list)
+    baseline: list[Round] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)
+    plans: dict[str, str] = field(default_factory=dict)
+    seq_scans: list[str] = field(default_factory=list)
+
+    def median(self, side: str, attribute: str) -> float:
+        """Return the median over rounds of one figure of "app" or "baseline"."""
+        values: list[float] = [getattr(r, attribute) for r in getattr(self, side)]
+        return statistics.median(values)
+
+
+# Servers
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    """A running gunicorn, the app's or the baseline's."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    url: str
+
+
+def _environment(dataset: Dataset, port: int, workers: int) -> dict[str, str]:
+    settings = dataset.settings
+    return os.environ | {
+        "BLOG_ENV": "production",
+        "DATABASE_URL": settings.database_url,
+        "SECRET_KEY": settings.secret_key,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(workers),
+        "GUNICORN_ACCESS_LOG": "",
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    }
+
+
+@contextmanager
+def serving(dataset: Dataset, workers: int) -> Iterator[dict[str, Server]]:
+    """Start the app and the baseline under gunicorn; stop both afterwards."""
+    servers: dict[str, Server] = {}
+    try:
+        for name, target, ready in (
+            ("app", "blog:create_app()", "/healthz"),
+            ("baseline", "bench.baseline:app", "/api/tags"),
+        ):
+            port = free_port()
+            process = subprocess.Popen(  # noqa: S603 - our own fixed command
+                [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", target],
+                cwd=ROOT,
+                env=_environment(dataset, port, workers),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            servers[name] = Server(name, process, f"http://127.0.0.1:{port}")
+            _wait_until_ready(servers[name], ready)
+        yield servers
+    finally:
+        for server in servers.values():
+            server.process.send_signal(signal.SIGTERM)
+        for server in servers.values():
+            try:
+                server.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.process.kill()
+
+
+def _wait_until_ready(server: Server, path: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{server.name} exited before it was ready")
+        try:
+            with urllib.request.urlopen(server.url + path, timeout=2):  # noqa: S310 - loopback
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{server.name} was not ready in 30 s")
+
+
+def fetch(url: str, headers: dict[str, str]) -> Any:
+    """GET `url` and return its JSON."""
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - loopback only
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return json.loads(response.read())
+
+
+# CPU accounting from /proc (Linux)
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def cpu_seconds(server: Server) -> tuple[float, float]:
+    """Return the CPU seconds used so far by the server's processes and by PostgreSQL."""
+    pids = [server.process.pid, *_children(server.process.pid)]
+    return sum(map(_cpu, pids)), sum(map(_cpu, _postgres_pids()))
+
+
+# In-process measurements: statements, plans, profile
+
+
+@contextmanager
+def app_in_process(dataset: Dataset) -> Iterator[Any]:
+    """Create the app for the dataset; each request made with its client gets a new session."""
+    app = create_app(replace(dataset.settings, env="production"))
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _engine(app: Any) -> Any:
+    with app.app_context():
+        return db.engine
+
+
+def app_statements(dataset: Dataset, endpoint: Endpoint) -> list[tuple[str, Any]]:
+    """Return the statements (with parameters) the app sends for one request."""
+    sent: list[tuple[str, Any]] = []
+
+    def record(_c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
+        sent.append((statement, parameters))
+
+    with app_in_process(dataset) as app:
+        client = app.test_client()
+        client.get(endpoint.url(dataset), headers=headers(dataset, endpoint))  # warm
+        engine = _engine(app)
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            response = client.get(endpoint.url(dataset), headers=headers(dataset, endpoint))
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        if response.status_code != 200:
+            raise RuntimeError(f"{endpoint.name}: {response.get_data(as_text=True)}")
+    return sent
+
+
+def baseline_statements(dataset: Dataset, endpoint: Endpoint) -> int:
+    """Return how many statements the baseline sends for one request (in process)."""
+    os.environ.update(
+        DATABASE_URL=dataset.settings.database_url, SECRET_KEY=dataset.settings.secret_key
+    )
+    client = Client(baseline.app)
+    before = baseline.statements_sent
+    response = client.get(endpoint.url(dataset), headers=headers(dataset, endpoint))
+    if response.status_code != 200:
+        raise RuntimeError(f"baseline, {endpoint.name}: {response.status_code}")
+    return baseline.statements_sent - before
+
+
+def explain(dataset: Dataset, statements: list[tuple[str, Any]]) -> dict[str, str]:
+    """Return the plan of each statement."""
+    plans = {}
+    with app_in_process(dataset) as app, _engine(app).connect() as connection:
+        for statement, parameters in statements:
+            rows = connection.exec_driver_sql("EXPLAIN " + statement, parameters)
+            plans[statement] = "\n".join(row[0] for row in rows)
+    return plans
+
+
+def seq_scans(plans: dict[str, str]) -> list[str]:
+    """Return the large tables some plan reads in full."""
+    return sorted(
+        {
+            table
+            for plan in plans.values()
+            for table in BIG_TABLES
+            if f"Seq Scan on {table} " in plan + " "
+        }
+    )
+
+
+def _explain_ms(connection: Any, sql: str, parameters: Any = None) -> tuple[float, float]:
+    """Return the median (planning, execution) milliseconds of five EXPLAIN ANALYZE runs."""
+    runs = []
+    for _ in range(5):
+        result = connection.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, parameters)
+        plan = result.scalar_one()[0]
+        runs.append((plan["Planning Time"], plan["Execution Time"]))
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+
+def design_checks(dataset: Dataset, post_list: tuple[str, Any]) -> dict[str, dict[str, float]]:
+    """Time, in PostgreSQL, what each design choice replaced against what the app does.
+
+    The README's reasons for the counts, the cursors and the prepared statements come from here.
+    """
+    cursor = PostCursor.decode(dataset.deep_cursor)
+    offset = (cursor.page - 1) * 20
+    pairs = {
+        "total number of posts: count(*) / counters row": (
+            "SELECT count(*) FROM posts",
+            "SELECT value FROM counters WHERE name = 'posts'",
+        ),
+        "tag list: GROUP BY over post_tags / tags.post_count": (
+            "SELECT tags.name, count(post_tags.post_id) FROM tags"
+            " LEFT JOIN post_tags ON post_tags.tag_id = tags.id"
+            " GROUP BY tags.id ORDER BY tags.name",
+            "SELECT name, post_count FROM tags ORDER BY name",
+        ),
+        f"page {cursor.page:,}: OFFSET / cursor": (
+            f"SELECT id FROM posts ORDER BY created_at DESC, id DESC LIMIT 20 OFFSET {offset}",
+            "SELECT id FROM posts WHERE (created_at, id) < ('"
+            f"{cursor.created_at.isoformat()}', {cursor.id})"
+            " ORDER BY created_at DESC, id DESC LIMIT 20",
+        ),
+    }
+    checks: dict[str, dict[str, float]] = {}
+    with app_in_process(dataset) as app, _engine(app).connect() as connection:
+        for name, (before, after) in pairs.items():
+            was, now = _explain_ms(connection, before)[1], _explain_ms(connection, after)[1]
+            checks[name] = {"before ms": round(was, 3), "after ms": round(now, 3)}
+        planning, execution = _explain_ms(connection, *post_list)
+        checks["post list query: planning / execution"] = {
+            "planning ms": round(planning, 3),
+            "execution ms": round(execution, 3),
+        }
+    return checks
+
+
+PROFILE_GROUPS = (
+    ("database (psycopg, waiting for PostgreSQL)", ("psycopg",)),
+    ("ORM and SQL compilation (SQLAlchemy)", ("sqlalchemy",)),
+    ("validation and serialisation (pydantic)", ("pydantic",)),
+    ("framework (Flask, Werkzeug, APIFlask)", ("flask", "werkzeug", "apiflask")),
+    ("JSON encoding", ("json",)),
+    ("the app's own code", ("/blog/",)),
+)
+
+
+def profile(dataset: Dataset, endpoint: Endpoint, repeat: int = 200) -> dict[str, float]:
+    """Profile `repeat` requests in process and return the share of time per part."""
+    with app_in_process(dataset) as app:
+        client = app.test_client()
+        url, head = endpoint.url(dataset), headers(dataset, endpoint)
+        client.get(url, headers=head)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(repeat):
+            client.get(url, headers=head)
+        profiler.disable()
+    stats = pstats.Stats(profiler)
+    totals: dict[str, float] = {}
+    for (filename, _, _), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        group = next(
+            (name for name, needles in PROFILE_GROUPS if any(n in filename for n in needles)),
+            "other (Python, the standard library)",
+        )
+        totals[group] = totals.get(group, 0.0) + own
+    whole = sum(totals.values())
+    return {group: round(100 * seconds / whole, 1) for group, seconds in totals.items()} | {
+        "ms per request": round(1000 * whole / repeat, 2)
+    }
+
+
+# Load
+
+
+def headers(dataset: Dataset, endpoint: Endpoint) -> dict[str, str]:
+    """Return the Authorization header for endpoints that need the reader signed in."""
+    return {"Authorization": f"Bearer {dataset.token}"} if endpoint.signed_in else {}
+
+
+def measure(server: Server, url: str, head: dict[str, str], args: argparse.Namespace) -> Round:
+    """Warm up, then drive load at one server and account for the CPU it and PostgreSQL used."""
+    load.run(url, head, args.warmup, args.connections)
+    cpu_before, db_before = cpu_seconds(server)
+    measured = load.run(url, head, args.duration, args.connections)
+    cpu_after, db_after = cpu_seconds(server)
+    requests = max(1, measured.requests)
+    return Round(
+        rps=measured.rps,
+        p50_ms=measured.p50_ms,
+        p99_ms=measured.p99_ms,
+        cpu_ms=1000 * (cpu_after - cpu_before) / requests,
+        db_cpu_ms=1000 * (db_after - db_before) / requests,
+        failures=measured.failures,
+    )
+
+
+def bench_size(
+    size: int, args: argparse.Namespace
+) -> tuple[Dataset, list[Result], list[str], dict[str, dict[str, float]]]:
+    """Build one database and measure every endpoint on it; return problems found."""
+    settings = Settings(
+        env="production",
+        database_url=f"{args.database}_{size}",
+        secret_key=secrets.token_urlsafe(48),
+    )
+    print(f"\n== {size:,} posts: building the database", flush=True)
+    dataset = build(size, settings)
+    print(
+        f"   seeded {dataset.seed_rows:,} rows in {dataset.seed_seconds:.1f} s"
+        f" ({dataset.seed_rows / dataset.seed_seconds:,.0f} rows/s)",
+        flush=True,
+    )
+    problems: list[str] = []
+    results: list[Result] = []
+    checks = design_checks(dataset, app_statements(dataset, ENDPOINTS[0])[0])
+    for name, figures in checks.items():
+        print(f"   {name}: " + ", ".join(f"{k} {v}" for k, v in figures.items()), flush=True)
+    with serving(dataset, args.workers) as servers:
+        for endpoint in ENDPOINTS:
+            if endpoint.name not in args.endpoints.split(","):
+                continue
+            url, head = endpoint.url(dataset), headers(dataset, endpoint)
+            if fetch(servers["app"].url + url, head) != fetch(servers["baseline"].url + url, head):
+                problems.append(f"{size}: {endpoint.name}: the app and baseline JSON differ")
+            sent = app_statements(dataset, endpoint)
+            result = Result(size, endpoint.name, len(sent), baseline_statements(dataset, endpoint))
+            if result.app_statements > endpoint.budget:
+                problems.append(
+                    f"{size}: {endpoint.name}: {result.app_statements} statements"
+                    f" (budget {endpoint.budget})"
+                )
+            result.plans = explain(dataset, sent)
+            result.seq_scans = seq_scans(result.plans)
+            for number in range(args.rounds):
+                order = ("app", "baseline") if number % 2 == 0 else ("baseline", "app")
+                measured = {
+                    name: measure(servers[name], servers[name].url + url, head, args)
+                    for name in order
+                }
+                result.app.append(measured["app"])
+                result.baseline.append(measured["baseline"])
+                result.ratios.append(measured["app"].rps / measured["baseline"].rps)
+                failures = measured["app"].failures + measured["baseline"].failures
+                if failures:
+                    problems.append(f"{size}: {endpoint.name}: {failures} failed requests")
+            results.append(result)
+            print(f"   {endpoint.name:12} {_line(result)}", flush=True)
+    return dataset, results, problems, checks
+
+
+# Reporting
+
+
+def _line(result: Result) -> str:
+    def side(name: str) -> str:
+        return (
+            f"{name} {result.median(name, 'rps'):7.0f} req/s"
+            f"  p50 {result.median(name, 'p50_ms'):6.2f} ms"
+            f"  p99 {result.median(name, 'p99_ms'):6.2f} ms"
+        )
+
+    return (
+        f"{side('app')}  |  {side('baseline')}  |  ratio {statistics.median(result.ratios):.2f}"
+        f"  |  statements {result.app_statements} vs {result.baseline_statements}"
+    )
+
+
+def table(results: list[Result]) -> str:
+    """Return the results as a Markdown table."""
+    head = (
+        "| posts | endpoint | app req/s | baseline req/s | ratio | app p50 / p99 ms"
+        " | baseline p50 / p99 ms | statements app / baseline | CPU ms/req app / baseline"
+        " | PostgreSQL CPU ms/req app / baseline |"
+    )
+    lines = [head, "|" + "---|" * 10]
+    for r in results:
+        lines.append(
+            f"| {r.size:,} | {r.endpoint} | {r.median('app', 'rps'):,.0f}"
+            f" | {r.median('baseline', 'rps'):,.0f} | {statistics.median(r.ratios):.2f}"
+            f" | {r.median('app', 'p50_ms'):.2f} / {r.median('app', 'p99_ms'):.2f}"
+            f" | {r.median('baseline', 'p50_ms'):.2f} / {r.median('baseline', 'p99_ms'):.2f}"
+            f" | {r.app_statements} / {r.baseline_statements}"
+            f" | {r.median('app', 'cpu_ms'):.2f} / {r.median('baseline', 'cpu_ms'):.2f}"
+            f" | {r.median('app', 'db_cpu_ms'):.2f} / {r.median('baseline', 'db_cpu_ms'):.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def verdicts(results: list[Result]) -> list[str]:
+    """Compare the figures with the targets."""
+    lines = []
+    by = {(r.size, r.endpoint): r for r in results}
+    sizes = sorted({r.size for r in results})
+    for endpoint, target in TARGETS.items():
+        for size in sizes:
+            if (size, endpoint) not in by:
+                continue
+            ratio = statistics.median(by[size, endpoint].ratios)
+            mark = "met" if ratio >= target else "MISSED"
+            lines.append(f"{endpoint} at {size:,}: {ratio:.2f} x baseline (target {target}) {mark}")
+    if len(sizes) > 1 and all((s, e) in by for s in sizes for e in ("post list", "deep page")):
+        small, large = sizes[0], sizes[-1]
+        reference = by[small, "post list"].median("app", "p50_ms")
+        for endpoint in ("post list", "deep page"):
+            grown = by[large, endpoint].median("app", "p50_ms") / reference
+            mark = "met" if grown <= FLAT_LIMIT else "MISSED"
+            lines.append(
+                f"{endpoint} p50 at {large:,} / post list p50 at {small:,}: {grown:.2f}"
+                f" (target <= {FLAT_LIMIT}) {mark}"
+            )
+    scans = sorted(
+        {
+            f"{r.endpoint}: {', '.join(r.seq_scans)}"
+            for r in results
+            if r.seq_scans and r.size == sizes[-1]
+        }
+    )
+    lines.append("hot queries on indexes: " + ("all" if not scans else "NOT " + "; ".join(scans)))
+    return lines
+
+
+def machine() -> dict[str, Any]:
+    """Describe the machine the figures come from."""
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "load generator": load.tool(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; return 1 if anything it checks is wrong."""
+    parser = argparse.ArgumentParser(description="Benchmark the app against a SQL baseline.")
+    parser.add_argument("--sizes", default="1000,10000,100000", help="posts per database")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds of load per run")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds before each run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for both")
+    parser.add_argument(
+        "--database",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/blog_bench"
+        ),
+        help="URL prefix of the databases to (re)create; the size is appended",
+    )
+    parser.add_argument(
+        "--endpoints",
+        default=",".join(e.name for e in ENDPOINTS),
+        help="comma-separated names of the endpoints to measure (all by default)",
+    )
+    parser.add_argument("--smoke", action="store_true", help="a tiny, fast run for CI")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.sizes, args.duration, args.warmup, args.rounds, args.connections, args.workers = (
+            "300",
+            1.0,
+            0.2,
+            1,
+            2,
+            1,
+        )
+    started = time.monotonic()
+    results: list[Result] = []
+    problems: list[str] = []
+    seeding = {}
+    checks = {}
+    for size in (int(s) for s in args.sizes.split(",")):
+        dataset, measured, found, checks[size] = bench_size(size, args)
+        results += measured
+        problems += found
+        seeding[size] = {"rows": dataset.seed_rows, "seconds": round(dataset.seed_seconds, 2)}
+    largest = dataset
+    where_time_goes = profile(largest, ENDPOINTS[0], repeat=20 if args.smoke else 300)
+
+    print("\n" + table(results))
+    print("\nWhere the time of one post-list request goes (in process, % of Python time):")
+    for part, share in where_time_goes.items():
+        print(f"  {part}: {share}")
+    print()
+    for line in verdicts(results):
+        print(line)
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "settings": {k: v for k, v in vars(args).items() if k != "database"},
+        "seeding": seeding,
+        "design checks": checks,
+        "profile": where_time_goes,
+        "verdicts": verdicts(results),
+        "results": [asdict(result) for result in results],
+        "problems": problems,
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    for path in (RESULTS / f"bench-{stamp}.json", RESULTS / "latest.json"):
+        path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nWritten to {RESULTS / 'latest.json'} in {report['seconds']} s.")
+    for problem in problems:
+        print(f"PROBLEM: {problem}", file=sys.stderr)
+    return 1 if problems else 0
