@@ -53,7 +53,27 @@ def openapi_config() -> dict[str, Any]:
     }
 
 
+# Answers any operation can give, which APIFlask cannot know about.
+_ALWAYS = {"503": "The database is not available"}
+_WITH_BODY = {
+    "400": "The body is not valid JSON",
+    "413": "The body is larger than the server accepts",
+    "415": "The body is not sent as application/json",
+}
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/HTTPError"}}},
+    }
+
+
 def _fix_operation(operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    extra = _ALWAYS | (_WITH_BODY if "requestBody" in operation else {})
+    for status, description in extra.items():
+        responses.setdefault(status, _problem_response(description))
     for status, response in operation.get("responses", {}).items():
         content = response.get("content")
         if int(status) >= 400 and content and "application/json" in content:
@@ -65,7 +85,7 @@ def _fix_operation(operation: dict[str, Any]) -> None:
 
 
 def fix_spec(spec: dict[str, Any] | str) -> dict[str, Any] | str:
-    """Label error responses as problem details and bound integer path parameters."""
+    """Label errors as problem details, add the ones every operation can give, bound ids."""
     if isinstance(spec, str):  # only when the document is requested as YAML text
         return spec
     for operations in spec.get("paths", {}).values():

@@ -203,7 +203,10 @@ class CommentCreate(RequestModel):
 
 
 class PageQuery(BaseModel):
-    """Which page of a list to return; unknown query parameters are ignored."""
+    """Which page of a list to return."""
+
+    # As with bodies, a parameter the API does not know is an error, not silently ignored.
+    model_config = ConfigDict(extra="forbid")
 
     page: int = Field(1, ge=1, le=MAX_PAGE)
     per_page: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
@@ -212,8 +215,6 @@ class PageQuery(BaseModel):
 def _parse_cursor(value: object) -> object:
     if not isinstance(value, str):
         return value
-    if value == "":
-        return None
     try:
         return PostCursor.decode(value)
     except ValueError as exc:
@@ -223,15 +224,25 @@ def _parse_cursor(value: object) -> object:
 Cursor = Annotated[
     InstanceOf[PostCursor] | None,
     BeforeValidator(_parse_cursor),
-    WithJsonSchema({"type": "string"}),
-    Field(description="`next_cursor` of the previous page; when given, `page` is ignored."),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_-]+$",
+            "description": "`next_cursor` of the previous page; when given, `page` is ignored.",
+        }
+    ),
 ]
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
 
 
 class PostPageQuery(PageQuery):
     """Which page of a list of posts to return: by number, or by cursor for deep pages."""
 
-    cursor: Cursor = None
+    # No "default: null" in the document: a query parameter is a string or absent, never null.
+    cursor: Cursor = Field(None, json_schema_extra=_no_default)
 
 
 class PostQuery(PostPageQuery):

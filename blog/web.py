@@ -9,19 +9,31 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
+from apiflask import HTTPError
 from apiflask.schema_adapters.pydantic import PydanticAdapter
 from flask import Request
 from flask.json.provider import DefaultJSONProvider
-from pydantic import BaseModel
-from werkzeug.exceptions import BadRequest
-from werkzeug.routing import IntegerConverter, Map
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import BadRequest, NotFound, UnsupportedMediaType
+from werkzeug.routing import IntegerConverter
 
 # The largest value of a PostgreSQL `integer`, the type of every primary key here.
 MAX_ID = 2**31 - 1
 
 
 class ApiRequest(Request):
-    """A request whose JSON errors say what is wrong with the body."""
+    """A request that insists on JSON bodies and says what is wrong with a bad one."""
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """Parse the body as JSON, refusing one sent as anything else with a 415.
+
+        APIFlask asks with force=True, which would parse a form or plain text as JSON too.
+        """
+        if not self.is_json:
+            raise UnsupportedMediaType(
+                "Send the request body as JSON, with Content-Type: application/json."
+            )
+        return super().get_json(force=force, silent=silent, cache=cache)
 
     def on_json_loading_failed(self, e: ValueError | None) -> NoReturn:
         """Raise a 400 that names the parsing error (Flask hides it outside debug mode)."""
@@ -53,17 +65,35 @@ class IdConverter(IntegerConverter):
     """`<int:...>` limited to the range of the id columns, so an id too large to exist is a 404
     rather than a database error."""
 
-    def __init__(self, url_map: Map) -> None:
-        super().__init__(url_map, min=1, max=MAX_ID)
+    def to_python(self, value: str) -> int:
+        """Return the id, or answer 404 for one no row can have.
+
+        Raised here rather than left to the converter's min and max: when a converter refuses a
+        value, Werkzeug answers 405 for a path another method's rule would have matched.
+        """
+        number = int(value)
+        if not 1 <= number <= MAX_ID:
+            raise NotFound("No row has this id.")
+        return number
 
 
-class ResponseModelAdapter(PydanticAdapter):
-    """APIFlask's pydantic adapter, handing response models to the JSON provider whole.
+class ModelAdapter(PydanticAdapter):
+    """APIFlask's pydantic adapter with two corrections.
 
-    APIFlask would turn a model into a dict (model_dump) and Flask the dict into JSON; handing
-    the model on lets pydantic write the JSON directly, the costliest step of a large response
-    done once, in compiled code. Anything that is not a model is serialised as before.
+    A request body of JSON `null` is validated as what it is, and refused, where APIFlask would
+    read it as `{}`. And a response model is handed to the JSON provider whole: APIFlask would
+    turn it into a dict (model_dump) and Flask the dict into JSON, where pydantic can write the
+    JSON directly, in compiled code, in one step.
     """
+
+    def validate_input(self, request: Request, location: str, **kwargs: Any) -> Any:
+        """Validate the input, refusing a JSON body of `null` rather than reading it as {}."""
+        if location == "json" and request.get_json(force=True) is None:
+            try:
+                self.model_class.model_validate(None)
+            except ValidationError as error:
+                raise HTTPError(422, "Validation error", detail={"json": {}}) from error
+        return super().validate_input(request, location, **kwargs)
 
     def serialize_output(self, data: Any, many: bool = False) -> Any:
         """Return response models as they are; validate and dump anything else."""

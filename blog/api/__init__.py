@@ -6,10 +6,10 @@ A new resource gets its own module here with a `bp` blueprint, added to `BLUEPRI
 from apiflask import APIBlueprint, APIFlask
 from apiflask.schema_adapters import registry
 
-from blog.web import ResponseModelAdapter
+from blog.web import ModelAdapter
 
 # Before the blueprints are imported: APIFlask picks a view's adapter as it decorates the view.
-registry.register("pydantic", ResponseModelAdapter)
+registry.register("pydantic", ModelAdapter)
 
 from blog.api import comments, feed, health, posts, tags, tokens, users  # noqa: E402
 

@@ -41,7 +41,7 @@ def test_malformed_json_is_a_400_problem(client: FlaskClient, data: str, detail:
     assert rows.count("posts") == 0
 
 
-@pytest.mark.parametrize("body", ["[]", '"a string"', "42", "true"])
+@pytest.mark.parametrize("body", ["[]", '"a string"', "42", "true", "null"])
 def test_a_body_that_is_not_an_object_points_at_the_whole_document(
     client: FlaskClient, body: str
 ) -> None:
@@ -70,3 +70,9 @@ def test_a_body_over_the_size_limit_is_a_413_problem(client: FlaskClient) -> Non
 
     assert_problem(response, 413)
     assert rows.count("posts") == 0
+
+
+def test_an_unknown_query_parameter_is_refused_by_name(client: FlaskClient) -> None:
+    body = assert_problem(client.get("/api/posts?per_page=5&sort=title"), 422)
+
+    assert body["errors"] == [{"parameter": "sort", "detail": "Extra inputs are not permitted"}]
