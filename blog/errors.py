@@ -20,6 +20,7 @@ from flask import Response, current_app
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from blog.db import db
@@ -71,6 +72,12 @@ class Conflict(ApiError):
     """The request clashes with what is already stored (a taken username, ...)."""
 
     status = HTTPStatus.CONFLICT
+
+
+class PreconditionFailed(ApiError):
+    """The client's copy is not the current one (If-Match names an older version)."""
+
+    status = HTTPStatus.PRECONDITION_FAILED
 
 
 class Unprocessable(ApiError):
@@ -163,6 +170,15 @@ def _integrity_error(error: IntegrityError) -> Response:
     return problem(HTTPStatus.CONFLICT, "The request conflicts with the current state of the data.")
 
 
+def _stale_data(error: StaleDataError) -> Response:
+    # The ORM's UPDATE found the row at another version: someone changed it since it was read.
+    _rollback()
+    return problem(
+        HTTPStatus.PRECONDITION_FAILED,
+        "The post changed while this request was editing it; read it again and retry.",
+    )
+
+
 def _database_unavailable(error: Exception) -> Response:
     log.error("Database unavailable: %s", error)
     try:
@@ -192,6 +208,7 @@ def register_error_handlers(app: APIFlask) -> None:
     app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(IntegrityError, _integrity_error)
+    app.register_error_handler(StaleDataError, _stale_data)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(PoolTimeoutError, _database_unavailable)
     app.register_error_handler(Exception, _unexpected)

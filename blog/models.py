@@ -230,6 +230,11 @@ class Post(Base):
         DateTime(timezone=True), default=_same_as_created_at, server_default=func.now()
     )
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Goes up by one with each UPDATE the ORM makes, which also checks it is still the version
+    # it read (version_id_col): an edit based on an old copy fails rather than overwrite.
+    version: Mapped[int] = mapped_column(server_default=text("1"))
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads a dict
 
     # Partner: User.posts. The many-to-one side; the cascade that matters lives on User.posts.
     author: Mapped[User] = relationship(back_populates="posts")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from flask import url_for
+from flask import request, url_for
 
 from blog.auth import OPTIONAL_BEARER, current_user, optional_user, token_auth
 from blog.db import db
@@ -31,6 +31,20 @@ def list_posts(query: PostQuery) -> PostPage:
     return PostPage.of(page, page.items)
 
 
+def etag(version: int) -> dict[str, str]:
+    """Return the ETag header of a post at `version`."""
+    return {"ETag": f'"{version}"'}
+
+
+def expected_versions() -> set[int] | None:
+    """Return the versions the request's If-Match accepts, or None if it accepts any."""
+    if_match = request.if_match
+    if not if_match or if_match.star_tag:
+        return None
+    # A strong ETag that is not a version this API gave out can match nothing.
+    return {int(tag) for tag in if_match.as_set() if tag.isdigit()}
+
+
 @bp.post("")
 @bp.auth_required(token_auth)
 @bp.input(PostCreate, arg_name="data")
@@ -40,7 +54,7 @@ def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
     post = posts.create_post(author=current_user(), data=data)
     db.session.commit()
     out = PostOut.of(post, like_count=0, comment_count=0, liked_by_me=False)
-    return out, {"Location": url_for(".get_post", post_id=post.id)}
+    return out, {"Location": url_for(".get_post", post_id=post.id)} | etag(post.version)
 
 
 @bp.get("/<int:post_id>")
@@ -48,22 +62,34 @@ def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
 @bp.doc(security=OPTIONAL_BEARER)
 @bp.output(PostOut)
 @bp.doc(responses={404: "No such post"})
-def get_post(post_id: int) -> PostOut:
-    """Read a post."""
-    return posts.get_post(post_id, viewer=optional_user())
+def get_post(post_id: int) -> tuple[PostOut, dict[str, str]]:
+    """Read a post; its ETag names its version, for If-Match."""
+    post, version = posts.get_post(post_id, viewer=optional_user())
+    return post, etag(version)
 
 
 @bp.patch("/<int:post_id>")
 @bp.auth_required(token_auth)
 @bp.input(PostUpdate, arg_name="data")
 @bp.output(PostOut)
-@bp.doc(responses={403: "Not your post", 404: "No such post"})
-def update_post(post_id: int, data: PostUpdate) -> PostOut:
-    """Edit your post; `tags` replaces the whole set."""
+@bp.doc(
+    responses={
+        403: "Not your post",
+        404: "No such post",
+        412: "If-Match names another version than the post's",
+    }
+)
+def update_post(post_id: int, data: PostUpdate) -> tuple[PostOut, dict[str, str]]:
+    """Edit your post; `tags` replaces the whole set.
+
+    Send the ETag you read as `If-Match` to be sure nobody changed the post since: if someone
+    did, nothing changes and the answer is 412. Without If-Match the edit is applied anyway.
+    """
     user = current_user()
-    posts.update_post(post_id=post_id, user=user, data=data)
+    posts.update_post(post_id=post_id, user=user, data=data, expected_versions=expected_versions())
     db.session.commit()
-    return posts.get_post(post_id, viewer=user)
+    post, version = posts.get_post(post_id, viewer=user)
+    return post, etag(version)
 
 
 @bp.delete("/<int:post_id>")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from blog.db import db, utcnow
-from blog.errors import Forbidden, NotFound
+from blog.errors import Forbidden, NotFound, PreconditionFailed
 from blog.models import Comment, Like, Post, Tag, User, counters, follows, post_tags
 from blog.pagination import Page, PostCursor, offset
 from blog.schemas import AuthorOut, PostCreate, PostOut, PostUpdate, is_username, parse_tag_name
@@ -68,6 +68,7 @@ def _responses_select(*, signed_in: bool) -> Select[Any]:
         liked_by_me.label("liked_by_me"),
         Post.created_at,
         Post.updated_at,
+        Post.version,
     ).join(Post.author)
 
 
@@ -193,12 +194,12 @@ def feed(*, user: User, page: int, per_page: int, cursor: PostCursor | None) -> 
     return _page(listing, page=page, per_page=per_page, cursor=cursor, viewer=user)
 
 
-def get_post(post_id: int, *, viewer: User | None) -> PostOut:
-    """Return the post with this id as the API shows it, or raise NotFound."""
+def get_post(post_id: int, *, viewer: User | None) -> tuple[PostOut, int]:
+    """Return the post with this id as the API shows it, and its version; or raise NotFound."""
     row = db.session.execute(_responses([Post.id == post_id], viewer)).one_or_none()
     if row is None:
         raise NotFound(f"There is no post {post_id}.")
-    return _out(row)
+    return _out(row), row.version
 
 
 def require_post(post_id: int) -> Post:
@@ -222,16 +223,29 @@ def create_post(*, author: User, data: PostCreate) -> Post:
     """Add a post by `author`, creating any of its tags that do not exist yet."""
     # Setting post.author is enough to link both sides: back_populates appends the post to
     # author.posts if that collection is loaded, and does not load it just for this.
-    post = Post(title=data.title, body=data.body, author=author, tags=ensure_tags(data.tags))
+    post = Post(title=data.title, body=data.body, author=author)
     db.session.add(post)
+    db.session.flush()
+    post.tags = ensure_tags(data.tags)
     db.session.flush()
     return post
 
 
-def update_post(*, post_id: int, user: User, data: PostUpdate) -> Post:
-    """Apply the fields present in `data` to one of `user`'s posts."""
+def update_post(
+    *, post_id: int, user: User, data: PostUpdate, expected_versions: Set[int] | None = None
+) -> Post:
+    """Apply the fields present in `data` to one of `user`'s posts.
+
+    With `expected_versions` (from If-Match), refuse unless the post is at one of them. The
+    UPDATE itself checks the version again (version_id_col), so an edit made by someone else
+    between this read and the write fails too (StaleDataError) instead of being overwritten.
+    """
     # The tags are loaded, so that assigning post.tags below can work out what changed.
     post = _own_post(post_id, user, options=[selectinload(Post.tags)])
+    if expected_versions is not None and post.version not in expected_versions:
+        raise PreconditionFailed(
+            f"The post is at version {post.version}, not the one If-Match names; read it again."
+        )
     if data.title is not MISSING:
         post.title = data.title
     if data.body is not MISSING:

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from blog.db import db, utcnow
-from blog.models import User
+from blog.models import Post, User
 from tests import rows
 from tests.factories import PostFactory, TagFactory, UserFactory
 from tests.helpers import assert_problem, auth_headers, pointers
@@ -136,6 +138,7 @@ def test_cursors_work_with_filters_and_the_feed(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     "cursor",
     [
+        pytest.param("", id="empty"),
         pytest.param("nonsense", id="not base64 JSON"),
         pytest.param("W10", id="[]"),
         pytest.param("WzEsIngiLDFd", id="[1, 'x', 1]: not a time"),
@@ -366,3 +369,81 @@ def test_deleting_a_post_keeps_its_tags(client: FlaskClient) -> None:
     assert not rows.exists("posts", post.id)
     assert rows.tag_links(post_id=post.id) == set()
     assert rows.exists("tags", tag.id)
+
+
+# Lost updates
+
+
+def test_a_post_carries_its_version_as_an_etag(client: FlaskClient) -> None:
+    post = PostFactory()
+
+    read = client.get(f"/api/posts/{post.id}")
+    edited = client.patch(
+        f"/api/posts/{post.id}", json={"title": "New"}, headers=auth_headers(post.author)
+    )
+
+    assert read.headers["ETag"] == '"1"'
+    assert edited.headers["ETag"] == '"2"'
+    assert client.get(f"/api/posts/{post.id}").headers["ETag"] == '"2"'
+
+
+def test_an_edit_based_on_a_stale_copy_is_refused_and_changes_nothing(client: FlaskClient) -> None:
+    post = PostFactory(title="Original", tags=[TagFactory(name="kept")])
+    headers = auth_headers(post.author)
+    stale = client.get(f"/api/posts/{post.id}").headers["ETag"]
+    client.patch(f"/api/posts/{post.id}", json={"title": "First edit"}, headers=headers)
+
+    response = client.patch(
+        f"/api/posts/{post.id}",
+        json={"title": "Second edit", "tags": []},
+        headers=headers | {"If-Match": stale},
+    )
+
+    assert "version 2" in assert_problem(response, 412)["detail"]
+    current = client.get(f"/api/posts/{post.id}").get_json()
+    assert (current["title"], current["tags"]) == ("First edit", ["kept"])
+
+
+@pytest.mark.parametrize("if_match", ['"1"', '"1", "7"', "*"])
+def test_an_edit_with_a_matching_if_match_goes_through(client: FlaskClient, if_match: str) -> None:
+    post = PostFactory()
+
+    response = client.patch(
+        f"/api/posts/{post.id}",
+        json={"title": "New"},
+        headers=auth_headers(post.author) | {"If-Match": if_match},
+    )
+
+    assert response.status_code == 200
+    assert response.get_json()["title"] == "New"
+
+
+@pytest.mark.parametrize("if_match", ['"2"', '"v1"', 'W/"1"'])
+def test_an_if_match_naming_no_current_version_is_refused(
+    client: FlaskClient, if_match: str
+) -> None:
+    post = PostFactory()
+
+    response = client.patch(
+        f"/api/posts/{post.id}",
+        json={"title": "New"},
+        headers=auth_headers(post.author) | {"If-Match": if_match},
+    )
+
+    assert_problem(response, 412)
+
+
+def test_an_edit_racing_another_loses_rather_than_overwrites() -> None:
+    # Two sessions read the same version; the first to write wins, and the second's UPDATE
+    # finds the row at another version and fails (version_id_col) instead of overwriting.
+    post = PostFactory(title="Original")
+    db.session.flush()
+    connection = db.session.connection()
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as other:
+        theirs = other.get(Post, post.id)
+        assert theirs is not None
+        post.title = "Mine"
+        db.session.flush()  # version 1 -> 2
+        theirs.title = "Theirs"
+        with pytest.raises(StaleDataError):
+            other.flush()

@@ -99,7 +99,11 @@ def test_deleting_a_post_keeps_its_author_and_tags(sql: StatementLog) -> None:
         db.session.delete(post)
         db.session.flush()
 
-    assert statements == ["DELETE FROM posts WHERE posts.id = %(id)s::INTEGER"]
+    # The version check (version_id_col) rides along: a post changed meanwhile is not deleted.
+    assert statements == [
+        "DELETE FROM posts WHERE posts.id = %(id)s::INTEGER"
+        " AND posts.version = %(version)s::INTEGER"
+    ]
     assert not rows.exists("posts", post.id)
     assert rows.tag_links(post_id=post.id) == set()
     assert rows.exists("users", user.id)

@@ -199,7 +199,11 @@ def test_deleting_a_post_deletes_its_comments_replies_and_likes(sql: StatementLo
         db.session.delete(post)
         db.session.flush()
 
-    assert statements == ["DELETE FROM posts WHERE posts.id = %(id)s::INTEGER"]
+    # The version check (version_id_col) rides along: a post changed meanwhile is not deleted.
+    assert statements == [
+        "DELETE FROM posts WHERE posts.id = %(id)s::INTEGER"
+        " AND posts.version = %(version)s::INTEGER"
+    ]
     for gone in (root, reply, deeper, sibling):
         assert not rows.exists("comments", gone.id)
     assert rows.count("likes") == 0
