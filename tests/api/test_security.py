@@ -1,0 +1,194 @@
+"""Who may do what: forged and broken tokens, other people's things, and password storage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import jwt
+import pytest
+from argon2 import PasswordHasher
+from flask.testing import FlaskClient
+
+from blog.auth import TOKEN_ALGORITHM
+from blog.config import current_settings
+from blog.db import db, utcnow
+from blog.models import User
+from tests import rows
+from tests.factories import PASSWORD, CommentFactory, PostFactory, UserFactory
+from tests.helpers import assert_problem, auth_headers
+
+
+def claims(user: User) -> dict[str, Any]:
+    now = utcnow()
+    return {"sub": str(user.id), "iat": now, "exp": now + timedelta(hours=1)}
+
+
+def test_a_token_with_alg_none_is_refused(client: FlaskClient) -> None:
+    user = UserFactory()
+    unsigned = jwt.encode(claims(user), key=None, algorithm="none")
+
+    response = client.get("/api/users/me", headers={"Authorization": f"Bearer {unsigned}"})
+
+    assert_problem(response, 401)
+
+
+@pytest.mark.parametrize("cut", [1, 10, 40])
+def test_a_truncated_token_is_refused(client: FlaskClient, cut: int) -> None:
+    token = auth_headers(UserFactory())["Authorization"]
+
+    response = client.get("/api/users/me", headers={"Authorization": token[:-cut]})
+
+    assert_problem(response, 401)
+
+
+def test_a_token_with_a_subject_that_is_not_an_id_is_refused(client: FlaskClient) -> None:
+    forged = jwt.encode(
+        claims(UserFactory()) | {"sub": "admin"},
+        current_settings().secret_key,
+        algorithm=TOKEN_ALGORITHM,
+    )
+
+    response = client.get("/api/users/me", headers={"Authorization": f"Bearer {forged}"})
+
+    assert_problem(response, 401)
+
+
+# Every write to a thing that belongs to someone: refused for anyone else, and nothing changes.
+
+
+@dataclass(frozen=True)
+class Write:
+    method: str
+    path: str  # formatted with the id of the thing
+    make: Callable[[User], Any]  # makes the thing, owned by the given user
+    table: str
+    body: dict[str, Any] | None = None
+
+
+WRITES = [
+    Write(
+        "PATCH", "/api/posts/{}", lambda owner: PostFactory(author=owner), "posts", {"title": "x"}
+    ),
+    Write("DELETE", "/api/posts/{}", lambda owner: PostFactory(author=owner), "posts"),
+    Write(
+        "DELETE",
+        "/api/comments/{}",
+        # Someone else's comment on someone else's post: the two people who may delete it.
+        lambda owner: CommentFactory(author=owner, post=PostFactory(author=owner)),
+        "comments",
+    ),
+]
+
+
+@pytest.mark.parametrize("write", WRITES, ids=lambda write: f"{write.method} {write.path}")
+def test_nobody_may_change_what_is_someone_elses(client: FlaskClient, write: Write) -> None:
+    thing = write.make(UserFactory())
+    before = {table: rows.count(table) for table in ("posts", "comments", "post_tags")}
+
+    response = client.open(
+        write.path.format(thing.id),
+        method=write.method,
+        json=write.body,
+        headers=auth_headers(UserFactory()),
+    )
+
+    assert_problem(response, 403)
+    assert {table: rows.count(table) for table in before} == before
+    assert rows.exists(write.table, thing.id)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("PATCH", "/api/users/me"),
+        ("DELETE", "/api/users/me"),
+        ("PATCH", "/api/users/me/profile"),
+        ("PUT", "/api/users/{other}/follow"),
+        ("DELETE", "/api/users/{other}/follow"),
+        ("PUT", "/api/posts/{post}/like"),
+        ("DELETE", "/api/posts/{post}/like"),
+    ],
+)
+def test_every_other_write_acts_only_for_the_caller(
+    client: FlaskClient, method: str, path: str
+) -> None:
+    caller, other = UserFactory(), UserFactory(profile__bio="Untouched")
+    post = PostFactory(author=other)
+    other.following.append(caller)
+    db.session.flush()
+    body = {"bio": "Changed"} if method == "PATCH" else None
+
+    response = client.open(
+        path.format(other=other.username, post=post.id),
+        method=method,
+        json=body,
+        headers=auth_headers(caller),
+    )
+
+    assert response.status_code in {200, 204}
+    db.session.expire_all()
+    assert rows.exists("users", other.id)
+    assert other.profile.bio == "Untouched"
+    assert rows.exists("posts", post.id)
+    # The other user's own follow of the caller is theirs; only deleting the caller ends it.
+    caller_deleted = (method, path) == ("DELETE", "/api/users/me")
+    assert other.following == ([] if caller_deleted else [caller])
+
+
+# Passwords
+
+
+def test_passwords_are_stored_as_argon2id_with_the_configured_cost(client: FlaskClient) -> None:
+    client.post(
+        "/api/users",
+        json={"username": "alice", "email": "alice@example.com", "password": "s3cret-enough"},
+    )
+
+    stored = db.session.scalars(db.select(User.password_hash)).one()
+
+    settings = current_settings()
+    assert stored.startswith(
+        f"$argon2id$v=19$m={settings.argon2_memory_cost_kib},"
+        f"t={settings.argon2_time_cost},p={settings.argon2_parallelism}$"
+    )
+
+
+def test_a_hash_made_with_other_parameters_is_upgraded_at_sign_in(client: FlaskClient) -> None:
+    old = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1).hash(PASSWORD)
+    user = UserFactory(username="alice", password_hash=old)
+
+    response = client.post("/api/tokens", json={"username": "alice", "password": PASSWORD})
+
+    assert response.status_code == 200
+    db.session.refresh(user)
+    assert user.password_hash != old
+    assert not PasswordHasher(
+        time_cost=current_settings().argon2_time_cost,
+        memory_cost=current_settings().argon2_memory_cost_kib,
+        parallelism=current_settings().argon2_parallelism,
+    ).check_needs_rehash(user.password_hash)
+
+
+def test_an_unknown_user_costs_a_password_check_like_a_wrong_password(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    UserFactory(username="alice")
+    checked: list[str] = []
+    real_verify = PasswordHasher.verify
+
+    def spy(self: PasswordHasher, hash: str, password: str) -> bool:
+        checked.append(hash)
+        return real_verify(self, hash, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", spy)
+
+    client.post("/api/tokens", json={"username": "alice", "password": "wrong-password"})
+    client.post("/api/tokens", json={"username": "nobody", "password": "wrong-password"})
+
+    # One Argon2 verification each: the user's hash, then the dummy hash for nobody.
+    assert len(checked) == 2
+    assert all(hash.startswith("$argon2id$") for hash in checked)
+    assert checked[0] != checked[1]

@@ -1,0 +1,40 @@
+"""A request that fails half-way leaves nothing behind: the request is the transaction."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+
+from blog.services import posts
+from tests import rows
+from tests.factories import UserFactory
+from tests.helpers import assert_problem, auth_headers
+
+
+def test_a_failure_after_the_post_is_written_leaves_no_post_and_no_tags(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = UserFactory()
+    real_ensure_tags = posts.ensure_tags
+    written: list[int] = []
+
+    def ensure_tags_then_fail(names: list[str]) -> object:
+        # By now the post row is flushed; let the new tags be written too, then fail.
+        written.append(rows.count("posts"))
+        real_ensure_tags(names)
+        written.append(rows.count("tags"))
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(posts, "ensure_tags", ensure_tags_then_fail)
+
+    response = client.post(
+        "/api/posts",
+        json={"title": "Half", "body": "Written", "tags": ["brand-new", "also-new"]},
+        headers=auth_headers(user),
+    )
+
+    assert_problem(response, 500)
+    assert written == [1, 2]  # both were in the database when the request failed ...
+    assert rows.count("posts") == 0  # ... and neither is now
+    assert rows.count("tags") == 0
+    assert rows.count("post_tags") == 0
