@@ -26,13 +26,9 @@ import os
 import platform
 import pstats
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
@@ -45,6 +41,7 @@ from werkzeug.test import Client
 
 from bench import baseline, load
 from bench.data import Dataset, build
+from bench.servers import APP, Server, call, running, server_environment
 from blog import create_app
 from blog.config import Settings
 from blog.db import db
@@ -122,85 +119,36 @@ class Result:
 # Servers
 
 
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class Server:
-    """A running gunicorn, the app's or the baseline's."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-    url: str
-
-
-def _environment(dataset: Dataset, port: int, workers: int) -> dict[str, str]:
+def _environment(dataset: Dataset, workers: int) -> dict[str, str]:
     settings = dataset.settings
-    return os.environ | {
-        "BLOG_ENV": "production",
-        "DATABASE_URL": settings.database_url,
-        "SECRET_KEY": settings.secret_key,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": str(workers),
-        "GUNICORN_ACCESS_LOG": "",
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-    }
+    return server_environment(
+        BLOG_ENV="production",
+        DATABASE_URL=settings.database_url,
+        SECRET_KEY=settings.secret_key,
+        WEB_CONCURRENCY=str(workers),
+        GUNICORN_ACCESS_LOG="",
+    )
 
 
 @contextmanager
 def serving(dataset: Dataset, workers: int) -> Iterator[dict[str, Server]]:
     """Start the app and the baseline under gunicorn; stop both afterwards."""
-    servers: dict[str, Server] = {}
-    try:
-        for name, target, ready in (
-            ("app", "blog:create_app()", "/healthz"),
-            ("baseline", "bench.baseline:app", "/api/tags"),
-        ):
-            port = free_port()
-            process = subprocess.Popen(  # noqa: S603 - our own fixed command
-                [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", target],
-                cwd=ROOT,
-                env=_environment(dataset, port, workers),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            servers[name] = Server(name, process, f"http://127.0.0.1:{port}")
-            _wait_until_ready(servers[name], ready)
-        yield servers
-    finally:
-        for server in servers.values():
-            server.process.send_signal(signal.SIGTERM)
-        for server in servers.values():
-            try:
-                server.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
-
-
-def _wait_until_ready(server: Server, path: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"{server.name} exited before it was ready")
-        try:
-            with urllib.request.urlopen(server.url + path, timeout=2):  # noqa: S310 - loopback
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{server.name} was not ready in 30 s")
+    baseline_command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
+    with (
+        running(APP, _environment(dataset, workers), name="app") as app,
+        running(
+            [*baseline_command, "bench.baseline:app"],
+            _environment(dataset, workers),
+            name="baseline",
+            ready="/api/tags",
+        ) as base,
+    ):
+        yield {"app": app, "baseline": base}
 
 
 def fetch(url: str, headers: dict[str, str]) -> Any:
     """GET `url` and return its JSON."""
-    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - loopback only
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        return json.loads(response.read())
+    return call(url, headers=headers).json()
 
 
 # CPU accounting from /proc (Linux)
@@ -214,19 +162,6 @@ def _cpu(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / _TICKS
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 def _postgres_pids() -> list[int]:
@@ -243,7 +178,7 @@ def _postgres_pids() -> list[int]:
 
 def cpu_seconds(server: Server) -> tuple[float, float]:
     """Return the CPU seconds used so far by the server's processes and by PostgreSQL."""
-    pids = [server.process.pid, *_children(server.process.pid)]
+    pids = [server.process.pid, *server.workers()]
     return sum(map(_cpu, pids)), sum(map(_cpu, _postgres_pids()))
 
 

@@ -8,15 +8,8 @@ answers real HTTP requests from gunicorn, checked also with the compose healthch
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import socket
 import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +20,7 @@ import yaml
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench.servers import call, running, server_environment
 from blog.seed import DEMO_POSTS, DEMO_USERS
 from tests.conftest import PROJECT_ROOT, recreate_database
 
@@ -45,13 +39,6 @@ def compose_environment(name: str) -> dict[str, str]:
         key: _DEFAULT.sub(lambda match: match[2], str(value))
         for key, value in service(name).get("environment", {}).items()
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -73,11 +60,8 @@ class Stack:
         )
 
     def get(self, path: str) -> tuple[int, str, bytes]:
-        try:
-            with urllib.request.urlopen(self.base_url + path, timeout=5) as response:  # noqa: S310
-                return response.status, response.headers["Content-Type"], response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, error.headers["Content-Type"], error.read()
+        answer = call(self.base_url + path, timeout=5)
+        return answer.status, answer.headers["Content-Type"], answer.body
 
 
 @pytest.fixture(scope="module")
@@ -85,15 +69,8 @@ def stack(database_url: str) -> Stack:
     url = make_url(database_url)
     compose_url = url.set(database=f"{url.database}_compose").render_as_string(hide_password=False)
     recreate_database(compose_url)
-    port = free_port()
-    environ = os.environ | {
-        # The tools of the virtual environment running the tests, as on the image's PATH.
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-        # Loopback only: this server is for this test.
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-    }
-    return Stack(compose_url, environ, f"http://127.0.0.1:{port}")
+    environ = server_environment()
+    return Stack(compose_url, environ, f"http://127.0.0.1:{environ['PORT']}")
 
 
 def table_counts(database_url: str) -> dict[str, int]:
@@ -126,33 +103,9 @@ def seeded(migrated: Stack) -> Stack:
 def api(seeded: Stack) -> Iterator[Stack]:
     """Start the api service's command, wait until it is healthy, and stop it afterwards."""
     environ = seeded.environ | compose_environment("api") | {"DATABASE_URL": seeded.database_url}
-    # The log goes to a file rather than a pipe, so a busy server never blocks on it.
-    with tempfile.TemporaryFile(mode="w+") as log:
-        server = subprocess.Popen(  # noqa: S603 - the command comes from our own compose file
-            service("api")["command"], cwd=PROJECT_ROOT, env=environ, stdout=log, stderr=log
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if server.poll() is not None:
-                    log.seek(0)
-                    pytest.fail(f"gunicorn exited early:\n{log.read()}")
-                try:
-                    if seeded.get("/healthz")[0] == 200:
-                        break
-                except OSError:  # not listening yet
-                    pass
-                assert time.monotonic() < deadline, "gunicorn did not become healthy in 30 s"
-                time.sleep(0.2)
-            yield seeded
-        finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            finally:
-                if server.poll() is None:
-                    server.kill()
-    assert server.returncode == 0, "gunicorn did not shut down cleanly on SIGTERM"
+    with running(service("api")["command"], environ) as server:
+        yield seeded
+    assert server.process.returncode == 0, "gunicorn did not shut down cleanly on SIGTERM"
 
 
 def test_migrate_builds_the_schema(migrated: Stack) -> None:

@@ -1,0 +1,198 @@
+"""Real servers on 127.0.0.1: gunicorn started and stopped, HTTP calls, and /proc readings.
+
+Shared by the benchmark, the soak run and the tests that need the app behind a real HTTP server
+(tests/test_compose.py, tests/test_concurrency.py, tests/test_outage.py). Linux only: memory
+and CPU figures come from /proc.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.message import Message
+from pathlib import Path
+from typing import IO, Any
+
+ROOT = Path(__file__).resolve().parent.parent
+# The app as `bin/app serve` runs it: gunicorn with gunicorn.conf.py.
+APP = ["bin/app", "serve"]
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def server_environment(**settings: str) -> dict[str, str]:
+    """Return this process's environment for a server on a free loopback port.
+
+    The tools of the running virtual environment come first on PATH, as on the image's, so
+    `bin/app` finds gunicorn, alembic and flask; `settings` are added last.
+    """
+    return (
+        dict(os.environ)
+        | {
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
+            "HOST": "127.0.0.1",
+            "PORT": str(free_port()),
+        }
+        | settings
+    )
+
+
+@dataclass
+class Server:
+    """A running server process and where it listens."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    url: str
+    log: IO[bytes]
+
+    def output(self) -> str:
+        """Return what the server has written to stdout and stderr so far."""
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def workers(self) -> list[int]:
+        """Return the process ids of gunicorn's workers."""
+        return children(self.process.pid)
+
+
+@contextmanager
+def running(
+    command: list[str],
+    environ: Mapping[str, str],
+    *,
+    name: str = "app",
+    ready: str = "/healthz",
+    timeout: float = 30,
+) -> Iterator[Server]:
+    """Start `command` in the project root, wait until GET `ready` answers 200, stop it after.
+
+    The server listens on environ's HOST and PORT. Its output goes to a file rather than a
+    pipe, so a busy server never blocks on it; on a failed start it is part of the error.
+    """
+    url = f"http://{environ['HOST']}:{environ['PORT']}"
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(  # noqa: S603 - the caller's own fixed command
+            command, cwd=ROOT, env=dict(environ), stdout=log, stderr=log
+        )
+        server = Server(name, process, url, log)
+        try:
+            _wait_until_ready(server, ready, timeout)
+            yield server
+        finally:
+            stop(server)
+
+
+def _wait_until_ready(server: Server, path: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{server.name} exited before it was ready:\n{server.output()}")
+        try:
+            if call(server.url + path, timeout=2).status == 200:
+                return
+        except OSError:  # not listening yet
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{server.name} not ready in {timeout:.0f} s:\n{server.output()}")
+        time.sleep(0.1)
+
+
+def stop(server: Server) -> None:
+    """Stop the server as a container runtime would: SIGTERM, then SIGKILL after 30 s."""
+    if server.process.poll() is None:
+        server.process.send_signal(signal.SIGTERM)
+    try:
+        server.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP response, read whole."""
+
+    status: int
+    headers: Message
+    body: bytes
+    seconds: float
+
+    def json(self) -> Any:
+        """Return the body parsed as JSON."""
+        return json.loads(self.body)
+
+
+def call(
+    url: str,
+    method: str = "GET",
+    *,
+    body: Any = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 10,
+) -> Answer:
+    """Send one request over a new connection; `body`, when given, is sent as JSON.
+
+    Error statuses are answers like any other; only a connection that fails raises (OSError).
+    """
+    if not url.startswith("http://127.0.0.1:"):
+        raise ValueError("only this machine's loopback address is called")
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))  # noqa: S310
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return Answer(
+                response.status, response.headers, response.read(), time.perf_counter() - started
+            )
+    except urllib.error.HTTPError as error:
+        return Answer(error.code, error.headers, error.read(), time.perf_counter() - started)
+
+
+# /proc readings (Linux)
+
+
+def children(pid: int) -> list[int]:
+    """Return the ids of the processes whose parent is `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile
+                continue
+            if int(stat[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def rss_mib(pid: int) -> float:
+    """Return the resident memory of process `pid` in MiB (0 if it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
