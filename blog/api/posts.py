@@ -87,18 +87,30 @@ def update_post(post_id: int, data: PostUpdate) -> tuple[PostOut, dict[str, str]
     """
     user = current_user()
     posts.update_post(post_id=post_id, user=user, data=data, expected_versions=expected_versions())
-    db.session.commit()
+    # Read back before the commit, while the row is still locked: the answer shows this edit,
+    # not one that another request may make the moment the lock is released.
     post, version = posts.get_post(post_id, viewer=user)
+    db.session.commit()
     return post, etag(version)
 
 
 @bp.delete("/<int:post_id>")
 @bp.auth_required(token_auth)
 @bp.output({}, status_code=204, description="The post is gone, with its comments and likes")
-@bp.doc(responses={403: "Not your post", 404: "No such post"})
+@bp.doc(
+    responses={
+        403: "Not your post",
+        404: "No such post",
+        412: "If-Match names another version than the post's",
+    }
+)
 def delete_post(post_id: int) -> tuple[str, int]:
-    """Delete your post; its tags stay."""
-    posts.delete_post(post_id=post_id, user=current_user())
+    """Delete your post; its tags stay.
+
+    As with an edit, an `If-Match` with the ETag you read makes sure nobody changed the post
+    since; without it the post is deleted whatever its version.
+    """
+    posts.delete_post(post_id=post_id, user=current_user(), expected_versions=expected_versions())
     db.session.commit()
     return "", 204
 

@@ -211,12 +211,22 @@ def require_post(post_id: int) -> Post:
 
 
 def _own_post(post_id: int, user: User, *, options: Sequence[ORMOption] = ()) -> Post:
-    post = db.session.get(Post, post_id, options=options)
+    # Locked until the transaction ends (FOR NO KEY UPDATE), so edits and deletes of one post
+    # take turns: each sees the version the one before it wrote. The weaker lock than FOR
+    # UPDATE lets comments and likes, which only need the row to stay, go on meanwhile.
+    post = db.session.get(Post, post_id, options=options, with_for_update={"key_share": True})
     if post is None:
         raise NotFound(f"There is no post {post_id}.")
     if post.author_id != user.id:
         raise Forbidden("Only the author of a post may change or delete it.")
     return post
+
+
+def _check_version(post: Post, expected_versions: Set[int] | None) -> None:
+    if expected_versions is not None and post.version not in expected_versions:
+        raise PreconditionFailed(
+            f"The post is at version {post.version}, not the one If-Match names; read it again."
+        )
 
 
 def create_post(*, author: User, data: PostCreate) -> Post:
@@ -237,32 +247,36 @@ def update_post(
     """Apply the fields present in `data` to one of `user`'s posts.
 
     With `expected_versions` (from If-Match), refuse unless the post is at one of them. The
-    UPDATE itself checks the version again (version_id_col), so an edit made by someone else
-    between this read and the write fails too (StaleDataError) instead of being overwritten.
+    row is locked as it is read, so concurrent edits queue up and each checks the version its
+    predecessor left; the UPDATE checks it once more (version_id_col) as a last line.
     """
     # The tags are loaded, so that assigning post.tags below can work out what changed.
     post = _own_post(post_id, user, options=[selectinload(Post.tags)])
-    if expected_versions is not None and post.version not in expected_versions:
-        raise PreconditionFailed(
-            f"The post is at version {post.version}, not the one If-Match names; read it again."
-        )
+    _check_version(post, expected_versions)
+    # The tags first: ensure_tags() runs a statement, which would autoflush any change already
+    # made to the post, and two UPDATEs would move the version on by two.
+    tags = None if data.tags is MISSING else ensure_tags(data.tags)
     if data.title is not MISSING:
         post.title = data.title
     if data.body is not MISSING:
         post.body = data.body
-    if data.tags is not MISSING:
+    if tags is not None:
         # Assigning the whole list: the ORM works out which post_tags rows to insert and delete.
-        post.tags = ensure_tags(data.tags)
+        post.tags = tags
     post.updated_at = utcnow()
     db.session.flush()
     return post
 
 
-def delete_post(*, post_id: int, user: User) -> None:
-    """Delete one of `user`'s posts; its tags stay, only the links go."""
+def delete_post(*, post_id: int, user: User, expected_versions: Set[int] | None = None) -> None:
+    """Delete one of `user`'s posts; its tags stay, only the links go.
+
+    With `expected_versions` (from If-Match), refuse unless the post is at one of them.
+    """
     # Nothing of it is loaded but the row, so with passive_deletes=True on its collections
     # this is one DELETE, and ON DELETE CASCADE removes its tag links, comments and likes.
     post = _own_post(post_id, user)
+    _check_version(post, expected_versions)
     db.session.delete(post)
     db.session.flush()
 

@@ -14,7 +14,7 @@ from blog.db import db, utcnow
 from blog.models import Post, User
 from tests import rows
 from tests.factories import PostFactory, TagFactory, UserFactory
-from tests.helpers import assert_problem, auth_headers, pointers
+from tests.helpers import StatementLog, assert_problem, auth_headers, pointers
 
 
 def write(client: FlaskClient, user: User, **fields: Any) -> Any:
@@ -378,8 +378,11 @@ def test_a_post_carries_its_version_as_an_etag(client: FlaskClient) -> None:
     post = PostFactory()
 
     read = client.get(f"/api/posts/{post.id}")
+    # Title and tags at once: still one UPDATE of the post, so one version further.
     edited = client.patch(
-        f"/api/posts/{post.id}", json={"title": "New"}, headers=auth_headers(post.author)
+        f"/api/posts/{post.id}",
+        json={"title": "New", "tags": ["fresh"]},
+        headers=auth_headers(post.author),
     )
 
     assert read.headers["ETag"] == '"1"'
@@ -431,6 +434,37 @@ def test_an_if_match_naming_no_current_version_is_refused(
     )
 
     assert_problem(response, 412)
+
+
+def test_a_delete_based_on_a_stale_copy_is_refused_and_deletes_nothing(
+    client: FlaskClient,
+) -> None:
+    post = PostFactory()
+    headers = auth_headers(post.author)
+    stale = client.get(f"/api/posts/{post.id}").headers["ETag"]
+    client.patch(f"/api/posts/{post.id}", json={"title": "Edited"}, headers=headers)
+
+    refused = client.delete(f"/api/posts/{post.id}", headers=headers | {"If-Match": stale})
+    current = client.get(f"/api/posts/{post.id}").headers["ETag"]
+    deleted = client.delete(f"/api/posts/{post.id}", headers=headers | {"If-Match": current})
+
+    assert_problem(refused, 412)
+    assert deleted.status_code == 204
+    assert not rows.exists("posts", post.id)
+
+
+def test_an_edit_reads_the_post_with_a_row_lock(client: FlaskClient, sql: StatementLog) -> None:
+    # FOR NO KEY UPDATE makes concurrent edits of one post take turns, and unlike FOR UPDATE
+    # lets comments and likes of it in meanwhile: both shown in tests/test_concurrency.py.
+    post = PostFactory()
+
+    with sql.recording() as statements:
+        client.patch(
+            f"/api/posts/{post.id}", json={"title": "New"}, headers=auth_headers(post.author)
+        )
+
+    reads = [s for s in statements if s.startswith("SELECT posts.") and "posts.id =" in s]
+    assert reads[0].endswith("FOR NO KEY UPDATE")
 
 
 def test_an_edit_racing_another_loses_rather_than_overwrites() -> None:
