@@ -100,6 +100,17 @@ def database_url() -> str:
     return url
 
 
+def sibling_database(database_url: str, suffix: str) -> str:
+    """Recreate, empty, a database named after the test database plus `suffix`; return its URL.
+
+    For tests that run the app in other processes, which cannot join the test's transaction.
+    """
+    url = make_url(database_url)
+    sibling = url.set(database=f"{url.database}_{suffix}").render_as_string(hide_password=False)
+    recreate_database(sibling)
+    return sibling
+
+
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     """Return the settings the test app runs with."""

@@ -18,11 +18,10 @@ from typing import Any
 import pytest
 import yaml
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bench.servers import call, running, server_environment
 from blog.seed import DEMO_POSTS, DEMO_USERS
-from tests.conftest import PROJECT_ROOT, recreate_database
+from tests.conftest import PROJECT_ROOT, sibling_database
 
 COMPOSE = yaml.safe_load(Path(PROJECT_ROOT, "docker-compose.yml").read_text())
 _DEFAULT = re.compile(r"\$\{(\w+):-([^}]*)\}")
@@ -66,9 +65,7 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(database_url: str) -> Stack:
-    url = make_url(database_url)
-    compose_url = url.set(database=f"{url.database}_compose").render_as_string(hide_password=False)
-    recreate_database(compose_url)
+    compose_url = sibling_database(database_url, "compose")
     environ = server_environment()
     return Stack(compose_url, environ, f"http://127.0.0.1:{environ['PORT']}")
 

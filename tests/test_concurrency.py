@@ -1,0 +1,260 @@
+"""Concurrent writers: many requests at once, against gunicorn with many workers, on Postgres.
+
+Each test sends its requests from as many threads, released together by a barrier, to a server
+with WORKERS processes, so the requests really overlap in PostgreSQL: each worker holds its own
+connection and transaction. What the database holds afterwards is read with plain SQL.
+
+What makes the app safe here is in the database, not in Python:
+- new tags: `INSERT ... ON CONFLICT DO NOTHING`, so two requests creating one tag cannot both
+  insert it, and neither fails (blog/services/tags.py);
+- follows and likes: the same, on their primary keys, and a DELETE that may find nothing;
+- usernames: the unique index on lower(username); the loser's INSERT fails and gets 409;
+- edits: the post row is locked as it is read (FOR NO KEY UPDATE), so edits take turns and
+  each sees the version the one before it wrote.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from bench.servers import APP, Answer, Server, call, running, server_environment
+from tests.conftest import migrate, sibling_database
+
+WORKERS = 10
+AT_ONCE = 20
+
+
+@pytest.fixture(scope="module")
+def database(database_url: str) -> Iterator[Engine]:
+    url = sibling_database(database_url, "concurrency")
+    migrate(url)
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(database: Engine) -> Iterator[Server]:
+    environ = server_environment(
+        BLOG_ENV="production",
+        DATABASE_URL=database.url.render_as_string(hide_password=False),
+        SECRET_KEY=secrets.token_urlsafe(48),
+        WEB_CONCURRENCY=str(WORKERS),
+        GUNICORN_ACCESS_LOG="",
+        # Registrations are part of these tests; the cheapest hash keeps them quick.
+        ARGON2_TIME_COST="1",
+        ARGON2_MEMORY_COST_KIB="8",
+        ARGON2_PARALLELISM="1",
+    )
+    with running(APP, environ) as server:
+        yield server
+
+
+def at_once(requests: list[Callable[[], Answer]]) -> list[Answer]:
+    """Send the requests from one thread each, all released at the same moment."""
+    start = threading.Barrier(len(requests))
+
+    def send(request: Callable[[], Answer]) -> Answer:
+        start.wait()
+        return request()
+
+    with ThreadPoolExecutor(len(requests)) as pool:
+        return list(pool.map(send, requests))
+
+
+def statuses(answers: list[Answer]) -> Counter[int]:
+    return Counter(answer.status for answer in answers)
+
+
+def sign_up(server: Server, username: str) -> dict[str, str]:
+    """Register a user through the API and return their Authorization header."""
+    credentials = {"username": username, "password": "pw-" * 4}
+    account = credentials | {"email": f"{username}@example.com"}
+    assert call(f"{server.url}/api/users", "POST", body=account).status == 201
+    token = call(f"{server.url}/api/tokens", "POST", body=credentials).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def scalar(database: Engine, sql: str, **parameters: Any) -> Any:
+    with database.connect() as connection:
+        return connection.execute(text(sql), parameters).scalar_one()
+
+
+def test_posts_sharing_brand_new_tags_create_each_tag_once(
+    server: Server, database: Engine
+) -> None:
+    author = sign_up(server, "tagger")
+    shared = ["race-alpha", "race-beta", "race-gamma"]
+
+    def write(number: int) -> Callable[[], Answer]:
+        # Each request names the tags in another order, plus one tag of its own.
+        tags = shared[number % 3 :] + shared[: number % 3] + [f"race-own-{number}"]
+        body = {"title": f"Post {number}", "body": "At the same time.", "tags": tags}
+        return lambda: call(f"{server.url}/api/posts", "POST", body=body, headers=author)
+
+    answers = at_once([write(number) for number in range(AT_ONCE)])
+
+    assert statuses(answers) == {201: AT_ONCE}
+    for name in shared:
+        assert scalar(database, "SELECT count(*) FROM tags WHERE name = :n", n=name) == 1
+        links = "SELECT count(*) FROM post_tags JOIN tags ON tags.id = tag_id WHERE name = :n"
+        assert scalar(database, links, n=name) == AT_ONCE
+        # The counts kept by triggers are exact too: every statement added its own rows.
+        assert scalar(database, "SELECT post_count FROM tags WHERE name = :n", n=name) == AT_ONCE
+    assert scalar(database, "SELECT count(*) FROM tags WHERE name LIKE 'race-own-%'") == AT_ONCE
+    assert scalar(database, "SELECT post_count FROM users WHERE username = 'tagger'") == AT_ONCE
+
+
+def test_simultaneous_registrations_of_one_username_let_exactly_one_in(
+    server: Server, database: Engine
+) -> None:
+    # Usernames are case-insensitive: differently cased, they are still one name.
+    spellings = ["Racer", "racer", "RACER", "rAcEr"]
+
+    def register(number: int) -> Callable[[], Answer]:
+        body = {
+            "username": spellings[number % len(spellings)],
+            "email": f"racer{number}@example.com",
+            "password": "pw-" * 4,
+        }
+        return lambda: call(f"{server.url}/api/users", "POST", body=body)
+
+    answers = at_once([register(number) for number in range(AT_ONCE)])
+
+    assert statuses(answers) == {201: 1, 409: AT_ONCE - 1}
+    for answer in answers:
+        if answer.status == 409:
+            assert answer.headers["Content-Type"] == "application/problem+json"
+            assert answer.json()["status"] == 409
+    assert scalar(database, "SELECT count(*) FROM users WHERE lower(username) = 'racer'") == 1
+    # The winner came with a profile; the losers' transactions left nothing anywhere.
+    profiles = (
+        "SELECT count(*) FROM profiles JOIN users ON id = user_id WHERE username ILIKE 'racer'"
+    )
+    assert scalar(database, profiles) == 1
+    assert scalar(database, "SELECT count(*) FROM users WHERE email LIKE 'racer%'") == 1
+
+
+@pytest.mark.parametrize(
+    ("resource", "rows"),
+    [
+        ("/api/users/{followed}/follow", "SELECT count(*) FROM follows WHERE followed_id = {id}"),
+        ("/api/posts/{post}/like", "SELECT count(*) FROM likes WHERE post_id = {post}"),
+    ],
+    ids=["follow", "like"],
+)
+def test_following_and_liking_at_once_are_idempotent(
+    server: Server, database: Engine, resource: str, rows: str
+) -> None:
+    fan = sign_up(server, f"fan-{secrets.token_hex(4)}")
+    star_name = f"star-{secrets.token_hex(4)}"
+    star = sign_up(server, star_name)
+    post = call(
+        f"{server.url}/api/posts", "POST", body={"title": "Star", "body": "x"}, headers=star
+    ).json()["id"]
+    star_id = scalar(database, "SELECT id FROM users WHERE username = :n", n=star_name)
+    url = server.url + resource.format(followed=star_name, post=post)
+    count = rows.format(id=star_id, post=post)
+
+    def send(method: str) -> Callable[[], Answer]:
+        return lambda: call(url, method, headers=fan)
+
+    # All at once, the same request: one row, and every answer says it is done.
+    added = at_once([send("PUT") for _ in range(AT_ONCE)])
+    assert statuses(added) == {204: AT_ONCE}
+    assert scalar(database, count) == 1
+
+    # Adding and removing at once: whichever commits last decides, and nothing fails.
+    mixed = at_once([send("PUT" if number % 2 else "DELETE") for number in range(AT_ONCE)])
+    assert statuses(mixed) == {204: AT_ONCE}
+    assert scalar(database, count) in {0, 1}
+
+    removed = at_once([send("DELETE") for _ in range(AT_ONCE)])
+    assert statuses(removed) == {204: AT_ONCE}
+    assert scalar(database, count) == 0
+
+
+def test_simultaneous_edits_with_one_if_match_let_exactly_one_through(
+    server: Server, database: Engine
+) -> None:
+    author = sign_up(server, "editor")
+    created = call(
+        f"{server.url}/api/posts", "POST", body={"title": "v1", "body": "x"}, headers=author
+    )
+    post, etag = created.json()["id"], created.headers["ETag"]
+
+    def edit(number: int) -> Callable[[], Answer]:
+        headers = author | {"If-Match": etag}
+        body = {"title": f"Edit {number}", "tags": [f"edit-{number}"]}
+        return lambda: call(f"{server.url}/api/posts/{post}", "PATCH", body=body, headers=headers)
+
+    answers = at_once([edit(number) for number in range(AT_ONCE)])
+
+    assert statuses(answers) == {200: 1, 412: AT_ONCE - 1}
+    winner = next(answer.json() for answer in answers if answer.status == 200)
+    current = call(f"{server.url}/api/posts/{post}")
+    assert current.json()["title"] == winner["title"]
+    assert current.json()["tags"] == winner["tags"]
+    assert current.headers["ETag"] == '"2"'
+
+
+def test_simultaneous_edits_without_if_match_all_apply_in_turn(
+    server: Server, database: Engine
+) -> None:
+    author = sign_up(server, "overwriter")
+    post = call(
+        f"{server.url}/api/posts", "POST", body={"title": "v1", "body": "x"}, headers=author
+    ).json()["id"]
+
+    def edit(number: int) -> Callable[[], Answer]:
+        body = {"title": f"Edit {number}"}
+        return lambda: call(f"{server.url}/api/posts/{post}", "PATCH", body=body, headers=author)
+
+    answers = at_once([edit(number) for number in range(AT_ONCE)])
+
+    # No If-Match, no precondition: every edit applies, one after another, the last one stays.
+    assert statuses(answers) == {200: AT_ONCE}
+    versions = sorted(int(answer.headers["ETag"].strip('"')) for answer in answers)
+    assert versions == list(range(2, AT_ONCE + 2))
+    last = max(answers, key=lambda answer: int(answer.headers["ETag"].strip('"')))
+    assert (
+        scalar(database, "SELECT title FROM posts WHERE id = :id", id=post) == last.json()["title"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("lock", "held_up"),
+    [("FOR NO KEY UPDATE", False), ("FOR UPDATE", True)],
+    ids=["the app's lock", "a stronger lock"],
+)
+def test_a_post_locked_for_editing_still_takes_likes(
+    server: Server, database: Engine, lock: str, held_up: bool
+) -> None:
+    # The app's edits lock the post with FOR NO KEY UPDATE (tests/api/test_posts.py checks
+    # the SELECT it sends); it is held here, in the test's own transaction, for the whole
+    # block. A like's INSERT takes FOR KEY SHARE on the post it references: the weaker lock
+    # lets it through, FOR UPDATE would make it wait until the edit commits.
+    author = sign_up(server, f"slow-{secrets.token_hex(4)}")
+    reader = sign_up(server, f"quick-{secrets.token_hex(4)}")
+    post = call(
+        f"{server.url}/api/posts", "POST", body={"title": "Held", "body": "x"}, headers=author
+    ).json()["id"]
+    like = f"{server.url}/api/posts/{post}/like"
+
+    editing = database.execution_options(isolation_level="READ COMMITTED")  # not autocommit
+    with editing.connect() as connection, connection.begin():
+        locking = text(f"SELECT 1 FROM posts WHERE id = :id {lock}")  # noqa: S608 - fixed text
+        connection.execute(locking, {"id": post})
+        if held_up:
+            with pytest.raises(TimeoutError):
+                call(like, "PUT", headers=reader, timeout=2)
+        else:
+            assert call(like, "PUT", headers=reader, timeout=2).status == 204
