@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from apiflask import APIFlask, HTTPError
 from flask import Response, current_app
+from psycopg.errors import QueryCanceled
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -185,11 +186,11 @@ def _database_unavailable(error: Exception) -> Response:
         _rollback()
     except Exception:  # the connection is already broken; the pool will replace it
         log.debug("Rollback after a database error failed too", exc_info=True)
-    return problem(
-        HTTPStatus.SERVICE_UNAVAILABLE,
-        "The database is not available. Try again in a moment.",
-        headers={"Retry-After": "5"},
-    )
+    if isinstance(getattr(error, "orig", None), QueryCanceled):
+        detail = "The database took too long to answer. Try again in a moment."
+    else:
+        detail = "The database is not available. Try again in a moment."
+    return problem(HTTPStatus.SERVICE_UNAVAILABLE, detail, headers={"Retry-After": "5"})
 
 
 def _unexpected(error: Exception) -> Response:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 from dataclasses import replace
 
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from blog import create_app
 from blog.config import Settings
@@ -32,3 +35,29 @@ def test_unhealthy_when_the_database_cannot_be_reached(settings: Settings) -> No
     body = assert_problem(response, 503)
     assert "database" in body["detail"]
     assert response.headers["Retry-After"]
+
+
+def test_unhealthy_in_bounded_time_when_the_database_never_answers(settings: Settings) -> None:
+    # A port that accepts connections and then says nothing, like a host whose packets are
+    # dropped: only the connect timeout stops the wait, and the answer is a 503, not a hang.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        app = create_app(
+            replace(
+                settings,
+                database_url=f"postgresql+psycopg://postgres@127.0.0.1:{port}/blog_test",
+                db_connect_timeout_seconds=1,
+            )
+        )
+        answers: list[TestResponse] = []
+        request = threading.Thread(
+            target=lambda: answers.append(app.test_client().get("/healthz")), daemon=True
+        )
+        request.start()
+        request.join(timeout=10)
+
+    assert answers, "the request was still waiting for the database after 10 s"
+    body = assert_problem(answers[0], 503)
+    assert "not available" in body["detail"]
