@@ -47,8 +47,20 @@ CMD ["bin/app", "serve"]
 
 
 FROM runtime AS test
-# The source tree is read-only to the app user: pytest keeps no cache in it.
-ENV PYTEST_ADDOPTS="-p no:cacheprovider"
+USER 0
+# PostgreSQL's server programs, for tests/test_outage.py: it runs a cluster of its own, which
+# it stops and starts. The packages are not told to create a cluster of their own.
+# hadolint ignore=DL3008
+RUN mkdir -p /etc/postgresql-common/createcluster.d \
+    && echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/blog.conf \
+    && apt-get update \
+    && apt-get install --yes --no-install-recommends postgresql \
+    && rm -rf /var/lib/apt/lists/*
+USER 10001:10001
+# The source tree is read-only to the app user: pytest keeps no cache in it, and Hypothesis
+# (under the fuzz tests) keeps its own in /tmp.
+ENV PYTEST_ADDOPTS="-p no:cacheprovider" \
+    HYPOTHESIS_STORAGE_DIRECTORY=/tmp/hypothesis
 COPY --from=test-builder /opt/venv /opt/venv
 # The whole project as .dockerignore lets it through: besides the code, the tests read the
 # README, the guide, the compose file and the model sources.

@@ -1,0 +1,209 @@
+"""Database outages: the API under gunicorn, against a PostgreSQL cluster this test owns.
+
+The test makes its own cluster with the machine's PostgreSQL binaries (initdb, pg_ctl), on a free
+port and a temporary data directory, so it can stop and start it without touching the server the
+rest of the suite uses. With the database gone, every request gets a 503 problem details answer
+at once instead of hanging; a query stuck behind a lock gets one after the statement timeout;
+and when the database comes back the same gunicorn workers serve again, with everything
+committed before the outage still there.
+
+The binaries are found on PATH, else in /usr/lib/postgresql/<version>/bin (Debian's layout).
+PostgreSQL refuses to run as root, so as root the cluster runs as the `postgres` user.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bench.servers import APP, Answer, Server, call, free_port, running, server_environment
+from tests.conftest import migrate, recreate_database
+
+CONNECT_TIMEOUT_SECONDS = 2
+STATEMENT_TIMEOUT_MS = 1000
+# The client gives up after this long: an answer that has not come by then is a failure.
+PATIENCE_SECONDS = CONNECT_TIMEOUT_SECONDS + 3
+
+
+def postgres_binary(name: str) -> str:
+    """Return the path of one of PostgreSQL's server programs."""
+    found = shutil.which(name)
+    if found:
+        return found
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+        key=lambda path: int(path.parts[-3]) if path.parts[-3].isdigit() else 0,
+    )
+    if not versions:
+        pytest.fail(f"{name} is not installed: the outage tests need PostgreSQL's server programs")
+    return str(versions[-1])
+
+
+@dataclass
+class Cluster:
+    """A PostgreSQL cluster of our own: a data directory, a port, and pg_ctl to drive it."""
+
+    directory: Path
+    port: int
+
+    def _run(self, *arguments: str) -> None:
+        command = list(arguments)
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)  # noqa: S603
+
+    def init(self) -> None:
+        self._run(
+            postgres_binary("initdb"),
+            "--pgdata", str(self.directory / "data"),
+            "--username", "postgres",
+            "--auth", "trust",
+            "--encoding", "UTF8",
+            "--no-sync",
+        )  # fmt: skip
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
+            " -c fsync=off"
+        )
+        self._run(
+            postgres_binary("pg_ctl"),
+            "start", "--wait",
+            "--pgdata", str(self.directory / "data"),
+            "--log", str(self.directory / "postgres.log"),
+            "--options", options,
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        self._run(
+            postgres_binary("pg_ctl"),
+            "stop", "--wait", "--mode", "fast",
+            "--pgdata", str(self.directory / "data"),
+        )  # fmt: skip
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    directory = Path(tempfile.mkdtemp(prefix="blog-outage-"))
+    if os.geteuid() == 0:
+        shutil.chown(directory, "postgres", "postgres")
+    cluster = Cluster(directory, free_port())
+    try:
+        cluster.init()
+        cluster.start()
+        yield cluster
+        cluster.stop()
+    finally:
+        if (directory / "data" / "postmaster.pid").exists():
+            cluster._run(
+                postgres_binary("pg_ctl"), "stop", "--mode", "immediate",
+                "--pgdata", str(directory / "data"),
+            )  # fmt: skip
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def server(cluster: Cluster) -> Iterator[Server]:
+    url = cluster.url("blog")
+    recreate_database(url)
+    migrate(url)
+    environ = server_environment(
+        BLOG_ENV="production",
+        DATABASE_URL=url,
+        SECRET_KEY=secrets.token_urlsafe(48),
+        WEB_CONCURRENCY="2",
+        GUNICORN_ACCESS_LOG="",
+        DB_CONNECT_TIMEOUT_SECONDS=str(CONNECT_TIMEOUT_SECONDS),
+        DB_STATEMENT_TIMEOUT_MS=str(STATEMENT_TIMEOUT_MS),
+        ARGON2_TIME_COST="1",
+        ARGON2_MEMORY_COST_KIB="8",
+        ARGON2_PARALLELISM="1",
+    )
+    with running(APP, environ) as server:
+        yield server
+
+
+def assert_unavailable(answer: Answer, detail: str) -> None:
+    assert answer.status == 503, answer.body
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert answer.headers["Retry-After"]
+    assert detail in answer.json()["detail"]
+
+
+def test_the_api_answers_503_while_the_database_is_down_and_recovers_by_itself(
+    server: Server, cluster: Cluster
+) -> None:
+    account = {"username": "survivor", "email": "survivor@example.com", "password": "pw-" * 4}
+    assert call(f"{server.url}/api/users", "POST", body=account).status == 201
+    signed = {"username": account["username"], "password": account["password"]}
+    token = call(f"{server.url}/api/tokens", "POST", body=signed).json()["access_token"]
+    author = {"Authorization": f"Bearer {token}"}
+    post = call(
+        f"{server.url}/api/posts",
+        "POST",
+        body={"title": "Before the outage", "body": "Committed.", "tags": ["kept"]},
+        headers=author,
+    ).json()
+    workers = server.workers()
+
+    cluster.stop()
+    try:
+        # Every worker, every kind of request: an answer in good time, and it says why.
+        # Pooled connections turn out dead and new ones are refused; each is a 503.
+        down = [
+            call(f"{server.url}{path}", method, body=body, headers=author, timeout=PATIENCE_SECONDS)
+            for _ in range(3)
+            for method, path, body in [
+                ("GET", "/healthz", None),
+                ("GET", "/api/posts", None),
+                ("GET", f"/api/posts/{post['id']}", None),
+                ("POST", "/api/posts", {"title": "During the outage", "body": "Lost?"}),
+            ]
+        ]
+        for answer in down:
+            assert_unavailable(answer, "not available")
+    finally:
+        cluster.start()
+
+    # Back: the first requests may still meet a pooled connection from before, and get a
+    # 503 while SQLAlchemy discards the pool; then everything answers again.
+    answers = [call(f"{server.url}/api/posts", timeout=PATIENCE_SECONDS) for _ in range(20)]
+    recovered = [answer.status for answer in answers[len(workers) :]]
+    assert recovered == [200] * len(recovered), [a.body for a in answers if a.status != 200]
+    assert {answer.status for answer in answers} <= {200, 503}
+    # The same workers, not restarted ones; and the data from before the outage, all of it.
+    assert server.workers() == workers
+    assert call(f"{server.url}/healthz").status == 200
+    page = call(f"{server.url}/api/posts").json()
+    assert [(item["id"], item["title"], item["tags"]) for item in page["items"]] == [
+        (post["id"], "Before the outage", ["kept"])
+    ]
+    assert call(f"{server.url}/api/tokens", "POST", body=signed).status == 200
+
+
+def test_a_query_stuck_behind_a_lock_gets_503_after_the_statement_timeout(
+    server: Server, cluster: Cluster
+) -> None:
+    engine = create_engine(cluster.url("blog"))
+    try:
+        with engine.connect() as connection, connection.begin():
+            # An ACCESS EXCLUSIVE lock, as a long migration might take: reads of posts wait.
+            connection.execute(text("LOCK TABLE posts IN ACCESS EXCLUSIVE MODE"))
+            answer = call(f"{server.url}/api/posts", timeout=PATIENCE_SECONDS)
+            assert_unavailable(answer, "too long")
+        assert call(f"{server.url}/api/posts").status == 200
+    finally:
+        engine.dispose()
