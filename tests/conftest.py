@@ -23,11 +23,12 @@ from alembic import command
 from alembic.config import Config
 from apiflask import APIFlask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import Connection, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
+from bench.data import recreate
 from blog import create_app
 from blog.config import Settings, normalise_database_url
 from blog.db import db
@@ -59,18 +60,11 @@ def resolve_test_database_url() -> str:
 
 def recreate_database(url: str) -> None:
     """Drop the database `url` names, if it exists, and create it empty."""
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as connection:
-            name = connection.dialect.identifier_preparer.quote(target.database or "")
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            connection.execute(text(f"CREATE DATABASE {name}"))
+        recreate(url)
     except OperationalError as exc:
-        where = target.render_as_string(hide_password=True)
+        where = make_url(url).render_as_string(hide_password=True)
         pytest.exit(f"Cannot reach PostgreSQL at {where}:\n{exc.orig}\n\n{HOW_TO_START_POSTGRES}")
-    finally:
-        admin.dispose()
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
