@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy.orm.exc import StaleDataError
 
+from blog import create_app
+from blog.config import Settings
 from tests import rows
 from tests.factories import UserFactory
 from tests.helpers import assert_problem, auth_headers, pointers
@@ -76,3 +79,18 @@ def test_an_unknown_query_parameter_is_refused_by_name(client: FlaskClient) -> N
     body = assert_problem(client.get("/api/posts?per_page=5&sort=title"), 422)
 
     assert body["errors"] == [{"parameter": "sort", "detail": "Extra inputs are not permitted"}]
+
+
+def test_a_stale_data_error_from_the_orm_is_a_412_problem(settings: Settings) -> None:
+    # The app's own edits lock the row first and never meet one (tests/test_concurrency.py);
+    # this is the answer for code that edits a versioned row without that lock and loses a race
+    # (the race itself: test_an_edit_racing_another_loses_rather_than_overwrites).
+    app = create_app(settings)
+
+    @app.post("/racing-edit")
+    def racing_edit() -> None:
+        raise StaleDataError("UPDATE statement on table 'posts' expected to update 1 row(s)")
+
+    response = app.test_client().post("/racing-edit")
+
+    assert "changed while this request was editing it" in assert_problem(response, 412)["detail"]
