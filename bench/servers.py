@@ -134,7 +134,6 @@ class Answer:
     status: int
     headers: Message
     body: bytes
-    seconds: float
 
     def json(self) -> Any:
         """Return the body parsed as JSON."""
@@ -159,14 +158,11 @@ def call(
     request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))  # noqa: S310
     if data is not None:
         request.add_header("Content-Type", "application/json")
-    started = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return Answer(
-                response.status, response.headers, response.read(), time.perf_counter() - started
-            )
+            return Answer(response.status, response.headers, response.read())
     except urllib.error.HTTPError as error:
-        return Answer(error.code, error.headers, error.read(), time.perf_counter() - started)
+        return Answer(error.code, error.headers, error.read())
 
 
 # /proc readings (Linux)
