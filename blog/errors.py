@@ -69,12 +69,6 @@ class Forbidden(ApiError):
     status = HTTPStatus.FORBIDDEN
 
 
-class Conflict(ApiError):
-    """The request clashes with what is already stored (a taken username, ...)."""
-
-    status = HTTPStatus.CONFLICT
-
-
 class PreconditionFailed(ApiError):
     """The client's copy is not the current one (If-Match names an older version)."""
 
