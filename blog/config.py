@@ -50,7 +50,7 @@ def normalise_database_url(raw: str) -> str:
 
 
 def database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
-    """Return the normalised DATABASE_URL (or the development default)."""
+    """Return the normalised DATABASE_URL (or the development default, refused in production)."""
     environ = os.environ if environ is None else environ
     return normalise_database_url(environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
 
@@ -135,6 +135,10 @@ class Settings:
             raise ConfigError(f"env must be one of {', '.join(ENVIRONMENTS)}, not {self.env!r}.")
         normalise_database_url(self.database_url)
         if self.env == "production":
+            if self.database_url == DEFAULT_DATABASE_URL:
+                raise ConfigError(
+                    "DATABASE_URL must be set in production; the default is a development database."
+                )
             if self.secret_key == DEVELOPMENT_SECRET_KEY:
                 raise ConfigError("SECRET_KEY must be set in production; the default is public.")
             if len(self.secret_key) < MIN_SECRET_KEY_LENGTH:

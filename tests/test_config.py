@@ -52,23 +52,31 @@ def test_development_runs_with_defaults() -> None:
     assert settings.secret_key == DEVELOPMENT_SECRET_KEY
 
 
+PRODUCTION = {"BLOG_ENV": "production", "DATABASE_URL": "postgresql://app@db.internal/blog"}
+
+
 def test_production_refuses_the_default_secret_key() -> None:
     with pytest.raises(ConfigError, match="SECRET_KEY must be set"):
-        Settings.from_env({"BLOG_ENV": "production"})
+        Settings.from_env(PRODUCTION)
 
 
 def test_production_refuses_a_short_secret_key() -> None:
     with pytest.raises(ConfigError, match="at least 32"):
-        Settings.from_env({"BLOG_ENV": "production", "SECRET_KEY": "short"})
+        Settings.from_env(PRODUCTION | {"SECRET_KEY": "short"})
+
+
+def test_production_refuses_to_guess_the_database() -> None:
+    with pytest.raises(ConfigError, match="DATABASE_URL must be set in production"):
+        Settings.from_env({"BLOG_ENV": "production", "SECRET_KEY": STRONG_KEY})
 
 
 def test_create_app_refuses_unsafe_settings_passed_in_directly() -> None:
     with pytest.raises(ConfigError, match="SECRET_KEY"):
-        create_app(Settings(env="production"))
+        create_app(Settings(env="production", database_url=PRODUCTION["DATABASE_URL"]))
 
 
 def test_production_starts_with_a_real_secret_key() -> None:
-    settings = Settings.from_env({"BLOG_ENV": "production", "SECRET_KEY": STRONG_KEY})
+    settings = Settings.from_env(PRODUCTION | {"SECRET_KEY": STRONG_KEY})
 
     assert settings.secret_key == STRONG_KEY
     assert create_app(settings).config["TESTING"] is False
