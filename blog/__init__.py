@@ -16,8 +16,7 @@ from blog.cli import register_commands
 from blog.config import EXTENSION_KEY, Settings
 from blog.db import db, read_without_transaction
 from blog.errors import register_error_handlers
-from blog.openapi import init_openapi
-from blog.web import ApiJSONProvider, ApiRequest, IdConverter
+from blog.framework import adapt
 
 
 def create_app(settings: Settings | None = None) -> APIFlask:
@@ -32,15 +31,12 @@ def create_app(settings: Settings | None = None) -> APIFlask:
         spec_path="/openapi.json",
         docs_path="/docs",
     )
-    app.request_class = ApiRequest
-    app.json = ApiJSONProvider(app)
-    app.url_map.converters["int"] = IdConverter
     app.config.from_mapping(settings.flask_config())
     app.extensions[EXTENSION_KEY] = settings
 
     db.init_app(app)
     app.before_request(read_without_transaction)
-    init_openapi(app)
+    adapt(app)
     register_error_handlers(app)
     register_blueprints(app)
     register_commands(app)

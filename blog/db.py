@@ -22,6 +22,10 @@ NAMING_CONVENTION = {
 }
 
 
+# The largest value of a PostgreSQL `integer`, the type of every primary key here.
+MAX_ID = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     """The declarative base: one registry and one MetaData for the whole app."""
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from math import ceil
 from typing import Generic, TypeVar
 
-from blog.web import MAX_ID
+from blog.db import MAX_ID
 
 # Past this a page number can only ever be empty; the bound keeps OFFSET within a bigint.
 MAX_PAGE = 2**31 - 1

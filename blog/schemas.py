@@ -31,6 +31,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from blog.db import MAX_ID
 from blog.models import (
     BIO_MAX_LENGTH,
     BODY_MAX_LENGTH,
@@ -47,7 +48,6 @@ from blog.models import (
     User,
 )
 from blog.pagination import MAX_PAGE, Page, PostCursor
-from blog.web import MAX_ID
 
 MAX_TAGS_PER_POST = 10
 MAX_PAGE_SIZE = 100

@@ -6,7 +6,7 @@ A new resource gets its own module here with a `bp` blueprint, added to `BLUEPRI
 from apiflask import APIBlueprint, APIFlask
 from apiflask.schema_adapters import registry
 
-from blog.web import ModelAdapter
+from blog.framework import ModelAdapter
 
 # Before the blueprints are imported: APIFlask picks a view's adapter as it decorates the view.
 registry.register("pydantic", ModelAdapter)

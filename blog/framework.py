@@ -1,0 +1,209 @@
+"""Where this app departs from Flask's and APIFlask's defaults, each with the reason.
+
+Everything that adapts the framework to this API lives here, installed by `adapt(app)`:
+
+- `ApiRequest`: a body sent as anything but JSON is a 415, and bad JSON a 400 that says why.
+- `ApiJSONProvider`: responses keep their fields' order, response models are encoded by
+  pydantic in one step, and absurdly nested JSON is a parsing error rather than a 500.
+- `IdConverter`: an id no row can have (beyond PostgreSQL's `integer`) is a 404, not a
+  database error.
+- `ModelAdapter` (registered by `blog.api` before any view is declared): a JSON `null` body is
+  refused rather than read as `{}`, and response models
+  reach the JSON provider whole.
+- `fix_spec`: the OpenAPI document describes errors as the RFC 9457 problem details the app
+  really sends, with the statuses any operation can give, and bounds ids as the converter does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from apiflask import APIFlask, HTTPError
+from apiflask.schema_adapters.pydantic import PydanticAdapter
+from flask import Request
+from flask.json.provider import DefaultJSONProvider
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import BadRequest, NotFound, UnsupportedMediaType
+from werkzeug.routing import IntegerConverter
+
+from blog.db import MAX_ID
+from blog.errors import PROBLEM_MEDIA_TYPE
+
+# Requests and responses
+
+
+class ApiRequest(Request):
+    """A request that insists on JSON bodies and says what is wrong with a bad one."""
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """Parse the body as JSON, refusing one sent as anything else with a 415.
+
+        APIFlask asks with force=True, which would parse a form or plain text as JSON too.
+        """
+        if not self.is_json:
+            raise UnsupportedMediaType(
+                "Send the request body as JSON, with Content-Type: application/json."
+            )
+        return super().get_json(force=force, silent=silent, cache=cache)
+
+    def on_json_loading_failed(self, e: ValueError | None) -> NoReturn:
+        """Raise a 400 that names the parsing error (Flask hides it outside debug mode)."""
+        raise BadRequest(f"The request body is not valid JSON: {e}") from e
+
+
+class ApiJSONProvider(DefaultJSONProvider):
+    """Flask's JSON provider, with pydantic's encoder for response models, field order kept,
+    and absurdly nested input refused."""
+
+    # Responses keep the order of the response models' fields.
+    sort_keys = False
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        """Encode a response model in one step, with pydantic's own (compiled) encoder."""
+        if isinstance(obj, BaseModel):
+            return obj.model_dump_json()
+        return super().dumps(obj, **kwargs)
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Parse JSON, turning a too-deep document into an ordinary parsing error."""
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("it is nested too deeply") from None
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` limited to the range of the id columns, so an id too large to exist is a 404
+    rather than a database error."""
+
+    def to_python(self, value: str) -> int:
+        """Return the id, or answer 404 for one no row can have.
+
+        Raised here rather than left to the converter's min and max: when a converter refuses a
+        value, Werkzeug answers 405 for a path another method's rule would have matched.
+        """
+        number = int(value)
+        if not 1 <= number <= MAX_ID:
+            raise NotFound("No row has this id.")
+        return number
+
+
+class ModelAdapter(PydanticAdapter):
+    """APIFlask's pydantic adapter with two corrections.
+
+    A request body of JSON `null` is validated as what it is, and refused, where APIFlask would
+    read it as `{}`. And a response model is handed to the JSON provider whole: APIFlask would
+    turn it into a dict (model_dump) and Flask the dict into JSON, where pydantic can write the
+    JSON directly, in compiled code, in one step.
+    """
+
+    def validate_input(self, request: Request, location: str, **kwargs: Any) -> Any:
+        """Validate the input, refusing a JSON body of `null` rather than reading it as {}."""
+        if location == "json" and request.get_json(force=True) is None:
+            try:
+                self.model_class.model_validate(None)
+            except ValidationError as error:
+                raise HTTPError(422, "Validation error", detail={"json": {}}) from error
+        return super().validate_input(request, location, **kwargs)
+
+    def serialize_output(self, data: Any, many: bool = False) -> Any:
+        """Return response models as they are; validate and dump anything else."""
+        if isinstance(data, BaseModel):
+            return data
+        return super().serialize_output(data, many=many)
+
+
+# The OpenAPI document
+
+_FIELD_ERROR = {
+    "type": "object",
+    "properties": {
+        "pointer": {"type": "string", "description": "JSON Pointer into the request body"},
+        "parameter": {"type": "string", "description": "The query parameter at fault"},
+        "detail": {"type": "string"},
+    },
+    "required": ["detail"],
+}
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details.",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": _FIELD_ERROR},
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+
+DESCRIPTION = """A small blog: users write posts and file them under tags.
+
+Sign up with `POST /api/users`, trade your username and password for a bearer token with
+`POST /api/tokens`, and send it as `Authorization: Bearer <token>` to write.
+
+Every error is RFC 9457 problem details (`application/problem+json`)."""
+
+
+def openapi_config() -> dict[str, Any]:
+    """Return the APIFlask settings that shape the document."""
+    return {
+        "DESCRIPTION": DESCRIPTION,
+        "HTTP_ERROR_SCHEMA": PROBLEM_SCHEMA,
+        "VALIDATION_ERROR_SCHEMA": PROBLEM_SCHEMA,
+    }
+
+
+# Answers any operation can give, which APIFlask cannot know about.
+_ALWAYS = {"503": "The database is not available"}
+_WITH_BODY = {
+    "400": "The body is not valid JSON",
+    "413": "The body is larger than the server accepts",
+    "415": "The body is not sent as application/json",
+}
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/HTTPError"}}},
+    }
+
+
+def _fix_operation(operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    extra = _ALWAYS | (_WITH_BODY if "requestBody" in operation else {})
+    for status, description in extra.items():
+        responses.setdefault(status, _problem_response(description))
+    for status, response in operation.get("responses", {}).items():
+        content = response.get("content")
+        if int(status) >= 400 and content and "application/json" in content:
+            content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        if parameter.get("in") == "path" and schema.get("type") == "integer":
+            schema.update(minimum=1, maximum=MAX_ID)
+
+
+def fix_spec(spec: dict[str, Any] | str) -> dict[str, Any] | str:
+    """Label errors as problem details, add the ones every operation can give, bound ids."""
+    if isinstance(spec, str):  # only when the document is requested as YAML text
+        return spec
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict):
+                _fix_operation(operation)
+    return spec
+
+
+# Installing it all
+
+
+def adapt(app: APIFlask) -> None:
+    """Install this module's request class, JSON provider, id converter and OpenAPI fixes."""
+    app.request_class = ApiRequest
+    app.json = ApiJSONProvider(app)
+    app.url_map.converters["int"] = IdConverter
+    app.config.update(openapi_config())
+    app.spec_processor(fix_spec)
