@@ -157,9 +157,11 @@ class UserCreate(RequestModel):
 
 
 class UserUpdate(RequestModel):
-    """Changes to your account; fields left out stay as they are."""
+    """Changes to your account's credentials; fields left out stay as they are.
 
-    bio: Bio | MISSING | None = Field(MISSING, description="`null` clears it.")
+    The bio is part of the profile: `PATCH /api/users/me/profile` changes it.
+    """
+
     email: Email | MISSING = MISSING
     password: Password | MISSING = MISSING
 
@@ -280,19 +282,12 @@ class UserOut(BaseModel):
     id: int
     username: str
     email: str
-    bio: str | None
     created_at: datetime
 
     @classmethod
     def of(cls, user: User) -> UserOut:
         """Build the account view of `user`."""
-        return cls(
-            id=user.id,
-            username=user.username,
-            email=user.email,
-            bio=user.profile.bio,
-            created_at=user.created_at,
-        )
+        return cls(id=user.id, username=user.username, email=user.email, created_at=user.created_at)
 
 
 class ProfileOut(BaseModel):

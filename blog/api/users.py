@@ -49,7 +49,7 @@ def get_me() -> UserOut:
 @bp.output(UserOut)
 @bp.doc(responses={409: "The email address is taken"})
 def update_me(data: UserUpdate) -> UserOut:
-    """Change your bio, email address or password."""
+    """Change your email address or password."""
     user = users.update_user(user=current_user(), data=data)
     db.session.commit()
     return UserOut.of(user)

@@ -32,8 +32,6 @@ def create_user(*, data: UserCreate) -> User:
 
 def update_user(*, user: User, data: UserUpdate) -> User:
     """Apply the fields present in `data` to `user`."""
-    if data.bio is not MISSING:
-        user.profile.bio = data.bio
     if data.email is not MISSING:
         user.email = data.email
     if data.password is not MISSING:

@@ -79,12 +79,7 @@ FIELDS = [
         lambda c, u, r: c.get(r.headers["Location"]).get_json()["body"],
     ),
     TextField(
-        "bio, through the account",
-        write_profile("bio", "/api/users/me"),
-        lambda c, u, r: c.get("/api/users/me", headers=auth_headers(u)).get_json()["bio"],
-    ),
-    TextField(
-        "bio, through the profile",
+        "bio",
         write_profile("bio", "/api/users/me/profile"),
         lambda c, u, r: c.get(f"/api/users/{u.username}").get_json()["bio"],
     ),

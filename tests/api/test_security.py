@@ -119,7 +119,11 @@ def test_every_other_write_acts_only_for_the_caller(
     post = PostFactory(author=other)
     other.following.append(caller)
     db.session.flush()
-    body = {"bio": "Changed"} if method == "PATCH" else None
+    bodies = {
+        "/api/users/me": {"email": "changed@example.com"},
+        "/api/users/me/profile": {"bio": "Changed"},
+    }
+    body = bodies.get(path) if method == "PATCH" else None
 
     response = client.open(
         path.format(other=other.username, post=post.id),
@@ -132,6 +136,7 @@ def test_every_other_write_acts_only_for_the_caller(
     db.session.expire_all()
     assert rows.exists("users", other.id)
     assert other.profile.bio == "Untouched"
+    assert other.email != "changed@example.com"
     assert rows.exists("posts", post.id)
     # The other user's own follow of the caller is theirs; only deleting the caller ends it.
     caller_deleted = (method, path) == ("DELETE", "/api/users/me")

@@ -25,10 +25,9 @@ def test_signing_up_creates_a_user(client: FlaskClient) -> None:
     assert response.status_code == 201
     body = response.get_json()
     assert response.headers["Location"] == "/api/users/alice"
-    assert set(body) == {"id", "username", "email", "bio", "created_at"}
+    assert set(body) == {"id", "username", "email", "created_at"}
     assert body["username"] == "alice"
     assert body["email"] == "alice@example.com"
-    assert body["bio"] is None
     assert body["created_at"].endswith("Z")
     user = db.session.get(User, body["id"])
     assert user is not None
@@ -90,7 +89,7 @@ def test_reading_your_account_needs_a_token(client: FlaskClient) -> None:
 
 
 def test_reading_your_account(client: FlaskClient) -> None:
-    user = UserFactory(profile__bio="Hello")
+    user = UserFactory()
 
     response = client.get("/api/users/me", headers=auth_headers(user))
 
@@ -99,29 +98,33 @@ def test_reading_your_account(client: FlaskClient) -> None:
         "id": user.id,
         "username": user.username,
         "email": user.email,
-        "bio": "Hello",
         "created_at": user.created_at.isoformat().replace("+00:00", "Z"),
     }
 
 
 def test_patching_your_account_changes_only_what_is_sent(client: FlaskClient) -> None:
+    user = UserFactory(email="old@example.com")
+    old_hash = user.password_hash
+
+    response = client.patch(
+        "/api/users/me", json={"email": "new@example.com"}, headers=auth_headers(user)
+    )
+
+    assert response.status_code == 200
+    assert response.get_json()["email"] == "new@example.com"
+    db.session.refresh(user)
+    assert user.password_hash == old_hash
+
+
+def test_the_bio_is_changed_through_the_profile_only(client: FlaskClient) -> None:
     user = UserFactory(profile__bio="Old bio")
 
     response = client.patch("/api/users/me", json={"bio": "New bio"}, headers=auth_headers(user))
 
-    assert response.status_code == 200
-    assert response.get_json()["bio"] == "New bio"
-    assert response.get_json()["email"] == user.email
-
-
-def test_null_clears_your_bio(client: FlaskClient) -> None:
-    user = UserFactory(profile__bio="Old bio")
-
-    response = client.patch("/api/users/me", json={"bio": None}, headers=auth_headers(user))
-
-    assert response.get_json()["bio"] is None
+    assert_problem(response, 422)
+    assert response.get_json()["errors"][0]["pointer"] == "/bio"
     db.session.refresh(user.profile)
-    assert user.profile.bio is None
+    assert user.profile.bio == "Old bio"
 
 
 def test_null_is_refused_where_it_means_nothing(client: FlaskClient) -> None:
