@@ -1,0 +1,69 @@
+"""Rules every table follows, checked on the schema the migrations built.
+
+Deleting a row is one DELETE because every foreign key is ON DELETE CASCADE; and it stays cheap
+because every foreign key column is indexed (PostgreSQL indexes the referenced key, never the
+referencing column), unless the key leads the table's primary key, whose index then covers it.
+Each check is also shown to catch a schema that breaks its rule, inside the test's transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, inspect, text
+
+
+def foreign_keys(connection: Connection) -> list[tuple[str, dict[str, Any]]]:
+    inspector = inspect(connection)
+    return [
+        (table, key)
+        for table in inspector.get_table_names()
+        if table != "alembic_version"
+        for key in inspector.get_foreign_keys(table)
+    ]
+
+
+def not_cascading(connection: Connection) -> list[str]:
+    return [
+        f"{table}.{','.join(key['constrained_columns'])}"
+        for table, key in foreign_keys(connection)
+        if key["options"].get("ondelete") != "CASCADE"
+    ]
+
+
+def not_indexed(connection: Connection) -> list[str]:
+    inspector = inspect(connection)
+    found = []
+    for table, key in foreign_keys(connection):
+        columns = key["constrained_columns"]
+        leading = [index["column_names"][: len(columns)] for index in inspector.get_indexes(table)]
+        primary = inspector.get_pk_constraint(table)["constrained_columns"][: len(columns)]
+        if columns not in leading and columns != primary:
+            found.append(f"{table}.{','.join(columns)}")
+    return found
+
+
+def test_the_schema_has_foreign_keys_to_check(connection: Connection) -> None:
+    assert len(foreign_keys(connection)) >= 11
+
+
+def test_every_foreign_key_cascades_deletes(connection: Connection) -> None:
+    assert not_cascading(connection) == []
+
+
+def test_every_foreign_key_leads_an_index_or_the_primary_key(connection: Connection) -> None:
+    assert not_indexed(connection) == []
+
+
+def test_the_checks_catch_a_schema_that_breaks_them(connection: Connection) -> None:
+    connection.execute(text("DROP INDEX ix_posts_author_id"))
+    connection.execute(text("ALTER TABLE comments DROP CONSTRAINT fk_comments_post_id_posts"))
+    connection.execute(
+        text(
+            "ALTER TABLE comments ADD CONSTRAINT fk_comments_post_id_posts"
+            " FOREIGN KEY (post_id) REFERENCES posts (id)"
+        )
+    )
+
+    assert not_indexed(connection) == ["posts.author_id"]
+    assert not_cascading(connection) == ["comments.post_id"]
