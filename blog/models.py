@@ -323,8 +323,8 @@ class Comment(Base):
     parent: Mapped[Comment | None] = relationship(back_populates="replies", remote_side=[id])
 
     # Partner: Comment.parent. Deleting a comment deletes its replies ("all", and ON DELETE
-    # CASCADE for those not loaded). No delete-orphan: a top-level comment has no parent, and
-    # delete-orphan would refuse to save it as an orphan.
+    # CASCADE for those not loaded). No delete-orphan, so a reply taken out of parent.replies
+    # is kept, as a top-level comment.
     replies: Mapped[list[Comment]] = relationship(
         back_populates="parent",
         cascade="all",
