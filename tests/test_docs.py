@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from blog.db import Base
-from scripts.erd import mermaid, readme_diagram
+from scripts.erd import mermaid, page_diagram
 from tests.conftest import PROJECT_ROOT
 
 ROOT = Path(PROJECT_ROOT)
@@ -86,7 +86,51 @@ def test_the_readme_links_to_the_guide() -> None:
     assert "(docs/relationships.md)" in README.read_text()
 
 
-def test_the_readme_diagram_matches_the_models() -> None:
-    assert readme_diagram(README.read_text()) == mermaid(Base.metadata), (
-        "The schema diagram in README.md is out of date: run `make docs`."
+def test_the_schema_diagram_matches_the_models() -> None:
+    assert page_diagram((ROOT / "docs" / "schema.md").read_text()) == mermaid(Base.metadata), (
+        "The schema diagram in docs/schema.md is out of date: run `make docs` to redraw it."
     )
+
+
+PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def slug(heading: str) -> str:
+    """Return the anchor GitHub gives a Markdown heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def anchors(page: Path) -> set[str]:
+    return {
+        slug(line.lstrip("#")) for line in page.read_text().splitlines() if line.startswith("#")
+    }
+
+
+def relative_links() -> list[tuple[Path, str]]:
+    return [
+        (page, target)
+        for page in PAGES
+        for target in LINK.findall(page.read_text())
+        if not target.startswith(("http://", "https://", "mailto:"))
+    ]
+
+
+def test_the_pages_link_to_each_other() -> None:
+    assert len(relative_links()) >= 100
+
+
+@pytest.mark.parametrize(
+    ("page", "target"), relative_links(), ids=lambda value: getattr(value, "name", value)
+)
+def test_every_relative_link_reaches_a_file_and_heading(page: Path, target: str) -> None:
+    path, _, anchor = target.partition("#")
+    linked = (page.parent / path).resolve() if path else page
+    assert linked.exists(), f"{page.name} links to {path}, which does not exist"
+    if anchor and linked.suffix == ".md":
+        assert anchor in anchors(linked), f"{page.name} links to #{anchor}, no heading of {path}"
+
+
+def test_the_readme_is_a_front_door() -> None:
+    assert len(README.read_bytes()) <= 12 * 1024, "Move detail to a page in docs/."
