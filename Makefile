@@ -44,7 +44,7 @@ bench-smoke: install  ## The benchmark on a tiny database, to check it still wor
 soak: install  ## Mixed reads and writes for 60 s at 32 connections: no 5xx, no leaks (SOAK_ARGS="--seconds 15")
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
-docs: install  ## Redraw the README's schema diagram and renumber its links to the models
+docs: install  ## Redraw docs/schema.md's diagram and renumber the README's links to the models
 	$(BIN)/python scripts/erd.py --write
 	$(BIN)/python scripts/model_links.py --write
 
