@@ -2,8 +2,12 @@
 
 Reading `post.author` for a list of posts costs one query per post when it is loaded lazily (the
 "N+1" problem). selectinload costs one extra query for the whole list; joinedload costs none,
-joining the rows into the first. The API uses joinedload for many-to-one (one row each) and
-selectinload for collections, which a join would multiply.
+joining the rows into the first.
+
+Where the API loads objects, it joins many-to-one parents in (`joinedload(Comment.author)` for
+comments, `joinedload(User.profile)` for a public profile) and loads a post's tags with
+selectinload before editing them. Its pages of posts load no Post objects at all: they select
+the response's columns in one statement (blog/services/posts.py, tests/api/test_queries.py).
 """
 
 from __future__ import annotations
