@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from flask.testing import FlaskClient
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
-from blog.models import Post, User
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from blog.models import Comment, Post, User
 from tests.factories import CommentFactory, LikeFactory, PostFactory, TagFactory, UserFactory
 from tests.helpers import StatementLog, auth_headers
 
@@ -27,6 +32,35 @@ def with_likes_and_comments(posts: list[Post], reader: User) -> None:
     for post in posts:
         LikeFactory(post=post, user=reader)
         CommentFactory(parent=CommentFactory(post=post))
+
+
+@contextmanager
+def objects_loaded(model: type[Any]) -> Iterator[list[Any]]:
+    """Collect every instance of `model` the ORM builds from a row while the block runs."""
+    loaded: list[Any] = []
+
+    def on_load(target: Any, context: Any) -> None:
+        loaded.append(target)
+
+    event.listen(model, "load", on_load)
+    try:
+        yield loaded
+    finally:
+        event.remove(model, "load", on_load)
+
+
+def test_a_page_of_posts_loads_columns_not_post_objects(client: FlaskClient) -> None:
+    posts = posts_with_authors_and_tags(5)
+    CommentFactory(post=posts[0])
+
+    with objects_loaded(Post) as posts_loaded, objects_loaded(Comment) as comments_loaded:
+        assert len(client.get("/api/posts").get_json()["items"]) == 5
+        assert client.get(f"/api/posts/{posts[0].id}").status_code == 200
+        assert len(client.get(f"/api/posts/{posts[0].id}/comments").get_json()["items"]) == 1
+
+    assert posts_loaded == []
+    # The threaded comments do load objects, to walk their replies relationship.
+    assert len(comments_loaded) == 1
 
 
 def test_listing_5_or_50_posts_costs_one_statement(client: FlaskClient, sql: StatementLog) -> None:

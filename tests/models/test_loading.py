@@ -7,7 +7,8 @@ joining the rows into the first.
 Where the API loads objects, it joins many-to-one parents in (`joinedload(Comment.author)` for
 comments, `joinedload(User.profile)` for a public profile) and loads a post's tags with
 selectinload before editing them. Its pages of posts load no Post objects at all: they select
-the response's columns in one statement (blog/services/posts.py, tests/api/test_queries.py).
+the response's columns in one statement (blog/services/posts.py; tests/api/test_queries.py
+shows both).
 """
 
 from __future__ import annotations
