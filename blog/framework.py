@@ -16,7 +16,9 @@ Everything that adapts the framework to this API lives here, installed by `adapt
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn, TypeVar
 
 from apiflask import APIFlask, HTTPError
 from apiflask.schema_adapters.pydantic import PydanticAdapter
@@ -28,6 +30,8 @@ from werkzeug.routing import IntegerConverter
 
 from blog.db import MAX_ID
 from blog.errors import PROBLEM_MEDIA_TYPE
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 # Requests and responses
 
@@ -152,6 +156,9 @@ def openapi_config() -> dict[str, Any]:
         "DESCRIPTION": DESCRIPTION,
         "HTTP_ERROR_SCHEMA": PROBLEM_SCHEMA,
         "VALIDATION_ERROR_SCHEMA": PROBLEM_SCHEMA,
+        # The document names no server: tools resolve its paths against where they found it,
+        # and nothing a request says (its Host header) can change what later clients are sent.
+        "AUTO_SERVERS": False,
     }
 
 
@@ -162,39 +169,155 @@ _WITH_BODY = {
     "413": "The body is larger than the server accepts",
     "415": "The body is not sent as application/json",
 }
+# Headers that come with a status wherever it is answered.
+_HEADERS_BY_STATUS: dict[str, dict[str, Any]] = {
+    "401": {
+        "WWW-Authenticate": {
+            "description": "`Bearer`: the scheme a token must be sent with",
+            "schema": {"type": "string"},
+        }
+    },
+    "503": {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again",
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
+}
+# Response headers a view sends, for `@bp.doc(responses=...)` where it sends them.
+LOCATION = {"description": "The URL of what was created", "schema": {"type": "string"}}
+ETAG = {
+    "description": "The post's version, to send back as If-Match",
+    "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag you read: the change happens only if the post is still at that "
+    "version (412 otherwise). `*`, or no If-Match at all, accepts any version.",
+    "schema": {"type": "string"},
+}
+PROBLEM = "Problem"
+
+
+def takes_if_match(view: F) -> F:
+    """Mark a view that honours If-Match, so the document lists the header as its parameter."""
+    view.takes_if_match = True  # type: ignore[attr-defined]
+    return view
 
 
 def _problem_response(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/HTTPError"}}},
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{PROBLEM}"}}},
     }
 
 
-def _fix_operation(operation: dict[str, Any]) -> None:
+def _fix_operation(operation: dict[str, Any], view: Any) -> None:
+    operation["operationId"] = view.__name__
+    # An operation without security is public; saying so explicitly is what tools expect.
+    operation.setdefault("security", [])
+    if "requestBody" in operation:
+        operation["requestBody"]["required"] = True
+    if getattr(view, "takes_if_match", False):
+        operation.setdefault("parameters", []).append(IF_MATCH)
     responses = operation.setdefault("responses", {})
     extra = _ALWAYS | (_WITH_BODY if "requestBody" in operation else {})
     for status, description in extra.items():
         responses.setdefault(status, _problem_response(description))
-    for status, response in operation.get("responses", {}).items():
+    for status, response in responses.items():
         content = response.get("content")
         if int(status) >= 400 and content and "application/json" in content:
             content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+        if status in _HEADERS_BY_STATUS:
+            response.setdefault("headers", {}).update(_HEADERS_BY_STATUS[status])
     for parameter in operation.get("parameters", []):
         schema = parameter.get("schema", {})
         if parameter.get("in") == "path" and schema.get("type") == "integer":
             schema.update(minimum=1, maximum=MAX_ID)
 
 
-def fix_spec(spec: dict[str, Any] | str) -> dict[str, Any] | str:
-    """Label errors as problem details, add the ones every operation can give, bound ids."""
-    if isinstance(spec, str):  # only when the document is requested as YAML text
-        return spec
-    for operations in spec.get("paths", {}).values():
-        for operation in operations.values():
+def _openapi_path(rule: str) -> str:
+    """Return a Werkzeug rule (`/api/posts/<int:post_id>`) as an OpenAPI path."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def _views_by_operation(app: APIFlask) -> dict[tuple[str, str], Any]:
+    """Return each (OpenAPI path, method) the app routes, with its view function."""
+    return {
+        (_openapi_path(rule.rule), method.lower()): app.view_functions[rule.endpoint]
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods or ()
+    }
+
+
+_SCHEMAS = "#/components/schemas/"
+
+
+def _rewrite_refs(node: Any, names: Mapping[str, str]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_SCHEMAS):
+            name = ref[len(_SCHEMAS) :]
+            return {**node, "$ref": _SCHEMAS + names.get(name, name)}
+        return {key: _rewrite_refs(value, names) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_rewrite_refs(value, names) for value in node]
+    return node
+
+
+def _unique_components(spec: dict[str, Any]) -> dict[str, Any]:
+    """Give every schema one component under one name, which is also its title.
+
+    APIFlask registers the models nested in a response model once per parent
+    (`PostPage.PostOut`, `PostOut.UserSummary`, ...) with the same title, and the problem
+    details twice (`HTTPError`, `ValidationError`); client generators then see several classes
+    of one name. Copies of one schema become one component; different schemas that would share
+    a name keep their dotted names, spelt without the dot.
+    """
+    schemas: dict[str, Any] = spec.get("components", {}).get("schemas", {})
+    names = {name: name.rpartition(".")[2] for name in schemas}
+    names |= {"HTTPError": PROBLEM, "ValidationError": PROBLEM}
+    # A component that is only a reference to another is that other one.
+    aliases = {
+        name: schema["$ref"][len(_SCHEMAS) :]
+        for name, schema in schemas.items()
+        if set(schema) == {"$ref"} and schema["$ref"].startswith(_SCHEMAS)
+    }
+    while True:
+        for alias, target in aliases.items():
+            names[alias] = names[target]
+        merged: dict[str, Any] = {}
+        clash = None
+        for name, schema in schemas.items():
+            if name in aliases:
+                continue
+            body = _rewrite_refs(schema, names) | {"title": names[name]}
+            if merged.setdefault(names[name], body) != body:
+                clash = names[name]
+                break
+        if clash is None:
+            break
+        for name, short in names.items():
+            if short == clash:
+                names[name] = name.replace(".", "")
+    components = spec.get("components", {})
+    fixed: dict[str, Any] = _rewrite_refs(
+        {key: value for key, value in spec.items() if key != "components"}, names
+    )
+    fixed["components"] = components | {"schemas": merged}
+    return fixed
+
+
+def fix_spec(spec: dict[str, Any], app: APIFlask) -> dict[str, Any]:
+    """Correct the document APIFlask generated: see this module's docstring."""
+    views = _views_by_operation(app)
+    for path, operations in spec.get("paths", {}).items():
+        for method, operation in operations.items():
             if isinstance(operation, dict):
-                _fix_operation(operation)
-    return spec
+                _fix_operation(operation, views[(path, method)])
+    return _unique_components(spec)
 
 
 # Installing it all
@@ -206,4 +329,4 @@ def adapt(app: APIFlask) -> None:
     app.json = ApiJSONProvider(app)
     app.url_map.converters["int"] = IdConverter
     app.config.update(openapi_config())
-    app.spec_processor(fix_spec)
+    app.spec_processor(lambda spec: fix_spec(spec, app))

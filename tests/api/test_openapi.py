@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -15,6 +17,14 @@ def spec(client: FlaskClient) -> dict[str, Any]:
     document = response.get_json()
     assert isinstance(document, dict)
     return document
+
+
+def operations(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [op for ops in document["paths"].values() for op in ops.values()]
+
+
+def headers_of(operation: dict[str, Any], status: str) -> list[str]:
+    return sorted(operation["responses"][status].get("headers", {}))
 
 
 def test_every_endpoint_is_documented(client: FlaskClient) -> None:
@@ -47,7 +57,76 @@ def test_where_the_bearer_scheme_is_required_or_optional(client: FlaskClient) ->
     assert document["components"]["securitySchemes"]["BearerAuth"]["scheme"] == "bearer"
     assert document["paths"]["/api/posts"]["post"]["security"] == [{"BearerAuth": []}]
     assert document["paths"]["/api/posts"]["get"]["security"] == [{"BearerAuth": []}, {}]
-    assert "security" not in document["paths"]["/api/tags"]["get"]
+    assert document["paths"]["/api/tags"]["get"]["security"] == []
+
+
+def test_every_operation_has_its_view_name_as_operation_id(client: FlaskClient) -> None:
+    ids = [operation["operationId"] for operation in operations(spec(client))]
+
+    assert len(ids) == len(set(ids)) == 27
+    assert "update_post" in ids
+    assert "list_followers" in ids
+
+
+def test_each_schema_is_one_component_named_by_its_title(client: FlaskClient) -> None:
+    schemas = spec(client)["components"]["schemas"]
+
+    assert all("." not in name for name in schemas)
+    assert {name: schema["title"] for name, schema in schemas.items()} == {
+        name: name for name in schemas
+    }
+    assert "UserSummary" in schemas
+    assert "Problem" in schemas
+
+
+def test_every_reference_reaches_a_component(client: FlaskClient) -> None:
+    document = spec(client)
+    references = set(re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', json.dumps(document)))
+
+    assert references == set(document["components"]["schemas"])
+
+
+def test_the_document_names_no_server_whatever_the_request_says(client: FlaskClient) -> None:
+    first = client.get("/openapi.json", headers={"Host": "attacker.example"}).get_json()
+    later = client.get("/openapi.json").get_json()
+
+    assert "servers" not in first
+    assert "servers" not in later
+    assert "attacker.example" not in json.dumps(later)
+
+
+def test_every_body_is_required(client: FlaskClient) -> None:
+    bodies = [op["requestBody"] for op in operations(spec(client)) if "requestBody" in op]
+
+    assert len(bodies) == 7
+    assert all(body["required"] is True for body in bodies)
+
+
+def test_the_headers_are_documented_where_they_are_sent(client: FlaskClient) -> None:
+    paths = spec(client)["paths"]
+
+    def headers(path: str, method: str, status: str) -> list[str]:
+        return sorted(paths[path][method]["responses"][status].get("headers", {}))
+
+    assert headers("/api/users", "post", "201") == ["Location"]
+    assert headers("/api/posts", "post", "201") == ["ETag", "Location"]
+    assert headers("/api/posts/{post_id}", "get", "200") == ["ETag"]
+    assert headers("/api/posts/{post_id}", "patch", "200") == ["ETag"]
+    assert headers("/api/posts/{post_id}/comments", "post", "201") == ["Location"]
+    for operation in operations(spec(client)):
+        assert headers_of(operation, "503") == ["Retry-After"]
+        if "401" in operation["responses"]:
+            assert headers_of(operation, "401") == ["WWW-Authenticate"]
+
+
+def test_if_match_is_a_parameter_of_the_operations_that_honour_it(client: FlaskClient) -> None:
+    takes_it = sorted(
+        operation["operationId"]
+        for operation in operations(spec(client))
+        if any(p["name"] == "If-Match" for p in operation.get("parameters", []))
+    )
+
+    assert takes_it == ["delete_post", "update_post"]
 
 
 def test_errors_are_documented_as_problem_details(client: FlaskClient) -> None:
