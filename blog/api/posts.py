@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from apiflask import APIBlueprint
 from flask import request, url_for
 
@@ -10,6 +12,9 @@ from blog.db import db
 from blog.framework import ETAG, LOCATION, takes_if_match
 from blog.schemas import PostCreate, PostOut, PostPage, PostQuery, PostUpdate
 from blog.services import posts
+
+# The ETags this API gives out: a post's version, in ASCII digits, within an `integer`.
+VERSION_TAG = re.compile(r"[0-9]{1,10}")
 
 bp = APIBlueprint("posts", __name__, url_prefix="/api/posts", tag="Posts")
 
@@ -42,8 +47,8 @@ def expected_versions() -> set[int] | None:
     if_match = request.if_match
     if not if_match or if_match.star_tag:
         return None
-    # A strong ETag that is not a version this API gave out can match nothing.
-    return {int(tag) for tag in if_match.as_set() if tag.isdigit()}
+    # A strong ETag that is not a version this API gave out ("²", "9" * 5000) matches nothing.
+    return {int(tag) for tag in if_match.as_set() if VERSION_TAG.fullmatch(tag)}
 
 
 @bp.post("")
