@@ -201,6 +201,20 @@ IF_MATCH = {
 PROBLEM = "Problem"
 
 
+def responses(
+    *,
+    errors: Mapping[int, str] | None = None,
+    headers: Mapping[int, Mapping[str, Any]] | None = None,
+) -> Any:
+    """Describe a view's error statuses and the headers its answers carry, for `@bp.doc`."""
+    described: dict[int, dict[str, Any]] = {
+        status: {"description": text} for status, text in (errors or {}).items()
+    }
+    for status, sent in (headers or {}).items():
+        described.setdefault(status, {})["headers"] = dict(sent)
+    return described
+
+
 def takes_if_match(view: F) -> F:
     """Mark a view that honours If-Match, so the document lists the header as its parameter."""
     view.takes_if_match = True  # type: ignore[attr-defined]
@@ -228,7 +242,9 @@ def _fix_operation(operation: dict[str, Any], view: Any) -> None:
         responses.setdefault(status, _problem_response(description))
     for status, response in responses.items():
         content = response.get("content")
-        if int(status) >= 400 and content and "application/json" in content:
+        if int(status) >= 400 and not content:  # described with `responses(errors=...)`
+            response["content"] = _problem_response("")["content"]
+        elif int(status) >= 400 and "application/json" in content:
             content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
         if status in _HEADERS_BY_STATUS:
             response.setdefault("headers", {}).update(_HEADERS_BY_STATUS[status])
@@ -310,8 +326,10 @@ def _unique_components(spec: dict[str, Any]) -> dict[str, Any]:
     return fixed
 
 
-def fix_spec(spec: dict[str, Any], app: APIFlask) -> dict[str, Any]:
+def fix_spec(spec: dict[str, Any] | str, app: APIFlask) -> dict[str, Any] | str:
     """Correct the document APIFlask generated: see this module's docstring."""
+    if isinstance(spec, str):  # only when the document is requested as YAML text
+        return spec
     views = _views_by_operation(app)
     for path, operations in spec.get("paths", {}).items():
         for method, operation in operations.items():

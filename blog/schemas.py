@@ -1,8 +1,8 @@
 """Request and response models: what the API accepts and what it returns.
 
 Validation lives here, so a view only ever sees input it can trust. Request models forbid
-unknown fields, reject NUL characters (PostgreSQL cannot store them in text) and normalise what
-has a canonical form (tag names, trimmed titles). PATCH models use `MISSING` as the default, so a
+unknown fields, reject NUL characters (PostgreSQL cannot store them in text) and lower-case tag
+names; other text is kept exactly as sent. PATCH models use `MISSING` as the default, so a
 field that is left out is told apart from one sent as `null`, and the OpenAPI document says that
 `null` is not accepted where it is not.
 """
@@ -18,14 +18,10 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
-    HttpUrl,
     InstanceOf,
-    PlainSerializer,
     StringConstraints,
     TypeAdapter,
-    UrlConstraints,
     ValidationError,
     WithJsonSchema,
 )
@@ -38,7 +34,6 @@ from blog.models import (
     COMMENT_MAX_LENGTH,
     EMAIL_MAX_LENGTH,
     TAG_MAX_LENGTH,
-    TAG_PATTERN,
     TITLE_MAX_LENGTH,
     URL_MAX_LENGTH,
     USERNAME_PATTERN,
@@ -53,6 +48,27 @@ MAX_TAGS_PER_POST = 10
 MAX_PAGE_SIZE = 100
 
 
+# Each rule on a string is checked here and stated in the OpenAPI document in the same terms,
+# so that what the document allows is what the API accepts. The patterns spell characters out
+# (no `\s`, whose meaning differs between regular-expression dialects) and are ones that
+# Python, ECMAScript (JSON Schema's dialect) and pydantic's Rust engine read alike.
+NO_NUL = r"^[^\x00]*$"
+# Blank means nothing but ASCII white space: space, tab, line feed, carriage return, form feed
+# and vertical tab. Text that has anything else, and no NUL, passes.
+ASCII_SPACE = " \t\n\r\f\v"
+NOT_BLANK = r"^[^\x00]*[^\x00 \t\n\r\f\v][^\x00]*$"
+# An address as most mail systems write one: a dot-atom local part, and a domain of letters,
+# digits and hyphens, in labels of at most 63 characters, ending with a top-level domain.
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+# An http or https URL with a host and no white space or control characters, kept as sent.
+URL_PATTERN = r"^https?://[^\x00-\x20\x7f/?#]+([/?#][^\x00-\x20\x7f]*)?$"
+# Tag names as clients may send them: any case, lower-cased before they are stored.
+TAG_INPUT_PATTERN = r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$"
+
+
 def _reject_nul(value: str) -> str:
     if "\x00" in value:
         raise PydanticCustomError("nul_character", "Must not contain NUL (\\u0000) characters")
@@ -60,14 +76,14 @@ def _reject_nul(value: str) -> str:
 
 
 def _not_blank(value: str) -> str:
-    if not value.strip():
+    if not value.strip(ASCII_SPACE):
         raise PydanticCustomError("blank", "Must contain something other than white space")
     return value
 
 
-def normalise_tag_name(value: object) -> object:
-    """Trim and lower-case a tag name; leave anything that is not a string to fail validation."""
-    return value.strip().lower() if isinstance(value, str) else value
+def _documented(pattern: str) -> Any:
+    """State `pattern` in the document for a rule that validators check (with clearer errors)."""
+    return Field(json_schema_extra={"pattern": pattern})
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -75,21 +91,32 @@ def _unique(names: list[str]) -> list[str]:
 
 
 Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
-Email = Annotated[EmailStr, StringConstraints(max_length=EMAIL_MAX_LENGTH)]
+Email = Annotated[str, StringConstraints(max_length=EMAIL_MAX_LENGTH, pattern=EMAIL_PATTERN)]
 Password = Annotated[
-    str, StringConstraints(min_length=8, max_length=128), AfterValidator(_reject_nul)
+    str,
+    StringConstraints(min_length=8, max_length=128),
+    AfterValidator(_reject_nul),
+    _documented(NO_NUL),
 ]
-Bio = Annotated[str, StringConstraints(max_length=BIO_MAX_LENGTH), AfterValidator(_reject_nul)]
+Bio = Annotated[
+    str,
+    StringConstraints(max_length=BIO_MAX_LENGTH),
+    AfterValidator(_reject_nul),
+    _documented(NO_NUL),
+]
 Title = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_LENGTH),
+    StringConstraints(min_length=1, max_length=TITLE_MAX_LENGTH),
     AfterValidator(_reject_nul),
+    AfterValidator(_not_blank),
+    _documented(NOT_BLANK),
 ]
 Body = Annotated[
     str,
     StringConstraints(min_length=1, max_length=BODY_MAX_LENGTH),
     AfterValidator(_reject_nul),
     AfterValidator(_not_blank),
+    _documented(NOT_BLANK),
     Field(description="Plain text or Markdown; must not be only white space."),
 ]
 CommentBody = Annotated[
@@ -97,17 +124,14 @@ CommentBody = Annotated[
     StringConstraints(min_length=1, max_length=COMMENT_MAX_LENGTH),
     AfterValidator(_reject_nul),
     AfterValidator(_not_blank),
+    _documented(NOT_BLANK),
 ]
-# An http(s) URL, stored and returned as the string pydantic normalises it to.
-WebUrl = Annotated[
-    HttpUrl, UrlConstraints(max_length=URL_MAX_LENGTH), PlainSerializer(str, return_type=str)
-]
+WebUrl = Annotated[str, StringConstraints(max_length=URL_MAX_LENGTH, pattern=URL_PATTERN)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 TagName = Annotated[
     str,
-    # The pattern is lower-case only, so normalise before it is checked.
-    BeforeValidator(normalise_tag_name),
-    StringConstraints(min_length=1, max_length=TAG_MAX_LENGTH, pattern=TAG_PATTERN),
+    StringConstraints(max_length=TAG_MAX_LENGTH, pattern=TAG_INPUT_PATTERN),
+    AfterValidator(str.lower),
 ]
 TagNames = Annotated[
     list[TagName],
@@ -115,7 +139,9 @@ TagNames = Annotated[
     AfterValidator(_unique),
 ]
 # A bounded string for lookups (login names, filters): long or NUL-bearing input is refused.
-SearchText = Annotated[str, StringConstraints(max_length=254), AfterValidator(_reject_nul)]
+SearchText = Annotated[
+    str, StringConstraints(max_length=254), AfterValidator(_reject_nul), _documented(NO_NUL)
+]
 
 
 _tag_name: TypeAdapter[str] = TypeAdapter(TagName)

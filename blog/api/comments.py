@@ -7,7 +7,7 @@ from flask import url_for
 
 from blog.auth import current_user, token_auth
 from blog.db import db
-from blog.framework import LOCATION
+from blog.framework import LOCATION, responses
 from blog.schemas import CommentCreate, CommentOut, CommentPage, PageQuery
 from blog.services import comments
 
@@ -28,7 +28,7 @@ def list_comments(post_id: int, query: PageQuery) -> CommentPage:
 @bp.auth_required(token_auth)
 @bp.input(CommentCreate, arg_name="data")
 @bp.output(CommentOut, status_code=201, description="The new comment")
-@bp.doc(responses={201: {"headers": {"Location": LOCATION}}, 404: "No such post"})
+@bp.doc(responses=responses(errors={404: "No such post"}, headers={201: {"Location": LOCATION}}))
 def create_comment(post_id: int, data: CommentCreate) -> tuple[CommentOut, dict[str, str]]:
     """Comment on a post, or reply to one of its comments with `parent_id`."""
     comment = comments.create_comment(post_id=post_id, author=current_user(), data=data)

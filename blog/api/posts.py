@@ -9,7 +9,7 @@ from flask import request, url_for
 
 from blog.auth import OPTIONAL_BEARER, current_user, optional_user, token_auth
 from blog.db import db
-from blog.framework import ETAG, LOCATION, takes_if_match
+from blog.framework import ETAG, LOCATION, responses, takes_if_match
 from blog.schemas import PostCreate, PostOut, PostPage, PostQuery, PostUpdate
 from blog.services import posts
 
@@ -55,7 +55,7 @@ def expected_versions() -> set[int] | None:
 @bp.auth_required(token_auth)
 @bp.input(PostCreate, arg_name="data")
 @bp.output(PostOut, status_code=201, description="The new post")
-@bp.doc(responses={201: {"headers": {"Location": LOCATION, "ETag": ETAG}}})
+@bp.doc(responses=responses(headers={201: {"Location": LOCATION, "ETag": ETAG}}))
 def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
     """Write a post; tags that do not exist yet are created."""
     post = posts.create_post(author=current_user(), data=data)
@@ -67,7 +67,10 @@ def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
 @bp.get("/<int:post_id>")
 @bp.auth_required(token_auth, optional=True)  # type: ignore[arg-type]  # hinted as str
 @bp.output(PostOut)
-@bp.doc(security=OPTIONAL_BEARER, responses={200: {"headers": {"ETag": ETAG}}, 404: "No such post"})
+@bp.doc(
+    security=OPTIONAL_BEARER,
+    responses=responses(errors={404: "No such post"}, headers={200: {"ETag": ETAG}}),
+)
 def get_post(post_id: int) -> tuple[PostOut, dict[str, str]]:
     """Read a post; its ETag names its version, for If-Match."""
     post, version = posts.get_post(post_id, viewer=optional_user())
@@ -80,12 +83,14 @@ def get_post(post_id: int) -> tuple[PostOut, dict[str, str]]:
 @bp.input(PostUpdate, arg_name="data")
 @bp.output(PostOut)
 @bp.doc(
-    responses={
-        200: {"headers": {"ETag": ETAG}},
-        403: "Not your post",
-        404: "No such post",
-        412: "If-Match names another version than the post's",
-    }
+    responses=responses(
+        errors={
+            403: "Not your post",
+            404: "No such post",
+            412: "If-Match names another version than the post's",
+        },
+        headers={200: {"ETag": ETAG}},
+    )
 )
 def update_post(post_id: int, data: PostUpdate) -> tuple[PostOut, dict[str, str]]:
     """Edit your post; `tags` replaces the whole set.

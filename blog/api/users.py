@@ -7,7 +7,7 @@ from flask import url_for
 
 from blog.auth import current_user, token_auth
 from blog.db import db
-from blog.framework import LOCATION
+from blog.framework import LOCATION, responses
 from blog.schemas import (
     PageQuery,
     ProfileOut,
@@ -28,10 +28,10 @@ bp = APIBlueprint("users", __name__, url_prefix="/api/users", tag="Users")
 @bp.input(UserCreate, arg_name="data")
 @bp.output(UserOut, status_code=201, description="The new account")
 @bp.doc(
-    responses={
-        201: {"headers": {"Location": LOCATION}},
-        409: "The username or email address is taken",
-    }
+    responses=responses(
+        errors={409: "The username or email address is taken"},
+        headers={201: {"Location": LOCATION}},
+    )
 )
 def create_user(data: UserCreate) -> tuple[UserOut, dict[str, str]]:
     """Create an account."""
