@@ -4,8 +4,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+BROWSER_STAMP := $(subst .installed-,.browser-installed-,$(STAMP))
+# The browser make browser-test drives, and its WebDriver: Debian's by default.
+CHROMIUM ?= chromium
+CHROMEDRIVER ?= chromedriver
 
-.PHONY: help install test lint typecheck pytest bench bench-smoke soak docs format constraints clean
+.PHONY: help install test lint typecheck pytest browser-test bench bench-smoke soak docs format constraints clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -35,6 +39,26 @@ typecheck: install  ## mypy, strict
 pytest: install  ## The test suite alone (needs PostgreSQL; see README)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+$(BROWSER_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt --group browser
+	touch $@
+
+browser-test: $(BROWSER_STAMP)  ## /docs in headless Chromium: every operation listed, "Try it out" works
+	@if ! command -v "$(CHROMIUM)" >/dev/null || ! command -v "$(CHROMEDRIVER)" >/dev/null; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	        echo "Installing Debian's chromium and chromium-driver."; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install --yes --quiet \
+	            --no-upgrade --no-install-recommends chromium chromium-driver; \
+	    else \
+	        echo "make browser-test needs Chromium and its chromedriver, and cannot find" \
+	            "'$(CHROMIUM)' or '$(CHROMEDRIVER)'. Install them (Debian: apt-get install" \
+	            "chromium chromium-driver) or name them: make browser-test" \
+	            "CHROMIUM=/path/to/chrome CHROMEDRIVER=/path/to/chromedriver" >&2; \
+	        exit 1; \
+	    fi; \
+	fi
+	CHROMIUM="$(CHROMIUM)" CHROMEDRIVER="$(CHROMEDRIVER)" timeout 300 $(BIN)/pytest tests/browser $(PYTEST_ARGS)
+
 bench: install  ## The benchmark against the SQL baseline: 1k, 10k and 100k posts (minutes)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
@@ -56,7 +80,7 @@ constraints:  ## Re-pin constraints.txt to the newest versions pyproject.toml al
 	rm -rf .constraints-venv
 	$(PYTHON) -m venv .constraints-venv
 	.constraints-venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	.constraints-venv/bin/python -m pip install --quiet --disable-pip-version-check . --group dev
+	.constraints-venv/bin/python -m pip install --quiet --disable-pip-version-check . --group dev --group browser
 	{ echo "# Exact versions for every install (make constraints re-pins them)."; \
 	  .constraints-venv/bin/python -m pip freeze --all --exclude blog --exclude setuptools | LC_ALL=C sort -f; } > constraints.txt
 	rm -rf .constraints-venv

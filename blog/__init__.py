@@ -15,6 +15,7 @@ from blog.api import register_blueprints
 from blog.cli import register_commands
 from blog.config import EXTENSION_KEY, Settings
 from blog.db import db, read_without_transaction
+from blog.docs_page import init_docs_page
 from blog.errors import register_error_handlers
 from blog.framework import adapt
 
@@ -40,4 +41,5 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     register_error_handlers(app)
     register_blueprints(app)
     register_commands(app)
+    init_docs_page(app)
     return app
