@@ -15,7 +15,6 @@ from blog.api import register_blueprints
 from blog.cli import register_commands
 from blog.config import EXTENSION_KEY, Settings
 from blog.db import db, read_without_transaction
-from blog.docs_page import init_docs_page
 from blog.errors import register_error_handlers
 from blog.framework import adapt
 
@@ -41,5 +40,4 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     register_error_handlers(app)
     register_blueprints(app)
     register_commands(app)
-    init_docs_page(app)
     return app

@@ -11,21 +11,30 @@ Everything that adapts the framework to this API lives here, installed by `adapt
   refused rather than read as `{}`, and response models
   reach the JSON provider whole.
 - `fix_spec`: the OpenAPI document describes errors as the RFC 9457 problem details the app
-  really sends, with the statuses any operation can give, and bounds ids as the converter does.
+  really sends, with the statuses any operation can give, and bounds ids as the converter does;
+  it names each operation after its view, marks public ones as public, documents the headers,
+  and gives each schema one component, so that client generators can use it whole.
+- `_serve_docs_assets`: the /docs page gets Swagger UI from the app itself, not from a CDN, so
+  it works offline.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from functools import wraps
+from importlib.metadata import version
+from importlib.resources import files
 from typing import Any, NoReturn, TypeVar
 
 from apiflask import APIFlask, HTTPError
 from apiflask.schema_adapters.pydantic import PydanticAdapter
-from flask import Request
+from flask import Request, url_for
 from flask.json.provider import DefaultJSONProvider
+from markupsafe import escape
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import BadRequest, NotFound, UnsupportedMediaType
+from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.routing import IntegerConverter
 
 from blog.db import MAX_ID
@@ -338,13 +347,72 @@ def fix_spec(spec: dict[str, Any] | str, app: APIFlask) -> dict[str, Any] | str:
     return _unique_components(spec)
 
 
+# The /docs page
+#
+# APIFlask's Swagger UI page loads its script, style sheet and icon from a CDN unless told
+# otherwise, so without internet /docs would be a blank page. The flask-swagger-ui package ships
+# Swagger UI's built files (updated with each Swagger UI release); they are served under
+# `/docs/assets/<version>/` by a WSGI middleware in front of the app rather than by a view, so
+# fetching them runs no request hooks (none opens a database session: the page loads while the
+# database is down). The version in the URL changes with the package, so browsers may cache the
+# files for a year. The page also gets a `<noscript>` note pointing to the OpenAPI document.
+
+ASSETS_PACKAGE = "flask-swagger-ui"
+# The package's version is the version of Swagger UI it bundles.
+ASSETS_VERSION = version(ASSETS_PACKAGE)
+ASSETS_DIR = str(files("flask_swagger_ui") / "dist")
+ONE_YEAR = 365 * 24 * 60 * 60
+
+# Where APIFlask's template mounts Swagger UI; the <noscript> note goes right after it.
+_MOUNT = '<div id="swagger-ui"></div>'
+_NOSCRIPT = (
+    '\n  <noscript><p style="margin: 1em 2em">This page needs JavaScript. The API is described'
+    ' by its OpenAPI document: <a href="{url}">{url}</a>.</p></noscript>'
+)
+
+
+def assets_path(docs_path: str) -> str:
+    """Return the URL path under which Swagger UI's files are served."""
+    return f"{docs_path.rstrip('/')}/assets/{ASSETS_VERSION}"
+
+
+def add_noscript(view: Callable[..., str]) -> Callable[..., str]:
+    """Wrap the docs view so that its page says where the document is when JS cannot run."""
+
+    @wraps(view)
+    def docs(*args: object, **kwargs: object) -> str:
+        url = escape(url_for("openapi.spec"))
+        return view(*args, **kwargs).replace(_MOUNT, _MOUNT + _NOSCRIPT.format(url=url), 1)
+
+    return docs
+
+
+def _serve_docs_assets(app: APIFlask) -> None:
+    """Serve Swagger UI's files from the app and point the /docs page at them."""
+    if not app.docs_path:
+        return
+    prefix = assets_path(app.docs_path)
+    app.config.update(
+        SWAGGER_UI_CSS=f"{prefix}/swagger-ui.css",
+        SWAGGER_UI_BUNDLE_JS=f"{prefix}/swagger-ui-bundle.js",
+        SWAGGER_UI_STANDALONE_PRESET_JS=f"{prefix}/swagger-ui-standalone-preset.js",
+        DOCS_FAVICON=f"{prefix}/favicon-32x32.png",
+        DOCS_DECORATORS=[*(app.config.get("DOCS_DECORATORS") or []), add_noscript],
+    )
+    app.wsgi_app = SharedDataMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app, {prefix: ASSETS_DIR}, cache_timeout=ONE_YEAR
+    )
+
+
 # Installing it all
 
 
 def adapt(app: APIFlask) -> None:
-    """Install this module's request class, JSON provider, id converter and OpenAPI fixes."""
+    """Install this module's request class, JSON provider, id converter, OpenAPI fixes and
+    the /docs page's files."""
     app.request_class = ApiRequest
     app.json = ApiJSONProvider(app)
     app.url_map.converters["int"] = IdConverter
     app.config.update(openapi_config())
     app.spec_processor(lambda spec: fix_spec(spec, app))
+    _serve_docs_assets(app)

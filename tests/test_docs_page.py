@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 
 from blog import create_app
 from blog.config import Settings
-from blog.docs_page import ASSETS_VERSION
+from blog.framework import ASSETS_VERSION
 from tests.conftest import TEST_SECRET_KEY
 
 CONTENT_TYPES = {
