@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
+from flask import current_app
 from pydantic import (
     MISSING,
     AfterValidator,
@@ -244,7 +245,7 @@ def _parse_cursor(value: object) -> object:
     if not isinstance(value, str):
         return value
     try:
-        return PostCursor.decode(value)
+        return PostCursor.decode(value, key=current_app.config["SECRET_KEY"])
     except ValueError as exc:
         raise PydanticCustomError("cursor", "Not a cursor this API gave out") from exc
 
@@ -255,8 +256,9 @@ Cursor = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": "^[A-Za-z0-9_-]+$",
-            "description": "`next_cursor` of the previous page; when given, `page` is ignored.",
+            "pattern": r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$",
+            "description": "`next_cursor` of the previous page of the same list (same filters);"
+            " when given, `page` is ignored.",
         }
     ),
 ]

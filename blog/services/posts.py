@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from flask import current_app
 from pydantic import MISSING
 from sqlalchemy import (
     ColumnElement,
@@ -25,7 +27,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from blog.db import db, utcnow
-from blog.errors import Forbidden, NotFound, PreconditionFailed
+from blog.errors import Forbidden, NotFound, PreconditionFailed, Unprocessable
 from blog.models import Comment, Like, Post, Tag, User, counters, follows, post_tags
 from blog.pagination import Page, PostCursor, offset
 from blog.schemas import AuthorOut, PostCreate, PostOut, PostUpdate, is_username, parse_tag_name
@@ -98,6 +100,21 @@ class _Listing:
 
     conditions: Sequence[ColumnElement[bool]]
     total: Select[Any]
+    # What a cursor names as its list: the filters, or whose feed.
+    scope: str
+
+
+def _scope(*, tag: str | None, author: str | None) -> str:
+    return json.dumps(["posts", tag, author and author.lower()])
+
+
+def _check_scope(cursor: PostCursor, scope: str) -> None:
+    """Refuse a cursor given out for another list than the one asked for."""
+    if cursor.scope != scope:
+        raise Unprocessable(
+            "This cursor belongs to another list: send the filters it was given out with.",
+            errors=[{"parameter": "cursor", "detail": "Given out for other filters"}],
+        )
 
 
 def _listing(*, tag: str | None, author: str | None) -> _Listing | None:
@@ -121,7 +138,7 @@ def _listing(*, tag: str | None, author: str | None) -> _Listing | None:
         total = select(User.post_count).where(func.lower(User.username) == author.lower())
     else:
         total = select(counters.c.value).where(counters.c.name == "posts")
-    return _Listing(conditions, total)
+    return _Listing(conditions, total, _scope(tag=tag_name, author=author))
 
 
 NEWEST_FIRST = (Post.created_at.desc(), Post.id.desc())
@@ -143,6 +160,7 @@ def _page(
         .limit(per_page + 1)  # one row more than the page says whether there is a next page
     )
     if cursor is not None:
+        _check_scope(cursor, listing.scope)
         page = cursor.page
         # A range on the (created_at, id) index: as cheap on page 2,000 as on page 2.
         query = query.where(tuple_(Post.created_at, Post.id) < tuple_(cursor.created_at, cursor.id))
@@ -155,7 +173,10 @@ def _page(
     next_cursor = None
     if len(rows) > per_page:
         rows = rows[:per_page]
-        next_cursor = PostCursor(page + 1, rows[-1].created_at, rows[-1].id).encode()
+        last = rows[-1]
+        next_cursor = PostCursor(page + 1, last.created_at, last.id, listing.scope).encode(
+            current_app.config["SECRET_KEY"]
+        )
     return Page(
         items=[_out(row) for row in rows],
         page=page,
@@ -177,6 +198,8 @@ def list_posts(
     """Return one page of posts, newest first, filtered by tag and author name."""
     listing = _listing(tag=tag, author=author)
     if listing is None:
+        if cursor is not None:
+            _check_scope(cursor, _scope(tag=tag, author=author))
         return Page(items=[], page=page, per_page=per_page, total=0)
     return _page(listing, page=page, per_page=per_page, cursor=cursor, viewer=viewer)
 
@@ -190,6 +213,7 @@ def feed(*, user: User, page: int, per_page: int, cursor: PostCursor | None) -> 
         .select_from(follows)
         .join(User, User.id == follows.c.followed_id)
         .where(follows.c.follower_id == user.id),
+        scope=json.dumps(["feed", user.id]),
     )
     return _page(listing, page=page, per_page=per_page, cursor=cursor, viewer=user)
 

@@ -25,6 +25,7 @@ STORED_AS_SENT = {
     "right-to-left": "\u202egnp.exe \u200f\u0634\u0643\u0631\u0627",
     "combining": "e\u0301 Z\u0351\u0327a\u0308",
     "html": "<script>alert(1)</script>",
+    "surrounding white space": "  padded \t\n",
 }
 REFUSED = {
     "NUL": "before\u0000after",
@@ -97,7 +98,6 @@ def test_text_is_stored_and_returned_exactly(
 
     assert response.status_code in {200, 201}, response.get_data(as_text=True)
     assert field.read(client, user, response) == value
-    assert rows.count("posts") >= 0  # and the SQL in it never ran: the table is still there
 
 
 @pytest.mark.parametrize("field", FIELDS, ids=lambda field: field.name)

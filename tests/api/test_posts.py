@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from blog.db import db, utcnow
 from blog.models import Post, User
+from blog.pagination import PostCursor
 from tests import rows
 from tests.factories import PostFactory, TagFactory, UserFactory
 from tests.helpers import StatementLog, assert_problem, auth_headers, pointers
@@ -143,12 +146,73 @@ def test_cursors_work_with_filters_and_the_feed(client: FlaskClient) -> None:
         pytest.param("W10", id="[]"),
         pytest.param("WzEsIngiLDFd", id="[1, 'x', 1]: not a time"),
         pytest.param("WzAsIjIwMjYtMDEtMDFUMDA6MDA6MDArMDA6MDAiLDFd", id="page 0"),
+        pytest.param(
+            PostCursor(2, utcnow(), 1, '["posts", null, null]').encode("another-key"),
+            id="signed with another key",
+        ),
     ],
 )
 def test_a_cursor_the_api_did_not_give_out_is_refused(client: FlaskClient, cursor: str) -> None:
     body = assert_problem(client.get(f"/api/posts?cursor={cursor}"), 422)
 
     assert body["errors"] == [{"parameter": "cursor", "detail": "Not a cursor this API gave out"}]
+
+
+def cursor_after(client: FlaskClient, path: str, headers: dict[str, str] | None = None) -> str:
+    cursor = client.get(path, headers=headers).get_json()["next_cursor"]
+    assert isinstance(cursor, str)
+    return cursor
+
+
+def test_an_edited_cursor_is_refused(client: FlaskClient) -> None:
+    PostFactory.create_batch(3)
+    payload, signature = cursor_after(client, "/api/posts?per_page=1").split(".")
+    page, created_at, post_id, scope = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    edited = base64.urlsafe_b64encode(
+        json.dumps([page + 5, created_at, post_id, scope]).encode()
+    ).decode()
+
+    body = assert_problem(client.get(f"/api/posts?cursor={edited.rstrip('=')}.{signature}"), 422)
+
+    assert body["errors"] == [{"parameter": "cursor", "detail": "Not a cursor this API gave out"}]
+
+
+@pytest.mark.parametrize(
+    ("issued_for", "used_for"),
+    [
+        ("/api/posts?tag=python&per_page=1", "/api/posts?per_page=1"),
+        ("/api/posts?per_page=1", "/api/posts?tag=python&per_page=1"),
+        ("/api/posts?author=alice&per_page=1", "/api/posts?author=bob&per_page=1"),
+        ("/api/posts?per_page=1", "/api/posts?tag=no%20such%20tag&per_page=1"),
+        ("/api/feed?per_page=1", "/api/posts?per_page=1"),
+    ],
+)
+def test_a_cursor_pages_only_the_list_it_was_given_out_for(
+    client: FlaskClient, issued_for: str, used_for: str
+) -> None:
+    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    PostFactory.create_batch(3, author=alice, tags=[TagFactory(name="python")])
+    PostFactory(author=bob)
+    bob.following.append(alice)
+    db.session.flush()
+    headers = auth_headers(bob)
+    cursor = cursor_after(client, issued_for, headers)
+
+    response = client.get(f"{used_for}&cursor={cursor}", headers=headers)
+
+    body = assert_problem(response, 422)
+    assert body["errors"] == [{"parameter": "cursor", "detail": "Given out for other filters"}]
+
+
+def test_a_cursor_allows_another_spelling_of_the_same_filters(client: FlaskClient) -> None:
+    alice = UserFactory(username="alice")
+    PostFactory.create_batch(3, author=alice, tags=[TagFactory(name="python")])
+    cursor = cursor_after(client, "/api/posts?tag=python&author=alice&per_page=1")
+
+    response = client.get(f"/api/posts?tag=PYTHON&author=Alice&per_page=1&cursor={cursor}")
+
+    assert response.status_code == 200
+    assert response.get_json()["page"] == 2
 
 
 @pytest.mark.parametrize(
