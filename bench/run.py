@@ -39,13 +39,13 @@ from typing import Any
 from sqlalchemy import event
 from werkzeug.test import Client
 
-from bench import baseline, load
+from bench import baseline, load, proc
 from bench.data import Dataset, build
-from bench.servers import APP, Server, call, running, server_environment
 from blog import create_app
 from blog.config import Settings
 from blog.db import db
 from blog.pagination import PostCursor
+from tests.servers import APP, Server, call, running, server_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -151,35 +151,13 @@ def fetch(url: str, headers: dict[str, str]) -> Any:
     return call(url, headers=headers).json()
 
 
-# CPU accounting from /proc (Linux)
-
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _cpu(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICKS
-
-
-def _postgres_pids() -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
+# CPU accounting
 
 
 def cpu_seconds(server: Server) -> tuple[float, float]:
     """Return the CPU seconds used so far by the server's processes and by PostgreSQL."""
     pids = [server.process.pid, *server.workers()]
-    return sum(map(_cpu, pids)), sum(map(_cpu, _postgres_pids()))
+    return sum(map(proc.cpu_seconds, pids)), sum(map(proc.cpu_seconds, proc.postgres_pids()))
 
 
 # In-process measurements: statements, plans, profile

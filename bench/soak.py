@@ -39,13 +39,14 @@ from typing import Any
 from sqlalchemy import create_engine, select, text
 
 from bench.data import build
-from bench.servers import APP, Server, rss_mib, running, server_environment
+from bench.proc import rss_mib
 from blog import create_app
 from blog.auth import issue_token
 from blog.config import Settings
 from blog.db import db
 from blog.models import User
 from blog.seed import WRITER_PREFIX
+from tests.servers import APP, Server, running, server_environment
 
 RESULTS = Path(__file__).resolve().parent / "results"
 POSTS = 2000

@@ -19,9 +19,9 @@ import pytest
 import yaml
 from sqlalchemy import create_engine, text
 
-from bench.servers import call, running, server_environment
 from blog.seed import DEMO_POSTS, DEMO_USERS
 from tests.conftest import PROJECT_ROOT, sibling_database
+from tests.servers import call, running, server_environment
 
 COMPOSE = yaml.safe_load(Path(PROJECT_ROOT, "docker-compose.yml").read_text())
 _DEFAULT = re.compile(r"\$\{(\w+):-([^}]*)\}")

@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from bench.servers import APP, Answer, Server, call, running, server_environment
 from tests.conftest import migrate, sibling_database
+from tests.servers import APP, Answer, Server, call, running, server_environment
 
 WORKERS = 10
 AT_ONCE = 20
