@@ -19,19 +19,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from apiflask import APIFlask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, create_engine
+from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
-from bench.data import recreate
 from blog import create_app
 from blog.config import Settings, normalise_database_url
 from blog.db import db
+from tests.databases import migrate, recreate
 from tests.helpers import StatementLog
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres:postgres@localhost:5432/blog_test"
@@ -65,24 +63,6 @@ def recreate_database(url: str) -> None:
     except OperationalError as exc:
         where = make_url(url).render_as_string(hide_password=True)
         pytest.exit(f"Cannot reach PostgreSQL at {where}:\n{exc.orig}\n\n{HOW_TO_START_POSTGRES}")
-
-
-def alembic_config(connection: Connection | None = None) -> Config:
-    """Return the project's Alembic configuration, optionally bound to `connection`."""
-    config = Config(os.path.join(PROJECT_ROOT, "alembic.ini"))
-    if connection is not None:
-        config.attributes["connection"] = connection
-    return config
-
-
-def migrate(url: str, revision: str = "head") -> None:
-    """Run `alembic upgrade <revision>` against the database at `url`."""
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            command.upgrade(alembic_config(connection), revision)
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,8 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from blog.db import Base
-from tests.conftest import PROJECT_ROOT, alembic_config, recreate_database
+from tests.conftest import PROJECT_ROOT, recreate_database
+from tests.databases import alembic_config
 
 
 @pytest.fixture

@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import migrate, recreate_database
+from tests.conftest import recreate_database
+from tests.databases import migrate
 from tests.servers import APP, Answer, Server, call, free_port, running, server_environment
 
 CONNECT_TIMEOUT_SECONDS = 2
