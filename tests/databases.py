@@ -1,4 +1,4 @@
-"""The databases the suite makes for itself: created empty and built by the migrations.
+"""The databases the suite makes for itself: created empty, built by the migrations, dropped.
 
 bench/ builds its databases with these too; nothing here needs pytest or anything from bench/.
 """
@@ -29,12 +29,31 @@ def _server(url: str) -> Iterator[tuple[Connection, str]]:
         admin.dispose()
 
 
+def _drop(connection: Connection, name: str) -> None:
+    # FORCE (PostgreSQL 13+) ends the sessions still connected, e.g. from a pool not disposed.
+    quoted = connection.dialect.identifier_preparer.quote(name)
+    connection.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+
+
 def recreate(url: str) -> None:
     """Drop the database `url` names, if it exists, and create it empty."""
     with _server(url) as (connection, name):
+        _drop(connection, name)
         quoted = connection.dialect.identifier_preparer.quote(name)
-        connection.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
         connection.execute(text(f"CREATE DATABASE {quoted}"))
+
+
+def drop(url: str) -> None:
+    """Drop the database `url` names, if it exists, even while connections to it are open."""
+    with _server(url) as (connection, name):
+        _drop(connection, name)
+
+
+def exists(url: str) -> bool:
+    """Say whether the database `url` names exists."""
+    with _server(url) as (connection, name):
+        query = text("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = :name)")
+        return bool(connection.scalar(query, {"name": name}))
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

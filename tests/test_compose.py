@@ -64,10 +64,10 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(database_url: str) -> Stack:
-    compose_url = sibling_database(database_url, "compose")
-    environ = server_environment()
-    return Stack(compose_url, environ, f"http://127.0.0.1:{environ['PORT']}")
+def stack(database_url: str) -> Iterator[Stack]:
+    with sibling_database(database_url, "compose") as compose_url:
+        environ = server_environment()
+        yield Stack(compose_url, environ, f"http://127.0.0.1:{environ['PORT']}")
 
 
 def table_counts(database_url: str) -> dict[str, int]:

@@ -35,11 +35,11 @@ AT_ONCE = 20
 
 @pytest.fixture(scope="module")
 def database(database_url: str) -> Iterator[Engine]:
-    url = sibling_database(database_url, "concurrency")
-    migrate(url)
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    yield engine
-    engine.dispose()
+    with sibling_database(database_url, "concurrency") as url:
+        migrate(url)
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        yield engine
+        engine.dispose()
 
 
 @pytest.fixture(scope="module")
