@@ -12,6 +12,8 @@ worker count) on 127.0.0.1, and checks that both return the same JSON for every 
   app/baseline of each round (median over rounds);
 - profiles one post-list request to say where its time goes.
 
+The databases are dropped at the end, whether the run passed, failed or was interrupted.
+
 It prints a table, compares the figures with the targets in the README, and writes them all as
 JSON to bench/results/. `--smoke` does the same on a tiny database in seconds, and fails (exit
 status 1) if the JSON differs, a statement budget is exceeded or any request fails.
@@ -45,6 +47,7 @@ from blog import create_app
 from blog.config import Settings
 from blog.db import db
 from blog.pagination import PostCursor
+from tests.databases import drop
 from tests.servers import APP, Server, call, running, server_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -343,13 +346,18 @@ def measure(server: Server, url: str, head: dict[str, str], args: argparse.Names
     )
 
 
+def database_url(args: argparse.Namespace, size: int) -> str:
+    """Return the URL of the benchmark's database for `size` posts."""
+    return f"{args.database}_{size}"
+
+
 def bench_size(
     size: int, args: argparse.Namespace
 ) -> tuple[Dataset, list[Result], list[str], dict[str, dict[str, float]]]:
     """Build one database and measure every endpoint on it; return problems found."""
     settings = Settings(
         env="production",
-        database_url=f"{args.database}_{size}",
+        database_url=database_url(args, size),
         secret_key=secrets.token_urlsafe(48),
     )
     print(f"\n== {size:,} posts: building the database", flush=True)
@@ -500,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get(
             "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/blog_bench"
         ),
-        help="URL prefix of the databases to (re)create; the size is appended",
+        help="URL prefix of the databases to create and drop again; the size is appended",
     )
     parser.add_argument(
         "--endpoints",
@@ -523,13 +531,18 @@ def main(argv: list[str] | None = None) -> int:
     problems: list[str] = []
     seeding = {}
     checks = {}
-    for size in (int(s) for s in args.sizes.split(",")):
-        dataset, measured, found, checks[size] = bench_size(size, args)
-        results += measured
-        problems += found
-        seeding[size] = {"rows": dataset.seed_rows, "seconds": round(dataset.seed_seconds, 2)}
-    largest = dataset
-    where_time_goes = profile(largest, ENDPOINTS[0], repeat=20 if args.smoke else 300)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    try:
+        for size in sizes:
+            dataset, measured, found, checks[size] = bench_size(size, args)
+            results += measured
+            problems += found
+            seeding[size] = {"rows": dataset.seed_rows, "seconds": round(dataset.seed_seconds, 2)}
+        largest = dataset
+        where_time_goes = profile(largest, ENDPOINTS[0], repeat=20 if args.smoke else 300)
+    finally:
+        for size in sizes:
+            drop(database_url(args, size))
 
     print("\n" + table(results))
     print("\nWhere the time of one post-list request goes (in process, % of Python time):")
