@@ -10,11 +10,11 @@ from sqlalchemy import create_engine, select, text
 
 from blog import create_app
 from blog.auth import issue_token
+from blog.bulk import seed_bulk
 from blog.config import Settings
 from blog.db import db
 from blog.models import Comment, Post, Profile, User
 from blog.pagination import PostCursor
-from blog.seed import seed_bulk
 from tests.databases import migrate, recreate
 
 READER = "reader"
