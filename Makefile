@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: help install test lint typecheck pytest bench bench-smoke soak docs format constraints clean
+.PHONY: help install test lint typecheck pytest has-bench bench bench-smoke soak docs format constraints clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,19 +29,24 @@ lint: install  ## ruff, and the Dockerfile, compose file, workflow and shell scr
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
-typecheck: install  ## mypy, strict
+typecheck: install  ## mypy, strict (bench/ too, when the tree has it)
 	$(BIN)/mypy
+	$(if $(wildcard bench),$(BIN)/mypy bench)
 
 pytest: install  ## The test suite alone (needs PostgreSQL; see README)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: install  ## The benchmark against the SQL baseline: 1k, 10k and 100k posts (minutes)
+# Nothing else needs bench/ and a clone may delete it; the targets that run it then say so.
+has-bench:
+	@test -d bench || { echo "There is no bench/ in this tree: the benchmark and the soak are not here." >&2; exit 1; }
+
+bench: has-bench install  ## The benchmark against the SQL baseline: 1k, 10k and 100k posts (minutes)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-bench-smoke: install  ## The benchmark on a tiny database, to check it still works (seconds)
+bench-smoke: has-bench install  ## The benchmark on a tiny database, to check it still works (seconds)
 	$(BIN)/python -m bench --smoke
 
-soak: install  ## Mixed reads and writes for 60 s at 32 connections: no 5xx, no leaks (SOAK_ARGS="--seconds 15")
+soak: has-bench install  ## Mixed reads and writes for 60 s at 32 connections: no 5xx, no leaks (SOAK_ARGS="--seconds 15")
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 docs: install  ## Redraw the README's schema diagram and renumber its links to the models
