@@ -25,7 +25,7 @@ lint: install  ## ruff, and the Dockerfile, compose file, workflow and shell scr
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/hadolint Dockerfile
-	$(BIN)/shellcheck bin/app .ci/run
+	$(BIN)/shellcheck bin/app .ci/run .ci/without-bench
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
