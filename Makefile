@@ -9,7 +9,7 @@ BROWSER_STAMP := $(subst .installed-,.browser-installed-,$(STAMP))
 CHROMIUM ?= chromium
 CHROMEDRIVER ?= chromedriver
 
-.PHONY: help install test lint typecheck pytest browser-test bench bench-smoke soak docs format constraints clean
+.PHONY: help install test lint typecheck pytest browser-test has-bench bench bench-smoke soak docs format constraints clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,12 +29,13 @@ lint: install  ## ruff, and the Dockerfile, compose file, workflow and shell scr
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/hadolint Dockerfile
-	$(BIN)/shellcheck bin/app .ci/run
+	$(BIN)/shellcheck bin/app .ci/run .ci/without-bench
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
-typecheck: install  ## mypy, strict
+typecheck: install  ## mypy, strict (bench/ too, when the tree has it)
 	$(BIN)/mypy
+	$(if $(wildcard bench),$(BIN)/mypy bench)
 
 pytest: install  ## The test suite alone (needs PostgreSQL; see README)
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -59,13 +60,17 @@ browser-test: $(BROWSER_STAMP)  ## /docs in headless Chromium: every operation l
 	fi
 	CHROMIUM="$(CHROMIUM)" CHROMEDRIVER="$(CHROMEDRIVER)" timeout 300 $(BIN)/pytest tests/browser $(PYTEST_ARGS)
 
-bench: install  ## The benchmark against the SQL baseline: 1k, 10k and 100k posts (minutes)
+# Nothing else needs bench/ and a clone may delete it; the targets that run it then say so.
+has-bench:
+	@test -d bench || { echo "There is no bench/ in this tree: the benchmark and the soak are not here." >&2; exit 1; }
+
+bench: has-bench install  ## The benchmark against the SQL baseline: 1k, 10k and 100k posts (minutes)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-bench-smoke: install  ## The benchmark on a tiny database, to check it still works (seconds)
+bench-smoke: has-bench install  ## The benchmark on a tiny database, to check it still works (seconds)
 	$(BIN)/python -m bench --smoke
 
-soak: install  ## Mixed reads and writes for 60 s at 32 connections: no 5xx, no leaks (SOAK_ARGS="--seconds 15")
+soak: has-bench install  ## Mixed reads and writes for 60 s at 32 connections: no 5xx, no leaks (SOAK_ARGS="--seconds 15")
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 docs: install  ## Redraw docs/schema.md's diagram and renumber the README's links to the models

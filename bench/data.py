@@ -7,15 +7,15 @@ from datetime import timedelta
 from math import ceil
 
 from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
 
 from blog import create_app
 from blog.auth import issue_token
+from blog.bulk import seed_bulk
 from blog.config import Settings
 from blog.db import db
 from blog.models import Comment, Post, Profile, User
 from blog.pagination import PostCursor
-from blog.seed import seed_bulk
+from tests.databases import migrate, recreate
 
 READER = "reader"
 READER_FOLLOWS = 50
@@ -38,34 +38,6 @@ class Dataset:
     deep_cursor: str
     seed_seconds: float
     seed_rows: int
-
-
-def recreate(url: str) -> None:
-    """Drop the database `url` names, if it exists, and create it empty."""
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            name = connection.dialect.identifier_preparer.quote(target.database or "")
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            connection.execute(text(f"CREATE DATABASE {name}"))
-    finally:
-        admin.dispose()
-
-
-def migrate(url: str) -> None:
-    """Build the schema with the committed migrations."""
-    from alembic import command  # noqa: PLC0415 - only the builder needs Alembic
-    from alembic.config import Config  # noqa: PLC0415
-
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            config = Config("alembic.ini")
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-    finally:
-        engine.dispose()
 
 
 def _add_reader_and_thread(reader_follows: int) -> tuple[User, Post]:

@@ -13,7 +13,7 @@ the database connections the app holds (pg_stat_activity) and each worker's resi
 It fails (exit status 1) if any request gets a 5xx or any other answer than the one expected,
 if the app ever holds more database connections than it has workers, or if a worker's memory
 grows by more than MEMORY_GROWTH_MIB between the end of the warm-up and the end of the run.
-The figures go to bench/results/soak.json.
+The figures go to bench/results/soak.json; the database is dropped at the end.
 """
 
 from __future__ import annotations
@@ -39,13 +39,15 @@ from typing import Any
 from sqlalchemy import create_engine, select, text
 
 from bench.data import build
-from bench.servers import APP, Server, rss_mib, running, server_environment
+from bench.proc import rss_mib
 from blog import create_app
 from blog.auth import issue_token
+from blog.bulk import WRITER_PREFIX
 from blog.config import Settings
 from blog.db import db
 from blog.models import User
-from blog.seed import WRITER_PREFIX
+from tests.databases import drop
+from tests.servers import APP, Server, running, server_environment
 
 RESULTS = Path(__file__).resolve().parent / "results"
 POSTS = 2000
@@ -288,23 +290,8 @@ def check(
     return summary, problems
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the soak; return 1 if any bound was broken."""
-    parser = argparse.ArgumentParser(description="Soak the app with mixed reads and writes.")
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument(
-        "--database",
-        default=os.environ.get(
-            "SOAK_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/blog_soak"
-        ),
-        help="the database to (re)create for the run",
-    )
-    args = parser.parse_args(argv)
-    settings = Settings(
-        env="production", database_url=args.database, secret_key=secrets.token_urlsafe(48)
-    )
+def soak(args: argparse.Namespace, settings: Settings) -> tuple[Tally, list[dict[str, Any]], str]:
+    """Build the database, run the app and drive it; return the tally, samples and server log."""
     print(f"Building a database of {POSTS:,} posts ...", flush=True)
     build(POSTS, settings)
     tokens, users, ids = sign_in(settings, args.connections)
@@ -345,6 +332,30 @@ def main(argv: list[str] | None = None) -> int:
         stop.set()
         monitor.join()
         log = server.output()
+    return tally, samples, log
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the soak; return 1 if any bound was broken."""
+    parser = argparse.ArgumentParser(description="Soak the app with mixed reads and writes.")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--database",
+        default=os.environ.get(
+            "SOAK_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/blog_soak"
+        ),
+        help="the database to create for the run (dropped at the end)",
+    )
+    args = parser.parse_args(argv)
+    settings = Settings(
+        env="production", database_url=args.database, secret_key=secrets.token_urlsafe(48)
+    )
+    try:
+        tally, samples, log = soak(args, settings)
+    finally:
+        drop(settings.database_url)
     summary, problems = check(args, tally, samples)
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),

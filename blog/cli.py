@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from blog.bulk import seed_bulk
 from blog.db import db
-from blog.seed import seed_bulk, seed_demo
+from blog.seed import seed_demo
 
 
 @click.command("seed")

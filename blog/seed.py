@@ -1,26 +1,19 @@
-"""Demo data, and bulk synthetic data for benchmarks.
+"""Demo data: a small, fixed set of users, posts and everything between them.
 
-`seed_demo()` loads a small, fixed set of users (with profiles), posts, tags, threaded comments,
-follows and likes: the same every time, so the README can name the demo users and their
-password, and every relationship in the models has something to show. It is all or nothing: if
-any demo user exists, it adds nothing, so running it again changes nothing.
-
-`seed_bulk(posts=N)` makes sure there are N synthetic posts by synthetic writers (`writer00001`,
-...), each with three tags from a pool of 300, with likes, comments and follows in fixed
-proportions. It loads them with PostgreSQL's COPY rather than one INSERT per row, and is
-idempotent too: it adds only the posts that are missing.
+`seed_demo()` loads users (with profiles), posts, tags, threaded comments, follows and likes:
+the same every time, so the README can name the demo users and their password, and every
+relationship in the models has something to show. It is all or nothing: if any demo user
+exists, it adds nothing, so running it again changes nothing. (Bulk synthetic data, for
+benchmarks, is blog/bulk.py.)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from math import ceil
 from time import perf_counter
-from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import func, select
 
 from blog.auth import hash_password
 from blog.db import db
@@ -287,148 +280,5 @@ def seed_demo() -> SeedReport:
         users=len(users),
         posts=len(posts),
         links=sum(len(p.tags) for p in DEMO_POSTS),
-        seconds=perf_counter() - started,
-    )
-
-
-WRITER_PREFIX = "writer"
-POSTS_PER_WRITER = 20
-TAG_POOL_SIZE = 300
-TAGS_PER_POST = 3
-FOLLOWS_PER_WRITER = 5
-_BULK_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-_BULK_BODIES = (
-    "A short note on the topic, long enough to look like a real post in a list.",
-    "Some thoughts, a code sample left out for brevity, and a link that is not here.",
-    "What worked, what did not, and what to try next time.",
-)
-
-
-def _writer_name(number: int) -> str:
-    return f"{WRITER_PREFIX}{number:05d}"
-
-
-def _bulk_tag_names() -> list[str]:
-    return [f"topic-{number:03d}" for number in range(TAG_POOL_SIZE)]
-
-
-def _sequence_values(table: str, count: int) -> list[int]:
-    query = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
-    return list(db.session.scalars(query, {"table": table, "n": count}))
-
-
-def _copy(statement: str, rows: list[tuple[Any, ...]]) -> None:
-    """Stream `rows` into PostgreSQL with COPY on the session's own connection."""
-    driver_connection = db.session.connection().connection.driver_connection
-    if driver_connection is None:
-        raise RuntimeError("The session's connection has been closed.")
-    with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
-def _count_writer_posts() -> int:
-    query = (
-        select(func.count())
-        .select_from(Post)
-        .join(Post.author)
-        .where(User.username.startswith(WRITER_PREFIX))
-    )
-    return db.session.scalar(query) or 0
-
-
-def seed_bulk(*, posts: int) -> SeedReport:
-    """Make sure there are `posts` synthetic posts, loading the missing ones with COPY.
-
-    Each new post has three tags, every third has one or two likes and every fourth a comment,
-    all by synthetic writers; each new writer follows the next five.
-    """
-    started = perf_counter()
-    have = _count_writer_posts()
-    if have >= posts:
-        return SeedReport(users=0, posts=0, links=0, seconds=perf_counter() - started)
-
-    writers_needed = ceil(posts / POSTS_PER_WRITER)
-    password_hash = hash_password(DEMO_PASSWORD)
-    new_writers = db.session.execute(
-        insert(User)
-        .values(
-            [
-                {
-                    "username": _writer_name(n),
-                    "email": f"{_writer_name(n)}@example.com",
-                    "password_hash": password_hash,
-                }
-                for n in range(1, writers_needed + 1)
-            ]
-        )
-        .on_conflict_do_nothing()
-        .returning(User.id)
-    ).all()
-    new_writer_ids = {row.id for row in new_writers}
-    writers = list(
-        db.session.scalars(
-            select(User.id).where(User.username.startswith(WRITER_PREFIX)).order_by(User.username)
-        )
-    )
-    tag_ids = [tag.id for tag in ensure_tags(_bulk_tag_names())]
-
-    post_ids = _sequence_values("posts", posts - have)
-    rows: dict[str, list[tuple[Any, ...]]] = {
-        "posts": [],
-        "post_tags": [],
-        "likes": [],
-        "comments": [],
-        "follows": [],
-        "profiles": [(user_id,) for user_id in sorted(new_writer_ids)],  # every user has one
-    }
-    for post_id, number in zip(post_ids, range(have, posts), strict=True):
-        created_at = _BULK_EPOCH + timedelta(minutes=number)
-        first_tag = (number * 37) % TAG_POOL_SIZE
-        rows["posts"].append(
-            (
-                post_id,
-                f"Notes on topic-{first_tag:03d}, part {number + 1}",
-                _BULK_BODIES[number % len(_BULK_BODIES)],
-                writers[number % len(writers)],
-                created_at,
-                created_at,
-            )
-        )
-        rows["post_tags"] += [
-            (post_id, tag_ids[(first_tag + offset) % TAG_POOL_SIZE])
-            for offset in range(TAGS_PER_POST)
-        ]
-        rows["likes"] += [
-            (writers[(number + 7 * n + 1) % len(writers)], post_id, created_at)
-            for n in range(number % 3)
-        ]
-        if number % 4 == 0:
-            by = writers[(number + 3) % len(writers)]
-            rows["comments"].append((post_id, by, "Thanks for writing this up.", created_at))
-    for position, writer in enumerate(writers):
-        if writer in new_writer_ids:
-            following = {
-                writers[(position + n) % len(writers)] for n in range(1, FOLLOWS_PER_WRITER + 1)
-            }
-            following.discard(writer)
-            rows["follows"] += [(writer, followed) for followed in sorted(following)]
-
-    # All of these rows are new (new posts, new writers), so plain COPY cannot collide.
-    _copy("COPY profiles (user_id) FROM STDIN", rows["profiles"])
-    _copy(
-        "COPY posts (id, title, body, author_id, created_at, updated_at) FROM STDIN",
-        rows["posts"],
-    )
-    _copy("COPY post_tags (post_id, tag_id) FROM STDIN", rows["post_tags"])
-    _copy("COPY likes (user_id, post_id, created_at) FROM STDIN", rows["likes"])
-    _copy("COPY comments (post_id, author_id, body, created_at) FROM STDIN", rows["comments"])
-    _copy("COPY follows (follower_id, followed_id) FROM STDIN", rows["follows"])
-    # Fresh statistics, so the planner knows the tables just grew.
-    db.session.execute(text("ANALYZE"))
-    return SeedReport(
-        users=len(new_writers),
-        posts=len(rows["posts"]),
-        links=sum(len(rows[t]) for t in ("post_tags", "likes", "comments", "follows", "profiles")),
         seconds=perf_counter() - started,
     )

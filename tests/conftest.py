@@ -2,7 +2,7 @@
 
 The suite drops and recreates its own database (TEST_DATABASE_URL, by default `blog_test` on
 localhost) and builds the schema with `alembic upgrade head`, so the tests run against exactly
-what the migrations produce.
+what the migrations produce. It drops that database, and every sibling it made, at the end.
 
 Each test runs inside one transaction on one connection, rolled back at the end. Sessions join
 that transaction through savepoints (`join_transaction_mode="create_savepoint"`), so the code
@@ -16,22 +16,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from apiflask import APIFlask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, create_engine
+from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
-from bench.data import recreate
 from blog import create_app
 from blog.config import Settings, normalise_database_url
 from blog.db import db
+from tests.databases import drop, migrate, recreate
 from tests.helpers import StatementLog
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres:postgres@localhost:5432/blog_test"
@@ -67,42 +66,32 @@ def recreate_database(url: str) -> None:
         pytest.exit(f"Cannot reach PostgreSQL at {where}:\n{exc.orig}\n\n{HOW_TO_START_POSTGRES}")
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
-    """Return the project's Alembic configuration, optionally bound to `connection`."""
-    config = Config(os.path.join(PROJECT_ROOT, "alembic.ini"))
-    if connection is not None:
-        config.attributes["connection"] = connection
-    return config
-
-
-def migrate(url: str, revision: str = "head") -> None:
-    """Run `alembic upgrade <revision>` against the database at `url`."""
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            command.upgrade(alembic_config(connection), revision)
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(scope="session")
-def database_url() -> str:
-    """Build a fresh test database with the migrations and return its URL."""
+def database_url() -> Iterator[str]:
+    """Build a fresh test database with the migrations, yield its URL, and drop it at the end."""
     url = resolve_test_database_url()
     recreate_database(url)
-    migrate(url)
-    return url
+    try:
+        migrate(url)
+        yield url
+    finally:
+        drop(url)
 
 
-def sibling_database(database_url: str, suffix: str) -> str:
-    """Recreate, empty, a database named after the test database plus `suffix`; return its URL.
+@contextmanager
+def sibling_database(database_url: str, suffix: str) -> Iterator[str]:
+    """Create, empty, a database named after the test database plus `suffix`; drop it after.
 
-    For tests that run the app in other processes, which cannot join the test's transaction.
+    For tests that run the app in other processes, which cannot join the test's transaction,
+    and for the migration tests, which upgrade and downgrade an empty database.
     """
     url = make_url(database_url)
     sibling = url.set(database=f"{url.database}_{suffix}").render_as_string(hide_password=False)
     recreate_database(sibling)
-    return sibling
+    try:
+        yield sibling
+    finally:
+        drop(sibling)
 
 
 @pytest.fixture(scope="session")

@@ -19,9 +19,9 @@ import pytest
 import yaml
 from sqlalchemy import create_engine, text
 
-from bench.servers import call, running, server_environment
 from blog.seed import DEMO_POSTS, DEMO_USERS
 from tests.conftest import PROJECT_ROOT, sibling_database
+from tests.servers import call, running, server_environment
 
 COMPOSE = yaml.safe_load(Path(PROJECT_ROOT, "docker-compose.yml").read_text())
 _DEFAULT = re.compile(r"\$\{(\w+):-([^}]*)\}")
@@ -64,10 +64,10 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(database_url: str) -> Stack:
-    compose_url = sibling_database(database_url, "compose")
-    environ = server_environment()
-    return Stack(compose_url, environ, f"http://127.0.0.1:{environ['PORT']}")
+def stack(database_url: str) -> Iterator[Stack]:
+    with sibling_database(database_url, "compose") as compose_url:
+        environ = server_environment()
+        yield Stack(compose_url, environ, f"http://127.0.0.1:{environ['PORT']}")
 
 
 def table_counts(database_url: str) -> dict[str, int]:

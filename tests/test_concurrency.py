@@ -25,8 +25,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from bench.servers import APP, Answer, Server, call, running, server_environment
-from tests.conftest import migrate, sibling_database
+from tests.conftest import sibling_database
+from tests.databases import migrate
+from tests.servers import APP, Answer, Server, call, running, server_environment
 
 WORKERS = 10
 AT_ONCE = 20
@@ -34,11 +35,11 @@ AT_ONCE = 20
 
 @pytest.fixture(scope="module")
 def database(database_url: str) -> Iterator[Engine]:
-    url = sibling_database(database_url, "concurrency")
-    migrate(url)
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    yield engine
-    engine.dispose()
+    with sibling_database(database_url, "concurrency") as url:
+        migrate(url)
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        yield engine
+        engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """The committed migrations: one head, a schema that matches the models, and a way back down.
 
 These run against a database of their own (the test database's name plus `_migrations`),
-recreated empty for each test, so they can upgrade and downgrade freely.
+created empty for each test and dropped after it, so they can upgrade and downgrade freely.
 """
 
 from __future__ import annotations
@@ -15,20 +15,18 @@ import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, inspect, text
-from sqlalchemy.engine import make_url
 
 from blog.db import Base
-from tests.conftest import PROJECT_ROOT, alembic_config, recreate_database
+from tests.conftest import PROJECT_ROOT, sibling_database
+from tests.databases import alembic_config
 
 
 @pytest.fixture
 def empty_database(database_url: str) -> Iterator[Engine]:
-    url = make_url(database_url)
-    url = url.set(database=f"{url.database}_migrations")
-    recreate_database(url.render_as_string(hide_password=False))
-    engine = create_engine(url)
-    yield engine
-    engine.dispose()
+    with sibling_database(database_url, "migrations") as url:
+        engine = create_engine(url)
+        yield engine
+        engine.dispose()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -25,8 +25,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from bench.servers import APP, Answer, Server, call, free_port, running, server_environment
-from tests.conftest import migrate, recreate_database
+from tests.conftest import recreate_database
+from tests.databases import migrate
+from tests.servers import APP, Answer, Server, call, free_port, running, server_environment
 
 CONNECT_TIMEOUT_SECONDS = 2
 STATEMENT_TIMEOUT_MS = 1000

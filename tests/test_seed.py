@@ -1,4 +1,4 @@
-"""The demo data and the bulk loader: deterministic, complete, and safe to run twice."""
+"""The demo data: deterministic, complete, and safe to run twice."""
 
 from __future__ import annotations
 
@@ -6,16 +6,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from blog.db import db
-from blog.models import Comment, Post, Tag, User
-from blog.seed import (
-    DEMO_PASSWORD,
-    DEMO_POSTS,
-    DEMO_USERS,
-    POSTS_PER_WRITER,
-    TAGS_PER_POST,
-    seed_bulk,
-    seed_demo,
-)
+from blog.models import Comment, Tag, User
+from blog.seed import DEMO_PASSWORD, DEMO_POSTS, DEMO_USERS, seed_demo
 from tests import rows
 
 
@@ -66,25 +58,3 @@ def test_demo_users_can_sign_in_with_the_published_password(client: FlaskClient)
     response = client.post("/api/tokens", json={"username": "alice", "password": DEMO_PASSWORD})
 
     assert response.status_code == 200
-
-
-def test_bulk_loading_adds_exactly_the_missing_posts() -> None:
-    first = seed_bulk(posts=50)
-    second = seed_bulk(posts=80)
-    third = seed_bulk(posts=80)
-
-    assert (first.posts, first.users) == (50, 50 // POSTS_PER_WRITER + 1)
-    assert (second.posts, third.posts, third.rows) == (30, 0, 0)
-    assert rows.count("posts") == 80
-    assert rows.count("post_tags") == 80 * TAGS_PER_POST
-    assert rows.count("profiles") == rows.count("users")
-    assert rows.count("likes") == sum(n % 3 for n in range(80))
-    assert rows.count("comments") == len(range(0, 80, 4))
-    assert rows.count("follows") > 0
-    # The rows are complete posts, readable through the ORM and its relationships.
-    post = db.session.scalars(select(Post).order_by(Post.id.desc()).limit(1)).one()
-    assert post.author.username.startswith("writer")
-    assert post.author.profile is not None
-    assert len(post.tags) == TAGS_PER_POST
-    assert post.created_at == post.updated_at
-    assert all(user.following for user in db.session.scalars(select(User)))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from blog.bulk import seed_bulk
 from blog.db import db
-from blog.seed import seed_bulk
 from tests.factories import PostFactory, TagFactory, UserFactory
 
 

@@ -1,8 +1,8 @@
-"""Real servers on 127.0.0.1: gunicorn started and stopped, HTTP calls, and /proc readings.
+"""Real servers on 127.0.0.1: gunicorn started, waited for and stopped, and HTTP calls to it.
 
-Shared by the benchmark, the soak run and the tests that need the app behind a real HTTP server
-(tests/test_compose.py, tests/test_concurrency.py, tests/test_outage.py). Linux only: memory
-and CPU figures come from /proc.
+For the tests that need the app behind a real HTTP server (test_compose.py, test_concurrency.py,
+test_outage.py); bench/ uses it too, but this module needs nothing from there. Linux only: a
+server's workers are found through /proc.
 """
 
 from __future__ import annotations
@@ -165,9 +165,6 @@ def call(
         return Answer(error.code, error.headers, error.read())
 
 
-# /proc readings (Linux)
-
-
 def children(pid: int) -> list[int]:
     """Return the ids of the processes whose parent is `pid`."""
     found = []
@@ -180,15 +177,3 @@ def children(pid: int) -> list[int]:
             if int(stat[1]) == pid:
                 found.append(int(entry.name))
     return found
-
-
-def rss_mib(pid: int) -> float:
-    """Return the resident memory of process `pid` in MiB (0 if it is gone)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0.0
-    for line in status.splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0

@@ -1,0 +1,74 @@
+"""The databases the suite makes for itself: created empty, built by the migrations, dropped.
+
+bench/ builds its databases with these too; nothing here needs pytest or anything from bench/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, create_engine, text
+from sqlalchemy.engine import make_url
+
+ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
+
+
+@contextmanager
+def _server(url: str) -> Iterator[tuple[Connection, str]]:
+    """Connect to the server's `postgres` database; yield the connection and `url`'s database."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            yield connection, target.database or ""
+    finally:
+        admin.dispose()
+
+
+def _drop(connection: Connection, name: str) -> None:
+    # FORCE (PostgreSQL 13+) ends the sessions still connected, e.g. from a pool not disposed.
+    quoted = connection.dialect.identifier_preparer.quote(name)
+    connection.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+
+
+def recreate(url: str) -> None:
+    """Drop the database `url` names, if it exists, and create it empty."""
+    with _server(url) as (connection, name):
+        _drop(connection, name)
+        quoted = connection.dialect.identifier_preparer.quote(name)
+        connection.execute(text(f"CREATE DATABASE {quoted}"))
+
+
+def drop(url: str) -> None:
+    """Drop the database `url` names, if it exists, even while connections to it are open."""
+    with _server(url) as (connection, name):
+        _drop(connection, name)
+
+
+def exists(url: str) -> bool:
+    """Say whether the database `url` names exists."""
+    with _server(url) as (connection, name):
+        query = text("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = :name)")
+        return bool(connection.scalar(query, {"name": name}))
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Return the project's Alembic configuration, optionally bound to `connection`."""
+    config = Config(str(ALEMBIC_INI))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Run `alembic upgrade <revision>` against the database at `url`."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), revision)
+    finally:
+        engine.dispose()

@@ -1,0 +1,47 @@
+"""The bulk loader: complete posts, loaded with COPY, and only the ones that are missing."""
+
+from __future__ import annotations
+
+from apiflask import APIFlask
+from sqlalchemy import select
+
+from blog.bulk import POSTS_PER_WRITER, TAGS_PER_POST, seed_bulk
+from blog.db import db
+from blog.models import Post, User
+from blog.seed import DEMO_POSTS
+from tests import rows
+
+
+def test_bulk_loading_adds_exactly_the_missing_posts() -> None:
+    first = seed_bulk(posts=50)
+    second = seed_bulk(posts=80)
+    third = seed_bulk(posts=80)
+
+    assert (first.posts, first.users) == (50, 50 // POSTS_PER_WRITER + 1)
+    assert (second.posts, third.posts, third.rows) == (30, 0, 0)
+    assert rows.count("posts") == 80
+    assert rows.count("post_tags") == 80 * TAGS_PER_POST
+    assert rows.count("profiles") == rows.count("users")
+    assert rows.count("likes") == sum(n % 3 for n in range(80))
+    assert rows.count("comments") == len(range(0, 80, 4))
+    assert rows.count("follows") > 0
+    # The rows are complete posts, readable through the ORM and its relationships.
+    post = db.session.scalars(select(Post).order_by(Post.id.desc()).limit(1)).one()
+    assert post.author.username.startswith("writer")
+    assert post.author.profile is not None
+    assert len(post.tags) == TAGS_PER_POST
+    assert post.created_at == post.updated_at
+    assert all(user.following for user in db.session.scalars(select(User)))
+
+
+def test_the_seed_command_bulk_loads_the_posts_it_is_asked_for(app: APIFlask) -> None:
+    runner = app.test_cli_runner()
+
+    first = runner.invoke(args=["seed", "--posts", "40"])
+    again = runner.invoke(args=["seed", "--posts", "40"])
+
+    assert first.exit_code == 0, first.output
+    assert f"added {40 // POSTS_PER_WRITER} users, 40 posts" in first.output
+    assert again.exit_code == 0, again.output
+    assert "all 40 posts were already there" in again.output
+    assert rows.count("posts") == 40 + len(DEMO_POSTS)
