@@ -15,6 +15,7 @@ from blog.config import Settings
 from blog.db import db
 from blog.models import Comment, Post, Profile, User
 from blog.pagination import PostCursor
+from blog.services.posts import list_scope
 from tests.databases import migrate, recreate
 
 READER = "reader"
@@ -118,7 +119,9 @@ def build(size: int, settings: Settings) -> Dataset:
         thread_post=thread.id,
         tag="topic-042",
         deep_page=deep_page,
-        deep_cursor=PostCursor(deep_page, before.created_at, before.id).encode(),
+        deep_cursor=PostCursor(
+            deep_page, before.created_at, before.id, list_scope(tag=None, author=None)
+        ).encode(settings.secret_key),
         seed_seconds=report.seconds,
         seed_rows=report.rows,
     )

@@ -263,7 +263,7 @@ def design_checks(dataset: Dataset, post_list: tuple[str, Any]) -> dict[str, dic
 
     The README's reasons for the counts, the cursors and the prepared statements come from here.
     """
-    cursor = PostCursor.decode(dataset.deep_cursor)
+    cursor = PostCursor.decode(dataset.deep_cursor, dataset.settings.secret_key)
     offset = (cursor.page - 1) * 20
     pairs = {
         "total number of posts: count(*) / counters row": (

@@ -59,8 +59,7 @@ class PostCursor:
         raw = json.dumps(
             [self.page, self.created_at.isoformat(), self.id, self.scope], separators=(",", ":")
         )
-        payload = _b64(raw.encode())
-        return f"{payload}.{_signature(payload, key)}"
+        return signed(_b64(raw.encode()), key)
 
     @classmethod
     def decode(cls, text: str, key: str) -> PostCursor:
@@ -80,6 +79,11 @@ class PostCursor:
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def signed(payload: str, key: str) -> str:
+    """Return `payload` with its signature: what a client may send back but not forge."""
+    return f"{payload}.{_signature(payload, key)}"
 
 
 def _signature(payload: str, key: str) -> str:

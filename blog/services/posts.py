@@ -104,8 +104,14 @@ class _Listing:
     scope: str
 
 
-def _scope(*, tag: str | None, author: str | None) -> str:
+def list_scope(*, tag: str | None, author: str | None) -> str:
+    """Return what a cursor of the post list with these (normalised) filters names as its list."""
     return json.dumps(["posts", tag, author and author.lower()])
+
+
+def feed_scope(user_id: int) -> str:
+    """Return what a cursor of this user's feed names as its list."""
+    return json.dumps(["feed", user_id])
 
 
 def _check_scope(cursor: PostCursor, scope: str) -> None:
@@ -138,7 +144,7 @@ def _listing(*, tag: str | None, author: str | None) -> _Listing | None:
         total = select(User.post_count).where(func.lower(User.username) == author.lower())
     else:
         total = select(counters.c.value).where(counters.c.name == "posts")
-    return _Listing(conditions, total, _scope(tag=tag_name, author=author))
+    return _Listing(conditions, total, list_scope(tag=tag_name, author=author))
 
 
 NEWEST_FIRST = (Post.created_at.desc(), Post.id.desc())
@@ -199,7 +205,7 @@ def list_posts(
     listing = _listing(tag=tag, author=author)
     if listing is None:
         if cursor is not None:
-            _check_scope(cursor, _scope(tag=tag, author=author))
+            _check_scope(cursor, list_scope(tag=tag, author=author))
         return Page(items=[], page=page, per_page=per_page, total=0)
     return _page(listing, page=page, per_page=per_page, cursor=cursor, viewer=viewer)
 
@@ -213,7 +219,7 @@ def feed(*, user: User, page: int, per_page: int, cursor: PostCursor | None) -> 
         .select_from(follows)
         .join(User, User.id == follows.c.followed_id)
         .where(follows.c.follower_id == user.id),
-        scope=json.dumps(["feed", user.id]),
+        scope=feed_scope(user.id),
     )
     return _page(listing, page=page, per_page=per_page, cursor=cursor, viewer=user)
 

@@ -29,9 +29,9 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.wait import WebDriverWait
 
-from bench.servers import APP, Server, call, running, server_environment
 from blog.seed import DEMO_POSTS
 from tests.conftest import PROJECT_ROOT, migrate, sibling_database
+from tests.servers import APP, Server, call, running, server_environment
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 CHROMIUM_FLAGS = [
