@@ -1,9 +1,8 @@
-# syntax=docker/dockerfile:1
-
-# The API image, in three stages:
+# The API image, in stages:
 #   builder  a virtual environment with the app and its pinned runtime dependencies
-#   runtime  the slim image that runs it, as a non-root user (the default target)
-#   test     runtime plus the test dependencies and the tests (docker compose run --rm tests)
+#   app      the slim image that runs it, as a non-root user
+#   test     app plus the test dependencies and the tests (docker compose run --rm tests)
+#   runtime  app again, last so that it is what a plain `docker build .` makes
 
 ARG PYTHON_IMAGE=python:3.14-slim-trixie
 
@@ -32,7 +31,7 @@ FROM builder AS test-builder
 RUN python -m pip install --constraint constraints.txt --group test
 
 
-FROM base AS runtime
+FROM base AS app
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --no-create-home --home-dir /nonexistent app
 WORKDIR /app
@@ -46,7 +45,7 @@ EXPOSE 8000
 CMD ["bin/app", "serve"]
 
 
-FROM runtime AS test
+FROM app AS test
 USER 0
 # PostgreSQL's server programs, for tests/test_outage.py: it runs a cluster of its own, which
 # it stops and starts. The packages are not told to create a cluster of their own.
@@ -66,3 +65,6 @@ COPY --from=test-builder /opt/venv /opt/venv
 # README, the guide, the compose file and the model sources.
 COPY . .
 CMD ["bin/app", "test"]
+
+
+FROM app AS runtime
