@@ -48,7 +48,8 @@ def expected_versions() -> set[int] | None:
     if not if_match or if_match.star_tag:
         return None
     # A strong ETag that is not a version this API gave out ("²", "9" * 5000) matches nothing.
-    return {int(tag) for tag in if_match.as_set() if VERSION_TAG.fullmatch(tag)}
+    # Werkzeug reads an empty tag ("") as None.
+    return {int(tag) for tag in if_match.as_set() if tag and VERSION_TAG.fullmatch(tag)}
 
 
 @bp.post("")
