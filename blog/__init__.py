@@ -12,6 +12,7 @@ from importlib.metadata import version
 from apiflask import APIFlask
 
 from blog.api import register_blueprints
+from blog.auth import refuse_an_invalid_token
 from blog.cli import register_commands
 from blog.config import EXTENSION_KEY, Settings
 from blog.db import db, read_without_transaction
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> APIFlask:
 
     db.init_app(app)
     app.before_request(read_without_transaction)
+    app.before_request(refuse_an_invalid_token)
     adapt(app)
     register_error_handlers(app)
     register_blueprints(app)

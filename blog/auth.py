@@ -15,7 +15,7 @@ import jwt
 from apiflask import HTTPError, HTTPTokenAuth
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Response, g
+from flask import Response, current_app, g, request
 from sqlalchemy import func, select
 
 from blog.config import current_settings
@@ -147,3 +147,23 @@ def current_user() -> User:
     if not isinstance(user, User):
         raise LookupError("current_user() needs an endpoint protected by token_auth.")
     return user
+
+
+def refuse_an_invalid_token() -> None:
+    """Answer 401 to a request that sends a token that is not valid, whatever it asks for.
+
+    Endpoints behind `token_auth` check a bearer token themselves; this covers the public ones,
+    which would otherwise ignore the header, and a header that is not a bearer token at all,
+    which optional authentication would read as no token: the client asked to be someone, and
+    should learn that it is not rather than be served as nobody.
+    """
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or request.blueprint in {None, "openapi"}:
+        return
+    if "Authorization" not in request.headers:
+        return
+    auth = token_auth.get_auth()
+    if auth is None or not auth.token:
+        raise Unauthorized("This is not a bearer token: send `Authorization: Bearer <token>`.")
+    if "auth" not in getattr(view, "_spec", {}) and _user_for_token(auth.token) is None:
+        raise Unauthorized(auth_problem())

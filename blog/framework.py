@@ -29,7 +29,7 @@ from typing import Any, NoReturn, TypeVar
 
 from apiflask import APIFlask, HTTPError
 from apiflask.schema_adapters.pydantic import PydanticAdapter
-from flask import Request, url_for
+from flask import Request, current_app, request, url_for
 from flask.json.provider import DefaultJSONProvider
 from markupsafe import escape
 from pydantic import BaseModel, ValidationError
@@ -38,7 +38,7 @@ from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.routing import IntegerConverter
 
 from blog.db import MAX_ID
-from blog.errors import PROBLEM_MEDIA_TYPE
+from blog.errors import PROBLEM_MEDIA_TYPE, Unprocessable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,7 +53,8 @@ class ApiRequest(Request):
 
         APIFlask asks with force=True, which would parse a form or plain text as JSON too.
         """
-        if not self.is_json:
+        # Only application/json: Werkzeug's is_json would also take any `+json` type.
+        if self.mimetype != "application/json":
             raise UnsupportedMediaType(
                 "Send the request body as JSON, with Content-Type: application/json."
             )
@@ -124,6 +125,25 @@ class ModelAdapter(PydanticAdapter):
         if isinstance(data, BaseModel):
             return data
         return super().serialize_output(data, many=many)
+
+
+def refuse_unknown_query_parameters() -> None:
+    """Answer 422 to query parameters sent to an operation that takes none.
+
+    Operations that take some declare them in a model that forbids the others; this covers the
+    rest, so a misspelt parameter is an error everywhere rather than silently ignored.
+    """
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or request.blueprint in {None, "openapi"} or not request.args:
+        return
+    if any(location == "query" for _, location in getattr(view, "_spec", {}).get("args", [])):
+        return
+    raise Unprocessable(
+        "This operation takes no query parameters.",
+        errors=[
+            {"parameter": name, "detail": "Extra inputs are not permitted"} for name in request.args
+        ],
+    )
 
 
 # The OpenAPI document
@@ -411,6 +431,7 @@ def adapt(app: APIFlask) -> None:
     """Install this module's request class, JSON provider, id converter, OpenAPI fixes and
     the /docs page's files."""
     app.request_class = ApiRequest
+    app.before_request(refuse_unknown_query_parameters)
     app.json = ApiJSONProvider(app)
     app.url_map.converters["int"] = IdConverter
     app.config.update(openapi_config())

@@ -48,8 +48,8 @@ def token(**overrides: object) -> str:
     ("authorization", "detail"),
     [
         ("Bearer not-a-token", "not valid"),
-        ("Bearer ", "needs a bearer token"),
-        ("Basic YWxpY2U6cGFzc3dvcmQ=", "needs a bearer token"),
+        ("Bearer ", "not a bearer token"),
+        ("Basic YWxpY2U6cGFzc3dvcmQ=", "not a bearer token"),
     ],
 )
 def test_malformed_authorization_is_refused(

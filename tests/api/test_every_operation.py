@@ -1,0 +1,177 @@
+"""What the API promises of every operation, checked on every operation in its OpenAPI document.
+
+A query parameter the operation does not take is refused with 422; a token that is sent but is
+not valid is refused with 401, even where no token is needed; a body sent as anything but
+`application/json` is refused with 415. Each refusal is RFC 9457 problem details and changes
+nothing in the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from blog import create_app
+from blog.config import Settings
+from tests import rows
+from tests.factories import CommentFactory, PostFactory, UserFactory
+from tests.helpers import assert_problem, auth_headers
+
+# The operations, read from a throwaway app: building the document needs no database.
+DOCUMENT: dict[str, Any] = create_app(Settings(env="testing")).spec  # type: ignore[assignment]
+OPERATIONS = [
+    (method.upper(), path, operation)
+    for path, operations in DOCUMENT["paths"].items()
+    for method, operation in operations.items()
+]
+TABLES = ("users", "profiles", "posts", "tags", "post_tags", "comments", "likes", "follows")
+# A body each operation with one would accept.
+BODIES = {
+    "create_user": {"username": "newcomer", "email": "new@example.com", "password": "long-enough"},
+    "create_token": {"username": "owner", "password": "long-enough"},
+    "update_me": {"email": "changed@example.com"},
+    "update_my_profile": {"bio": "Changed"},
+    "create_post": {"title": "T", "body": "B"},
+    "update_post": {"title": "Changed"},
+    "create_comment": {"body": "C"},
+}
+
+
+@dataclass
+class World:
+    """Rows for every path parameter to name, owned by the user whose token is sent."""
+
+    headers: dict[str, str]
+    parameters: dict[str, str]
+
+    def call(self, client: FlaskClient, method: str, path: str, **kwargs: Any) -> TestResponse:
+        url = path.format(**self.parameters)
+        return client.open(url, method=method, **kwargs)
+
+
+@pytest.fixture
+def world() -> World:
+    owner = UserFactory(username="owner")
+    other = UserFactory(username="other")
+    post = PostFactory(author=owner)
+    comment = CommentFactory(post=post, author=owner)
+    return World(
+        headers=auth_headers(owner),
+        parameters={
+            "username": other.username,
+            "post_id": str(post.id),
+            "comment_id": str(comment.id),
+            "name": "python",
+        },
+    )
+
+
+def counts() -> dict[str, int]:
+    return {table: rows.count(table) for table in TABLES}
+
+
+def ids(value: Any) -> str:
+    return f"{value[0]} {value[1]}" if isinstance(value, tuple) else str(value)
+
+
+def test_every_operation_is_checked() -> None:
+    assert len(OPERATIONS) == 27
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation"), OPERATIONS, ids=[f"{m} {p}" for m, p, _ in OPERATIONS]
+)
+def test_an_unknown_query_parameter_is_a_422(
+    client: FlaskClient, world: World, method: str, path: str, operation: dict[str, Any]
+) -> None:
+    before = counts()
+
+    response = world.call(
+        client,
+        method,
+        f"{path}?per_pgae=5",
+        headers=world.headers,
+        json=BODIES.get(operation["operationId"]),
+    )
+
+    body = assert_problem(response, 422)
+    assert {"parameter": "per_pgae", "detail": "Extra inputs are not permitted"} in body["errors"]
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation"), OPERATIONS, ids=[f"{m} {p}" for m, p, _ in OPERATIONS]
+)
+@pytest.mark.parametrize("authorization", ["Bearer not-a-token", "Bearer ", "Basic b3duZXI6eA=="])
+def test_a_token_that_is_not_valid_is_a_401_wherever_it_is_sent(  # noqa: PLR0917
+    client: FlaskClient,
+    world: World,
+    method: str,
+    path: str,
+    operation: dict[str, Any],
+    authorization: str,
+) -> None:
+    before = counts()
+
+    response = world.call(
+        client,
+        method,
+        path,
+        headers={"Authorization": authorization},
+        json=BODIES.get(operation["operationId"]),
+    )
+
+    assert_problem(response, 401)
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert counts() == before
+
+
+WITH_BODY = [(m, p, o) for m, p, o in OPERATIONS if "requestBody" in o]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation"), WITH_BODY, ids=[f"{m} {p}" for m, p, _ in WITH_BODY]
+)
+@pytest.mark.parametrize(
+    "content_type", ["application/merge-patch+json", "application/problem+json", "text/json"]
+)
+def test_a_body_in_another_json_type_is_a_415(  # noqa: PLR0917
+    client: FlaskClient,
+    world: World,
+    method: str,
+    path: str,
+    operation: dict[str, Any],
+    content_type: str,
+) -> None:
+    before = counts()
+
+    response = world.call(
+        client,
+        method,
+        path,
+        headers=world.headers,
+        data='{"title": "T", "body": "B"}',
+        content_type=content_type,
+    )
+
+    assert "application/json" in assert_problem(response, 415)["detail"]
+    assert counts() == before
+
+
+def test_every_operation_with_a_body_is_checked() -> None:
+    assert {operation["operationId"] for _, _, operation in WITH_BODY} == set(BODIES)
+
+
+def test_json_with_a_charset_is_json(client: FlaskClient, world: World) -> None:
+    response = client.post(
+        "/api/posts",
+        data='{"title": "T", "body": "B"}',
+        content_type="application/json; charset=utf-8",
+        headers=world.headers,
+    )
+
+    assert response.status_code == 201
