@@ -9,6 +9,10 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
+# The app refuses request lines over 4 KiB and headers over 8 KiB with problem details
+# (blog/framework.py); gunicorn's own limits sit above, so only larger ones get its plain answer.
+limit_request_line = 8190
+limit_request_field_size = 8190
 
 # Logs go to stdout and stderr, where the container runtime collects them. The benchmark turns
 # the access log off (GUNICORN_ACCESS_LOG=""), for the app and its baseline alike.

@@ -35,10 +35,11 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     app.config.from_mapping(settings.flask_config())
     app.extensions[EXTENSION_KEY] = settings
 
-    db.init_app(app)
-    app.before_request(read_without_transaction)
-    app.before_request(refuse_an_invalid_token)
+    # The framework's own checks of a request come first: they need no database.
     adapt(app)
+    db.init_app(app)
+    app.before_request(refuse_an_invalid_token)
+    app.before_request(read_without_transaction)
     register_error_handlers(app)
     register_blueprints(app)
     register_commands(app)

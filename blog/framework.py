@@ -33,7 +33,13 @@ from flask import Request, current_app, request, url_for
 from flask.json.provider import DefaultJSONProvider
 from markupsafe import escape
 from pydantic import BaseModel, ValidationError
-from werkzeug.exceptions import BadRequest, NotFound, UnsupportedMediaType
+from werkzeug.exceptions import (
+    BadRequest,
+    NotFound,
+    RequestHeaderFieldsTooLarge,
+    RequestURITooLarge,
+    UnsupportedMediaType,
+)
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.routing import IntegerConverter
 
@@ -127,6 +133,24 @@ class ModelAdapter(PydanticAdapter):
         return super().serialize_output(data, many=many)
 
 
+# Longer request lines and header sections are refused here, as problem details. Gunicorn's own
+# limits (gunicorn.conf.py) sit above these, so it answers itself, in plain HTML, only past them.
+MAX_URL_BYTES = 4096
+MAX_HEADER_BYTES = 8192
+
+
+def refuse_oversized_requests() -> None:
+    """Answer 414 to an over-long URL and 431 to over-large headers, before any other work."""
+    url = request.environ.get("RAW_URI") or request.full_path
+    if len(url.encode("latin-1", "replace")) > MAX_URL_BYTES:
+        raise RequestURITooLarge(f"The URL is longer than {MAX_URL_BYTES} bytes.")
+    size = sum(len(name) + len(value) + 4 for name, value in request.headers.items())
+    if size > MAX_HEADER_BYTES:
+        raise RequestHeaderFieldsTooLarge(
+            f"The headers add up to more than {MAX_HEADER_BYTES} bytes."
+        )
+
+
 def refuse_unknown_query_parameters() -> None:
     """Answer 422 to query parameters sent to an operation that takes none.
 
@@ -192,7 +216,11 @@ def openapi_config() -> dict[str, Any]:
 
 
 # Answers any operation can give, which APIFlask cannot know about.
-_ALWAYS = {"503": "The database is not available"}
+_ALWAYS = {
+    "414": "The URL is longer than the server accepts",
+    "431": "The headers are larger than the server accepts",
+    "503": "The database is not available",
+}
 _WITH_BODY = {
     "400": "The body is not valid JSON",
     "413": "The body is larger than the server accepts",
@@ -431,6 +459,7 @@ def adapt(app: APIFlask) -> None:
     """Install this module's request class, JSON provider, id converter, OpenAPI fixes and
     the /docs page's files."""
     app.request_class = ApiRequest
+    app.before_request(refuse_oversized_requests)
     app.before_request(refuse_unknown_query_parameters)
     app.json = ApiJSONProvider(app)
     app.url_map.converters["int"] = IdConverter

@@ -156,6 +156,26 @@ def test_the_api_serves_the_demo_posts(api: Stack) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("path", "headers", "status", "answered_by"),
+    [
+        ("/api/tags?" + "x" * 5000, {}, 414, "the app"),
+        ("/api/tags", {"X-Padding": "x" * 5000, "X-More": "y" * 5000}, 431, "the app"),
+        ("/api/tags?" + "x" * 9000, {}, 414, "gunicorn"),
+        ("/api/tags", {"X-Padding": "x" * 9000}, 431, "gunicorn"),
+    ],
+    ids=["long URL", "large headers", "URL past gunicorn's limit", "header past gunicorn's limit"],
+)
+def test_oversized_requests_are_refused_as_problems_up_to_gunicorns_limits(
+    api: Stack, path: str, headers: dict[str, str], status: int, answered_by: str
+) -> None:
+    answer = call(api.base_url + path, headers=headers, timeout=5)
+
+    assert answer.status == status
+    expected = "application/problem+json" if answered_by == "the app" else "text/html"
+    assert answer.headers["Content-Type"].startswith(expected)
+
+
 def test_the_api_serves_its_docs_page_and_document(api: Stack) -> None:
     docs_status, docs_type, docs = api.get("/docs")
     spec_status, _, spec = api.get("/openapi.json")

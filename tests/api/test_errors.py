@@ -94,3 +94,15 @@ def test_a_stale_data_error_from_the_orm_is_a_412_problem(settings: Settings) ->
     response = app.test_client().post("/racing-edit")
 
     assert "changed while this request was editing it" in assert_problem(response, 412)["detail"]
+
+
+def test_an_over_long_url_is_a_414_problem(client: FlaskClient) -> None:
+    response = client.get("/api/posts?tag=" + "a" * 4100)
+
+    assert "4096 bytes" in assert_problem(response, 414)["detail"]
+
+
+def test_over_large_headers_are_a_431_problem(client: FlaskClient) -> None:
+    response = client.get("/api/tags", headers={"X-A": "a" * 4100, "X-B": "b" * 4100})
+
+    assert "8192 bytes" in assert_problem(response, 431)["detail"]
