@@ -77,8 +77,8 @@ def child_rows(connection: Connection) -> list[int]:
 def test_claim_1_a_misspelt_keyword_is_a_type_error_when_the_class_body_runs(
     throwaway_base: type[DeclarativeBase], keyword: str
 ) -> None:
-    """Claim 1: "backpopulate is an alternative spelling of back_populates; SQLAlchemy accepts
-    both." Verdict: false. Any other spelling is an unknown keyword argument: a TypeError as
+    """Claim 1: SQLAlchemy takes backpopulate as another spelling of back_populates.
+    Verdict: false. Any other spelling is an unknown keyword argument: a TypeError as
     soon as the class body runs."""
     with pytest.raises(TypeError, match=f"unexpected keyword argument '{keyword}'"):
 
@@ -115,8 +115,8 @@ def backref_and_back_populates_scenario(
 def test_claim_2_backref_and_back_populates_send_the_same_sql(
     connection: Connection, sql: StatementLog
 ) -> None:
-    """Claim 2: "backref can be less efficient than back_populates, especially with large
-    datasets." Verdict: false. Both declare the same pair, and the same SQL goes to the
+    """Claim 2: backref costs more than back_populates, above all on large data sets.
+    Verdict: false. Both declare the same pair, and the same SQL goes to the
     database."""
 
     class WithBackPopulates(DeclarativeBase):
@@ -153,8 +153,8 @@ def test_claim_2_backref_and_back_populates_send_the_same_sql(
 def test_claim_3_back_populates_syncs_python_objects_not_tables(
     throwaway_base: type[DeclarativeBase], connection: Connection, sql: StatementLog
 ) -> None:
-    """Claim 3: "With back_populates, a change to one table is automatically reflected in the
-    other table." Verdict: misleading. It keeps two Python attributes in step, in memory; the
+    """Claim 3: back_populates carries a change made to one table over to the other table.
+    Verdict: misleading. It keeps two Python attributes in step, in memory; the
     tables learn of a change only at flush, and a change made in SQL reaches no loaded object."""
     parent_cls, child_cls = parent_and_child(throwaway_base, **pair())
     throwaway_base.metadata.create_all(connection)
@@ -186,9 +186,10 @@ def test_claim_3_back_populates_syncs_python_objects_not_tables(
 def test_claim_4_back_populates_sends_the_same_sql_it_saves_a_reload(
     throwaway_base: type[DeclarativeBase], connection: Connection, sql: StatementLog
 ) -> None:
-    """Claim 4: "back_populates reduces the number of SQL queries needed to manage
-    bidirectional relationships." Verdict: misleading. The writes are the same with or without
-    it. What it saves is a read: without it, the other side is stale until loaded again."""
+    """Claim 4: back_populates means fewer SQL queries for a two-way relationship, which you
+    would otherwise keep in step by hand. Verdict: misleading. The writes are the same with or
+    without it. What it saves is a read: without it, the other side is stale until loaded
+    again."""
 
     class Linked(DeclarativeBase):
         pass
@@ -274,8 +275,8 @@ def author_and_book(base: type[DeclarativeBase], *, book_author_names_back: bool
 def test_claim_5_a_wrong_partner_writes_wrong_data_without_a_word(
     throwaway_base: type[DeclarativeBase], connection: Connection
 ) -> None:
-    """Claim 5: "back_populates keeps data consistent by automatically updating related
-    records." Verdict: misleading. It updates attributes of objects in memory, not records, and
+    """Claim 5: back_populates keeps the data consistent, updating related records for you.
+    Verdict: misleading. It updates attributes of objects in memory, not records, and
     it does what it is told: given the wrong partner, it writes wrong data without a word."""
     author_cls, book_cls = author_and_book(throwaway_base, book_author_names_back=False)
     throwaway_base.metadata.create_all(connection)
@@ -312,8 +313,8 @@ def test_claim_5_sqlalchemy_notices_only_when_the_wrong_partner_names_another_ba
 def test_claim_6_a_misspelt_partner_fails_late_and_a_wrong_one_never(
     throwaway_base: type[DeclarativeBase],
 ) -> None:
-    """Claim 6: "If the name given to back_populates does not match the attribute on the other
-    model, you get an error." Verdict: misleading. A name that matches nothing fails, but only
+    """Claim 6: a back_populates name that does not match the other model's attribute is an
+    error. Verdict: misleading. A name that matches nothing fails, but only
     when the mappers are configured (first query, first object, or configure_mappers()), not
     where the class is defined; a name that matches the wrong relationship may never fail."""
 
@@ -339,8 +340,8 @@ def test_claim_6_a_misspelt_partner_fails_late_and_a_wrong_one_never(
 def test_claim_7_back_populates_on_one_side_only_works_one_way(
     throwaway_base: type[DeclarativeBase], sql: StatementLog
 ) -> None:
-    """Claim 7: "With back_populates you must define the relationship on both models."
-    Verdict: misleading. SQLAlchemy requires the named attribute to exist, not that it names
+    """Claim 7: back_populates has to be declared on both models, and set on one it manages
+    both. Verdict: misleading. SQLAlchemy requires the named attribute to exist, not that it names
     you back. One side only raises nothing, and the pair is kept in step one way only."""
     parent_cls, child_cls = parent_and_child(
         throwaway_base,
@@ -380,10 +381,11 @@ def test_two_relationships_over_one_foreign_key_without_back_populates_draw_a_wa
 def test_claim_8_backref_creates_an_attribute_no_one_can_see_until_configuration(
     throwaway_base: type[DeclarativeBase],
 ) -> None:
-    """Claim 8: "backref is the older style; back_populates is the modern best practice."
-    Verdict: true. The SQLAlchemy documentation calls backref legacy (supported, not
-    deprecated). Its practical cost is shown here: the attribute it creates is not on the class
-    until the mappers are configured, and has no annotation a type checker could read."""
+    """Claim 8: backref is the older way, which generates the other side for you;
+    back_populates is today's recommended one. Verdict: true. The SQLAlchemy documentation
+    calls backref legacy (supported, not deprecated). Its practical cost is shown here: the
+    attribute it creates is not on the class until the mappers are configured, and has no
+    annotation a type checker could read."""
 
     class Parent(throwaway_base):
         __tablename__ = "claims_parents"
