@@ -133,9 +133,9 @@ def run(block: Block, sql: StatementLog) -> str:
 
 
 def test_the_docs_have_examples_excerpts_and_output() -> None:
-    assert len(of_kind("example")) >= 7
+    assert len(of_kind("example")) >= 11
     assert len(of_kind("excerpt")) >= 4
-    assert len(of_kind("output")) >= 1
+    assert len(of_kind("output")) >= 4
 
 
 def test_every_python_block_is_an_example_an_excerpt_or_output() -> None:
