@@ -918,8 +918,8 @@ def test_claim_23_one_relationship_without_a_partner_is_complete(
 def test_claim_25_back_populates_pairs_one_to_one_and_one_table_too(
     throwaway_base: type[DeclarativeBase], sql: StatementLog
 ) -> None:
-    """Claim 25: back_populates is for two tables in a one-to-many or many-to-many
-    relationship. Verdict: misleading. It pairs any two relationships over the same link:
+    """Claim 25: back_populates is meant for a pair of tables linked many-to-many or
+    one-to-many. Verdict: misleading. It pairs any two relationships over the same link:
     a one-to-one (uselist=False) and a table joined to itself are kept in step the same way."""
 
     class Node(throwaway_base):
