@@ -1,9 +1,10 @@
-"""The guide and the README stay true: links, excerpts, verdicts and the schema diagram.
+"""The guide and the README stay true: links, claim verdicts and the schema diagram.
 
-docs/relationships.md links every statement to a test, quotes blog/models.py, and gives a
-verdict for each claim. These tests fail when a linked test is renamed or removed, when a quoted
-excerpt no longer matches the code, when a verdict disagrees with the test that decides it, or
-when the README's diagram no longer matches the models.
+docs/relationships.md links every statement to a test and gives a verdict for each claim.
+These tests fail when a linked test is renamed or removed, when a verdict disagrees with the
+test that decides it, when a claim that is not an opinion has no test (or an opinion has one
+or gives no reason), or when the README's diagram no longer matches the models. The guide's
+code blocks, excerpts included, are checked by tests/test_guide_code.py.
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ ROOT = Path(PROJECT_ROOT)
 GUIDE = ROOT / "docs" / "relationships.md"
 README = ROOT / "README.md"
 TEST_LINK = re.compile(r"\[`(test_\w+)`\]\(\.\./(tests/[\w/]+\.py)\)")
-EXCERPT = re.compile(r"<!-- excerpt: ([\w/.]+) -->\n```python\n(.*?)\n```", re.DOTALL)
+# A row of the claims table: | # | Claim | In | Verdict | Why | Test |
 CLAIM_ROW = re.compile(
-    r"^\| (\d+) \| .*? \| \*\*(\w+)\*\* \| .*? \| \[`(test_claim_\d+_\w+)`\]", re.MULTILINE
+    r"^\| (\d+) \| (.+?) \| ([A-C](?:, [A-C])*) \| \*\*(\w+)\*\* \| (.+?) \| (.+?) \|$",
+    re.MULTILINE,
 )
+CLAIMS = 34
+VERDICTS = {"True", "False", "Misleading", "Opinion"}
+NO_TEST = "none: an opinion"
 
 
 @cache
@@ -52,27 +57,39 @@ def test_every_test_the_guide_links_to_exists(name: str, path: str) -> None:
     assert name in functions_in(path), f"{path} has no {name}"
 
 
-@pytest.mark.parametrize(
-    ("path", "excerpt"),
-    EXCERPT.findall(GUIDE.read_text()),
-    ids=lambda value: str(value).strip().splitlines()[-1][:40],
-)
-def test_every_excerpt_is_the_code_as_it_is(path: str, excerpt: str) -> None:
-    assert excerpt in (ROOT / path).read_text()
+def claim_rows() -> list[tuple[str, ...]]:
+    return CLAIM_ROW.findall(GUIDE.read_text())
 
 
 def test_every_claim_in_the_guide_has_the_verdict_its_test_reaches() -> None:
-    rows = CLAIM_ROW.findall(GUIDE.read_text())
+    rows = claim_rows()
     claim_tests = functions_in("tests/test_claims.py")
 
-    assert [int(number) for number, _, _ in rows] == list(range(1, 9))
-    for number, verdict, name in rows:
+    assert [int(row[0]) for row in rows] == list(range(1, CLAIMS + 1))
+    for number, _claim, _source, verdict, _why, test in rows:
+        assert verdict in VERDICTS, f"claim {number}: {verdict} is not a verdict"
+        if verdict == "Opinion":
+            continue
+        linked = TEST_LINK.search(test)
+        assert linked, f"claim {number} is not an opinion, so it needs a test"
+        name = linked[1]
         assert name.startswith(f"test_claim_{number}_")
         docstring = ast.get_docstring(claim_tests[name]) or ""
         stated = re.search(r"Verdict: (\w+)\.", docstring)
         assert stated, f"{name} states no verdict"
         assert stated[1] == verdict.lower(), f"claim {number}: guide {verdict}, test {stated[1]}"
         assert docstring.startswith(f"Claim {number}: ")
+
+
+def test_an_opinion_has_a_reason_and_no_test() -> None:
+    opinions = [row for row in claim_rows() if row[3] == "Opinion"]
+    claim_tests = functions_in("tests/test_claims.py")
+
+    assert opinions
+    for number, _claim, _source, _verdict, why, test in opinions:
+        assert test == NO_TEST, f"claim {number}: an opinion links to no test"
+        assert len(why.split()) >= 8, f"claim {number}: say why no test can decide it"
+        assert not any(name.startswith(f"test_claim_{number}_") for name in claim_tests)
 
 
 def test_every_claim_test_appears_in_the_guide() -> None:

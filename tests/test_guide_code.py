@@ -1,0 +1,159 @@
+"""Every Python block in the docs is run, or checked for being what it says it is.
+
+A Markdown page in docs/ (or the README) may hold three kinds of Python-related blocks:
+
+- An excerpt: a ```python block right after `<!-- excerpt: blog/models.py -->`. It must appear,
+  character for character, in the file it names; it is not run.
+- Output: a ```text block right after `<!-- output -->`. It must be exactly what the Python
+  block just above it prints.
+- An example: every other ```python block. Each runs as a test of its own, against
+  PostgreSQL, in a fresh namespace that holds only these names:
+
+      session       the app's db.session, inside the test's transaction (rolled back after)
+      sql           records SQL: `with sql.recording() as statements:` lists what was sent
+      UserFactory, PostFactory, TagFactory
+                    the test factories: each call adds an object to `session` and flushes
+
+  An example imports whatever else it uses, so that it reads, and can be copied, on its own.
+  Warnings are errors here as in the rest of the suite. Mapped classes an example declares on
+  a base of its own are disposed of afterwards, and its tables go with the rollback.
+
+Nothing is skipped: a ```python block with any other marker fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import sys
+import types
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import registry as sqlalchemy_registry
+
+from blog.db import Base, db
+from tests.conftest import PROJECT_ROOT
+from tests.factories import PostFactory, TagFactory, UserFactory
+from tests.helpers import StatementLog
+
+ROOT = Path(PROJECT_ROOT)
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+# A fence may be indented (inside a list item); its marker is on the line above it.
+FENCE = re.compile(
+    r"(?:^[ ]*<!-- (?P<marker>[^\n]*?) -->\n)?"
+    r"^(?P<indent>[ ]*)```(?P<language>\w*)\n(?P<code>.*?)^(?P=indent)```$",
+    re.DOTALL | re.MULTILINE,
+)
+EXCERPT_MARKER = re.compile(r"excerpt: ([\w/.]+)")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One fenced block of a page, with the marker comment right above it, if any."""
+
+    page: Path
+    line: int
+    language: str
+    marker: str | None
+    code: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.page.name}:{self.line}"
+
+    @property
+    def kind(self) -> str:
+        if self.language == "python":
+            if self.marker is None:
+                return "example"
+            if EXCERPT_MARKER.fullmatch(self.marker):
+                return "excerpt"
+            return "unknown"
+        if self.marker == "output":
+            return "output" if self.language == "text" else "unknown"
+        return "other"
+
+
+def blocks(page: Path) -> list[Block]:
+    text = page.read_text()
+    return [
+        Block(
+            page=page,
+            line=text.count("\n", 0, match.start("language")) + 1,
+            language=match["language"],
+            marker=match["marker"],
+            code=re.sub(f"(?m)^{match['indent']}", "", match["code"]),
+        )
+        for match in FENCE.finditer(text)
+    ]
+
+
+ALL_BLOCKS = [block for page in PAGES for block in blocks(page)]
+
+
+def of_kind(kind: str) -> list[Block]:
+    return [block for block in ALL_BLOCKS if block.kind == kind]
+
+
+def example_before(output: Block) -> Block:
+    """Return the example an output block shows the output of: the block just above it."""
+    page_blocks = [block for block in ALL_BLOCKS if block.page == output.page]
+    previous = page_blocks[page_blocks.index(output) - 1]
+    assert previous.kind == "example", f"{output.name}: output follows no example"
+    return previous
+
+
+def run(block: Block, sql: StatementLog) -> str:
+    """Run an example as the module docstring describes; return what it printed."""
+    # A module of its own, so that SQLAlchemy can resolve the annotations of classes it maps.
+    module = types.ModuleType("docs_example")
+    module.__dict__.update(
+        session=db.session,
+        sql=sql,
+        UserFactory=UserFactory,
+        PostFactory=PostFactory,
+        TagFactory=TagFactory,
+    )
+    sys.modules[module.__name__] = module
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            code = compile(block.code, block.name, "exec", dont_inherit=True)
+            exec(code, module.__dict__)  # noqa: S102 - the project's own docs
+    finally:
+        del sys.modules[module.__name__]
+        for value in list(module.__dict__.values()):
+            registry = vars(value).get("registry") if isinstance(value, type) else None
+            if isinstance(registry, sqlalchemy_registry) and registry is not Base.registry:
+                registry.dispose()
+    return printed.getvalue()
+
+
+def test_the_docs_have_examples_excerpts_and_output() -> None:
+    assert len(of_kind("example")) >= 11
+    assert len(of_kind("excerpt")) >= 4
+    assert len(of_kind("output")) >= 4
+
+
+def test_every_python_block_is_an_example_an_excerpt_or_output() -> None:
+    assert [block.name for block in of_kind("unknown")] == []
+
+
+@pytest.mark.parametrize("block", of_kind("example"), ids=lambda block: block.name)
+def test_every_example_runs(block: Block, sql: StatementLog) -> None:
+    run(block, sql)
+
+
+@pytest.mark.parametrize("block", of_kind("excerpt"), ids=lambda block: block.name)
+def test_every_excerpt_is_the_code_as_it_is(block: Block) -> None:
+    match = EXCERPT_MARKER.fullmatch(block.marker or "")
+    assert match
+    assert block.code in (ROOT / match[1]).read_text(), f"{block.name} is not in {match[1]}"
+
+
+@pytest.mark.parametrize("output", of_kind("output"), ids=lambda block: block.name)
+def test_every_output_is_what_its_example_prints(output: Block, sql: StatementLog) -> None:
+    assert run(example_before(output), sql) == output.code
