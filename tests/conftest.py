@@ -39,7 +39,7 @@ PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 HOW_TO_START_POSTGRES = """\
 Start PostgreSQL, or point TEST_DATABASE_URL at one you can reach:
-  - with Docker:   docker compose up -d db
+  - with Docker:   docker compose run --rm tests   (the suite in its image, with its database)
   - on Debian:     pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start
   - elsewhere:     TEST_DATABASE_URL=postgresql://user:password@host:5432/blog_test make test"""
 
