@@ -58,24 +58,26 @@ def executable(variable: str, default: str) -> str:
 
 @pytest.fixture(scope="module")
 def server(database_url: str) -> Iterator[Server]:
-    url = sibling_database(database_url, "browser")
-    migrate(url)
-    environ = server_environment(
-        BLOG_ENV="production",
-        DATABASE_URL=url,
-        SECRET_KEY=secrets.token_urlsafe(48),
-        WEB_CONCURRENCY="2",
-        GUNICORN_ACCESS_LOG="",
-    )
-    seed = subprocess.run(  # noqa: S603 - the project's own command
-        [os.path.join(PROJECT_ROOT, "bin", "app"), "seed"],
-        env=environ,
-        capture_output=True,
-        check=False,
-    )
-    assert seed.returncode == 0, seed.stderr.decode()
-    with running(APP, environ) as server:
-        yield server
+    with sibling_database(database_url, "browser") as url:
+        migrate(url)
+        # Development mode: the demo data, which the page's "Try it out" request shows, is for
+        # development only.
+        environ = server_environment(
+            BLOG_ENV="development",
+            DATABASE_URL=url,
+            SECRET_KEY=secrets.token_urlsafe(48),
+            WEB_CONCURRENCY="2",
+            GUNICORN_ACCESS_LOG="",
+        )
+        seed = subprocess.run(  # noqa: S603 - the project's own command
+            [os.path.join(PROJECT_ROOT, "bin", "app"), "seed"],
+            env=environ,
+            capture_output=True,
+            check=False,
+        )
+        assert seed.returncode == 0, seed.stderr.decode()
+        with running(APP, environ) as server:
+            yield server
 
 
 @pytest.fixture(scope="module")
