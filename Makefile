@@ -5,11 +5,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 BROWSER_STAMP := $(subst .installed-,.browser-installed-,$(STAMP))
+CLIENT_STAMP := $(subst .installed-,.client-installed-,$(STAMP))
 # The browser make browser-test drives, and its WebDriver: Debian's by default.
 CHROMIUM ?= chromium
 CHROMEDRIVER ?= chromedriver
 
-.PHONY: help install test lint typecheck pytest browser-test has-bench bench bench-smoke soak docs format constraints clean
+.PHONY: help install test lint typecheck pytest browser-test client-test has-bench bench bench-smoke soak docs format constraints clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -60,6 +61,13 @@ browser-test: $(BROWSER_STAMP)  ## /docs in headless Chromium: every operation l
 	fi
 	CHROMIUM="$(CHROMIUM)" CHROMEDRIVER="$(CHROMEDRIVER)" timeout 300 $(BIN)/pytest tests/browser $(PYTEST_ARGS)
 
+$(CLIENT_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt --group client
+	touch $@
+
+client-test: $(CLIENT_STAMP)  ## Generate a Python client from /openapi.json (no warning allowed) and use it against gunicorn
+	$(BIN)/pytest tests/client -s $(PYTEST_ARGS)
+
 # Nothing else needs bench/ and a clone may delete it; the targets that run it then say so.
 has-bench:
 	@test -d bench || { echo "There is no bench/ in this tree: the benchmark and the soak are not here." >&2; exit 1; }
@@ -85,7 +93,7 @@ constraints:  ## Re-pin constraints.txt to the newest versions pyproject.toml al
 	rm -rf .constraints-venv
 	$(PYTHON) -m venv .constraints-venv
 	.constraints-venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	.constraints-venv/bin/python -m pip install --quiet --disable-pip-version-check . --group dev --group browser
+	.constraints-venv/bin/python -m pip install --quiet --disable-pip-version-check . --group dev --group browser --group client
 	{ echo "# Exact versions for every install (make constraints re-pins them)."; \
 	  .constraints-venv/bin/python -m pip freeze --all --exclude blog --exclude setuptools | LC_ALL=C sort -f; } > constraints.txt
 	rm -rf .constraints-venv
