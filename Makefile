@@ -6,11 +6,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 BROWSER_STAMP := $(subst .installed-,.browser-installed-,$(STAMP))
 CLIENT_STAMP := $(subst .installed-,.client-installed-,$(STAMP))
+# Redocly's CLI for make openapi-lint, run by npx (Node.js 20.19 or later) from npm's cache.
+REDOCLY_CLI := @redocly/cli@2.77.0
 # The browser make browser-test drives, and its WebDriver: Debian's by default.
 CHROMIUM ?= chromium
 CHROMEDRIVER ?= chromedriver
 
-.PHONY: help install test lint typecheck pytest browser-test client-test has-bench bench bench-smoke soak docs format constraints clean
+.PHONY: help install test lint typecheck pytest browser-test client-test openapi-lint has-bench bench bench-smoke soak docs format constraints clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -67,6 +69,14 @@ $(CLIENT_STAMP): $(STAMP)
 
 client-test: $(CLIENT_STAMP)  ## Generate a Python client from /openapi.json (no warning allowed) and use it against gunicorn
 	$(BIN)/pytest tests/client -s $(PYTEST_ARGS)
+
+# The document comes from the app itself, built without a server or a database.
+openapi-lint: install  ## Lint the OpenAPI document with Redocly's recommended rules (needs Node.js): no error allowed
+	@command -v npx >/dev/null || { echo "make openapi-lint needs Node.js and npx." >&2; exit 1; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	    BLOG_ENV=testing $(BIN)/flask --app blog spec --format json --output "$$tmp/openapi.json" --quiet && \
+	    REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+	        npx --yes $(REDOCLY_CLI) lint --config redocly.yaml --format stylish "$$tmp/openapi.json"
 
 # Nothing else needs bench/ and a clone may delete it; the targets that run it then say so.
 has-bench:
