@@ -8,11 +8,13 @@ BROWSER_STAMP := $(subst .installed-,.browser-installed-,$(STAMP))
 CLIENT_STAMP := $(subst .installed-,.client-installed-,$(STAMP))
 # Redocly's CLI for make openapi-lint, run by npx (Node.js 20.19 or later) from npm's cache.
 REDOCLY_CLI := @redocly/cli@2.77.0
+# Examples per operation for make fuzz.
+FUZZ_EXAMPLES ?= 20
 # The browser make browser-test drives, and its WebDriver: Debian's by default.
 CHROMIUM ?= chromium
 CHROMEDRIVER ?= chromedriver
 
-.PHONY: help install test lint typecheck pytest browser-test client-test openapi-lint has-bench bench bench-smoke soak docs format constraints clean
+.PHONY: help install test lint typecheck pytest browser-test client-test openapi-lint fuzz has-bench bench bench-smoke soak docs format constraints clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -77,6 +79,9 @@ openapi-lint: install  ## Lint the OpenAPI document with Redocly's recommended r
 	    BLOG_ENV=testing $(BIN)/flask --app blog spec --format json --output "$$tmp/openapi.json" --quiet && \
 	    REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
 	        npx --yes $(REDOCLY_CLI) lint --config redocly.yaml --format stylish "$$tmp/openapi.json"
+
+fuzz: install  ## schemathesis's CLI against gunicorn, signed in: all checks, all phases (FUZZ_EXAMPLES=20)
+	FUZZ_EXAMPLES="$(FUZZ_EXAMPLES)" $(BIN)/pytest tests/fuzz -s $(PYTEST_ARGS)
 
 # Nothing else needs bench/ and a clone may delete it; the targets that run it then say so.
 has-bench:
