@@ -5,11 +5,16 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 BROWSER_STAMP := $(subst .installed-,.browser-installed-,$(STAMP))
+CLIENT_STAMP := $(subst .installed-,.client-installed-,$(STAMP))
+# Redocly's CLI for make openapi-lint, run by npx (Node.js 20.19 or later) from npm's cache.
+REDOCLY_CLI := @redocly/cli@2.77.0
+# Examples per operation for make fuzz.
+FUZZ_EXAMPLES ?= 20
 # The browser make browser-test drives, and its WebDriver: Debian's by default.
 CHROMIUM ?= chromium
 CHROMEDRIVER ?= chromedriver
 
-.PHONY: help install test lint typecheck pytest browser-test has-bench bench bench-smoke soak docs format constraints clean
+.PHONY: help install test lint typecheck pytest browser-test client-test openapi-lint fuzz has-bench bench bench-smoke soak docs format constraints clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -60,6 +65,24 @@ browser-test: $(BROWSER_STAMP)  ## /docs in headless Chromium: every operation l
 	fi
 	CHROMIUM="$(CHROMIUM)" CHROMEDRIVER="$(CHROMEDRIVER)" timeout 300 $(BIN)/pytest tests/browser $(PYTEST_ARGS)
 
+$(CLIENT_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt --group client
+	touch $@
+
+client-test: $(CLIENT_STAMP)  ## Generate a Python client from /openapi.json (no warning allowed) and use it against gunicorn
+	$(BIN)/pytest tests/client -s $(PYTEST_ARGS)
+
+# The document comes from the app itself, built without a server or a database.
+openapi-lint: install  ## Lint the OpenAPI document with Redocly's recommended rules (needs Node.js): no error allowed
+	@command -v npx >/dev/null || { echo "make openapi-lint needs Node.js and npx." >&2; exit 1; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	    BLOG_ENV=testing $(BIN)/flask --app blog spec --format json --output "$$tmp/openapi.json" --quiet && \
+	    REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+	        npx --yes $(REDOCLY_CLI) lint --config redocly.yaml --format stylish "$$tmp/openapi.json"
+
+fuzz: install  ## schemathesis's CLI against gunicorn, signed in: all checks, all phases (FUZZ_EXAMPLES=20)
+	FUZZ_EXAMPLES="$(FUZZ_EXAMPLES)" $(BIN)/pytest tests/fuzz -s $(PYTEST_ARGS)
+
 # Nothing else needs bench/ and a clone may delete it; the targets that run it then say so.
 has-bench:
 	@test -d bench || { echo "There is no bench/ in this tree: the benchmark and the soak are not here." >&2; exit 1; }
@@ -85,7 +108,7 @@ constraints:  ## Re-pin constraints.txt to the newest versions pyproject.toml al
 	rm -rf .constraints-venv
 	$(PYTHON) -m venv .constraints-venv
 	.constraints-venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	.constraints-venv/bin/python -m pip install --quiet --disable-pip-version-check . --group dev --group browser
+	.constraints-venv/bin/python -m pip install --quiet --disable-pip-version-check . --group dev --group browser --group client
 	{ echo "# Exact versions for every install (make constraints re-pins them)."; \
 	  .constraints-venv/bin/python -m pip freeze --all --exclude blog --exclude setuptools | LC_ALL=C sort -f; } > constraints.txt
 	rm -rf .constraints-venv
