@@ -207,6 +207,7 @@ def openapi_config() -> dict[str, Any]:
     """Return the APIFlask settings that shape the document."""
     return {
         "DESCRIPTION": DESCRIPTION,
+        "LICENSE": {"name": "MIT", "identifier": "MIT"},
         "HTTP_ERROR_SCHEMA": PROBLEM_SCHEMA,
         "VALIDATION_ERROR_SCHEMA": PROBLEM_SCHEMA,
         # The document names no server: tools resolve its paths against where they found it,

@@ -11,7 +11,15 @@ from blog.framework import LOCATION, responses
 from blog.schemas import CommentCreate, CommentOut, CommentPage, PageQuery
 from blog.services import comments
 
-bp = APIBlueprint("comments", __name__, url_prefix="/api", tag="Comments")
+bp = APIBlueprint(
+    "comments",
+    __name__,
+    url_prefix="/api",
+    tag={
+        "name": "Comments",
+        "description": "Threaded comments on posts: replies nest under the comment they answer.",
+    },
+)
 
 
 @bp.get("/posts/<int:post_id>/comments")

@@ -8,7 +8,12 @@ from blog.auth import current_user, token_auth
 from blog.schemas import PostPage, PostPageQuery
 from blog.services import posts
 
-bp = APIBlueprint("feed", __name__, url_prefix="/api/feed", tag="Feed")
+bp = APIBlueprint(
+    "feed",
+    __name__,
+    url_prefix="/api/feed",
+    tag={"name": "Feed", "description": "The posts of the users you follow."},
+)
 
 
 @bp.get("")

@@ -8,7 +8,11 @@ from sqlalchemy import text
 from blog.db import db
 from blog.schemas import HealthOut
 
-bp = APIBlueprint("health", __name__, tag="Health")
+bp = APIBlueprint(
+    "health",
+    __name__,
+    tag={"name": "Health", "description": "Whether the API and its database answer."},
+)
 
 
 @bp.get("/healthz")

@@ -16,7 +16,15 @@ from blog.services import posts
 # The ETags this API gives out: a post's version, in ASCII digits, within an `integer`.
 VERSION_TAG = re.compile(r"[0-9]{1,10}")
 
-bp = APIBlueprint("posts", __name__, url_prefix="/api/posts", tag="Posts")
+bp = APIBlueprint(
+    "posts",
+    __name__,
+    url_prefix="/api/posts",
+    tag={
+        "name": "Posts",
+        "description": "Posts with their tags, likes and versions (ETag and If-Match).",
+    },
+)
 
 
 @bp.get("")

@@ -8,7 +8,12 @@ from blog.errors import NotFound
 from blog.schemas import TagList, TagOut
 from blog.services import tags
 
-bp = APIBlueprint("tags", __name__, url_prefix="/api/tags", tag="Tags")
+bp = APIBlueprint(
+    "tags",
+    __name__,
+    url_prefix="/api/tags",
+    tag={"name": "Tags", "description": "Tags and how many posts carry each."},
+)
 
 
 @bp.get("")

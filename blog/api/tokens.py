@@ -9,7 +9,12 @@ from blog.db import db
 from blog.errors import Unauthorized
 from blog.schemas import TokenOut, TokenRequest
 
-bp = APIBlueprint("tokens", __name__, url_prefix="/api/tokens", tag="Tokens")
+bp = APIBlueprint(
+    "tokens",
+    __name__,
+    url_prefix="/api/tokens",
+    tag={"name": "Tokens", "description": "Bearer tokens, traded for a username and password."},
+)
 
 
 @bp.post("")

@@ -21,7 +21,12 @@ from blog.schemas import (
 )
 from blog.services import users
 
-bp = APIBlueprint("users", __name__, url_prefix="/api/users", tag="Users")
+bp = APIBlueprint(
+    "users",
+    __name__,
+    url_prefix="/api/users",
+    tag={"name": "Users", "description": "Accounts, profiles and who follows whom."},
+)
 
 
 @bp.post("")
