@@ -93,7 +93,6 @@ follows = Table(
     CheckConstraint("follower_id <> followed_id", name="not_self"),
 )
 
-
 # Totals kept exact by database triggers (see the migration "post counts kept by triggers"), so
 # that no request has to count rows: the 'posts' row holds the number of posts.
 counters = Table(
@@ -123,6 +122,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = _created_at()
     post_count: Mapped[int] = _trigger_count()
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")  # see blog/auth.py
 
     # Partner: Profile.user. One-to-one: uselist=False makes this attribute one object, not a
     # list (the Mapped[Profile] annotation implies it; it is spelt out for the reader). The

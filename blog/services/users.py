@@ -36,6 +36,8 @@ def update_user(*, user: User, data: UserUpdate) -> User:
         user.email = data.email
     if data.password is not MISSING:
         user.password_hash = hash_password(data.password)
+        # Every token issued so far names the old version, and stops working (blog/auth.py).
+        user.token_version += 1
     db.session.flush()
     return user
 

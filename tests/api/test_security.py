@@ -23,7 +23,12 @@ from tests.helpers import assert_problem, auth_headers
 
 def claims(user: User) -> dict[str, Any]:
     now = utcnow()
-    return {"sub": str(user.id), "iat": now, "exp": now + timedelta(hours=1)}
+    return {
+        "sub": str(user.id),
+        "ver": user.token_version,
+        "iat": now,
+        "exp": now + timedelta(hours=1),
+    }
 
 
 def test_a_token_with_alg_none_is_refused(client: FlaskClient) -> None:
