@@ -68,6 +68,11 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+def password_matches(user: User, password: str) -> bool:
+    """Say whether `password` is `user`'s password."""
+    return _verify(user.password_hash, password)
+
+
 def authenticate(username: str, password: str) -> User | None:
     """Return the user these credentials belong to, or None, in about the same time either way."""
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))

@@ -125,7 +125,7 @@ def test_every_other_write_acts_only_for_the_caller(
     other.following.append(caller)
     db.session.flush()
     bodies = {
-        "/api/users/me": {"email": "changed@example.com"},
+        "/api/users/me": {"email": "changed@example.com", "current_password": PASSWORD},
         "/api/users/me/profile": {"bio": "Changed"},
     }
     body = bodies.get(path) if method == "PATCH" else None

@@ -147,7 +147,11 @@ def test_changing_the_password_ends_every_token_issued_before(client: FlaskClien
     one, other = auth_headers(user), auth_headers(user)
     assert client.get("/api/users/me", headers=other).status_code == 200
 
-    response = client.patch("/api/users/me", json={"password": "a-new-password"}, headers=one)
+    response = client.patch(
+        "/api/users/me",
+        json={"password": "a-new-password", "current_password": PASSWORD},
+        headers=one,
+    )
 
     assert response.status_code == 200
     for stale in (one, other):
@@ -166,7 +170,11 @@ def test_changing_only_the_email_keeps_the_tokens(client: FlaskClient) -> None:
     user = UserFactory()
     headers = auth_headers(user)
 
-    response = client.patch("/api/users/me", json={"email": "new@example.com"}, headers=headers)
+    response = client.patch(
+        "/api/users/me",
+        json={"email": "new@example.com", "current_password": PASSWORD},
+        headers=headers,
+    )
 
     assert response.status_code == 200
     assert client.get("/api/users/me", headers=headers).status_code == 200
