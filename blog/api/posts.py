@@ -47,8 +47,9 @@ def expected_versions() -> set[int] | None:
     if_match = request.if_match
     if not if_match or if_match.star_tag:
         return None
-    # A strong ETag that is not a version this API gave out ("²", "9" * 5000) matches nothing.
-    return {int(tag) for tag in if_match.as_set() if VERSION_TAG.fullmatch(tag)}
+    # A strong ETag that is not a version this API gave out ("²", "9" * 5000, "") matches nothing;
+    # Werkzeug reads the empty tag "" as None.
+    return {int(tag) for tag in if_match.as_set() if tag and VERSION_TAG.fullmatch(tag)}
 
 
 @bp.post("")

@@ -488,7 +488,9 @@ def test_an_edit_with_a_matching_if_match_goes_through(client: FlaskClient, if_m
     assert response.get_json()["title"] == "New"
 
 
-@pytest.mark.parametrize("if_match", ['"2"', '"v1"', 'W/"1"', '"\u00b9"', '"' + "1" * 5000 + '"'])
+@pytest.mark.parametrize(
+    "if_match", ['"2"', '""', '"v1"', 'W/"1"', '"\u00b9"', '"' + "1" * 5000 + '"']
+)
 def test_an_if_match_naming_no_current_version_is_refused(
     client: FlaskClient, if_match: str
 ) -> None:
