@@ -102,6 +102,10 @@ class Settings:
     # fails one request with a 503, SQLAlchemy discards the pool, and the next request
     # reconnects. Turn it on where idle connections are cut behind the app's back.
     db_pool_pre_ping: bool = False
+    # Sign-in throttling (blog/throttle.py): this many wrong passwords for one username within
+    # a window of this many seconds, and further attempts are refused until the window ends.
+    sign_in_max_failures: int = 5
+    sign_in_window_seconds: int = 900
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -125,6 +129,8 @@ class Settings:
             db_connect_timeout_seconds=_int(environ, "DB_CONNECT_TIMEOUT_SECONDS", 5, 1),
             db_statement_timeout_ms=_int(environ, "DB_STATEMENT_TIMEOUT_MS", 10_000, 1),
             db_pool_pre_ping=_bool(environ, "DB_POOL_PRE_PING", default=False),
+            sign_in_max_failures=_int(environ, "SIGN_IN_MAX_FAILURES", 5, 1),
+            sign_in_window_seconds=_int(environ, "SIGN_IN_WINDOW_SECONDS", 900, 1),
         )
         settings.validate()
         return settings
@@ -145,6 +151,8 @@ class Settings:
                 raise ConfigError(
                     f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters in production."
                 )
+        if self.sign_in_max_failures < 1 or self.sign_in_window_seconds < 1:
+            raise ConfigError("SIGN_IN_MAX_FAILURES and SIGN_IN_WINDOW_SECONDS must be at least 1.")
         if self.argon2_memory_cost_kib < 8 * self.argon2_parallelism:
             raise ConfigError("ARGON2_MEMORY_COST_KIB must be at least 8 x ARGON2_PARALLELISM.")
 

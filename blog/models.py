@@ -356,3 +356,20 @@ class Like(Base):
 
     def __repr__(self) -> str:
         return f"<Like user {self.user_id} post {self.post_id}>"
+
+
+class SignInFailures(Base):
+    """Recent wrong passwords for one username, for the sign-in throttle (blog/throttle.py).
+
+    Keyed by the name as typed, lower-cased, and not a foreign key: a username nobody has is
+    counted too, so that its answers are the same as an existing user's. The throttle writes
+    these rows in single SQL statements; nothing loads them as objects.
+    """
+
+    __tablename__ = "sign_in_failures"
+
+    username_lower: Mapped[str] = mapped_column(String(254), primary_key=True)
+    # Attempts in the current window; an attempt counts as soon as it starts, and a
+    # successful one deletes the row.
+    failures: Mapped[int]
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -89,6 +89,8 @@ def test_production_starts_with_a_real_secret_key() -> None:
         ({"TOKEN_TTL_SECONDS": "soon"}, "whole number"),
         ({"TOKEN_TTL_SECONDS": "0"}, "at least 1"),
         ({"ARGON2_PARALLELISM": "8", "ARGON2_MEMORY_COST_KIB": "16"}, "8 x ARGON2_PARALLELISM"),
+        ({"SIGN_IN_MAX_FAILURES": "0"}, "SIGN_IN_MAX_FAILURES must be at least 1"),
+        ({"SIGN_IN_WINDOW_SECONDS": "soon"}, "SIGN_IN_WINDOW_SECONDS must be a whole number"),
     ],
 )
 def test_invalid_values_are_refused_with_the_variable_named(
@@ -102,3 +104,11 @@ def test_testing_uses_a_cheap_password_hash() -> None:
     settings = Settings.from_env({"BLOG_ENV": "testing"})
 
     assert (settings.argon2_time_cost, settings.argon2_memory_cost_kib) == (1, 8)
+
+
+def test_sign_in_throttling_defaults_and_settings() -> None:
+    default = Settings.from_env({})
+    chosen = Settings.from_env({"SIGN_IN_MAX_FAILURES": "10", "SIGN_IN_WINDOW_SECONDS": "60"})
+
+    assert (default.sign_in_max_failures, default.sign_in_window_seconds) == (5, 900)
+    assert (chosen.sign_in_max_failures, chosen.sign_in_window_seconds) == (10, 60)

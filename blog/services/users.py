@@ -7,6 +7,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload, with_parent
 
+from blog import throttle
 from blog.auth import hash_password, password_matches
 from blog.db import db
 from blog.errors import Forbidden, NotFound, Unprocessable
@@ -38,10 +39,15 @@ def update_user(*, user: User, data: UserUpdate) -> User:
     body is well-formed, so it is not a 422 either. But the credentials it offers for this
     change are not enough, which is what 403 says (RFC 9110, section 15.5.4). The answer says
     that the password is wrong and nothing else, and nothing is changed.
+
+    Each try counts towards the sign-in throttle of the username (blog/throttle.py), so a token
+    alone cannot be used to guess the password any faster than signing in can.
     """
+    throttle.attempt(user.username)
     if not password_matches(user, data.current_password):
         detail = "The current password is wrong."
         raise Forbidden(detail, errors=[{"pointer": "/current_password", "detail": detail}])
+    throttle.succeeded(user.username)
     if data.email is not MISSING:
         user.email = data.email
     if data.password is not MISSING:
