@@ -11,6 +11,7 @@ from importlib.metadata import version
 
 from apiflask import APIFlask
 
+from blog import cors
 from blog.api import register_blueprints
 from blog.cli import register_commands
 from blog.config import EXTENSION_KEY, Settings
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     )
     app.config.from_mapping(settings.flask_config())
     app.extensions[EXTENSION_KEY] = settings
+    cors.install(app, settings.cors_origins)
 
     db.init_app(app)
     app.before_request(read_without_transaction)

@@ -112,3 +112,38 @@ def test_sign_in_throttling_defaults_and_settings() -> None:
 
     assert (default.sign_in_max_failures, default.sign_in_window_seconds) == (5, 900)
     assert (chosen.sign_in_max_failures, chosen.sign_in_window_seconds) == (10, 60)
+
+
+def test_cors_origins_are_off_by_default_and_read_as_a_list() -> None:
+    listed = Settings.from_env(
+        {"CORS_ORIGINS": " https://app.example.com, http://localhost:5173 ,http://[::1]:8080,"}
+    )
+
+    assert Settings.from_env({}).cors_origins == ()
+    assert listed.cors_origins == (
+        "https://app.example.com",
+        "http://localhost:5173",
+        "http://[::1]:8080",
+    )
+
+
+@pytest.mark.parametrize(
+    ("origin", "message"),
+    [
+        ("*", "does not take `\\*`"),
+        ("https://app.example.com/", "'https://app.example.com'"),
+        ("https://app.example.com/app", "no path"),
+        ("https://app.example.com?x=1", "no path"),
+        ("https://user@app.example.com", "no path, query or user"),
+        ("https://App.Example.com", "'https://app.example.com'"),
+        ("https://app.example.com:443", "no default port"),
+        ("http://app.example.com:80", "no default port"),
+        ("app.example.com", "not an http"),
+        ("ftp://app.example.com", "not an http"),
+        ("null", "not an http"),
+        ("https://app.example.com:99999", "not an http"),
+    ],
+)
+def test_cors_origins_must_be_written_as_browsers_send_them(origin: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({"CORS_ORIGINS": origin})
