@@ -11,6 +11,7 @@ from importlib.metadata import version
 
 from apiflask import APIFlask
 
+from blog import cors
 from blog.api import register_blueprints
 from blog.auth import refuse_an_invalid_token
 from blog.cli import register_commands
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     )
     app.config.from_mapping(settings.flask_config())
     app.extensions[EXTENSION_KEY] = settings
+    cors.install(app, settings.cors_origins)
 
     # The framework's own checks of a request come first: they need no database.
     adapt(app)

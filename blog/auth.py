@@ -3,6 +3,12 @@
 Passwords are stored as Argon2id hashes. Signing in returns a short-lived JWT (HS256, signed with
 SECRET_KEY) whose subject is the user's id; every request that presents it loads that user again,
 so the token of a deleted user stops working at once.
+
+A token also carries the user's token version (the `ver` claim), which goes up by one with each
+password change: a token issued before the change names an older version and is refused. The
+check reads the version from the row the request loads anyway, so it costs no statement. It is
+exact where comparing issued-at times would not be: `iat` has whole seconds, and a token issued
+in the second of the change, before it, would pass.
 """
 
 from __future__ import annotations
@@ -62,6 +68,11 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+def password_matches(user: User, password: str) -> bool:
+    """Say whether `password` is `user`'s password."""
+    return _verify(user.password_hash, password)
+
+
 def authenticate(username: str, password: str) -> User | None:
     """Return the user these credentials belong to, or None, in about the same time either way."""
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
@@ -84,6 +95,7 @@ def issue_token(user: User) -> tuple[str, int]:
     now = utcnow()
     claims = {
         "sub": str(user.id),
+        "ver": user.token_version,
         "iat": now,
         "exp": now + timedelta(seconds=settings.token_ttl_seconds),
     }
@@ -98,9 +110,12 @@ def _user_for_token(token: str) -> User | None:
             token,
             current_settings().secret_key,
             algorithms=[TOKEN_ALGORITHM],
-            options={"require": ["sub", "iat", "exp"]},
+            options={"require": ["sub", "ver", "iat", "exp"]},
         )
         user_id = int(claims["sub"])
+        version = claims["ver"]
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise ValueError("ver is not a whole number")
     except jwt.ExpiredSignatureError:
         g.auth_problem = "The bearer token has expired."
         return None
@@ -110,6 +125,10 @@ def _user_for_token(token: str) -> User | None:
     user = db.session.get(User, user_id)
     if user is None:
         g.auth_problem = "The bearer token belongs to a user who no longer exists."
+        return None
+    if version != user.token_version:
+        g.auth_problem = "The bearer token was issued before the password changed: sign in again."
+        return None
     return user
 
 

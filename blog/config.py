@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy.engine import URL, make_url
@@ -68,6 +69,37 @@ def _int(environ: Mapping[str, str], name: str, default: int, minimum: int) -> i
     return value
 
 
+def check_origin(origin: str) -> str:
+    """Return `origin` if it is written as browsers send it in `Origin`, or raise ConfigError.
+
+    That is a scheme (http or https), a host in lower case and a port unless it is the
+    scheme's default: `https://app.example.com`, `http://localhost:5173`. Nothing else: no
+    path (not even `/`), query, user name or wildcard, since browsers compare origins exactly.
+    """
+    if origin == "*":
+        raise ConfigError("CORS_ORIGINS does not take `*`: list the origins that may call the API.")
+    parts = urlsplit(origin)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in {"http", "https"} or not parts.hostname or port == -1:
+        raise ConfigError(f"CORS_ORIGINS: {origin!r} is not an http:// or https:// origin.")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    default_port = 443 if parts.scheme == "https" else 80
+    expected = f"{parts.scheme}://{host}" + ("" if port in {None, default_port} else f":{port}")
+    if origin != expected:
+        raise ConfigError(
+            f"CORS_ORIGINS: write {origin!r} as browsers send it, {expected!r}"
+            " (no path, query or user; the host in lower case; no default port)."
+        )
+    return origin
+
+
+def _origins(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in environ.get(name, "").split(",") if item.strip())
+
+
 def _bool(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
     raw = environ.get(name, "").strip().lower()
     if raw == "":
@@ -102,6 +134,12 @@ class Settings:
     # fails one request with a 503, SQLAlchemy discards the pool, and the next request
     # reconnects. Turn it on where idle connections are cut behind the app's back.
     db_pool_pre_ping: bool = False
+    # Sign-in throttling (blog/throttle.py): this many wrong passwords for one username within
+    # a window of this many seconds, and further attempts are refused until the window ends.
+    sign_in_max_failures: int = 5
+    sign_in_window_seconds: int = 900
+    # The origins whose web pages may call the API from a browser (blog/cors.py); none by default.
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -125,6 +163,9 @@ class Settings:
             db_connect_timeout_seconds=_int(environ, "DB_CONNECT_TIMEOUT_SECONDS", 5, 1),
             db_statement_timeout_ms=_int(environ, "DB_STATEMENT_TIMEOUT_MS", 10_000, 1),
             db_pool_pre_ping=_bool(environ, "DB_POOL_PRE_PING", default=False),
+            sign_in_max_failures=_int(environ, "SIGN_IN_MAX_FAILURES", 5, 1),
+            sign_in_window_seconds=_int(environ, "SIGN_IN_WINDOW_SECONDS", 900, 1),
+            cors_origins=_origins(environ, "CORS_ORIGINS"),
         )
         settings.validate()
         return settings
@@ -145,6 +186,10 @@ class Settings:
                 raise ConfigError(
                     f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters in production."
                 )
+        if self.sign_in_max_failures < 1 or self.sign_in_window_seconds < 1:
+            raise ConfigError("SIGN_IN_MAX_FAILURES and SIGN_IN_WINDOW_SECONDS must be at least 1.")
+        for origin in self.cors_origins:
+            check_origin(origin)
         if self.argon2_memory_cost_kib < 8 * self.argon2_parallelism:
             raise ConfigError("ARGON2_MEMORY_COST_KIB must be at least 8 x ARGON2_PARALLELISM.")
 

@@ -49,6 +49,10 @@ class ApiError(Exception):
         self.detail = detail
         self.errors = list(errors)
 
+    def response_headers(self) -> Mapping[str, str]:
+        """Return the headers the answer to this error carries."""
+        return self.headers
+
 
 class Unauthorized(ApiError):
     """The request needs credentials it did not send, or sent wrong ones."""
@@ -73,6 +77,20 @@ class PreconditionFailed(ApiError):
     """The client's copy is not the current one (If-Match names an older version)."""
 
     status = HTTPStatus.PRECONDITION_FAILED
+
+
+class TooManyRequests(ApiError):
+    """Too many attempts lately; the answer's `Retry-After` says when to try again."""
+
+    status = HTTPStatus.TOO_MANY_REQUESTS
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+    def response_headers(self) -> Mapping[str, str]:
+        """Return `Retry-After`, in whole seconds."""
+        return {"Retry-After": str(self.retry_after)}
 
 
 class Unprocessable(ApiError):
@@ -128,7 +146,9 @@ def _rollback() -> None:
 
 def _api_error(error: ApiError) -> Response:
     _rollback()
-    return problem(error.status, error.detail, errors=error.errors, headers=error.headers)
+    return problem(
+        error.status, error.detail, errors=error.errors, headers=error.response_headers()
+    )
 
 
 def _apiflask_error(error: HTTPError) -> Response:

@@ -235,6 +235,12 @@ _HEADERS_BY_STATUS: dict[str, dict[str, Any]] = {
             "schema": {"type": "string"},
         }
     },
+    "429": {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again",
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
     "503": {
         "Retry-After": {
             "description": "Seconds to wait before trying again",

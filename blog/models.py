@@ -93,7 +93,6 @@ follows = Table(
     CheckConstraint("follower_id <> followed_id", name="not_self"),
 )
 
-
 # Totals kept exact by database triggers (see the migration "post counts kept by triggers"), so
 # that no request has to count rows: the 'posts' row holds the number of posts.
 counters = Table(
@@ -123,6 +122,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = _created_at()
     post_count: Mapped[int] = _trigger_count()
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")  # see blog/auth.py
 
     # Partner: Profile.user. One-to-one: uselist=False makes this attribute one object, not a
     # list (the Mapped[Profile] annotation implies it; it is spelt out for the reader). The
@@ -356,3 +356,20 @@ class Like(Base):
 
     def __repr__(self) -> str:
         return f"<Like user {self.user_id} post {self.post_id}>"
+
+
+class SignInFailures(Base):
+    """Recent wrong passwords for one username, for the sign-in throttle (blog/throttle.py).
+
+    Keyed by the name as typed, lower-cased, and not a foreign key: a username nobody has is
+    counted too, so that its answers are the same as an existing user's. The throttle writes
+    these rows in single SQL statements; nothing loads them as objects.
+    """
+
+    __tablename__ = "sign_in_failures"
+
+    username_lower: Mapped[str] = mapped_column(String(254), primary_key=True)
+    # Attempts in the current window; an attempt counts as soon as it starts, and a
+    # successful one deletes the row.
+    failures: Mapped[int]
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -99,6 +99,9 @@ Password = Annotated[
     AfterValidator(_reject_nul),
     _documented(NO_NUL),
 ]
+# A password as typed to sign in or to confirm a change: only bounded, since it is compared with
+# a hash and never stored; the rules of a new password (Password) may have changed since.
+PasswordAttempt = Annotated[str, StringConstraints(max_length=128), AfterValidator(_reject_nul)]
 Bio = Annotated[
     str,
     StringConstraints(max_length=BIO_MAX_LENGTH),
@@ -186,11 +189,21 @@ class UserCreate(RequestModel):
 class UserUpdate(RequestModel):
     """Changes to your account's credentials; fields left out stay as they are.
 
-    The bio is part of the profile: `PATCH /api/users/me/profile` changes it.
+    Every change needs `current_password`, so that a token alone (copied, or left signed in on
+    a shared computer) cannot take the account over. The bio is part of the profile:
+    `PATCH /api/users/me/profile` changes it.
     """
 
+    current_password: PasswordAttempt = Field(
+        description="Your password as it is now, needed for any change here. A wrong one is"
+        " refused with 403 and changes nothing."
+    )
     email: Email | MISSING = MISSING
-    password: Password | MISSING = MISSING
+    password: Password | MISSING = Field(
+        MISSING,
+        description="The new password. Changing it ends every token issued before, the one"
+        " sending this request included: sign in again with the new password.",
+    )
 
 
 class ProfileUpdate(RequestModel):
@@ -205,7 +218,7 @@ class TokenRequest(RequestModel):
     """The credentials to trade for a bearer token."""
 
     username: SearchText
-    password: Annotated[str, StringConstraints(max_length=128), AfterValidator(_reject_nul)]
+    password: PasswordAttempt
 
 
 class PostCreate(RequestModel):

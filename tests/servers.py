@@ -1,8 +1,8 @@
 """Real servers on 127.0.0.1: gunicorn started, waited for and stopped, and HTTP calls to it.
 
 For the tests that need the app behind a real HTTP server (test_compose.py, test_concurrency.py,
-test_outage.py); bench/ uses it too, but this module needs nothing from there. Linux only: a
-server's workers are found through /proc.
+test_outage.py, test_throttle_processes.py); bench/ uses it too, but this module needs nothing
+from there. Linux only: a server's workers are found through /proc.
 """
 
 from __future__ import annotations

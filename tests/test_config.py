@@ -89,6 +89,8 @@ def test_production_starts_with_a_real_secret_key() -> None:
         ({"TOKEN_TTL_SECONDS": "soon"}, "whole number"),
         ({"TOKEN_TTL_SECONDS": "0"}, "at least 1"),
         ({"ARGON2_PARALLELISM": "8", "ARGON2_MEMORY_COST_KIB": "16"}, "8 x ARGON2_PARALLELISM"),
+        ({"SIGN_IN_MAX_FAILURES": "0"}, "SIGN_IN_MAX_FAILURES must be at least 1"),
+        ({"SIGN_IN_WINDOW_SECONDS": "soon"}, "SIGN_IN_WINDOW_SECONDS must be a whole number"),
     ],
 )
 def test_invalid_values_are_refused_with_the_variable_named(
@@ -102,3 +104,46 @@ def test_testing_uses_a_cheap_password_hash() -> None:
     settings = Settings.from_env({"BLOG_ENV": "testing"})
 
     assert (settings.argon2_time_cost, settings.argon2_memory_cost_kib) == (1, 8)
+
+
+def test_sign_in_throttling_defaults_and_settings() -> None:
+    default = Settings.from_env({})
+    chosen = Settings.from_env({"SIGN_IN_MAX_FAILURES": "10", "SIGN_IN_WINDOW_SECONDS": "60"})
+
+    assert (default.sign_in_max_failures, default.sign_in_window_seconds) == (5, 900)
+    assert (chosen.sign_in_max_failures, chosen.sign_in_window_seconds) == (10, 60)
+
+
+def test_cors_origins_are_off_by_default_and_read_as_a_list() -> None:
+    listed = Settings.from_env(
+        {"CORS_ORIGINS": " https://app.example.com, http://localhost:5173 ,http://[::1]:8080,"}
+    )
+
+    assert Settings.from_env({}).cors_origins == ()
+    assert listed.cors_origins == (
+        "https://app.example.com",
+        "http://localhost:5173",
+        "http://[::1]:8080",
+    )
+
+
+@pytest.mark.parametrize(
+    ("origin", "message"),
+    [
+        ("*", "does not take `\\*`"),
+        ("https://app.example.com/", "'https://app.example.com'"),
+        ("https://app.example.com/app", "no path"),
+        ("https://app.example.com?x=1", "no path"),
+        ("https://user@app.example.com", "no path, query or user"),
+        ("https://App.Example.com", "'https://app.example.com'"),
+        ("https://app.example.com:443", "no default port"),
+        ("http://app.example.com:80", "no default port"),
+        ("app.example.com", "not an http"),
+        ("ftp://app.example.com", "not an http"),
+        ("null", "not an http"),
+        ("https://app.example.com:99999", "not an http"),
+    ],
+)
+def test_cors_origins_must_be_written_as_browsers_send_them(origin: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({"CORS_ORIGINS": origin})

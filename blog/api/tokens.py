@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from apiflask import APIBlueprint
 
+from blog import throttle
 from blog.auth import authenticate, issue_token
-from blog.db import db
 from blog.errors import Unauthorized
 from blog.schemas import TokenOut, TokenRequest
 
@@ -20,13 +20,20 @@ bp = APIBlueprint(
 @bp.post("")
 @bp.input(TokenRequest, arg_name="data")
 @bp.output(TokenOut)
-@bp.doc(responses={401: "Wrong username or password"})
+@bp.doc(
+    responses={
+        401: "Wrong username or password",
+        429: "Too many wrong passwords for this username lately; try again after Retry-After",
+    }
+)
 def create_token(data: TokenRequest) -> TokenOut:
     """Sign in and get a bearer token."""
+    throttle.attempt(data.username)
     user = authenticate(data.username, data.password)
     if user is None:
         # One answer for an unknown user and a wrong password, so neither can be probed.
         raise Unauthorized("The username or password is wrong.")
-    db.session.commit()  # authenticate() may have upgraded the password hash
+    # Commits, with the password hash if authenticate() upgraded it.
+    throttle.succeeded(data.username)
     token, expires_in = issue_token(user)
     return TokenOut(access_token=token, expires_in=expires_in)

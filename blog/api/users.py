@@ -58,9 +58,15 @@ def get_me() -> UserOut:
 @bp.auth_required(token_auth)
 @bp.input(UserUpdate, arg_name="data")
 @bp.output(UserOut)
-@bp.doc(responses={409: "The email address is taken"})
+@bp.doc(
+    responses={
+        403: "The current password is wrong",
+        409: "The email address is taken",
+        429: "Too many wrong passwords for this username lately; try again after Retry-After",
+    }
+)
 def update_me(data: UserUpdate) -> UserOut:
-    """Change your email address or password."""
+    """Change your email address or password, confirming it with your current password."""
     user = users.update_user(user=current_user(), data=data)
     db.session.commit()
     return UserOut.of(user)

@@ -7,9 +7,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload, with_parent
 
-from blog.auth import hash_password
+from blog import throttle
+from blog.auth import hash_password, password_matches
 from blog.db import db
-from blog.errors import NotFound, Unprocessable
+from blog.errors import Forbidden, NotFound, Unprocessable
 from blog.models import Profile, User, follows
 from blog.pagination import Page, offset
 from blog.schemas import ProfileUpdate, UserCreate, UserProfileOut, UserUpdate, is_username
@@ -31,11 +32,28 @@ def create_user(*, data: UserCreate) -> User:
 
 
 def update_user(*, user: User, data: UserUpdate) -> User:
-    """Apply the fields present in `data` to `user`."""
+    """Apply the fields present in `data` to `user`, if `data.current_password` is theirs.
+
+    A wrong current password is a 403, not a 401 or a 422. The request is authenticated: its
+    token is good, and a 401 would tell the client that the token is not (and to drop it). The
+    body is well-formed, so it is not a 422 either. But the credentials it offers for this
+    change are not enough, which is what 403 says (RFC 9110, section 15.5.4). The answer says
+    that the password is wrong and nothing else, and nothing is changed.
+
+    Each try counts towards the sign-in throttle of the username (blog/throttle.py), so a token
+    alone cannot be used to guess the password any faster than signing in can.
+    """
+    throttle.attempt(user.username)
+    if not password_matches(user, data.current_password):
+        detail = "The current password is wrong."
+        raise Forbidden(detail, errors=[{"pointer": "/current_password", "detail": detail}])
+    throttle.succeeded(user.username)
     if data.email is not MISSING:
         user.email = data.email
     if data.password is not MISSING:
         user.password_hash = hash_password(data.password)
+        # Every token issued so far names the old version, and stops working (blog/auth.py).
+        user.token_version += 1
     db.session.flush()
     return user
 

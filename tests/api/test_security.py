@@ -23,7 +23,12 @@ from tests.helpers import assert_problem, auth_headers
 
 def claims(user: User) -> dict[str, Any]:
     now = utcnow()
-    return {"sub": str(user.id), "iat": now, "exp": now + timedelta(hours=1)}
+    return {
+        "sub": str(user.id),
+        "ver": user.token_version,
+        "iat": now,
+        "exp": now + timedelta(hours=1),
+    }
 
 
 def test_a_token_with_alg_none_is_refused(client: FlaskClient) -> None:
@@ -120,7 +125,7 @@ def test_every_other_write_acts_only_for_the_caller(
     other.following.append(caller)
     db.session.flush()
     bodies = {
-        "/api/users/me": {"email": "changed@example.com"},
+        "/api/users/me": {"email": "changed@example.com", "current_password": PASSWORD},
         "/api/users/me/profile": {"bio": "Changed"},
     }
     body = bodies.get(path) if method == "PATCH" else None

@@ -12,7 +12,7 @@ from blog.auth import TOKEN_ALGORITHM
 from blog.config import current_settings
 from blog.db import db, utcnow
 from tests.factories import PASSWORD, UserFactory
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, auth_headers
 
 
 def test_signing_in_returns_a_bearer_token_that_works(client: FlaskClient) -> None:
@@ -40,7 +40,7 @@ def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(client: FlaskC
 
 def token(**overrides: object) -> str:
     now = utcnow()
-    claims = {"sub": "1", "iat": now, "exp": now + timedelta(hours=1)} | overrides
+    claims = {"sub": "1", "ver": 0, "iat": now, "exp": now + timedelta(hours=1)} | overrides
     return jwt.encode(claims, current_settings().secret_key, algorithm=TOKEN_ALGORITHM)
 
 
@@ -86,7 +86,7 @@ def test_a_token_signed_with_another_key_is_refused(client: FlaskClient) -> None
     user = UserFactory()
     now = utcnow()
     forged = jwt.encode(
-        {"sub": str(user.id), "iat": now, "exp": now + timedelta(hours=1)},
+        {"sub": str(user.id), "ver": 0, "iat": now, "exp": now + timedelta(hours=1)},
         "another-key-that-is-also-long-enough-for-hs256",
         algorithm="HS256",
     )
@@ -105,6 +105,81 @@ def test_the_token_of_a_deleted_user_is_refused(client: FlaskClient) -> None:
     response = client.get("/api/users/me", headers={"Authorization": f"Bearer {stale}"})
 
     assert "no longer exists" in assert_problem(response, 401)["detail"]
+
+
+def test_the_token_names_the_users_token_version(client: FlaskClient) -> None:
+    user = UserFactory(username="alice")
+
+    response = client.post("/api/tokens", json={"username": "alice", "password": PASSWORD})
+
+    claims = jwt.decode(
+        response.get_json()["access_token"],
+        current_settings().secret_key,
+        algorithms=[TOKEN_ALGORITHM],
+    )
+    assert claims["ver"] == user.token_version == 0
+
+
+def test_a_token_without_a_token_version_is_refused(client: FlaskClient) -> None:
+    user = UserFactory()
+    now = utcnow()
+    claims = {"sub": str(user.id), "iat": now, "exp": now + timedelta(hours=1)}
+    unversioned = jwt.encode(claims, current_settings().secret_key, algorithm=TOKEN_ALGORITHM)
+
+    response = client.get("/api/users/me", headers={"Authorization": f"Bearer {unversioned}"})
+
+    assert "not valid" in assert_problem(response, 401)["detail"]
+
+
+@pytest.mark.parametrize("version", ["0", 0.0, False, 1, -1], ids=repr)
+def test_a_token_of_another_token_version_is_refused(client: FlaskClient, version: object) -> None:
+    user = UserFactory()
+    other = token(sub=str(user.id), ver=version)
+
+    response = client.get("/api/users/me", headers={"Authorization": f"Bearer {other}"})
+
+    assert_problem(response, 401)
+
+
+def test_changing_the_password_ends_every_token_issued_before(client: FlaskClient) -> None:
+    user = UserFactory(username="alice")
+    # Both issued in the same second as the change below: only the version tells them apart.
+    one, other = auth_headers(user), auth_headers(user)
+    assert client.get("/api/users/me", headers=other).status_code == 200
+
+    response = client.patch(
+        "/api/users/me",
+        json={"password": "a-new-password", "current_password": PASSWORD},
+        headers=one,
+    )
+
+    assert response.status_code == 200
+    for stale in (one, other):
+        refused = client.get("/api/users/me", headers=stale)
+        assert "before the password changed" in assert_problem(refused, 401)["detail"]
+        assert refused.headers["WWW-Authenticate"].startswith("Bearer")
+    db.session.refresh(user)
+    assert user.token_version == 1
+    signed_in = client.post("/api/tokens", json={"username": "alice", "password": "a-new-password"})
+    fresh_token = {"Authorization": f"Bearer {signed_in.get_json()['access_token']}"}
+    assert client.get("/api/users/me", headers=fresh_token).status_code == 200
+    assert client.get("/api/users/me", headers=auth_headers(user)).status_code == 200
+
+
+def test_changing_only_the_email_keeps_the_tokens(client: FlaskClient) -> None:
+    user = UserFactory()
+    headers = auth_headers(user)
+
+    response = client.patch(
+        "/api/users/me",
+        json={"email": "new@example.com", "current_password": PASSWORD},
+        headers=headers,
+    )
+
+    assert response.status_code == 200
+    assert client.get("/api/users/me", headers=headers).status_code == 200
+    db.session.refresh(user)
+    assert user.token_version == 0
 
 
 @pytest.mark.parametrize(

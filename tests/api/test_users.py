@@ -107,7 +107,9 @@ def test_patching_your_account_changes_only_what_is_sent(client: FlaskClient) ->
     old_hash = user.password_hash
 
     response = client.patch(
-        "/api/users/me", json={"email": "new@example.com"}, headers=auth_headers(user)
+        "/api/users/me",
+        json={"email": "new@example.com", "current_password": PASSWORD},
+        headers=auth_headers(user),
     )
 
     assert response.status_code == 200
@@ -119,7 +121,11 @@ def test_patching_your_account_changes_only_what_is_sent(client: FlaskClient) ->
 def test_the_bio_is_changed_through_the_profile_only(client: FlaskClient) -> None:
     user = UserFactory(profile__bio="Old bio")
 
-    response = client.patch("/api/users/me", json={"bio": "New bio"}, headers=auth_headers(user))
+    response = client.patch(
+        "/api/users/me",
+        json={"bio": "New bio", "current_password": PASSWORD},
+        headers=auth_headers(user),
+    )
 
     assert_problem(response, 422)
     assert response.get_json()["errors"][0]["pointer"] == "/bio"
@@ -130,7 +136,11 @@ def test_the_bio_is_changed_through_the_profile_only(client: FlaskClient) -> Non
 def test_null_is_refused_where_it_means_nothing(client: FlaskClient) -> None:
     user = UserFactory()
 
-    response = client.patch("/api/users/me", json={"email": None}, headers=auth_headers(user))
+    response = client.patch(
+        "/api/users/me",
+        json={"email": None, "current_password": PASSWORD},
+        headers=auth_headers(user),
+    )
 
     assert pointers(assert_problem(response, 422)) == ["/email"]
 
@@ -139,7 +149,11 @@ def test_changing_your_password(client: FlaskClient) -> None:
     user = UserFactory()
     headers = auth_headers(user)
 
-    response = client.patch("/api/users/me", json={"password": "a-new-password"}, headers=headers)
+    response = client.patch(
+        "/api/users/me",
+        json={"password": "a-new-password", "current_password": PASSWORD},
+        headers=headers,
+    )
 
     assert response.status_code == 200
     new = client.post("/api/tokens", json={"username": user.username, "password": "a-new-password"})
@@ -148,12 +162,67 @@ def test_changing_your_password(client: FlaskClient) -> None:
     assert_problem(old, 401)
 
 
+@pytest.mark.parametrize(
+    "change",
+    [{"email": "new@example.com"}, {"password": "a-new-password"}, {}],
+    ids=["email", "password", "nothing"],
+)
+def test_every_change_to_your_account_needs_your_current_password(
+    client: FlaskClient, change: dict[str, str]
+) -> None:
+    user = UserFactory(email="old@example.com")
+    before = (user.email, user.password_hash, user.token_version)
+
+    response = client.patch("/api/users/me", json=change, headers=auth_headers(user))
+
+    body = assert_problem(response, 422)
+    assert pointers(body) == ["/current_password"]
+    db.session.refresh(user)
+    assert (user.email, user.password_hash, user.token_version) == before
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"email": "new@example.com"}, {"password": "a-new-password"}],
+    ids=["email", "password"],
+)
+def test_a_wrong_current_password_is_refused_and_changes_nothing(
+    client: FlaskClient, change: dict[str, str]
+) -> None:
+    user = UserFactory(email="old@example.com")
+    headers = auth_headers(user)
+    before = (user.email, user.password_hash, user.token_version)
+
+    response = client.patch(
+        "/api/users/me", json=change | {"current_password": "not-the-password"}, headers=headers
+    )
+
+    body = assert_problem(response, 403)
+    assert body["detail"] == "The current password is wrong."
+    assert body["errors"] == [{"pointer": "/current_password", "detail": body["detail"]}]
+    assert "WWW-Authenticate" not in response.headers
+    db.session.refresh(user)
+    assert (user.email, user.password_hash, user.token_version) == before
+    # The token that sent it is still good: the answer was about the password, not the token.
+    assert client.get("/api/users/me", headers=headers).status_code == 200
+
+
+def test_the_document_says_changes_need_the_current_password(client: FlaskClient) -> None:
+    schema = client.get("/openapi.json").get_json()["components"]["schemas"]["UserUpdate"]
+
+    assert "current_password" in schema["required"]
+    assert "403" in schema["properties"]["current_password"]["description"]
+    assert "ends every token" in schema["properties"]["password"]["description"]
+
+
 def test_changing_your_email_to_a_taken_one_is_a_conflict(client: FlaskClient) -> None:
     UserFactory(email="taken@example.com")
     user = UserFactory()
 
     response = client.patch(
-        "/api/users/me", json={"email": "TAKEN@example.com"}, headers=auth_headers(user)
+        "/api/users/me",
+        json={"email": "TAKEN@example.com", "current_password": PASSWORD},
+        headers=auth_headers(user),
     )
 
     assert pointers(assert_problem(response, 409)) == ["/email"]

@@ -1,0 +1,219 @@
+"""Sign-in throttling: too many wrong passwords for one username, and it is refused for a while.
+
+The limits are made small here (3 failures in 60 seconds). Nothing sleeps: each test runs in one
+transaction, in which PostgreSQL's now() stands still, and a window is made to have ended by
+moving its stored start back. tests/test_throttle_processes.py shows the count is shared by the
+workers of a real server, survives its restart, and holds under simultaneous requests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from apiflask import APIFlask
+from argon2 import PasswordHasher
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from werkzeug.test import TestResponse
+
+from blog.config import EXTENSION_KEY, Settings
+from blog.db import db
+from tests.factories import PASSWORD, UserFactory
+from tests.helpers import assert_problem, auth_headers
+
+MAX_FAILURES = 3
+WINDOW = 60
+WRONG = "wrong-password"
+
+
+@pytest.fixture(autouse=True)
+def small_limits(app: APIFlask, settings: Settings) -> Iterator[Settings]:
+    small = dataclasses.replace(
+        settings, sign_in_max_failures=MAX_FAILURES, sign_in_window_seconds=WINDOW
+    )
+    app.extensions[EXTENSION_KEY] = small
+    yield small
+    app.extensions[EXTENSION_KEY] = settings
+
+
+@pytest.fixture
+def verified(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every Argon2 verification."""
+    checked: list[str] = []
+    real_verify = PasswordHasher.verify
+
+    def spy(self: PasswordHasher, hash: str, password: str) -> bool:
+        checked.append(hash)
+        return real_verify(self, hash, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", spy)
+    return checked
+
+
+def sign_in(client: FlaskClient, username: str, password: str = WRONG) -> TestResponse:
+    return client.post("/api/tokens", json={"username": username, "password": password})
+
+
+def stored(username_lower: str) -> Any:
+    return db.session.execute(
+        text(
+            "SELECT failures, window_started_at = now() AS started_now"
+            " FROM sign_in_failures WHERE username_lower = :name"
+        ),
+        {"name": username_lower},
+    ).one_or_none()
+
+
+def move_window_back(username_lower: str, seconds: float) -> None:
+    db.session.execute(
+        text(
+            "UPDATE sign_in_failures"
+            " SET window_started_at = window_started_at - make_interval(secs => :seconds)"
+            " WHERE username_lower = :name"
+        ),
+        {"name": username_lower, "seconds": seconds},
+    )
+
+
+def test_after_too_many_wrong_passwords_the_username_is_refused_with_429(
+    client: FlaskClient, verified: list[str]
+) -> None:
+    UserFactory(username="alice")
+
+    wrong = [sign_in(client, "alice") for _ in range(MAX_FAILURES)]
+    verified.clear()
+    refused = sign_in(client, "alice", PASSWORD)  # even the right password
+
+    assert [response.status_code for response in wrong] == [401] * MAX_FAILURES
+    body = assert_problem(refused, 429)
+    assert "Too many wrong passwords" in body["detail"]
+    assert refused.headers["Retry-After"] == str(WINDOW)
+    assert "access_token" not in refused.get_data(as_text=True)
+    # Refused before any password check: no Argon2 hash was computed for it.
+    assert verified == []
+    assert stored("alice").failures == MAX_FAILURES
+
+
+def test_an_unknown_username_is_throttled_in_the_same_way(client: FlaskClient) -> None:
+    UserFactory(username="alice")
+    for name in ("alice", "nobody"):
+        for _ in range(MAX_FAILURES):
+            assert_problem(sign_in(client, name), 401)
+
+    known, unknown = sign_in(client, "alice"), sign_in(client, "nobody")
+
+    assert assert_problem(known, 429) == assert_problem(unknown, 429)
+    assert known.headers["Retry-After"] == unknown.headers["Retry-After"]
+
+
+def test_the_username_is_counted_whatever_its_case_and_alone(client: FlaskClient) -> None:
+    UserFactory(username="alice")
+    UserFactory(username="bob")
+
+    for name in ("alice", "ALICE", "Alice"):
+        assert_problem(sign_in(client, name), 401)
+
+    assert_problem(sign_in(client, "aLiCe", PASSWORD), 429)
+    assert sign_in(client, "bob", PASSWORD).status_code == 200
+
+
+def test_a_successful_sign_in_clears_the_failures(client: FlaskClient) -> None:
+    UserFactory(username="alice")
+    for _ in range(MAX_FAILURES - 1):
+        assert_problem(sign_in(client, "alice"), 401)
+
+    assert sign_in(client, "Alice", PASSWORD).status_code == 200
+
+    assert stored("alice") is None
+    for _ in range(MAX_FAILURES):
+        assert_problem(sign_in(client, "alice"), 401)
+
+
+def test_the_window_is_fixed_refused_attempts_do_not_extend_it(client: FlaskClient) -> None:
+    UserFactory(username="alice")
+    for _ in range(MAX_FAILURES):
+        sign_in(client, "alice")
+    move_window_back("alice", WINDOW - 10)
+
+    for _ in range(5):
+        refused = sign_in(client, "alice", PASSWORD)
+        assert_problem(refused, 429)
+        assert refused.headers["Retry-After"] == "10"
+
+    # The refused attempts changed nothing: the same count, the same start.
+    assert stored("alice").failures == MAX_FAILURES
+    move_window_back("alice", 10)  # the window has now ended
+    assert sign_in(client, "alice", PASSWORD).status_code == 200
+
+
+def test_after_the_window_a_wrong_password_starts_a_new_one(client: FlaskClient) -> None:
+    UserFactory(username="alice")
+    for _ in range(MAX_FAILURES):
+        sign_in(client, "alice")
+    move_window_back("alice", WINDOW)
+
+    assert_problem(sign_in(client, "alice"), 401)
+
+    failures, started_now = stored("alice")
+    assert (failures, started_now) == (1, True)
+
+
+def test_retry_after_is_at_least_one_second(client: FlaskClient) -> None:
+    UserFactory(username="alice")
+    for _ in range(MAX_FAILURES):
+        sign_in(client, "alice")
+    move_window_back("alice", WINDOW - 0.2)
+
+    refused = sign_in(client, "alice")
+
+    assert_problem(refused, 429)
+    assert refused.headers["Retry-After"] == "1"
+
+
+def test_wrong_current_passwords_count_too(client: FlaskClient, verified: list[str]) -> None:
+    user = UserFactory(username="alice")
+    headers = auth_headers(user)
+    change = {"email": "new@example.com", "current_password": WRONG}
+    for _ in range(MAX_FAILURES):
+        assert_problem(client.patch("/api/users/me", json=change, headers=headers), 403)
+    verified.clear()
+
+    right = change | {"current_password": PASSWORD}
+    refused = client.patch("/api/users/me", json=right, headers=headers)
+
+    assert_problem(refused, 429)
+    assert refused.headers["Retry-After"] == str(WINDOW)
+    assert verified == []
+    assert_problem(sign_in(client, "alice", PASSWORD), 429)
+    # The token still works for everything else, and nothing was changed.
+    assert client.get("/api/users/me", headers=headers).get_json()["email"] == user.email
+
+
+def test_a_right_current_password_clears_the_failures(client: FlaskClient) -> None:
+    user = UserFactory(username="alice")
+    for _ in range(MAX_FAILURES - 1):
+        sign_in(client, "alice")
+
+    response = client.patch(
+        "/api/users/me", json={"current_password": PASSWORD}, headers=auth_headers(user)
+    )
+
+    assert response.status_code == 200
+    assert stored("alice") is None
+
+
+@pytest.mark.parametrize(
+    ("path", "method"), [("/api/tokens", "post"), ("/api/users/me", "patch")], ids=str
+)
+def test_the_document_lists_429_with_retry_after(
+    client: FlaskClient, path: str, method: str
+) -> None:
+    spec = client.get("/openapi.json").get_json()
+
+    response = spec["paths"][path][method]["responses"]["429"]
+
+    assert "Retry-After" in response["headers"]
+    assert "application/problem+json" in response["content"]
