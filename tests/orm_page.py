@@ -11,7 +11,9 @@ more or change the app: `selectinload(Post.likes)` and `selectinload(Post.commen
 every like and comment object just to count them, and `with_expression()` or a
 `column_property` need a new attribute on the model that only this comparison would use.
 
-It serves the first page, newest first, to a reader without a token (no `liked_by_me`).
+It serves the first page, newest first, to a reader without a token (no `liked_by_me`), and
+builds its query at each call, as most code does (the app builds its own once). It asks for no
+total and no next-page row, which the app's one statement also carries.
 tests/api/test_queries.py checks that it returns what the app returns and counts its statements;
 bench/run.py times both. The app does not use it.
 """
@@ -19,13 +21,14 @@ bench/run.py times both. The app does not use it.
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
+from blog.db import db
 from blog.models import Comment, Like, Post
 from blog.schemas import PostOut
 
 
-def post_page_from_objects(session: Session, *, per_page: int = 20) -> list[PostOut]:
+def post_page_from_objects(*, per_page: int = 20) -> list[PostOut]:
     """Return the first page of posts, newest first, built from Post objects."""
     like_count = select(func.count()).where(Like.post_id == Post.id).scalar_subquery()
     comment_count = select(func.count()).where(Comment.post_id == Post.id).scalar_subquery()
@@ -37,5 +40,5 @@ def post_page_from_objects(session: Session, *, per_page: int = 20) -> list[Post
     )
     return [
         PostOut.of(post, like_count=likes, comment_count=comments, liked_by_me=None)
-        for post, likes, comments in session.execute(query)
+        for post, likes, comments in db.session.execute(query)
     ]

@@ -89,7 +89,7 @@ def test_the_same_page_built_from_post_objects_costs_two_statements(sql: Stateme
         objects_loaded(User) as users_loaded,
         objects_loaded(Tag) as tags_loaded,
     ):
-        items = post_page_from_objects(db.session, per_page=20)
+        items = post_page_from_objects(per_page=20)
 
     assert len(items) == 20
     assert items == page.items  # the same posts, in the same order, with the same JSON
