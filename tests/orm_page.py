@@ -6,9 +6,10 @@ objects, their author joined in (`joinedload`), their tags loaded for the whole 
 `selectinload`, and the response built from the objects with `PostOut.of`.
 
 The like and comment counts come along as two correlated subqueries, added to the select next
-to the Post entity, so each row is `(post, like_count, comment_count)`. The other ways cost
-more or change the app: `selectinload(Post.likes)` and `selectinload(Post.comments)` would load
-every like and comment object just to count them, and `with_expression()` or a
+to the Post entity, so each row is `(post, like_count, comment_count)`: the way the app reads a
+public profile with its follower counts (`get_profile` in blog/services/users.py). The other
+ways cost more or change the app: `selectinload(Post.likes)` and `selectinload(Post.comments)`
+would load every like and comment object just to count them, and `with_expression()` or a
 `column_property` need a new attribute on the model that only this comparison would use.
 
 It serves the first page, newest first, to a reader without a token (no `liked_by_me`), and
