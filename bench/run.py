@@ -10,7 +10,9 @@ worker count) on 127.0.0.1, and checks that both return the same JSON for every 
   alternating which goes first so that machine noise hits both alike, and reports requests/s,
   p50, p99, CPU ms per request (app or baseline processes, and PostgreSQL), and the ratio
   app/baseline of each round (median over rounds);
-- profiles one post-list request to say where its time goes.
+- profiles one post-list request to say where its time goes;
+- times, in process, building the post list's first page of 20 from columns, as the app does,
+  and from Post objects loaded through their relationships (tests/orm_page.py).
 
 The databases are dropped at the end, whether the run passed, failed or was interrupted.
 
@@ -34,7 +36,7 @@ import secrets
 import statistics
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -45,12 +47,15 @@ from sqlalchemy import event
 from werkzeug.test import Client
 
 from bench import baseline, load, proc
-from bench.data import Dataset, build
+from bench.data import PER_PAGE, Dataset, build
 from blog import create_app
 from blog.config import Settings
 from blog.db import db
 from blog.pagination import PostCursor
+from blog.schemas import PostOut
+from blog.services.posts import list_posts
 from tests.databases import drop
+from tests.orm_page import post_page_from_objects
 from tests.servers import APP, Server, call, running, server_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -297,6 +302,55 @@ def design_checks(dataset: Dataset, post_list: tuple[str, Any]) -> dict[str, dic
     return checks
 
 
+def page_builds(dataset: Dataset, repeat: int) -> dict[str, float]:
+    """Time building the first page of posts from columns (the app) and from Post objects.
+
+    In process, outside any request, as a GET runs: a new session in autocommit for each page,
+    on the pool's one connection. Both ways are checked to build the same page, warmed up
+    (psycopg prepares a statement at its fifth run), then built `repeat` times each, taking
+    turns; the figures are the median milliseconds per page and their ratio.
+    """
+
+    def from_columns() -> list[PostOut]:
+        page = list_posts(
+            page=1, per_page=PER_PAGE, cursor=None, tag=None, author=None, viewer=None
+        )
+        return page.items
+
+    def from_objects() -> list[PostOut]:
+        return post_page_from_objects(per_page=PER_PAGE)
+
+    builds: dict[str, Callable[[], list[PostOut]]] = {
+        "columns": from_columns,
+        "objects": from_objects,
+    }
+    times: dict[str, list[float]] = {name: [] for name in builds}
+    pages: dict[str, list[PostOut]] = {}
+    with app_in_process(dataset) as app, app.app_context():
+        for number in range(10 + repeat):
+            order = list(builds) if number % 2 == 0 else list(reversed(builds))
+            for name in order:
+                db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+                started = time.perf_counter()
+                pages[name] = builds[name]()
+                if number >= 10:
+                    times[name].append(time.perf_counter() - started)
+                db.session.remove()
+        if pages["columns"] != pages["objects"] or len(pages["columns"]) != PER_PAGE:
+            raise RuntimeError("the page built from objects differs from the app's")
+    columns = 1000 * statistics.median(times["columns"])
+    objects = 1000 * statistics.median(times["objects"])
+    return {
+        "pages each": repeat,
+        "columns ms": round(columns, 3),
+        "objects ms": round(objects, 3),
+        "objects / columns": round(objects / columns, 2),
+    }
+
+
+PAGE_BUILDS = f"post list page of {PER_PAGE}, in process: columns / Post objects"
+
+
 PROFILE_GROUPS = (
     ("database (psycopg, waiting for PostgreSQL)", ("psycopg",)),
     ("ORM and SQL compilation (SQLAlchemy)", ("sqlalchemy",)),
@@ -381,6 +435,7 @@ def bench_size(
     problems: list[Problem] = []
     results: list[Result] = []
     checks = design_checks(dataset, app_statements(dataset, ENDPOINTS[0])[0])
+    checks[PAGE_BUILDS] = page_builds(dataset, args.builds)
     for name, figures in checks.items():
         print(f"   {name}: " + ", ".join(f"{k} {v}" for k, v in figures.items()), flush=True)
     with serving(dataset, args.workers) as servers:
@@ -493,6 +548,19 @@ def goals(results: list[Result]) -> list[str]:
     return lines
 
 
+def page_build_lines(checks: dict[int, dict[str, dict[str, float]]]) -> list[str]:
+    """Say, size by size, how long a page took from columns and from Post objects."""
+    lines = []
+    for size, figures in checks.items():
+        built = figures[PAGE_BUILDS]
+        lines.append(
+            f"{size:,} posts: from columns (the app) {built['columns ms']} ms,"
+            f" from Post objects {built['objects ms']} ms: {built['objects / columns']}x as long"
+            f" ({built['pages each']:.0f} pages each way)"
+        )
+    return lines
+
+
 def gates(problems: list[Problem]) -> list[str]:
     """Say, gate by gate, whether it passed, and what failed."""
     lines = []
@@ -541,6 +609,12 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(e.name for e in ENDPOINTS),
         help="comma-separated names of the endpoints to measure (all by default)",
     )
+    parser.add_argument(
+        "--builds",
+        type=int,
+        default=200,
+        help="pages of posts built each way (columns, objects), in process, to time them",
+    )
     parser.add_argument("--smoke", action="store_true", help="a tiny, fast run for CI")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -552,6 +626,7 @@ def main(argv: list[str] | None = None) -> int:
             2,
             1,
         )
+        args.builds = 20
     started = time.monotonic()
     results: list[Result] = []
     problems: list[Problem] = []
@@ -574,6 +649,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\nWhere the time of one post-list request goes (in process, % of Python time):")
     for part, share in where_time_goes.items():
         print(f"  {part}: {share}")
+    print(f"\nOne page of {PER_PAGE} posts, built in process (median ms per page):")
+    for line in page_build_lines(checks):
+        print(f"  {line}")
     print("\nGoals (information, not checked: the figures depend on the machine and the size):")
     for line in goals(results):
         print(f"  {line}")

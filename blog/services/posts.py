@@ -38,10 +38,12 @@ from blog.services.tags import ensure_tags
 def _responses_select(*, signed_in: bool) -> Select[Any]:
     """Select posts as the API shows them, in one statement: columns, not objects.
 
-    Loading Post objects with their author (joinedload) and tags (selectinload) costs three
-    statements a page and turns every row into tracked objects; a list only reads, so it asks
-    for the columns its response needs. The author comes along the join that the Post.author
-    relationship defines; tag names, counts and liked_by_me are correlated subqueries.
+    No Post object is loaded, and no relationship is loaded through. Built from Post objects,
+    with their author (joinedload) and tags (selectinload), the same page takes two statements
+    and an object for every post, author and tag (tests/orm_page.py; docs/relationships.md,
+    section 7, compares the two). A list only reads, so it asks for the columns its response
+    needs. The author comes along the join that the Post.author relationship defines; tag
+    names, counts and liked_by_me are correlated subqueries.
 
     Building this statement takes longer than running it, so it is built once (per signed in
     or not) and the viewer's id is a bound parameter.
@@ -201,7 +203,10 @@ def list_posts(
     author: str | None,
     viewer: User | None,
 ) -> Page[PostOut]:
-    """Return one page of posts, newest first, filtered by tag and author name."""
+    """Return one page of posts, newest first, filtered by tag and author name.
+
+    The page is read as columns, in one statement (see `_responses_select`), not as Post objects.
+    """
     listing = _listing(tag=tag, author=author)
     if listing is None:
         if cursor is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -9,9 +10,12 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from blog.models import Comment, Post, User
+from blog.db import db
+from blog.models import Comment, Post, Tag, User
+from blog.services.posts import list_posts
 from tests.factories import CommentFactory, LikeFactory, PostFactory, TagFactory, UserFactory
 from tests.helpers import StatementLog, auth_headers
+from tests.orm_page import post_page_from_objects
 
 
 def statements_for(
@@ -61,6 +65,49 @@ def test_a_page_of_posts_loads_columns_not_post_objects(client: FlaskClient) -> 
     assert posts_loaded == []
     # The threaded comments do load objects, to walk their replies relationship.
     assert len(comments_loaded) == 1
+
+
+def tables_read(statement: str) -> set[str]:
+    """Return the tables a SELECT names after FROM or JOIN."""
+    return set(re.findall(r"\b(?:FROM|JOIN) (\w+)", statement))
+
+
+def test_the_same_page_built_from_post_objects_costs_two_statements(sql: StatementLog) -> None:
+    tags = TagFactory.create_batch(4)
+    posts = [PostFactory(author=UserFactory(), tags=tags[: n % 5]) for n in range(25)]
+    for n, post in enumerate(posts):
+        LikeFactory.create_batch(n % 3, post=post)
+        CommentFactory.create_batch(n % 4, post=post)
+    db.session.expunge_all()
+
+    with sql.recording() as columns, objects_loaded(Post) as none_loaded:
+        page = list_posts(page=1, per_page=20, cursor=None, tag=None, author=None, viewer=None)
+    db.session.expunge_all()
+    with (
+        sql.recording() as objects,
+        objects_loaded(Post) as posts_loaded,
+        objects_loaded(User) as users_loaded,
+        objects_loaded(Tag) as tags_loaded,
+    ):
+        items = post_page_from_objects(per_page=20)
+
+    assert len(items) == 20
+    assert items == page.items  # the same posts, in the same order, with the same JSON
+    # The app's page: one statement, the total included, and no objects.
+    assert len(columns) == 1
+    assert tables_read(columns[0]) == {
+        "posts", "users", "post_tags", "tags", "likes", "comments", "counters"
+    }  # fmt: skip
+    assert none_loaded == []
+    # From objects: the posts with their authors joined in and the counts as subqueries, then
+    # the tags of all twenty posts, read from post_tags by post id, in one more.
+    assert len(objects) == 2
+    assert tables_read(objects[0]) == {"posts", "users", "likes", "comments"}
+    assert "LEFT OUTER JOIN users" in objects[0]
+    assert tables_read(objects[1]) == {"post_tags", "tags"}
+    assert "WHERE post_tags.post_id IN (" in objects[1]
+    # One object per post and per author, and one per tag, however many posts share it.
+    assert (len(posts_loaded), len(users_loaded), len(tags_loaded)) == (20, 20, 4)
 
 
 def test_listing_5_or_50_posts_costs_one_statement(client: FlaskClient, sql: StatementLog) -> None:

@@ -8,7 +8,7 @@ Where the API loads objects, it joins many-to-one parents in (`joinedload(Commen
 comments, `joinedload(User.profile)` for a public profile) and loads a post's tags with
 selectinload before editing them. Its pages of posts load no Post objects at all: they select
 the response's columns in one statement (blog/services/posts.py; tests/api/test_queries.py
-shows both).
+shows both, and that the same page built from Post objects, tests/orm_page.py, takes two).
 """
 
 from __future__ import annotations
