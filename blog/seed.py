@@ -180,8 +180,9 @@ DEMO_POSTS = (
     DemoPost(
         "alice",
         "selectinload for collections, joinedload for parents",
-        "A page of twenty posts costs three statements: the count, the posts with their authors "
-        "joined in, and one SELECT ... IN for all their tags.",
+        "Loaded as objects, a page of twenty posts costs two statements: the posts with their "
+        "authors joined in, and one SELECT ... IN for all their tags. This API's own list reads "
+        "the columns it shows instead, in one.",
         ("sqlalchemy", "performance"),
         _at(15, 13),
     ),
