@@ -15,6 +15,8 @@ sees what requests wrote because both share the connection.
 from __future__ import annotations
 
 import os
+import secrets
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -32,6 +34,7 @@ from blog.config import Settings, normalise_database_url
 from blog.db import db
 from tests.databases import drop, migrate, recreate
 from tests.helpers import StatementLog
+from tests.servers import APP, Server, running, server_environment
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres:postgres@localhost:5432/blog_test"
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-production"
@@ -92,6 +95,35 @@ def sibling_database(database_url: str, suffix: str) -> Iterator[str]:
         yield sibling
     finally:
         drop(sibling)
+
+
+@contextmanager
+def demo_server(database_url: str, suffix: str, **settings: str) -> Iterator[Server]:
+    """Serve the app under gunicorn, as `bin/app serve` does, on a sibling database that the
+    migrations built and `bin/app seed` filled with the demo data; stop it and drop it after.
+
+    In development mode, where demo data belongs. For the checks beyond `make test` (the
+    browser, the generated client, schemathesis's command line), which talk to a real server.
+    """
+    with sibling_database(database_url, suffix) as url:
+        migrate(url)
+        environ = server_environment(
+            BLOG_ENV="development",
+            DATABASE_URL=url,
+            SECRET_KEY=secrets.token_urlsafe(48),
+            WEB_CONCURRENCY="2",
+            GUNICORN_ACCESS_LOG="",
+            **settings,
+        )
+        seed = subprocess.run(  # noqa: S603 - the project's own command
+            [os.path.join(PROJECT_ROOT, "bin", "app"), "seed"],
+            env=environ,
+            capture_output=True,
+            check=False,
+        )
+        assert seed.returncode == 0, seed.stderr.decode()
+        with running(APP, environ) as server:
+            yield server
 
 
 @pytest.fixture(scope="session")

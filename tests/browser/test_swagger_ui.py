@@ -14,9 +14,7 @@ Set SCREENSHOT to a file name to keep a picture of the rendered page.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 
@@ -30,8 +28,8 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.wait import WebDriverWait
 
 from blog.seed import DEMO_POSTS
-from tests.conftest import PROJECT_ROOT, migrate, sibling_database
-from tests.servers import APP, Server, call, running, server_environment
+from tests.conftest import demo_server
+from tests.servers import Server, call
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 CHROMIUM_FLAGS = [
@@ -58,26 +56,8 @@ def executable(variable: str, default: str) -> str:
 
 @pytest.fixture(scope="module")
 def server(database_url: str) -> Iterator[Server]:
-    with sibling_database(database_url, "browser") as url:
-        migrate(url)
-        # Development mode: the demo data, which the page's "Try it out" request shows, is for
-        # development only.
-        environ = server_environment(
-            BLOG_ENV="development",
-            DATABASE_URL=url,
-            SECRET_KEY=secrets.token_urlsafe(48),
-            WEB_CONCURRENCY="2",
-            GUNICORN_ACCESS_LOG="",
-        )
-        seed = subprocess.run(  # noqa: S603 - the project's own command
-            [os.path.join(PROJECT_ROOT, "bin", "app"), "seed"],
-            env=environ,
-            capture_output=True,
-            check=False,
-        )
-        assert seed.returncode == 0, seed.stderr.decode()
-        with running(APP, environ) as server:
-            yield server
+    with demo_server(database_url, "browser") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ from __future__ import annotations
 import ast
 import json
 import os
-import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import migrate, sibling_database
-from tests.servers import APP, Server, call, running, server_environment
+from tests.conftest import demo_server
+from tests.servers import Server, call
 
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 PACKAGE = "blog_api_client"
@@ -35,21 +34,14 @@ HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "tra
 
 @pytest.fixture(scope="module")
 def server(database_url: str) -> Iterator[Server]:
-    with sibling_database(database_url, "client") as url:
-        migrate(url)
-        environ = server_environment(
-            BLOG_ENV="production",
-            DATABASE_URL=url,
-            SECRET_KEY=secrets.token_urlsafe(48),
-            WEB_CONCURRENCY="2",
-            GUNICORN_ACCESS_LOG="",
-            # Sign-ups and sign-ins are the scenario's slowest steps at production cost.
-            ARGON2_TIME_COST="1",
-            ARGON2_MEMORY_COST_KIB="8",
-            ARGON2_PARALLELISM="1",
-        )
-        with running(APP, environ) as server:
-            yield server
+    # Sign-ups and sign-ins are the scenario's slowest steps at full Argon2 cost.
+    cheap_hashes = {
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_COST_KIB": "8",
+        "ARGON2_PARALLELISM": "1",
+    }
+    with demo_server(database_url, "client", **cheap_hashes) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

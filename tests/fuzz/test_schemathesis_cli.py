@@ -18,7 +18,6 @@ a minute or two), FUZZ_SEED a seed to replay a run with.
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,8 +26,8 @@ from pathlib import Path
 import pytest
 
 from blog.seed import DEMO_PASSWORD
-from tests.conftest import PROJECT_ROOT, migrate, sibling_database
-from tests.servers import APP, Server, call, running, server_environment
+from tests.conftest import PROJECT_ROOT, demo_server
+from tests.servers import Server, call
 
 SCHEMATHESIS = Path(sys.executable).parent / "st"
 CONFIG = Path(PROJECT_ROOT) / "schemathesis.toml"
@@ -39,24 +38,8 @@ SEED = os.environ.get("FUZZ_SEED")
 
 @pytest.fixture(scope="module")
 def server(database_url: str) -> Iterator[Server]:
-    with sibling_database(database_url, "fuzz") as url:
-        migrate(url)
-        environ = server_environment(
-            BLOG_ENV="production",
-            DATABASE_URL=url,
-            SECRET_KEY=secrets.token_urlsafe(48),
-            WEB_CONCURRENCY="2",
-            GUNICORN_ACCESS_LOG="",
-        )
-        seed = subprocess.run(  # noqa: S603 - the project's own command
-            [os.path.join(PROJECT_ROOT, "bin", "app"), "seed"],
-            env=environ,
-            capture_output=True,
-            check=False,
-        )
-        assert seed.returncode == 0, seed.stderr.decode()
-        with running(APP, environ) as server:
-            yield server
+    with demo_server(database_url, "fuzz") as server:
+        yield server
 
 
 def test_schemathesis_finds_nothing(server: Server, tmp_path: Path) -> None:
