@@ -4,7 +4,7 @@ Every `relationship()` here is one half of a pair. Both halves are declared, and
 other with `back_populates`, so that changing one side of a link in Python updates the other side
 in memory at once, before anything is sent to the database:
 
-    user.posts.append(post)   # post.author is user, immediately, with no SQL
+    user.posts.append(post)   # post.author is user at once (no SQL if user.posts is loaded)
     post.tags.remove(tag)     # tag.posts no longer holds post
 
 The database only learns of a change at flush: the foreign key (`post.author_id`) or the

@@ -52,6 +52,35 @@ def test_setting_post_author_appends_to_user_posts_at_once(sql: StatementLog) ->
     assert rows.author_id(post.id) == alice.id
 
 
+def test_appending_to_an_unloaded_user_posts_loads_it_first(sql: StatementLog) -> None:
+    alice = UserFactory()
+    PostFactory.create_batch(2, author=alice)
+    db.session.expire(alice, ["posts"])  # alice.posts is now unloaded
+    post = new_post()
+
+    with sql.recording() as statements:
+        alice.posts.append(post)
+    # A list can only be appended to once it is there: one SELECT of alice's posts.
+    assert len(statements) == 1
+    assert statements[0].startswith("SELECT posts.id")
+    assert "WHERE %(param_1)s::INTEGER = posts.author_id" in statements[0]
+    assert len(alice.posts) == 3
+
+
+def test_setting_post_author_on_an_unloaded_user_posts_loads_nothing(sql: StatementLog) -> None:
+    alice = UserFactory()
+    PostFactory.create_batch(2, author=alice)
+    db.session.expire(alice, ["posts"])
+    post = new_post()
+
+    with sql.recording() as statements:
+        post.author = alice
+    # The append to alice.posts is queued, not loaded for.
+    assert statements == []
+    db.session.add(post)
+    assert len(alice.posts) == 3  # the load, when it comes, includes the new post
+
+
 def test_removing_from_user_posts_clears_post_author(sql: StatementLog) -> None:
     alice = UserFactory()
     post = PostFactory(author=alice)
