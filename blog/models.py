@@ -105,8 +105,9 @@ counters = Table(
 
 
 def _trigger_count() -> Mapped[int]:
-    # Kept by database triggers: the ORM only reads it. A loaded value does not change when
-    # posts are added in the same session; it is current in the next one.
+    # Kept by database triggers; the app never writes it. A value already loaded stays as it
+    # was read when posts are added, after a commit too (the session does not expire on commit),
+    # until the object is refreshed or loaded again.
     return mapped_column(server_default=text("0"))
 
 

@@ -372,6 +372,18 @@ def test_editing_changes_only_what_is_sent_and_moves_updated_at(client: FlaskCli
     assert after["created_at"] == before["created_at"]
 
 
+def test_editing_only_the_tags_moves_updated_at(client: FlaskClient) -> None:
+    post = PostFactory(tags=[TagFactory(name="old")])
+    before = client.get(f"/api/posts/{post.id}").get_json()
+
+    response = client.patch(
+        f"/api/posts/{post.id}", json={"tags": ["new"]}, headers=auth_headers(post.author)
+    )
+
+    assert response.status_code == 200
+    assert response.get_json()["updated_at"] > before["updated_at"]
+
+
 @pytest.mark.parametrize(
     ("tags", "expected"), [(["b", "c"], ["b", "c"]), ([], []), (["A", "a"], ["a"])]
 )
