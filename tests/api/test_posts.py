@@ -281,6 +281,7 @@ def test_writing_a_post(client: FlaskClient) -> None:
     assert body["title"] == "  Hello  "  # as sent
     assert body["author"] == {"username": "alice"}
     assert body["created_at"] == body["updated_at"]
+    assert body["created_at"].endswith("Z")  # timezone-aware, in UTC
     assert (body["like_count"], body["comment_count"], body["liked_by_me"]) == (0, 0, False)
     assert client.get(response.headers["Location"], headers=auth_headers(user)).get_json() == body
 
