@@ -1,4 +1,4 @@
-"""What CI runs: `make test` first, then the checks that take longer, in .ci/run and on GitHub."""
+"""What the make targets and CI run: `make test` first, then the checks that take longer."""
 
 from __future__ import annotations
 
@@ -45,3 +45,13 @@ def test_the_workflow_runs_the_same_checks_and_the_stack_in_docker() -> None:
     assert any(step.startswith("docker compose --profile test build") for step in steps)
     assert any(step.startswith("docker compose up --detach --wait") for step in steps)
     assert "docker compose run --rm tests" in steps
+
+
+def test_make_test_installs_lints_type_checks_and_runs_the_suite() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    targets = dict(re.findall(r"^([a-z-]+):([^#\n]*)", makefile, re.MULTILINE))
+
+    assert targets["test"].split() == ["lint", "typecheck", "pytest"]
+    assert all("install" in targets[name].split() for name in ("lint", "typecheck", "pytest"))
+    assert "scripts/erd.py --write" in makefile
+    assert "scripts/model_links.py --write" in makefile
