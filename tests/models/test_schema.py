@@ -77,3 +77,12 @@ def test_db_model_shares_the_bases_registry_and_metadata() -> None:
     assert db.Model.metadata is Base.metadata
     assert not any("query" in vars(cls) for cls in Base.__mro__)
     assert any("query" in vars(cls) for cls in db.Model.__mro__)
+
+
+def test_postgresql_does_not_index_a_referencing_column(connection: Connection) -> None:
+    connection.execute(
+        text("CREATE TABLE schema_notes (id integer PRIMARY KEY, post_id integer REFERENCES posts)")
+    )
+
+    # The referenced key (posts.id) has its index already; the foreign key column gets none.
+    assert "schema_notes.post_id" in not_indexed(connection)

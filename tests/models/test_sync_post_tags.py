@@ -1,7 +1,8 @@
 """Post.tags <-> Tag.posts: how back_populates keeps both sides of a many-to-many in step.
 
 The link between a post and a tag is a row in post_tags. Changing either collection updates the
-other in memory at once; the row is inserted or deleted at flush.
+other in memory at once, or, if the other is not loaded, queues the change for when it is; the
+row is inserted or deleted at flush.
 """
 
 from __future__ import annotations

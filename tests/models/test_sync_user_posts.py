@@ -1,7 +1,9 @@
 """User.posts <-> Post.author: how back_populates keeps both sides of a one-to-many in step.
 
-Each test changes one side and checks the other side in memory, before any flush and with no SQL
-sent, then flushes and reads the row back with plain SQL to see what the database was told.
+Each test changes one side and checks the other side in memory, before any flush, then flushes and
+reads the row back with plain SQL to see what the database was told. With the collections loaded
+no SQL is sent; two tests show what an unloaded user.posts costs: an append loads it first,
+setting post.author loads nothing.
 """
 
 from __future__ import annotations
