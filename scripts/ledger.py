@@ -33,9 +33,12 @@ MODULES = [
     "blog/models.py",
     "blog/db.py",
     *sorted(f"tests/models/{p.name}" for p in (ROOT / "tests" / "models").glob("test_*.py")),
+    "tests/test_claims.py",
+    "tests/test_patterns.py",
 ]
 
 NO_STATEMENT = "no statement"
+MIN_EXCERPT = 12
 BENCHMARK = "benchmark"
 TEST_REFERENCE = re.compile(r"`(tests/[\w/]+\.py)::([\w:]+)(?:\[[^\]`]*\])?`")
 # A link to a test module ([`test_x`](../tests/models/test_y.py)) or to the benchmark.
@@ -222,8 +225,15 @@ def ledger_rows() -> tuple[Row, ...]:
 
 
 def covers(row: Row, unit: Unit) -> bool:
-    """Say whether `row` is about `unit`: its excerpt occurs in it."""
-    return row.path == unit.path and bool(row.excerpt) and collapse(row.excerpt) in unit.text
+    """Say whether `row` is about `unit`: its excerpt occurs in it.
+
+    An excerpt shorter than 12 characters must be the whole unit, so that "Claim 1" cannot
+    stand for "Claim 10".
+    """
+    excerpt = collapse(row.excerpt)
+    if row.path != unit.path or not excerpt:
+        return False
+    return excerpt == unit.text or (len(excerpt) >= MIN_EXCERPT and excerpt in unit.text)
 
 
 def linked(unit: Unit) -> bool:
