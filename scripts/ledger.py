@@ -193,6 +193,7 @@ def python_units(path: str, source: str | None = None) -> list[Unit]:
     return sorted(units, key=lambda unit: unit.line)
 
 
+@cache
 def units_of(path: str) -> list[Unit]:
     """Return the units of a Markdown or Python file."""
     return python_units(path) if path.endswith(".py") else markdown_units(path)
