@@ -98,3 +98,7 @@ def test_apiflask_loads_the_docs_page_assets_from_another_origin() -> None:
     # Swagger UI's script and style sheet, and the icon: none of them from the app itself.
     assert len(assets) >= 3
     assert all(asset.startswith("https://") for asset in assets)
+
+
+def test_flasks_json_provider_sorts_the_keys() -> None:
+    assert Flask("bare").json.dumps({"title": "t", "id": 1}) == '{"id": 1, "title": "t"}'

@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from blog.db import db, utcnow
 from blog.models import Post, User
 from blog.pagination import PostCursor
+from blog.schemas import PostOut
 from tests import rows
 from tests.factories import PostFactory, TagFactory, UserFactory
 from tests.helpers import StatementLog, assert_problem, auth_headers, pointers
@@ -284,6 +285,17 @@ def test_writing_a_post(client: FlaskClient) -> None:
     assert body["created_at"].endswith("Z")  # timezone-aware, in UTC
     assert (body["like_count"], body["comment_count"], body["liked_by_me"]) == (0, 0, False)
     assert client.get(response.headers["Location"], headers=auth_headers(user)).get_json() == body
+
+
+def test_a_post_keeps_its_fields_in_the_order_of_its_model(client: FlaskClient) -> None:
+    post = PostFactory()
+
+    response = client.get(f"/api/posts/{post.id}", headers=auth_headers(post.author))
+
+    # json.loads keeps the order the keys were sent in: Flask's provider would sort them.
+    keys = list(json.loads(response.get_data()))
+    assert keys == list(PostOut.model_fields)
+    assert keys != sorted(keys)
 
 
 def test_tags_are_normalised_deduplicated_and_created_when_missing(client: FlaskClient) -> None:
