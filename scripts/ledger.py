@@ -32,6 +32,8 @@ PAGES.remove("docs/ledger.md")
 MODULES = [
     "blog/models.py",
     "blog/db.py",
+    "blog/framework.py",
+    "blog/errors.py",
     *sorted(f"tests/models/{p.name}" for p in (ROOT / "tests" / "models").glob("test_*.py")),
     "tests/test_claims.py",
     "tests/test_patterns.py",
