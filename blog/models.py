@@ -4,7 +4,7 @@ Every `relationship()` here is one half of a pair. Both halves are declared, and
 other with `back_populates`, so that changing one side of a link in Python updates the other side
 in memory at once, before anything is sent to the database:
 
-    user.posts.append(post)   # post.author is user, immediately, with no SQL
+    user.posts.append(post)   # post.author is user at once (no SQL if user.posts is loaded)
     post.tags.remove(tag)     # tag.posts no longer holds post
 
 The database only learns of a change at flush: the foreign key (`post.author_id`) or the
@@ -104,8 +104,9 @@ counters = Table(
 
 
 def _trigger_count() -> Mapped[int]:
-    # Kept by database triggers: the ORM only reads it. A loaded value does not change when
-    # posts are added in the same session; it is current in the next one.
+    # Kept by database triggers; the app never writes it. A value already loaded stays as it
+    # was read when posts are added, after a commit too (the session does not expire on commit),
+    # until the object is refreshed or loaded again.
     return mapped_column(server_default=text("0"))
 
 

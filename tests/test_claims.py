@@ -14,8 +14,9 @@ from contextlib import closing
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Connection, ForeignKey, Integer, Table, text
+from sqlalchemy import Column, Connection, ForeignKey, Integer, Table, event, text
 from sqlalchemy.exc import (
+    ArgumentError,
     IntegrityError,
     InvalidRequestError,
     NoReferencedTableError,
@@ -344,6 +345,63 @@ def test_claim_6_a_misspelt_partner_fails_late_and_a_wrong_one_never(
         configure_mappers()
 
 
+def test_a_partner_must_be_a_relationship_back_to_this_class_in_the_other_direction() -> None:
+    # What SQLAlchemy does check at configuration, besides the name: the partner relationship
+    # must lead back to this class, and the two must not point the same way.
+    class Base(DeclarativeBase):
+        pass
+
+    class Parent(Base):
+        __tablename__ = "claims_parents"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        favourite_id: Mapped[int | None] = mapped_column(ForeignKey("claims_children.id"))
+        children: Mapped[list[Child]] = relationship(
+            back_populates="fans", foreign_keys="Child.parent_id"
+        )
+
+    class Child(Base):
+        __tablename__ = "claims_children"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        parent_id: Mapped[int] = mapped_column(ForeignKey(Parent.id))
+        # One-to-many as well (the key is on Parent): the same direction as Parent.children.
+        fans: Mapped[list[Parent]] = relationship(
+            back_populates="children", foreign_keys=[Parent.favourite_id]
+        )
+
+    try:
+        with pytest.raises(ArgumentError, match="are both of the same direction"):
+            configure_mappers()
+    finally:
+        Base.registry.dispose()
+
+    class Other(DeclarativeBase):
+        pass
+
+    class Tag(Other):
+        __tablename__ = "claims_tags"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    class Note(Other):
+        __tablename__ = "claims_notes"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        tag_id: Mapped[int] = mapped_column(ForeignKey(Tag.id))
+        writer_id: Mapped[int] = mapped_column(ForeignKey("claims_writers.id"))
+        tag: Mapped[Tag] = relationship()
+        writer: Mapped[Writer] = relationship(back_populates="notes")
+
+    class Writer(Other):
+        __tablename__ = "claims_writers"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        # Note.tag exists and is a relationship, but to Tag, not to Writer.
+        notes: Mapped[list[Note]] = relationship(back_populates="tag")
+
+    try:
+        with pytest.raises(ArgumentError, match="which does not reference mapper"):
+            configure_mappers()
+    finally:
+        Other.registry.dispose()
+
+
 # Claim 7
 
 
@@ -351,8 +409,9 @@ def test_claim_7_back_populates_on_one_side_only_works_one_way(
     throwaway_base: type[DeclarativeBase], sql: StatementLog
 ) -> None:
     """Claim 7: back_populates has to be declared on both models, and set on one it manages
-    both. Verdict: misleading. SQLAlchemy requires the named attribute to exist, not that it names
-    you back. One side only raises nothing, and the pair is kept in step one way only."""
+    both. Verdict: misleading. SQLAlchemy requires the named attribute to exist and to lead back to
+    this class, not that it names you back. One side only raises nothing, and the pair is kept in
+    step one way only."""
     parent_cls, child_cls = parent_and_child(
         throwaway_base,
         make_children=lambda: relationship(back_populates="parent"),
@@ -453,8 +512,18 @@ def test_delete_orphan_cascade_loads_and_deletes_each_child(
     throwaway_base: type[DeclarativeBase], connection: Connection, sql: StatementLog
 ) -> None:
     models = parent_and_child(throwaway_base, **pair(cascade="all, delete-orphan"))
+    parameter_sets: list[int] = []
 
-    statements = delete_a_parentwith_two_children(models, connection, sql)
+    def count(*args: Any) -> None:
+        parameters, executemany = args[3], args[5]
+        if args[2].startswith("DELETE FROM claims_children"):
+            parameter_sets.append(len(parameters) if executemany else 1)
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        statements = delete_a_parentwith_two_children(models, connection, sql)
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
 
     assert statements == [
         "SELECT claims_parents.id FROM claims_parents",
@@ -462,6 +531,8 @@ def test_delete_orphan_cascade_loads_and_deletes_each_child(
         "DELETE FROM claims_children",
         "DELETE FROM claims_parents",
     ]
+    # One DELETE for both children, sent once with a parameter set for each (an executemany).
+    assert parameter_sets == [2]
     assert child_rows(connection) == []
 
 

@@ -224,3 +224,35 @@ def test_the_containers_run_the_commands_of_bin_app() -> None:
     dockerfile = Path(PROJECT_ROOT, "Dockerfile").read_text()
     assert 'CMD ["bin/app", "serve"]' in dockerfile
     assert 'CMD ["bin/app", "test"]' in dockerfile
+
+
+def test_compose_reads_the_variables_of_env_example_and_publishes_port_8000() -> None:
+    compose = Path(PROJECT_ROOT, "docker-compose.yml").read_text()
+    example = Path(PROJECT_ROOT, ".env.example").read_text().splitlines()
+    substituted = set(re.findall(r"\$\{(\w+):-", compose))
+    offered = {line.split("=")[0] for line in example if line and not line.startswith("#")}
+
+    assert (
+        substituted
+        == offered
+        == {
+            "BLOG_ENV",
+            "SECRET_KEY",
+            "POSTGRES_PASSWORD",
+            "API_PORT",
+            "WEB_CONCURRENCY",
+        }
+    )
+    assert COMPOSE["services"]["api"]["ports"] == ["${API_PORT:-8000}:8000"]
+    assert "DATABASE_URL" not in offered  # compose builds it from POSTGRES_PASSWORD
+
+
+def test_the_image_runs_as_an_unprivileged_user_and_runtime_is_the_default_stage() -> None:
+    dockerfile = Path(PROJECT_ROOT, "Dockerfile").read_text()
+    stages = re.findall(r"^FROM \S+ AS ([\w-]+)", dockerfile, re.MULTILINE)
+    users = re.findall(r"^USER (\S+)", dockerfile, re.MULTILINE)
+
+    assert {"builder", "test", "runtime"} <= set(stages)
+    assert stages[-1] == "runtime"  # a plain `docker build` builds the last stage
+    assert users[-1] == "10001:10001"
+    assert COMPOSE["services"]["api"]["build"]["target"] == "runtime"

@@ -427,6 +427,44 @@ def test_single_parent_is_not_checked_for_a_change_made_through_the_partner(
     assert connection.scalar(text("SELECT count(*) FROM patterns_item_labels")) == 2
 
 
+# delete-orphan on an adjacency list
+
+
+def threaded_notes(base: type[DeclarativeBase]) -> type[Any]:
+    """Map Note.replies <-> Note.parent, a table joined to itself, with delete-orphan."""
+
+    class Note(base):
+        __tablename__ = "patterns_notes"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        parent_id: Mapped[int | None] = mapped_column(
+            ForeignKey("patterns_notes.id", ondelete="CASCADE")
+        )
+        parent: Mapped[Note | None] = relationship(back_populates="replies", remote_side=[id])
+        replies: Mapped[list[Note]] = relationship(
+            back_populates="parent", cascade="all, delete-orphan", passive_deletes=True
+        )
+
+    configure_mappers()
+    return Note
+
+
+def test_delete_orphan_on_replies_saves_a_top_level_note_and_deletes_a_removed_reply(
+    throwaway_base: type[DeclarativeBase], connection: Connection
+) -> None:
+    note_cls = threaded_notes(throwaway_base)
+    throwaway_base.metadata.create_all(connection)
+    top = note_cls()  # never had a parent: delete-orphan does not refuse it
+    reply = note_cls(parent=top)
+    db.session.add(top)
+    db.session.flush()
+    assert connection.scalar(text("SELECT count(*) FROM patterns_notes")) == 2
+
+    top.replies.remove(reply)  # de-associated from its parent: an orphan now
+    db.session.flush()
+    assert connection.scalar(text("SELECT count(*) FROM patterns_notes")) == 1
+    assert connection.scalar(text("SELECT parent_id FROM patterns_notes")) is None
+
+
 # order_by on a relationship
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from blog.db import db, utcnow
 from blog.models import Post, User
 from blog.pagination import PostCursor
+from blog.schemas import PostOut
 from tests import rows
 from tests.factories import PostFactory, TagFactory, UserFactory
 from tests.helpers import StatementLog, assert_problem, auth_headers, pointers
@@ -281,8 +282,20 @@ def test_writing_a_post(client: FlaskClient) -> None:
     assert body["title"] == "  Hello  "  # as sent
     assert body["author"] == {"username": "alice"}
     assert body["created_at"] == body["updated_at"]
+    assert body["created_at"].endswith("Z")  # timezone-aware, in UTC
     assert (body["like_count"], body["comment_count"], body["liked_by_me"]) == (0, 0, False)
     assert client.get(response.headers["Location"], headers=auth_headers(user)).get_json() == body
+
+
+def test_a_post_keeps_its_fields_in_the_order_of_its_model(client: FlaskClient) -> None:
+    post = PostFactory()
+
+    response = client.get(f"/api/posts/{post.id}", headers=auth_headers(post.author))
+
+    # json.loads keeps the order the keys were sent in: Flask's provider would sort them.
+    keys = list(json.loads(response.get_data()))
+    assert keys == list(PostOut.model_fields)
+    assert keys != sorted(keys)
 
 
 def test_tags_are_normalised_deduplicated_and_created_when_missing(client: FlaskClient) -> None:
@@ -370,6 +383,18 @@ def test_editing_changes_only_what_is_sent_and_moves_updated_at(client: FlaskCli
     assert after["tags"] == ["keep"]
     assert after["updated_at"] > before["updated_at"]
     assert after["created_at"] == before["created_at"]
+
+
+def test_editing_only_the_tags_moves_updated_at(client: FlaskClient) -> None:
+    post = PostFactory(tags=[TagFactory(name="old")])
+    before = client.get(f"/api/posts/{post.id}").get_json()
+
+    response = client.patch(
+        f"/api/posts/{post.id}", json={"tags": ["new"]}, headers=auth_headers(post.author)
+    )
+
+    assert response.status_code == 200
+    assert response.get_json()["updated_at"] > before["updated_at"]
 
 
 @pytest.mark.parametrize(

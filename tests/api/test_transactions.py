@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import Connection, event
 
+from blog.db import db
 from blog.services import posts
 from tests import rows
 from tests.factories import UserFactory
@@ -38,3 +42,30 @@ def test_a_failure_after_the_post_is_written_leaves_no_post_and_no_tags(
     assert rows.count("posts") == 0  # ... and neither is now
     assert rows.count("tags") == 0
     assert rows.count("post_tags") == 0
+
+
+def test_a_get_reads_without_a_transaction_and_a_post_runs_in_one(
+    client: FlaskClient, connection: Connection
+) -> None:
+    engine = connection.engine
+    seen: list[bool] = []
+
+    def record(conn: Connection, *_args: Any) -> None:
+        seen.append(conn.connection.dbapi_connection.autocommit)  # type: ignore[union-attr]
+
+    # As outside the suite: the session gets the engine, not the test's open transaction.
+    db.engines[None] = engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/api/tags").status_code == 200
+        reads = list(seen)
+        seen.clear()
+        response = client.post("/api/tokens", json={"username": "nobody", "password": "x" * 8})
+        assert response.status_code == 401
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        db.engines[None] = connection  # type: ignore[assignment]
+
+    assert reads == [True]  # one SELECT, in autocommit: no BEGIN, no ROLLBACK
+    assert seen  # the POST's statements ...
+    assert not any(seen)  # ... run in a transaction

@@ -238,6 +238,11 @@ def test_deleting_your_account_deletes_your_posts_and_their_links_but_not_tags(
     mine = PostFactory(author=user, tags=[python])
     theirs = PostFactory(author=other, tags=[python])
     headers = auth_headers(user)
+    # What the user liked, followed and wrote on someone else's post goes too.
+    client.put(f"/api/posts/{theirs.id}/like", headers=headers)
+    client.put(f"/api/users/{other.username}/follow", headers=headers)
+    client.post(f"/api/posts/{theirs.id}/comments", json={"body": "Hi"}, headers=headers)
+    assert (rows.count("likes"), rows.count("follows"), rows.count("comments")) == (1, 1, 1)
 
     response = client.delete("/api/users/me", headers=headers)
 
@@ -245,6 +250,7 @@ def test_deleting_your_account_deletes_your_posts_and_their_links_but_not_tags(
     assert response.get_data() == b""
     assert not rows.exists("users", user.id)
     assert not rows.exists("posts", mine.id)
+    assert (rows.count("likes"), rows.count("follows"), rows.count("comments")) == (0, 0, 0)
     assert rows.tag_links(tag_id=python.id) == {(theirs.id, python.id)}
     assert rows.exists("tags", python.id)
     # The token of a deleted user no longer works.

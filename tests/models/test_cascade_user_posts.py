@@ -8,7 +8,9 @@ session, once with a raw SQL DELETE, to show the ORM and the database agree.
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.orm.exc import StaleDataError
 
 from blog.db import db
 from blog.models import Post, Tag, User
@@ -123,3 +125,16 @@ def test_deleting_a_post_with_raw_sql_keeps_its_author_and_tags() -> None:
     assert rows.exists("users", user.id)
     for tag in tags:
         assert rows.exists("tags", tag.id)
+
+
+def test_a_post_changed_meanwhile_is_not_deleted() -> None:
+    _, (post, _), _ = author_with_tagged_posts()
+    bump = text("UPDATE posts SET version = version + 1 WHERE id = :id")
+    db.session.execute(bump, {"id": post.id})  # as another request's edit would
+
+    with (
+        pytest.raises(StaleDataError, match="expected to delete 1 row"),
+        db.session.begin_nested(),  # flushes as it ends
+    ):
+        db.session.delete(post)
+    assert rows.exists("posts", post.id)

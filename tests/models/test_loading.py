@@ -1,8 +1,9 @@
 """Loading related objects: lazy, selectinload and joinedload, counted in statements.
 
-Reading `post.author` for a list of posts costs one query per post when it is loaded lazily (the
-"N+1" problem). selectinload costs one extra query for the whole list; joinedload costs none,
-joining the rows into the first.
+Reading `post.author` for a list of posts, each by another author not yet loaded, costs one query
+per post when it is loaded lazily (the "N+1" problem); an author already in the session costs
+none. selectinload costs one extra query for the whole list; joinedload costs none, joining the
+rows into the first.
 
 Where the API loads objects, it joins many-to-one parents in (`joinedload(Comment.author)` for
 comments, `joinedload(User.profile)` for a public profile) and loads a post's tags with
@@ -19,8 +20,8 @@ from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import joinedload, selectinload
 
 from blog.db import db
-from blog.models import Post
-from tests.factories import PostFactory, TagFactory
+from blog.models import Post, User
+from tests.factories import PostFactory, TagFactory, UserFactory
 from tests.helpers import StatementLog
 
 POSTS = 10
@@ -48,6 +49,20 @@ def test_lazy_loading_costs_a_query_per_post_and_relationship(sql: StatementLog)
         read_authors_and_tags()
 
     assert len(statements) == 1 + POSTS + POSTS  # the posts, then each author, then each tag list
+
+
+def test_a_lazy_author_already_in_the_session_costs_no_query(sql: StatementLog) -> None:
+    author = UserFactory()
+    PostFactory.create_batch(POSTS, author=author)
+    db.session.expunge_all()
+    author = db.session.get(User, author.id)  # in the identity map now
+
+    with sql.recording() as statements:
+        loaded = db.session.scalars(select(Post)).all()
+        assert {post.author for post in loaded} == {author}
+
+    # A many-to-one lazy load looks in the identity map first: only the posts are queried.
+    assert len(statements) == 1
 
 
 @pytest.mark.usefixtures("posts")

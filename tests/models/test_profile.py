@@ -8,8 +8,16 @@ created with it, deleted with it, and replaced rather than shared.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import ForeignKey, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    RelationshipDirection,
+    configure_mappers,
+    mapped_column,
+    relationship,
+)
 
 from blog.db import db
 from blog.models import Profile, User
@@ -98,3 +106,22 @@ def test_deleting_a_user_with_raw_sql_deletes_the_profile() -> None:
 
     assert profile_bio(user.id) == []
     assert rows.count("profiles") == 0
+
+
+def test_a_scalar_annotation_alone_makes_the_one_to_many_side_one_object(
+    throwaway_base: type[DeclarativeBase],
+) -> None:
+    class Owner(throwaway_base):
+        __tablename__ = "profile_owners"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        card: Mapped[Card] = relationship(back_populates="owner")  # no uselist=False
+
+    class Card(throwaway_base):
+        __tablename__ = "profile_cards"
+        owner_id: Mapped[int] = mapped_column(ForeignKey(Owner.id), primary_key=True)
+        owner: Mapped[Owner] = relationship(back_populates="card")
+
+    configure_mappers()
+    assert Owner.card.property.direction is RelationshipDirection.ONETOMANY
+    assert Owner.card.property.uselist is False
+    assert User.profile.property.uselist is False

@@ -1,8 +1,10 @@
 """Every relationship in the app is one half of a pair declared with back_populates.
 
 SQLAlchemy does not enforce this. back_populates on one side only raises nothing (the sync then
-works one way), and a partner name that exists but belongs to another relationship raises
-nothing either while linking the wrong attributes. Only a check like this one catches them, so
+works one way), and a partner name that belongs to another relationship back to this class
+raises nothing either while linking the wrong attributes: SQLAlchemy checks only that the
+partner leads back to this class, in the other direction. Only a check like this one catches
+them, so
 it walks every mapper, including any model added later, and the second half of this module
 shows that it does catch each mistake.
 """

@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, inspect, text
 
+from blog.db import Base, db
+
 
 def foreign_keys(connection: Connection) -> list[tuple[str, dict[str, Any]]]:
     inspector = inspect(connection)
@@ -67,3 +69,20 @@ def test_the_checks_catch_a_schema_that_breaks_them(connection: Connection) -> N
 
     assert not_indexed(connection) == ["posts.author_id"]
     assert not_cascading(connection) == ["comments.post_id"]
+
+
+def test_db_model_shares_the_bases_registry_and_metadata() -> None:
+    # Models subclass Base, not db.Model; both are built on one registry and one MetaData.
+    assert db.Model.registry is Base.registry
+    assert db.Model.metadata is Base.metadata
+    assert not any("query" in vars(cls) for cls in Base.__mro__)
+    assert any("query" in vars(cls) for cls in db.Model.__mro__)
+
+
+def test_postgresql_does_not_index_a_referencing_column(connection: Connection) -> None:
+    connection.execute(
+        text("CREATE TABLE schema_notes (id integer PRIMARY KEY, post_id integer REFERENCES posts)")
+    )
+
+    # The referenced key (posts.id) has its index already; the foreign key column gets none.
+    assert "schema_notes.post_id" in not_indexed(connection)

@@ -1,7 +1,8 @@
 """Post.tags <-> Tag.posts: how back_populates keeps both sides of a many-to-many in step.
 
 The link between a post and a tag is a row in post_tags. Changing either collection updates the
-other in memory at once; the row is inserted or deleted at flush.
+other in memory at once, or, if the other is not loaded, queues the change for when it is; the
+row is inserted or deleted at flush.
 """
 
 from __future__ import annotations
@@ -126,3 +127,17 @@ def test_clearing_post_tags_empties_it_from_every_tag() -> None:
     assert rows.tag_links(post_id=post.id) == set()
     assert rows.exists("tags", python.id)
     assert rows.exists("tags", flask.id)
+
+
+def test_changing_only_the_tags_writes_no_row_of_posts(sql: StatementLog) -> None:
+    post = PostFactory(tags=[TagFactory()])
+    assert len(post.tags) == 1
+
+    with sql.recording() as statements:
+        post.tags = [TagFactory()]
+        db.session.flush()
+
+    # Only post_tags rows (and the new tag) are written: an onupdate on posts would not fire.
+    assert not any(s.startswith("UPDATE posts") for s in statements)
+    assert any(s.startswith("DELETE FROM post_tags") for s in statements)
+    assert any(s.startswith("INSERT INTO post_tags") for s in statements)

@@ -1,7 +1,9 @@
 """User.posts <-> Post.author: how back_populates keeps both sides of a one-to-many in step.
 
-Each test changes one side and checks the other side in memory, before any flush and with no SQL
-sent, then flushes and reads the row back with plain SQL to see what the database was told.
+Each test changes one side and checks the other side in memory, before any flush, then flushes and
+reads the row back with plain SQL to see what the database was told. With the collections loaded
+no SQL is sent; two tests show what an unloaded user.posts costs: an append loads it first,
+setting post.author loads nothing.
 """
 
 from __future__ import annotations
@@ -50,6 +52,35 @@ def test_setting_post_author_appends_to_user_posts_at_once(sql: StatementLog) ->
     db.session.add(post)
     db.session.flush()
     assert rows.author_id(post.id) == alice.id
+
+
+def test_appending_to_an_unloaded_user_posts_loads_it_first(sql: StatementLog) -> None:
+    alice = UserFactory()
+    PostFactory.create_batch(2, author=alice)
+    db.session.expire(alice, ["posts"])  # alice.posts is now unloaded
+    post = new_post()
+
+    with sql.recording() as statements:
+        alice.posts.append(post)
+    # A list can only be appended to once it is there: one SELECT of alice's posts.
+    assert len(statements) == 1
+    assert statements[0].startswith("SELECT posts.id")
+    assert "WHERE %(param_1)s::INTEGER = posts.author_id" in statements[0]
+    assert len(alice.posts) == 3
+
+
+def test_setting_post_author_on_an_unloaded_user_posts_loads_nothing(sql: StatementLog) -> None:
+    alice = UserFactory()
+    PostFactory.create_batch(2, author=alice)
+    db.session.expire(alice, ["posts"])
+    post = new_post()
+
+    with sql.recording() as statements:
+        post.author = alice
+    # The append to alice.posts is queued, not loaded for.
+    assert statements == []
+    db.session.add(post)
+    assert len(alice.posts) == 3  # the load, when it comes, includes the new post
 
 
 def test_removing_from_user_posts_clears_post_author(sql: StatementLog) -> None:

@@ -1,0 +1,104 @@
+"""What Flask, Werkzeug and APIFlask do by default, where blog/framework.py departs from it.
+
+Each test shows the default on a bare app (or with the app's own fix taken out), so that the
+reasons the framework module gives stay true; tests/api/ shows what the app does instead.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from apiflask import APIFlask
+from apiflask.schema_adapters import registry
+from apiflask.schema_adapters.pydantic import PydanticAdapter
+from flask import Flask, request
+from pydantic import BaseModel
+from werkzeug import Request
+from werkzeug.routing import IntegerConverter
+
+from blog import create_app, framework
+from blog.config import Settings
+from blog.db import MAX_ID
+from blog.framework import ModelAdapter
+
+
+class Optional(BaseModel):
+    a: int | None = None
+
+
+def bare_apiflask() -> APIFlask:
+    app = APIFlask("bare")
+
+    @app.post("/echo")
+    @app.input(Optional)
+    def echo(json_data: Optional) -> dict[str, Any]:
+        return {"a": json_data.a}
+
+    return app
+
+
+def test_werkzeug_takes_any_plus_json_type_for_json() -> None:
+    assert Request.from_values(content_type="application/merge-patch+json").is_json
+
+
+def test_flask_hides_why_a_body_is_not_json_outside_debug_mode() -> None:
+    app = Flask("bare")
+
+    @app.post("/echo")
+    def echo() -> Any:
+        return request.get_json()
+
+    response = app.test_client().post("/echo", data="{bad", content_type="application/json")
+
+    assert response.status_code == 400
+    assert "Expecting" not in response.get_data(as_text=True)  # json's own message is dropped
+
+
+def test_apiflask_parses_a_body_of_any_type_as_json() -> None:
+    response = (
+        bare_apiflask().test_client().post("/echo", data='{"a": 1}', content_type="text/plain")
+    )
+
+    assert (response.status_code, response.get_json()) == (200, {"a": 1})
+
+
+def test_apiflask_reads_a_null_body_as_an_empty_object() -> None:
+    # blog.api registers ModelAdapter for every pydantic view; put APIFlask's own back for this.
+    registry.register("pydantic", PydanticAdapter)
+    try:
+        app = bare_apiflask()
+    finally:
+        registry.register("pydantic", ModelAdapter)
+
+    response = app.test_client().post("/echo", data="null", content_type="application/json")
+
+    assert (response.status_code, response.get_json()) == (200, {"a": None})
+
+
+def test_a_converter_that_refuses_an_id_makes_werkzeug_answer_405(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class RangedInteger(IntegerConverter):
+        def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+            super().__init__(url_map, min=1, max=MAX_ID)
+
+    monkeypatch.setattr(framework, "IdConverter", RangedInteger)
+    plain = create_app(settings)
+
+    # The converter's own max refuses the id, and Werkzeug answers for another rule.
+    assert plain.test_client().patch(f"/api/posts/{MAX_ID + 1}").status_code == 405
+
+
+def test_apiflask_loads_the_docs_page_assets_from_another_origin() -> None:
+    page = APIFlask("bare").test_client().get("/docs").get_data(as_text=True)
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+
+    # Swagger UI's script and style sheet, and the icon: none of them from the app itself.
+    assert len(assets) >= 3
+    assert all(asset.startswith("https://") for asset in assets)
+
+
+def test_flasks_json_provider_sorts_the_keys() -> None:
+    assert Flask("bare").json.dumps({"title": "t", "id": 1}) == '{"id": 1, "title": "t"}'

@@ -1,0 +1,119 @@
+"""Every statement of the docs and of the checked modules is linked to its proof.
+
+A statement in README.md or a page of docs/ links to the test that proves it, inline; anything
+else that holds a statement, or holds none, has a row in docs/ledger.md. These tests fail when a
+unit (paragraph, list item, table row, comment block, docstring paragraph) has neither, when a
+row's excerpt is no longer in its file, and when a row or a link names a test that does not
+exist. `python -m scripts.ledger --list` prints the units still to cover.
+"""
+
+from __future__ import annotations
+
+import re
+
+from scripts.ledger import (
+    MODULES,
+    PAGES,
+    ROOT,
+    ledger_rows,
+    missing_test,
+    uncovered,
+    units_of,
+)
+
+HOW = (
+    "Link the test that proves it (as the docs do: [`test_name`](../tests/path.py)), or add a "
+    "row to docs/ledger.md under `## {path}`: | excerpt | conditions | `tests/path.py::test_name` "
+    "|, with `benchmark: ...` for a figure of speed or cost, or `no statement` if it states "
+    "nothing. `python -m scripts.ledger --list` lists every such unit."
+)
+DOC_TEST_LINK = re.compile(r"\[`(test_\w+)`\]\((?:\.\./)?(tests/[\w/]+\.py)\)")
+
+
+def test_the_ledger_covers_the_docs_and_the_models() -> None:
+    sections = {row.path for row in ledger_rows()}
+
+    assert {"README.md", "blog/models.py"} <= sections
+    assert len(ledger_rows()) >= 200
+
+
+def test_every_unit_of_the_docs_is_linked_to_a_proof_or_in_the_ledger() -> None:
+    missing = uncovered(PAGES)
+
+    assert not missing, "\n".join(
+        [f"{len(missing)} paragraphs, list items or table rows prove nothing:"]
+        + [str(unit) for unit in missing]
+        + [HOW.format(path=missing[0].path)]
+    )
+
+
+def test_every_comment_and_docstring_of_the_checked_modules_is_in_the_ledger() -> None:
+    missing = uncovered(MODULES)
+
+    assert not missing, "\n".join(
+        [f"{len(missing)} comment blocks or docstring paragraphs have no ledger row:"]
+        + [str(unit) for unit in missing]
+        + [HOW.format(path=missing[0].path)]
+    )
+
+
+def test_every_excerpt_is_still_in_its_file() -> None:
+    stale = []
+    for row in ledger_rows():
+        if not (ROOT / row.path).is_file():
+            stale.append(f"{row}: {row.path} does not exist")
+        elif not any(" ".join(row.excerpt.split()) in unit.text for unit in units_of(row.path)):
+            stale.append(str(row))
+
+    assert not stale, "\n".join(
+        [
+            "These ledger rows quote text their file no longer has (compared with white space",
+            "collapsed, and comment markers and docstring indentation removed):",
+            *stale,
+            "Update the excerpt to the new wording and check the proof still holds; or, if the",
+            "statement is gone, delete the row.",
+        ]
+    )
+
+
+def test_every_row_has_one_kind_of_proof() -> None:
+    wrong = []
+    for row in ledger_rows():
+        kinds = [bool(row.tests), row.no_statement, row.benchmark]
+        if sum(kinds) != 1:
+            wrong.append(str(row))
+        if not row.excerpt.strip():
+            wrong.append(f"{row}: no excerpt")
+
+    assert not wrong, "\n".join(
+        [
+            "Each row needs an excerpt and exactly one kind of proof: tests, written",
+            "`tests/path.py::test_name` (or `::TestClass::test_name`), `benchmark: ...`, or",
+            "`no statement`:",
+            *wrong,
+        ]
+    )
+
+
+def test_every_test_the_ledger_names_exists() -> None:
+    missing = [
+        f"{row}: {reason}"
+        for row in ledger_rows()
+        for path, name in row.tests
+        if (reason := missing_test(path, name))
+    ]
+
+    assert not missing, "\n".join(
+        ["These rows name tests that do not exist (renamed, moved or deleted?):", *missing]
+    )
+
+
+def test_every_test_the_docs_link_to_exists() -> None:
+    missing = [
+        f"{page}: [`{name}`]({path}): {reason}"
+        for page in PAGES
+        for name, path in DOC_TEST_LINK.findall((ROOT / page).read_text())
+        if (reason := missing_test(path, name))
+    ]
+
+    assert not missing, "\n".join(["These links name tests that do not exist:", *missing])
