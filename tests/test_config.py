@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
-from blog import create_app
+from blog import create_app, preflight
 from blog.config import (
     DEFAULT_DATABASE_URL,
     DEVELOPMENT_SECRET_KEY,
+    PUBLISHED_DATABASE_PASSWORDS,
     ConfigError,
     Settings,
     normalise_database_url,
 )
+from tests.conftest import PROJECT_ROOT
 
 STRONG_KEY = "k" * 40
 
@@ -68,6 +73,48 @@ def test_production_refuses_a_short_secret_key() -> None:
 def test_production_refuses_to_guess_the_database() -> None:
     with pytest.raises(ConfigError, match="DATABASE_URL must be set in production"):
         Settings.from_env({"BLOG_ENV": "production", "SECRET_KEY": STRONG_KEY})
+
+
+@pytest.mark.parametrize("password", sorted(PUBLISHED_DATABASE_PASSWORDS))
+def test_production_refuses_the_database_passwords_the_compose_file_publishes(
+    password: str,
+) -> None:
+    url = f"postgresql://blog_app:{password}@db:5432/blog"
+
+    with pytest.raises(ConfigError, match="published default password"):
+        Settings.from_env(PRODUCTION | {"SECRET_KEY": STRONG_KEY, "DATABASE_URL": url})
+    assert Settings.from_env({"DATABASE_URL": url}).database_url.endswith("@db:5432/blog")
+
+
+def test_the_published_database_passwords_are_the_compose_files_defaults() -> None:
+    compose = Path(PROJECT_ROOT, "docker-compose.yml").read_text()
+    defaults = set(re.findall(r"\$\{(?:POSTGRES|APP_DATABASE)_PASSWORD:-([^}]*)\}", compose))
+
+    assert defaults == PUBLISHED_DATABASE_PASSWORDS
+
+
+def test_the_preflight_says_what_is_wrong_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BLOG_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("DATABASE_URL", PRODUCTION["DATABASE_URL"])
+
+    status = preflight.main([])
+
+    assert status == preflight.CONFIG_ERROR == 2
+    assert capsys.readouterr().err == (
+        "blog: configuration error: SECRET_KEY must be set in production; the default is public.\n"
+    )
+
+
+def test_the_preflight_is_silent_when_the_settings_are_valid(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BLOG_ENV", "development")
+
+    assert preflight.main([]) == 0
+    assert capsys.readouterr() == ("", "")
 
 
 def test_create_app_refuses_unsafe_settings_passed_in_directly() -> None:
