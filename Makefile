@@ -9,7 +9,7 @@ BROWSER_STAMP := $(subst .installed-,.browser-installed-,$(STAMP))
 CHROMIUM ?= chromium
 CHROMEDRIVER ?= chromedriver
 
-.PHONY: help install test lint typecheck pytest browser-test has-bench bench bench-smoke soak docs format constraints clean
+.PHONY: help install test lint typecheck pytest browser-test compose-test has-bench bench bench-smoke soak docs format constraints clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,7 +29,7 @@ lint: install  ## ruff, and the Dockerfile, compose file, workflow and shell scr
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/hadolint Dockerfile
-	$(BIN)/shellcheck bin/app .ci/run .ci/without-bench
+	$(BIN)/shellcheck bin/app .ci/run .ci/without-bench docker/db/10-app-role.sh
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
@@ -59,6 +59,10 @@ browser-test: $(BROWSER_STAMP)  ## /docs in headless Chromium: every operation l
 	    fi; \
 	fi
 	CHROMIUM="$(CHROMIUM)" CHROMEDRIVER="$(CHROMEDRIVER)" timeout 300 $(BIN)/pytest tests/browser $(PYTEST_ARGS)
+
+# Needs a Docker engine with Compose v2, and only the standard library of $(PYTHON): no .venv.
+compose-test:  ## docker compose up for real, from the committed tree: production, proxy, suite (minutes)
+	timeout 3000 $(PYTHON) scripts/compose_check.py $(COMPOSE_TEST_ARGS)
 
 # Nothing else needs bench/ and a clone may delete it; the targets that run it then say so.
 has-bench:
