@@ -445,13 +445,6 @@ def check_production(project: Project) -> None:
     say("bad settings stop a container with one line")
     for settings, message in (
         ({"BLOG_ENV": "production", "SECRET_KEY": ""}, "SECRET_KEY must be set"),
-        (
-            {
-                "BLOG_ENV": "production",
-                "APP_DATABASE_PASSWORD": "blog-app-development-password",
-            },
-            "published default password",
-        ),
         ({"BLOG_ENV": "staging"}, "BLOG_ENV must be one of"),
     ):
         result = project.compose(

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
 
 from blog import create_app, preflight
 from blog.config import (
     DEFAULT_DATABASE_URL,
     DEVELOPMENT_SECRET_KEY,
-    PUBLISHED_DATABASE_PASSWORDS,
     ConfigError,
     Settings,
     normalise_database_url,
 )
-from tests.conftest import PROJECT_ROOT
 
 STRONG_KEY = "k" * 40
 
@@ -73,24 +68,6 @@ def test_production_refuses_a_short_secret_key() -> None:
 def test_production_refuses_to_guess_the_database() -> None:
     with pytest.raises(ConfigError, match="DATABASE_URL must be set in production"):
         Settings.from_env({"BLOG_ENV": "production", "SECRET_KEY": STRONG_KEY})
-
-
-@pytest.mark.parametrize("password", sorted(PUBLISHED_DATABASE_PASSWORDS))
-def test_production_refuses_the_database_passwords_the_compose_file_publishes(
-    password: str,
-) -> None:
-    url = f"postgresql://blog_app:{password}@db:5432/blog"
-
-    with pytest.raises(ConfigError, match="published default password"):
-        Settings.from_env(PRODUCTION | {"SECRET_KEY": STRONG_KEY, "DATABASE_URL": url})
-    assert Settings.from_env({"DATABASE_URL": url}).database_url.endswith("@db:5432/blog")
-
-
-def test_the_published_database_passwords_are_the_compose_files_defaults() -> None:
-    compose = Path(PROJECT_ROOT, "docker-compose.yml").read_text()
-    defaults = set(re.findall(r"\$\{(?:POSTGRES|APP_DATABASE)_PASSWORD:-([^}]*)\}", compose))
-
-    assert defaults == PUBLISHED_DATABASE_PASSWORDS
 
 
 def test_the_preflight_says_what_is_wrong_in_one_line(
