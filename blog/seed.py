@@ -27,8 +27,6 @@ from blog.services.tags import ensure_tags
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published in the README on purpose
 # Not an Argon2 hash, so no password matches it: an account with it cannot be signed into.
 DISABLED_PASSWORD_HASH = "!disabled: a demo account, in production"  # noqa: S105
-# The synthetic writers of blog/bulk.py (writer00001, ...) share the published password too.
-WRITER_PREFIX = "writer"
 
 
 @dataclass(frozen=True)
@@ -293,6 +291,10 @@ def seed_demo() -> SeedReport:
 
 
 def _demo_accounts_with_the_published_password() -> list[User]:
+    # The synthetic writers of blog/bulk.py share the published password too. (blog.bulk
+    # imports this module, so it is imported here, when it is needed.)
+    from blog.bulk import WRITER_PREFIX  # noqa: PLC0415
+
     wanted = [demo.username for demo in DEMO_USERS]
     query = select(User).where(
         User.username.in_(wanted) | User.username.startswith(WRITER_PREFIX),
