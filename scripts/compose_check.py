@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import secrets
@@ -142,6 +143,9 @@ class Project:
     environ: dict[str, str]
     port: int
     timings: dict[str, float] = field(default_factory=dict)
+    # When the last `up` returned: the proxy's logs are checked from then on, since an `up` that
+    # replaces the api container leaves the proxy answering 502 (and logging it) meanwhile.
+    up_since: int = 0
 
     def compose(
         self,
@@ -181,6 +185,7 @@ class Project:
             settings=settings,
         )
         self.timings[label] = time.monotonic() - started
+        self.up_since = math.ceil(time.time())
         self.check_services()
 
     def services(self) -> dict[str, dict[str, Any]]:
@@ -218,16 +223,20 @@ class Project:
         }
         expect(published == {"proxy"}, f"services that publish a port: {sorted(published)}")
 
-    def logs(self, service: str) -> str:
-        """Return a service's logs, without the service-name prefix."""
-        return self.compose("logs", "--no-log-prefix", service, timeout=60).stdout
+    def logs(self, service: str, since: int = 0) -> str:
+        """Return a service's logs (from the Unix time `since`), without the name prefix."""
+        return self.compose(
+            "logs", "--no-log-prefix", "--since", str(since), service, timeout=60
+        ).stdout
 
     def check_logs(self) -> None:
         """No error or traceback in the logs of the app's own services."""
         for service in APP_SERVICES:
             bad = [
                 line
-                for line in self.logs(service).splitlines()
+                for line in self.logs(
+                    service, self.up_since if service == "proxy" else 0
+                ).splitlines()
                 if BAD_LOG_LINE.search(line) and not PROVOKED_LOG_LINE.search(line)
             ]
             expect(not bad, f"{service}'s logs show errors:\n" + "\n".join(bad[:20]))
