@@ -380,10 +380,12 @@ def check_slow_clients(project: Project) -> dict[str, float]:
     }
 
 
-def check_development(project: Project, *, suite: bool) -> dict[str, float]:
+def check_development(project: Project, *, suite: bool, cache: bool) -> dict[str, float]:
     """The development stack: up, answers, slow clients, the suite, restarts, logs."""
     say("building the images (docker compose build, from the clean copy)")
-    project.timed("build", "--profile", "test", "build", timeout=1800)
+    project.timed(
+        "build", "--profile", "test", "build", *([] if cache else ["--no-cache"]), timeout=1800
+    )
     say(f"built in {project.timings['build']:.0f} s; docker compose up --wait")
     project.up("up")
     users, posts = seeded(project)
@@ -569,6 +571,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--project", default="blog-check", help="compose project name prefix (default: %(default)s)"
     )
     parser.add_argument(
+        "--no-cache", action="store_true", help="build without the layer cache (a cold build)"
+    )
+    parser.add_argument(
         "--no-suite", action="store_true", help="skip the test suite in the test image"
     )
     args = parser.parse_args(argv)
@@ -598,7 +603,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         current = development
         try:
-            figures = check_development(development, suite=not args.no_suite)
+            figures = check_development(
+                development, suite=not args.no_suite, cache=not args.no_cache
+            )
             development.down()
             current = production
             check_production(production)
