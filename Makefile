@@ -14,7 +14,7 @@ FUZZ_EXAMPLES ?= 20
 CHROMIUM ?= chromium
 CHROMEDRIVER ?= chromedriver
 
-.PHONY: help install test lint typecheck pytest browser-test client-test openapi-lint fuzz has-bench bench bench-smoke soak docs format constraints clean
+.PHONY: help install test lint typecheck pytest browser-test client-test openapi-lint fuzz compose-test has-bench bench bench-smoke soak docs format constraints clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,7 +34,7 @@ lint: install  ## ruff, and the Dockerfile, compose file, workflow and shell scr
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/hadolint Dockerfile
-	$(BIN)/shellcheck bin/app .ci/run .ci/without-bench
+	$(BIN)/shellcheck bin/app .ci/run .ci/without-bench docker/db/10-app-role.sh
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
@@ -82,6 +82,10 @@ openapi-lint: install  ## Lint the OpenAPI document with Redocly's recommended r
 
 fuzz: install  ## schemathesis's CLI against gunicorn, signed in: all checks, all phases (FUZZ_EXAMPLES=20)
 	FUZZ_EXAMPLES="$(FUZZ_EXAMPLES)" $(BIN)/pytest tests/fuzz -s $(PYTEST_ARGS)
+
+# Needs a Docker engine with Compose v2, and only the standard library of $(PYTHON): no .venv.
+compose-test:  ## docker compose up for real, from the committed tree: production, proxy, suite (minutes)
+	timeout 3000 $(PYTHON) scripts/compose_check.py $(COMPOSE_TEST_ARGS)
 
 # Nothing else needs bench/ and a clone may delete it; the targets that run it then say so.
 has-bench:

@@ -20,6 +20,10 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 
+# Gunicorn 25.1 and later open a control socket for `gunicornc` under $HOME (or
+# $XDG_RUNTIME_DIR); the app user has no home, and nothing here uses it.
+control_socket_disable = True
+
 # Gunicorn's heartbeat files: in memory when the platform offers it, not on a container layer.
 if os.path.isdir("/dev/shm"):  # noqa: S108 - gunicorn's own advice for containers
     worker_tmp_dir = "/dev/shm"  # noqa: S108

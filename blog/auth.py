@@ -60,7 +60,8 @@ def hash_password(password: str) -> str:
     return hasher.hash(password)
 
 
-def _verify(password_hash: str, password: str) -> bool:
+def verify_password(password_hash: str, password: str) -> bool:
+    """Say whether `password` matches `password_hash`; a hash that is not Argon2 matches nothing."""
     hasher, _ = _current_hasher()
     try:
         return hasher.verify(password_hash, password)
@@ -70,7 +71,7 @@ def _verify(password_hash: str, password: str) -> bool:
 
 def password_matches(user: User, password: str) -> bool:
     """Say whether `password` is `user`'s password."""
-    return _verify(user.password_hash, password)
+    return verify_password(user.password_hash, password)
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -78,9 +79,9 @@ def authenticate(username: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if user is None:
         _, dummy_hash = _current_hasher()
-        _verify(dummy_hash, password)
+        verify_password(dummy_hash, password)
         return None
-    if not _verify(user.password_hash, password):
+    if not verify_password(user.password_hash, password):
         return None
     hasher, _ = _current_hasher()
     if hasher.check_needs_rehash(user.password_hash):

@@ -6,8 +6,9 @@ import click
 from flask import Flask
 
 from blog.bulk import seed_bulk
+from blog.config import current_settings
 from blog.db import db
-from blog.seed import seed_demo
+from blog.seed import disable_demo_accounts, seed_demo
 
 
 @click.command("seed")
@@ -19,7 +20,23 @@ from blog.seed import seed_demo
     help="Also make sure there are this many synthetic posts (bulk-loaded, for benchmarks).",
 )
 def seed_command(posts: int) -> None:
-    """Load the demo data; safe to run again, it adds only what is missing."""
+    """Load the demo data; safe to run again, it adds only what is missing.
+
+    In production it loads nothing, since the demo password is published, and disables the demo
+    accounts a development run left behind.
+    """
+    if current_settings().env == "production":
+        if posts:
+            raise click.UsageError("--posts makes accounts with the published demo password.")
+        disabled = disable_demo_accounts()
+        db.session.commit()
+        accounts = "account" if len(disabled) == 1 else "accounts"
+        named = f" ({', '.join(disabled[:4])}{', ...' if len(disabled) > 4 else ''})"
+        click.echo(
+            f"Production: no demo data loaded; disabled {len(disabled)} demo {accounts}"
+            f"{named if disabled else ''}."
+        )
+        return
     demo = seed_demo()
     db.session.commit()
     click.echo(f"Demo data: added {demo.users} users and {demo.posts} posts.")

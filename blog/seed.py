@@ -5,6 +5,10 @@ the same every time, so the README can name the demo users and their password, a
 relationship in the models has something to show. It is all or nothing: if any demo user
 exists, it adds nothing, so running it again changes nothing. (Bulk synthetic data, for
 benchmarks, is blog/bulk.py.)
+
+Demo data is for development: its password is published. In production `bin/app seed` loads
+none and calls `disable_demo_accounts()` instead, so that a database seeded in development and
+then served in production has no account anyone can sign into with that password.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ from time import perf_counter
 
 from sqlalchemy import func, select
 
-from blog.auth import hash_password
+from blog.auth import hash_password, verify_password
 from blog.db import db
 from blog.models import Comment, Post, Profile, User
 from blog.services.tags import ensure_tags
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published in the README on purpose
+# Not an Argon2 hash, so no password matches it: an account with it cannot be signed into.
+DISABLED_PASSWORD_HASH = "!disabled: a demo account, in production"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -283,3 +289,38 @@ def seed_demo() -> SeedReport:
         links=sum(len(p.tags) for p in DEMO_POSTS),
         seconds=perf_counter() - started,
     )
+
+
+def _demo_accounts_with_the_published_password() -> list[User]:
+    # The synthetic writers of blog/bulk.py share the published password too. (blog.bulk
+    # imports this module, so it is imported here, when it is needed.)
+    from blog.bulk import WRITER_PREFIX  # noqa: PLC0415
+
+    wanted = [demo.username for demo in DEMO_USERS]
+    query = select(User).where(
+        User.username.in_(wanted) | User.username.startswith(WRITER_PREFIX),
+        User.password_hash != DISABLED_PASSWORD_HASH,
+    )
+    # Seeding hashes the password once for all its users: check each distinct hash once.
+    accepts: dict[str, bool] = {}
+    found = []
+    for user in db.session.scalars(query.order_by(User.username)):
+        if user.password_hash not in accepts:
+            accepts[user.password_hash] = verify_password(user.password_hash, DEMO_PASSWORD)
+        if accepts[user.password_hash]:
+            found.append(user)
+    return found
+
+
+def demo_accounts_with_the_published_password() -> list[str]:
+    """Return the usernames of the demo accounts that still accept DEMO_PASSWORD."""
+    return [user.username for user in _demo_accounts_with_the_published_password()]
+
+
+def disable_demo_accounts() -> list[str]:
+    """Make every demo account that accepts DEMO_PASSWORD unusable; return their usernames."""
+    users = _demo_accounts_with_the_published_password()
+    for user in users:
+        user.password_hash = DISABLED_PASSWORD_HASH
+    db.session.flush()
+    return [user.username for user in users]

@@ -42,6 +42,8 @@ MODULES = [
 NO_STATEMENT = "no statement"
 MIN_EXCERPT = 12
 BENCHMARK = "benchmark"
+# What only a real Docker engine can show: scripts/compose_check.py (make compose-test, in CI).
+COMPOSE_CHECK = "compose check"
 TEST_REFERENCE = re.compile(r"`(tests/[\w/]+\.py)::([\w:]+)(?:\[[^\]`]*\])?`")
 # A link to a test module ([`test_x`](../tests/models/test_y.py)) or to the benchmark.
 PROOF_LINK = re.compile(r"\]\((?:\.\./)?(?:docs/)?(tests/[\w/]+\.py|bench/[\w/.]*|performance\.md)")
@@ -91,6 +93,11 @@ class Row:
     def benchmark(self) -> bool:
         """Say whether the proof is a figure of the benchmark."""
         return self.proof.strip().lower().startswith(BENCHMARK)
+
+    @property
+    def compose_check(self) -> bool:
+        """Say whether the proof is a step of the compose check, which needs Docker."""
+        return self.proof.strip().lower().startswith(COMPOSE_CHECK)
 
     def __str__(self) -> str:
         return f"docs/ledger.md:{self.line} ({self.path}): {self.excerpt}"

@@ -42,6 +42,7 @@ def test_ci_runs_make_test_first_then_the_checks_beyond_it() -> None:
 
     assert commands(script)[: len(AFTER_MAKE_TEST) + 1] == [("test", ""), *AFTER_MAKE_TEST]
     assert ".ci/without-bench" in script
+    assert ("compose-test", "") in commands(script)
 
 
 def test_the_workflow_runs_the_same_checks_and_the_stack_in_docker() -> None:
@@ -49,9 +50,7 @@ def test_the_workflow_runs_the_same_checks_and_the_stack_in_docker() -> None:
 
     assert commands(steps)[: len(AFTER_MAKE_TEST) + 1] == [("test", ""), *AFTER_MAKE_TEST]
     assert ".ci/without-bench" in steps
-    assert any(step.startswith("docker compose --profile test build") for step in steps)
-    assert any(step.startswith("docker compose up --detach --wait") for step in steps)
-    assert "docker compose run --rm tests" in steps
+    assert any("make compose-test" in step for step in steps)
 
 
 def test_make_test_installs_lints_type_checks_and_runs_the_suite() -> None:

@@ -3,28 +3,39 @@
 The commands come from docker-compose.yml itself, so this cannot drift from it: migrate, seed and
 api are run as the containers would run them, against a fresh local database, and the API then
 answers real HTTP requests from gunicorn, checked also with the compose healthcheck command.
+The database gets the app's role from the db service's own init script (docker/db/), and each
+service connects as the role its DATABASE_URL names: migrate as the owner, seed and api as the
+app. What needs a Docker engine (the proxy in front, the images) is `make compose-test`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import secrets
 import subprocess
+import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 
-from blog.seed import DEMO_POSTS, DEMO_USERS
-from tests.conftest import PROJECT_ROOT, sibling_database
-from tests.servers import call, running, server_environment
+from blog.seed import DEMO_PASSWORD, DEMO_POSTS, DEMO_USERS
+from tests.conftest import PROJECT_ROOT, TEST_SECRET_KEY, sibling_database
+from tests.servers import Server, call, running, server_environment
 
 COMPOSE = yaml.safe_load(Path(PROJECT_ROOT, "docker-compose.yml").read_text())
 _DEFAULT = re.compile(r"\$\{(\w+):-([^}]*)\}")
+APP_ROLE_SCRIPT = Path(PROJECT_ROOT, "docker", "db", "10-app-role.sh")
+NGINX_CONF = Path(PROJECT_ROOT, "docker", "nginx", "default.conf")
 
 
 def service(name: str) -> dict[str, Any]:
@@ -42,16 +53,32 @@ def compose_environment(name: str) -> dict[str, str]:
 
 @dataclass
 class Stack:
-    database_url: str
+    owner_url: str
+    app_url: str
     environ: dict[str, str]
     base_url: str
+    server: Server | None = field(default=None)
+    outputs: dict[str, str] = field(default_factory=dict)
 
-    def run(self, name: str) -> subprocess.CompletedProcess[str]:
-        """Run a one-shot service's command the way its container would."""
+    def url_for(self, name: str) -> str:
+        """Return the URL the service connects with: as the owner or as the app's role."""
+        user = make_url(compose_environment(name)["DATABASE_URL"]).username
+        return self.owner_url if user == "postgres" else self.app_url
+
+    def environment(self, name: str, **settings: str) -> dict[str, str]:
+        return (
+            self.environ
+            | compose_environment(name)
+            | {"DATABASE_URL": self.url_for(name)}
+            | settings
+        )
+
+    def run(self, name: str, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+        """Run a one-shot service's command (or `args`) the way its container would."""
         return subprocess.run(  # noqa: S603 - the command comes from our own compose file
-            service(name)["command"],
+            list(args) or service(name)["command"],
             cwd=PROJECT_ROOT,
-            env=self.environ | compose_environment(name) | {"DATABASE_URL": self.database_url},
+            env=self.environment(name, **settings),
             capture_output=True,
             text=True,
             timeout=120,
@@ -63,11 +90,65 @@ class Stack:
         return answer.status, answer.headers["Content-Type"], answer.body
 
 
+def _drop_role(server_url: str, role: str) -> None:
+    engine = create_engine(
+        make_url(server_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        with engine.connect() as connection:
+            quoted = connection.dialect.identifier_preparer.quote(role)
+            connection.execute(text(f"DROP ROLE IF EXISTS {quoted}"))
+    finally:
+        engine.dispose()
+
+
+def make_app_role(owner_url: str, role: str) -> str:
+    """Run the db service's init script on the database `owner_url` names; return the app's URL."""
+    owner = make_url(owner_url)
+    password = secrets.token_urlsafe(16)
+    result = subprocess.run(  # noqa: S603 - our own script
+        [str(APP_ROLE_SCRIPT)],
+        env=dict(os.environ)
+        | {
+            "PGHOST": owner.host or "localhost",
+            "PGPORT": str(owner.port or 5432),
+            "PGPASSWORD": owner.password or "",
+            "POSTGRES_USER": owner.username or "postgres",
+            "POSTGRES_DB": owner.database or "",
+            "APP_DATABASE_USER": role,
+            "APP_DATABASE_PASSWORD": password,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return owner.set(username=role, password=password).render_as_string(hide_password=False)
+
+
+@contextmanager
+def compose_database(database_url: str, suffix: str) -> Iterator[tuple[str, str]]:
+    """A fresh database with the app's role; yield the owner's and the app's URLs.
+
+    Roles belong to the whole server, so the app's is named after the database, and dropped
+    once the database is.
+    """
+    role = f"{make_url(database_url).database}_{suffix}_app"
+    _drop_role(database_url, role)  # left by a run that was killed
+    try:
+        with sibling_database(database_url, suffix) as owner_url:
+            yield owner_url, make_app_role(owner_url, role)
+    finally:
+        _drop_role(database_url, role)
+
+
 @pytest.fixture(scope="module")
 def stack(database_url: str) -> Iterator[Stack]:
-    with sibling_database(database_url, "compose") as compose_url:
-        environ = server_environment()
-        yield Stack(compose_url, environ, f"http://127.0.0.1:{environ['PORT']}")
+    with compose_database(database_url, "compose") as (owner_url, app_url):
+        # As in the image: the app user's home is /nonexistent.
+        environ = server_environment(HOME="/nonexistent")
+        yield Stack(owner_url, app_url, environ, f"http://127.0.0.1:{environ['PORT']}")
 
 
 def table_counts(database_url: str) -> dict[str, int]:
@@ -86,6 +167,7 @@ def table_counts(database_url: str) -> dict[str, int]:
 def migrated(stack: Stack) -> Stack:
     result = stack.run("migrate")
     assert result.returncode == 0, result.stderr
+    stack.outputs["migrate"] = result.stdout + result.stderr
     return stack
 
 
@@ -99,14 +181,14 @@ def seeded(migrated: Stack) -> Stack:
 @pytest.fixture(scope="module")
 def api(seeded: Stack) -> Iterator[Stack]:
     """Start the api service's command, wait until it is healthy, and stop it afterwards."""
-    environ = seeded.environ | compose_environment("api") | {"DATABASE_URL": seeded.database_url}
-    with running(service("api")["command"], environ) as server:
+    with running(service("api")["command"], seeded.environment("api")) as server:
+        seeded.server = server
         yield seeded
     assert server.process.returncode == 0, "gunicorn did not shut down cleanly on SIGTERM"
 
 
 def test_migrate_builds_the_schema(migrated: Stack) -> None:
-    assert table_counts(migrated.database_url) == {
+    assert table_counts(migrated.owner_url) == {
         "users": 0,
         "posts": 0,
         "tags": 0,
@@ -115,13 +197,13 @@ def test_migrate_builds_the_schema(migrated: Stack) -> None:
 
 
 def test_seed_loads_the_demo_data_once(seeded: Stack) -> None:
-    first = table_counts(seeded.database_url)
+    first = table_counts(seeded.owner_url)
 
     again = seeded.run("seed")
 
     assert again.returncode == 0, again.stderr
     assert "added 0 users and 0 posts" in again.stdout
-    assert table_counts(seeded.database_url) == first
+    assert table_counts(seeded.owner_url) == first
     assert first["users"] == len(DEMO_USERS)
     assert first["posts"] == len(DEMO_POSTS)
 
@@ -212,7 +294,9 @@ def test_every_one_shot_service_is_awaited_by_a_long_running_one() -> None:
 
 def test_the_containers_run_the_commands_of_bin_app() -> None:
     commands = {
-        name: spec["command"] for name, spec in COMPOSE["services"].items() if name not in {"db"}
+        name: spec["command"]
+        for name, spec in COMPOSE["services"].items()
+        if name not in {"db", "proxy"}
     }
 
     assert commands == {
@@ -229,22 +313,17 @@ def test_the_containers_run_the_commands_of_bin_app() -> None:
 def test_compose_reads_the_variables_of_env_example_and_publishes_port_8000() -> None:
     compose = Path(PROJECT_ROOT, "docker-compose.yml").read_text()
     example = Path(PROJECT_ROOT, ".env.example").read_text().splitlines()
-    substituted = set(re.findall(r"\$\{(\w+):-", compose))
+    # BLOG_IMAGE_TAG only names the images, so that two checkouts on one engine keep apart.
+    substituted = set(re.findall(r"\$\{(\w+):-", compose)) - {"BLOG_IMAGE_TAG"}
     offered = {line.split("=")[0] for line in example if line and not line.startswith("#")}
 
-    assert (
-        substituted
-        == offered
-        == {
-            "BLOG_ENV",
-            "SECRET_KEY",
-            "POSTGRES_PASSWORD",
-            "API_PORT",
-            "WEB_CONCURRENCY",
-        }
-    )
-    assert COMPOSE["services"]["api"]["ports"] == ["${API_PORT:-8000}:8000"]
-    assert "DATABASE_URL" not in offered  # compose builds it from POSTGRES_PASSWORD
+    assert substituted <= offered
+    assert {"BLOG_ENV", "SECRET_KEY", "POSTGRES_PASSWORD", "API_PORT"} <= substituted
+    published = {
+        name: spec["ports"] for name, spec in COMPOSE["services"].items() if "ports" in spec
+    }
+    assert list(published.values()) == [["${API_PORT:-8000}:80"]]  # only the proxy
+    assert "DATABASE_URL" not in offered  # compose builds it from the passwords
 
 
 def test_the_image_runs_as_an_unprivileged_user_and_runtime_is_the_default_stage() -> None:
@@ -256,3 +335,201 @@ def test_the_image_runs_as_an_unprivileged_user_and_runtime_is_the_default_stage
     assert stages[-1] == "runtime"  # a plain `docker build` builds the last stage
     assert users[-1] == "10001:10001"
     assert COMPOSE["services"]["api"]["build"]["target"] == "runtime"
+
+
+def test_migrate_says_what_it_did(migrated: Stack) -> None:
+    again = migrated.run("migrate")
+
+    assert "Running upgrade  -> " in migrated.outputs["migrate"]
+    assert "The database is at revision" in migrated.outputs["migrate"]
+    assert again.returncode == 0, again.stderr
+    assert "Running upgrade" not in again.stderr
+    assert "The database is at revision" in again.stderr
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "CREATE TABLE probe (id int)",
+        "ALTER TABLE users ADD COLUMN probe int",
+        "DROP TABLE posts",
+        "TRUNCATE posts",
+        "CREATE INDEX probe ON posts (title)",
+        "CREATE SCHEMA probe",
+    ],
+)
+def test_the_app_role_cannot_change_the_schema(seeded: Stack, statement: str) -> None:
+    engine = create_engine(seeded.app_url)
+    try:
+        with (
+            engine.connect() as connection,
+            pytest.raises(ProgrammingError, match=r"permission denied|must be owner"),
+        ):
+            connection.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def test_the_app_role_reads_and_writes_rows(seeded: Stack) -> None:
+    engine = create_engine(seeded.app_url)
+    try:
+        with engine.connect() as connection:
+            assert (
+                connection.scalar(text("SELECT current_user")) == make_url(seeded.app_url).username
+            )
+            connection.execute(text("INSERT INTO tags (name) VALUES ('probe')"))
+            connection.execute(text("UPDATE tags SET name = 'probe-2' WHERE name = 'probe'"))
+            deleted = connection.execute(text("DELETE FROM tags WHERE name = 'probe-2'"))
+            connection.rollback()
+    finally:
+        engine.dispose()
+
+    assert deleted.rowcount == 1
+
+
+def test_the_tables_belong_to_the_role_that_ran_the_migrations(seeded: Stack) -> None:
+    engine = create_engine(seeded.owner_url)
+    try:
+        with engine.connect() as connection:
+            owners = set(
+                connection.scalars(
+                    text("SELECT tableowner FROM pg_tables WHERE schemaname = 'public'")
+                )
+            )
+    finally:
+        engine.dispose()
+
+    assert owners == {make_url(seeded.owner_url).username}
+
+
+def test_gunicorn_opens_no_control_socket(api: Stack) -> None:
+    assert api.server is not None
+    output = api.server.output()
+
+    assert "Listening at" in output
+    assert "Control server" not in output
+    assert "Permission denied" not in output
+
+
+@pytest.mark.parametrize("name", ["migrate", "seed", "api"])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (
+            {
+                "BLOG_ENV": "production",
+                "SECRET_KEY": "",
+                "DATABASE_URL": "postgresql://app:not-published@db.internal/blog",
+            },
+            "SECRET_KEY must be set in production",
+        ),
+        ({"BLOG_ENV": "staging"}, "BLOG_ENV must be one of"),
+        ({"TOKEN_TTL_SECONDS": "soon"}, "TOKEN_TTL_SECONDS must be a whole number"),
+    ],
+    ids=[
+        "production without a key",
+        "unknown environment",
+        "malformed number",
+    ],
+)
+def test_a_bad_setting_stops_each_service_with_one_line(
+    stack: Stack, name: str, bad: dict[str, str], message: str
+) -> None:
+    result = stack.run(name, **bad)
+
+    (line,) = result.stderr.splitlines()
+    assert result.returncode == 2
+    assert line.startswith("blog: configuration error: ")
+    assert message in line
+    assert result.stdout == ""
+
+
+PRODUCTION = {"BLOG_ENV": "production", "SECRET_KEY": TEST_SECRET_KEY}
+
+
+@pytest.fixture(scope="module")
+def seeded_in_development(database_url: str) -> Iterator[Stack]:
+    """A second database, migrated and seeded in development, for production to take over."""
+    with compose_database(database_url, "compose_production") as (owner_url, app_url):
+        environ = server_environment(HOME="/nonexistent")
+        stack = Stack(owner_url, app_url, environ, f"http://127.0.0.1:{environ['PORT']}")
+        for name in ("migrate", "seed"):
+            result = stack.run(name)
+            assert result.returncode == 0, result.stderr
+        yield stack
+
+
+def test_production_takes_over_a_database_seeded_in_development(
+    seeded_in_development: Stack,
+) -> None:
+    stack = seeded_in_development
+    preflight = [sys.executable, "-m", "blog.preflight", "serve"]
+
+    refused = stack.run("api", *preflight, **PRODUCTION)
+    seed = stack.run("seed", **PRODUCTION)
+    allowed = stack.run("api", *preflight, **PRODUCTION)
+
+    assert refused.returncode == 3
+    assert refused.stderr.splitlines() == [
+        "blog: refusing to serve in production: 4 demo accounts (alice, bob, carol, dave) still"
+        " accept the published password; `bin/app seed` disables them."
+    ]
+    assert seed.returncode == 0, seed.stderr
+    assert seed.stdout.splitlines() == [
+        "Production: no demo data loaded; disabled 4 demo accounts (alice, bob, carol, dave)."
+    ]
+    assert (allowed.returncode, allowed.stderr) == (0, "")
+    assert table_counts(stack.owner_url)["posts"] == len(DEMO_POSTS)
+
+
+def test_in_production_no_demo_account_can_sign_in(seeded_in_development: Stack) -> None:
+    stack = seeded_in_development
+    assert stack.run("seed", **PRODUCTION).returncode == 0
+
+    with running(service("api")["command"], stack.environment("api", **PRODUCTION)) as server:
+        statuses = {
+            user.username: call(
+                server.url + "/api/tokens",
+                "POST",
+                body={"username": user.username, "password": DEMO_PASSWORD},
+            ).status
+            for user in DEMO_USERS
+        }
+
+    assert statuses == dict.fromkeys(statuses, 401)
+    assert set(statuses) == {user.username for user in DEMO_USERS}
+
+
+def test_in_production_seeding_makes_no_synthetic_writers(seeded_in_development: Stack) -> None:
+    result = seeded_in_development.run("seed", "bin/app", "seed", "--posts", "20", **PRODUCTION)
+
+    assert result.returncode != 0
+    assert "--posts makes accounts with the published demo password" in result.stderr
+    assert table_counts(seeded_in_development.owner_url)["users"] == len(DEMO_USERS)
+
+
+def test_only_the_proxy_publishes_a_port_and_it_passes_requests_to_gunicorn() -> None:
+    published = {name for name, spec in COMPOSE["services"].items() if spec.get("ports")}
+    proxy = service("proxy")
+    conf = NGINX_CONF.read_text()
+
+    assert published == {"proxy"}
+    assert proxy["image"].startswith("nginx:")
+    assert proxy["depends_on"] == {"api": {"condition": "service_healthy"}}
+    assert "./docker/nginx/default.conf:/etc/nginx/conf.d/default.conf:ro" in proxy["volumes"]
+    # gunicorn.conf.py binds PORT, 8000 unless the api service sets another.
+    assert "PORT" not in compose_environment("api")
+    assert "set $api http://api:8000;" in conf
+    assert "proxy_request_buffering on;" in conf
+
+
+def test_the_db_service_makes_the_app_role_that_the_app_connects_as() -> None:
+    db = service("db")
+    app_user = make_url(compose_environment("api")["DATABASE_URL"]).username
+
+    assert "./docker/db:/docker-entrypoint-initdb.d:ro" in db["volumes"]
+    assert "APP_DATABASE_PASSWORD" in db["environment"]
+    assert 'app="${APP_DATABASE_USER:-blog_app}"' in APP_ROLE_SCRIPT.read_text()
+    assert app_user == compose_environment("seed")["DATABASE_URL"].split("//")[1].split(":")[0]
+    assert app_user == "blog_app"
+    assert make_url(compose_environment("migrate")["DATABASE_URL"]).username == "postgres"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from blog import create_app
+from blog import create_app, preflight
 from blog.config import (
     DEFAULT_DATABASE_URL,
     DEVELOPMENT_SECRET_KEY,
@@ -68,6 +68,30 @@ def test_production_refuses_a_short_secret_key() -> None:
 def test_production_refuses_to_guess_the_database() -> None:
     with pytest.raises(ConfigError, match="DATABASE_URL must be set in production"):
         Settings.from_env({"BLOG_ENV": "production", "SECRET_KEY": STRONG_KEY})
+
+
+def test_the_preflight_says_what_is_wrong_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BLOG_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("DATABASE_URL", PRODUCTION["DATABASE_URL"])
+
+    status = preflight.main([])
+
+    assert status == preflight.CONFIG_ERROR == 2
+    assert capsys.readouterr().err == (
+        "blog: configuration error: SECRET_KEY must be set in production; the default is public.\n"
+    )
+
+
+def test_the_preflight_is_silent_when_the_settings_are_valid(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BLOG_ENV", "development")
+
+    assert preflight.main([]) == 0
+    assert capsys.readouterr() == ("", "")
 
 
 def test_create_app_refuses_unsafe_settings_passed_in_directly() -> None:

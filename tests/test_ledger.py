@@ -79,7 +79,7 @@ def test_every_excerpt_is_still_in_its_file() -> None:
 def test_every_row_has_one_kind_of_proof() -> None:
     wrong = []
     for row in ledger_rows():
-        kinds = [bool(row.tests), row.no_statement, row.benchmark]
+        kinds = [bool(row.tests), row.no_statement, row.benchmark, row.compose_check]
         if sum(kinds) != 1:
             wrong.append(str(row))
         if not row.excerpt.strip():
@@ -88,8 +88,8 @@ def test_every_row_has_one_kind_of_proof() -> None:
     assert not wrong, "\n".join(
         [
             "Each row needs an excerpt and exactly one kind of proof: tests, written",
-            "`tests/path.py::test_name` (or `::TestClass::test_name`), `benchmark: ...`, or",
-            "`no statement`:",
+            "`tests/path.py::test_name` (or `::TestClass::test_name`), `benchmark: ...`,",
+            "`compose check: ...` (a step of scripts/compose_check.py), or `no statement`:",
             *wrong,
         ]
     )

@@ -5,10 +5,20 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from blog.auth import hash_password, verify_password
+from blog.bulk import seed_bulk
 from blog.db import db
 from blog.models import Comment, Tag, User
-from blog.seed import DEMO_PASSWORD, DEMO_POSTS, DEMO_USERS, seed_demo
+from blog.seed import (
+    DEMO_PASSWORD,
+    DEMO_POSTS,
+    DEMO_USERS,
+    demo_accounts_with_the_published_password,
+    disable_demo_accounts,
+    seed_demo,
+)
 from tests import rows
+from tests.factories import UserFactory
 
 
 def test_the_demo_data_gives_every_relationship_something_to_show() -> None:
@@ -58,3 +68,37 @@ def test_demo_users_can_sign_in_with_the_published_password(client: FlaskClient)
     response = client.post("/api/tokens", json={"username": "alice", "password": DEMO_PASSWORD})
 
     assert response.status_code == 200
+
+
+def test_disabling_the_demo_accounts_leaves_none_that_accepts_the_published_password(
+    client: FlaskClient,
+) -> None:
+    seed_demo()
+    seed_bulk(posts=40)
+    writers = [f"writer{n:05d}" for n in (1, 2)]
+
+    before = demo_accounts_with_the_published_password()
+    disabled = disable_demo_accounts()
+
+    assert before == disabled == sorted([user.username for user in DEMO_USERS] + writers)
+    assert demo_accounts_with_the_published_password() == []
+    assert disable_demo_accounts() == []
+    for username in before:
+        response = client.post(
+            "/api/tokens", json={"username": username, "password": DEMO_PASSWORD}
+        )
+        assert response.status_code == 401
+
+
+def test_disabling_the_demo_accounts_spares_a_demo_user_who_changed_password() -> None:
+    seed_demo()
+    alice = db.session.scalars(select(User).where(User.username == "alice")).one()
+    alice.password_hash = hash_password("a password of alice's own")
+    other = UserFactory(username="writerjane")
+    db.session.flush()
+
+    disabled = disable_demo_accounts()
+
+    assert disabled == ["bob", "carol", "dave"]
+    assert other.username not in disabled
+    assert verify_password(alice.password_hash, "a password of alice's own")

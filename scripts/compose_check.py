@@ -1,0 +1,644 @@
+"""The compose check (`make compose-test`): what a cloner gets from `docker compose up`, for real.
+
+It needs a Docker engine with Compose v2, and nothing from the project's virtual environment:
+the standard library only. From a clean copy of the committed tree (`git archive HEAD`, so no
+.env, no uncommitted file and no stale image take part) it
+
+- builds the images explicitly, under a tag of this run's own, and brings the stack up with
+  `docker compose up --wait`: the one-shot services exited 0, the api and the proxy are healthy,
+  and only the proxy publishes a port;
+- asks for /healthz, the demo posts, /docs, and signs in as a demo user;
+- holds 64 connections that never finish their body and still gets /healthz within 3 s, and
+  sends broken chunked framing, which gets a 4xx;
+- runs the test suite in the test image (`docker compose run --rm tests`);
+- restarts with the volume kept (seeding adds nothing), and after `down --volumes` (seeding
+  loads the demo data again);
+- then, as a second compose project with its own volume, seeds in development and restarts in
+  production: the demo accounts can no longer be signed into, a bad setting stops a container
+  with one line, the api refuses to serve while a demo account accepts the published password,
+  and the app's database role can read and write rows but not change the schema;
+- fails on an error or a traceback in the logs of the app's own services (the database's are
+  left alone: the test suite provokes errors there on purpose).
+
+Every step has a time limit, and both projects are taken down with their volumes at the end,
+whatever happened. It prints what it measured: the build, the start, the in-image suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_SERVICES = ("migrate", "seed", "api", "proxy")
+DEMO_USERS = ("alice", "bob", "carol", "dave")
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - the published one (blog/seed.py)
+SLOW_CLIENTS = 64
+SLOW_CLIENT_LIMIT_SECONDS = 3.0
+# What the logs of the app's own services must never show.
+BAD_LOG_LINE = re.compile(
+    r"Traceback|Exception|Control server error|Permission denied"
+    r"|\[(?:ERROR|CRITICAL|error|crit|alert|emerg)\]|^(?:ERROR|CRITI|FATAL)\b",
+    re.MULTILINE,
+)
+# What the check provokes on purpose, and nginx logs at the error level.
+PROVOKED_LOG_LINE = re.compile(r"client sent invalid chunked body")
+# Settings a developer may have exported, which a fresh clone does not have.
+OWN_SETTINGS = re.compile(
+    r"BLOG_\w+|SECRET_KEY|DATABASE_URL|POSTGRES_\w+|APP_DATABASE_\w+|API_PORT|WEB_CONCURRENCY"
+    r"|COMPOSE_\w+|DOCKER_DEFAULT_PLATFORM"
+)
+
+
+class CheckFailed(Exception):
+    """A check did not hold."""
+
+
+def run(
+    command: list[str],
+    *,
+    timeout: float,
+    check: bool = True,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run `command` with a time limit; fail the check on a non-zero status when `check`."""
+    try:
+        result = subprocess.run(  # noqa: S603 - docker, git and tar, with our own arguments
+            command,
+            cwd=cwd,
+            env=env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise CheckFailed(f"`{' '.join(command)}` took over {timeout:.0f} s") from exc
+    if check and result.returncode != 0:
+        raise CheckFailed(
+            f"`{' '.join(command)}` exited {result.returncode}:\n"
+            + (result.stdout + result.stderr)[-4000:]
+        )
+    return result
+
+
+def say(message: str) -> None:
+    """Print a progress line."""
+    print(f"compose-check: {message}", flush=True)
+
+
+def expect(condition: object, message: str) -> None:
+    """Fail the check with `message` unless `condition` holds."""
+    if not condition:
+        raise CheckFailed(message)
+
+
+def free_port() -> int:
+    """Return a TCP port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Answer:
+    """An HTTP answer, read whole."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """Return the body parsed as JSON."""
+        return json.loads(self.body)
+
+
+@dataclass
+class Project:
+    """One compose project, run from the clean copy with an environment of its own."""
+
+    name: str
+    directory: Path
+    environ: dict[str, str]
+    port: int
+    timings: dict[str, float] = field(default_factory=dict)
+    # When the last `up` returned: the proxy's logs are checked from then on, since an `up` that
+    # replaces the api container leaves the proxy answering 502 (and logging it) meanwhile.
+    up_since: int = 0
+
+    def compose(
+        self,
+        *args: str,
+        timeout: float,
+        check: bool = True,
+        settings: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `docker compose -p NAME ARGS`; fail on a non-zero status when `check`."""
+        command = ["docker", "compose", "-p", self.name, *args]
+        return run(
+            command,
+            cwd=self.directory,
+            env=self.environ | (settings or {}),
+            timeout=timeout,
+            check=check,
+        )
+
+    def timed(self, label: str, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+        """Run a compose command and record how long it took under `label`."""
+        started = time.monotonic()
+        result = self.compose(*args, timeout=timeout)
+        self.timings[label] = time.monotonic() - started
+        return result
+
+    def up(self, label: str, settings: dict[str, str] | None = None) -> None:
+        """`docker compose up --wait` with the images built already, then check the services."""
+        started = time.monotonic()
+        self.compose(
+            "up",
+            "--detach",
+            "--wait",
+            "--wait-timeout",
+            "240",
+            "--no-build",
+            timeout=300,
+            settings=settings,
+        )
+        self.timings[label] = time.monotonic() - started
+        self.up_since = math.ceil(time.time())
+        self.check_services()
+
+    def services(self) -> dict[str, dict[str, Any]]:
+        """Return `docker compose ps --all` as one record per service."""
+        output = self.compose("ps", "--all", "--format", "json", timeout=30).stdout
+        records = [json.loads(line) for line in output.splitlines() if line.strip()]
+        if len(records) == 1 and isinstance(records[0], list):  # older Compose: one array
+            records = records[0]
+        return {record["Service"]: record for record in records}
+
+    def check_services(self) -> None:
+        """The one-shot services exited 0, the others are healthy, only the proxy publishes."""
+        services = self.services()
+        expect(
+            set(services) == {"db", *APP_SERVICES},
+            f"unexpected services: {sorted(services)}",
+        )
+        for name in ("migrate", "seed"):
+            record = services[name]
+            expect(
+                record["State"] == "exited" and record["ExitCode"] == 0,
+                f"{name} did not exit 0: {record['State']}, {record['ExitCode']}",
+            )
+        for name in ("db", "api", "proxy"):
+            record = services[name]
+            expect(
+                record["State"] == "running" and record["Health"] == "healthy",
+                f"{name} is not healthy: {record['State']}, {record['Health']}",
+            )
+        published = {
+            name
+            for name, record in services.items()
+            for publisher in record.get("Publishers") or []
+            if publisher.get("PublishedPort")
+        }
+        expect(published == {"proxy"}, f"services that publish a port: {sorted(published)}")
+
+    def logs(self, service: str, since: int = 0) -> str:
+        """Return a service's logs (from the Unix time `since`), without the name prefix."""
+        return self.compose(
+            "logs", "--no-log-prefix", "--since", str(since), service, timeout=60
+        ).stdout
+
+    def check_logs(self) -> None:
+        """No error or traceback in the logs of the app's own services."""
+        for service in APP_SERVICES:
+            bad = [
+                line
+                for line in self.logs(
+                    service, self.up_since if service == "proxy" else 0
+                ).splitlines()
+                if BAD_LOG_LINE.search(line) and not PROVOKED_LOG_LINE.search(line)
+            ]
+            expect(not bad, f"{service}'s logs show errors:\n" + "\n".join(bad[:20]))
+
+    def psql(self, sql: str, **variables: str) -> str:
+        """Run `sql` in the db container as the owner; return psql's unaligned output.
+
+        `variables` are psql variables, which `sql` quotes as :'name'.
+        """
+        command = ["docker", "compose", "-p", self.name, "exec", "-T", "db", "psql"]
+        command += ["--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-d", "blog", "-tA"]
+        for name, value in variables.items():
+            command += ["-v", f"{name}={value}"]
+        result = run(command, cwd=self.directory, env=self.environ, input=sql, timeout=30)
+        return result.stdout.strip()
+
+    def url(self, path: str) -> str:
+        """Return the URL of `path` on the published port."""
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def call(self, path: str, method: str = "GET", body: Any = None) -> Answer:
+        """Send one request to the proxy; an error status is an answer like any other."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url(path), data=data, method=method)  # noqa: S310
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                return Answer(response.status, dict(response.headers), response.read())
+        except urllib.error.HTTPError as error:
+            return Answer(error.code, dict(error.headers), error.read())
+
+    def sign_in(self, username: str, password: str = DEMO_PASSWORD) -> int:
+        """Return the status of signing in as `username`."""
+        return self.call("/api/tokens", "POST", {"username": username, "password": password}).status
+
+    def down(self) -> None:
+        """Take the project down with its volumes; never fails."""
+        with suppress(CheckFailed):
+            self.compose(
+                "--profile",
+                "test",
+                "down",
+                "--volumes",
+                "--remove-orphans",
+                timeout=120,
+                check=False,
+            )
+
+
+def seeded(project: Project) -> tuple[int, int]:
+    """Return the users and posts the last seed run says it added."""
+    found = re.findall(r"added (\d+) users and (\d+) posts", project.logs("seed"))
+    expect(found, "the seed service did not say what it added")
+    users, posts = found[-1]
+    return int(users), int(posts)
+
+
+def check_the_api(project: Project, demo_posts: int) -> None:
+    """/healthz, the demo posts and /docs answer through the proxy."""
+    health = project.call("/healthz")
+    expect(health.status == 200 and health.json() == {"status": "ok"}, "/healthz is not ok")
+    posts = project.call("/api/posts?per_page=100")
+    expect(posts.status == 200, f"/api/posts answered {posts.status}")
+    expect(
+        posts.json()["total"] == demo_posts,
+        f"/api/posts has {posts.json()['total']} posts, not {demo_posts}",
+    )
+    docs = project.call("/docs")
+    expect(
+        docs.status == 200 and b"/openapi.json" in docs.body,
+        f"/docs answered {docs.status}",
+    )
+
+
+def raw_exchange(port: int, request: bytes, timeout: float = 10) -> bytes:
+    """Send raw bytes to the proxy and return the start of what it answers."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(request)
+        return sock.recv(4096)
+
+
+def status_of(answer: bytes) -> int:
+    """Return the status code of a raw HTTP answer (0 if there is none)."""
+    match = re.match(rb"HTTP/1\.[01] (\d{3})", answer)
+    return int(match[1]) if match else 0
+
+
+def check_slow_clients(project: Project) -> dict[str, float]:
+    """Slow and broken clients: the proxy holds them, the workers never see them."""
+    half_body = (
+        b"POST /api/tokens HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 1000\r\n\r\n{"username": "alice", '
+    )
+    held: list[socket.socket] = []
+    try:
+        for _ in range(SLOW_CLIENTS):
+            sock = socket.create_connection(("127.0.0.1", project.port), timeout=10)
+            sock.sendall(half_body)
+            held.append(sock)
+        time.sleep(1)  # long enough for gunicorn to be stuck, were it facing them
+        waits = []
+        for _ in range(5):
+            started = time.monotonic()
+            answer = project.call("/healthz")
+            waits.append(time.monotonic() - started)
+            expect(answer.status == 200, f"/healthz answered {answer.status} beside slow clients")
+        started = time.monotonic()
+        expect(project.sign_in("nobody", "wrong") == 401, "signing in beside slow clients failed")
+        sign_in = time.monotonic() - started
+    finally:
+        for sock in held:
+            sock.close()
+    expect(
+        max(waits) < SLOW_CLIENT_LIMIT_SECONDS,
+        f"/healthz took {max(waits):.2f} s beside {SLOW_CLIENTS} slow clients",
+    )
+
+    broken = raw_exchange(
+        project.port,
+        b"POST /api/tokens HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+    )
+    expect(400 <= status_of(broken) < 500, f"broken chunked framing got {broken[:40]!r}")
+    # Well-formed chunked bodies still work: nginx passes them on whole, with a length.
+    body = json.dumps({"username": "nobody", "password": "wrong"}).encode()
+    chunked = raw_exchange(
+        project.port,
+        b"POST /api/tokens HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + f"{len(body):x}\r\n".encode()
+        + body
+        + b"\r\n0\r\n\r\n",
+    )
+    expect(status_of(chunked) == 401, f"a chunked sign-in got {chunked[:40]!r}")
+    return {
+        "healthz_max": max(waits),
+        "healthz_median": sorted(waits)[len(waits) // 2],
+        "sign_in": sign_in,
+        "broken_chunked_status": float(status_of(broken)),
+    }
+
+
+def check_development(project: Project, *, suite: bool, cache: bool) -> dict[str, float]:
+    """The development stack: up, answers, slow clients, the suite, restarts, logs."""
+    say("building the images (docker compose build, from the clean copy)")
+    project.timed(
+        "build", "--profile", "test", "build", *([] if cache else ["--no-cache"]), timeout=1800
+    )
+    say(f"built in {project.timings['build']:.0f} s; docker compose up --wait")
+    project.up("up")
+    users, posts = seeded(project)
+    expect((users, posts) == (len(DEMO_USERS), 10), f"seeding added {users} users, {posts} posts")
+    migrate_log = project.logs("migrate")
+    expect("Running upgrade" in migrate_log, "migrate did not say which revisions it applied")
+    expect("The database is at revision" in migrate_log, "migrate did not say where it ended")
+    check_the_api(project, posts)
+    expect(project.sign_in("alice") == 200, "alice cannot sign in in development")
+
+    say(f"up in {project.timings['up']:.0f} s; {SLOW_CLIENTS} slow clients, broken chunks")
+    figures = check_slow_clients(project)
+
+    if suite:
+        say("the test suite in the test image (docker compose run --rm tests)")
+        result = project.timed("suite", "run", "--rm", "tests", timeout=1800)
+        summary = re.findall(r"=+ (.*\d+ passed.*?) =+", result.stdout)
+        expect(summary, "the suite printed no summary:\n" + result.stdout[-2000:])
+        say(f"suite: {summary[-1]}; {project.timings['suite']:.0f} s in all")
+    project.check_logs()
+
+    say("restart with the volume kept")
+    project.compose("down", timeout=120)
+    project.up("restart")
+    expect(seeded(project) == (0, 0), "seeding added rows on a restart with the volume kept")
+    expect("Running upgrade" not in project.logs("migrate"), "migrate upgraded a second time")
+    check_the_api(project, posts)
+    project.check_logs()
+
+    say("restart after down --volumes")
+    project.compose("down", "--volumes", timeout=120)
+    project.up("fresh")
+    expect(seeded(project) == (users, posts), "seeding after down --volumes did not load it all")
+    check_the_api(project, posts)
+    project.check_logs()
+    return figures
+
+
+SCHEMA_PROBE = """
+import json, os, psycopg
+url = os.environ["DATABASE_URL"]
+found = {}
+with psycopg.connect(url, autocommit=True) as connection:
+    found["user"] = connection.execute("SELECT current_user").fetchone()[0]
+    found["users"] = connection.execute("SELECT count(*) FROM users").fetchone()[0]
+    with connection.transaction(force_rollback=True):
+        connection.execute("INSERT INTO tags (name) VALUES ('schema-probe')")
+        connection.execute("UPDATE tags SET name = 'schema-probe-2' WHERE name = 'schema-probe'")
+        connection.execute("DELETE FROM tags WHERE name = 'schema-probe-2'")
+        found["rows"] = "read, inserted, updated, deleted"
+    for statement in (
+        "CREATE TABLE schema_probe (id int)",
+        "ALTER TABLE users ADD COLUMN schema_probe int",
+        "DROP TABLE posts",
+        "TRUNCATE posts",
+        "CREATE INDEX schema_probe ON posts (title)",
+        "CREATE SCHEMA schema_probe",
+    ):
+        try:
+            connection.execute(statement)
+            found[statement] = "allowed"
+        except psycopg.errors.InsufficientPrivilege:
+            found[statement] = "refused"
+print(json.dumps(found))
+"""
+
+
+def check_production(project: Project) -> None:
+    """Seeded in development, served in production: no demo account, no schema changes."""
+    say("production project: first up in development, with secrets set")
+    project.up("prod_dev_up", {"BLOG_ENV": "development"})
+    expect(project.sign_in("alice") == 200, "alice cannot sign in in development")
+    alice_hash = project.psql("SELECT password_hash FROM users WHERE username = 'alice'")
+
+    say("bad settings stop a container with one line")
+    for settings, message in (
+        ({"BLOG_ENV": "production", "SECRET_KEY": ""}, "SECRET_KEY must be set"),
+        ({"BLOG_ENV": "staging"}, "BLOG_ENV must be one of"),
+    ):
+        result = project.compose(
+            "run", "--rm", "--no-deps", "api", timeout=120, check=False, settings=settings
+        )
+        output = result.stdout + result.stderr
+        lines = [line for line in output.splitlines() if line.startswith("blog:")]
+        expect(
+            result.returncode == 2 and len(lines) == 1 and message in lines[0],
+            f"a bad setting ({message}) gave status {result.returncode}:\n{result.stderr[-2000:]}",
+        )
+        expect("Traceback" not in result.stdout + result.stderr, f"{message}: a traceback")
+
+    say("the same volume in production")
+    project.up("prod_up", {"BLOG_ENV": "production"})
+    seed_log = project.logs("seed")
+    expect(
+        "no demo data loaded; disabled 4 demo accounts (alice, bob, carol, dave)" in seed_log,
+        f"the production seed did not disable the demo accounts:\n{seed_log[-1000:]}",
+    )
+    for username in DEMO_USERS:
+        expect(project.sign_in(username) == 401, f"{username} signs in in production")
+    check_the_api(project, 10)
+    refused = project.compose(
+        "run",
+        "--rm",
+        "--no-deps",
+        "seed",
+        "bin/app",
+        "seed",
+        "--posts",
+        "10",
+        timeout=120,
+        check=False,
+        settings={"BLOG_ENV": "production"},
+    )
+    expect(refused.returncode != 0, "a production seed made synthetic writers")
+
+    say("the app's database role: rows, not schema")
+    probe = project.compose("exec", "-T", "api", "python", "-c", SCHEMA_PROBE, timeout=60)
+    found = json.loads(probe.stdout.strip().splitlines()[-1])
+    expect(found["user"] == "blog_app", f"the api connects as {found['user']}")
+    expect(found["rows"], "the app role cannot write rows")
+    allowed = [statement for statement, outcome in found.items() if outcome == "allowed"]
+    expect(not allowed, f"the app role may: {allowed}")
+    owner = project.psql("SELECT tableowner FROM pg_tables WHERE tablename = 'posts'")
+    expect(owner == "postgres", f"the tables belong to {owner}, not the migrations' role")
+    expect(
+        project.psql(
+            "SELECT rolsuper OR rolcreatedb OR rolcreaterole FROM pg_roles"
+            " WHERE rolname = 'blog_app'"
+        )
+        == "f",
+        "the app role has more than rows",
+    )
+
+    say("a demo account that accepts the published password again stops the api")
+    project.psql(
+        "UPDATE users SET password_hash = :'hash' WHERE username = 'alice'", hash=alice_hash
+    )
+    result = project.compose(
+        "run",
+        "--rm",
+        "--no-deps",
+        "api",
+        timeout=180,
+        check=False,
+        settings={"BLOG_ENV": "production"},
+    )
+    output = result.stdout + result.stderr
+    lines = [line for line in output.splitlines() if line.startswith("blog:")]
+    expect(
+        result.returncode == 3 and len(lines) == 1 and "refusing to serve" in lines[0],
+        f"the api started with alice open: {result.returncode}\n{result.stderr[-2000:]}",
+    )
+    reseed = project.compose(
+        "run", "--rm", "--no-deps", "seed", timeout=120, settings={"BLOG_ENV": "production"}
+    )
+    expect("disabled 1 demo account (alice)" in reseed.stdout, "seeding did not disable alice")
+    expect(project.sign_in("alice") == 401, "alice signs in after the production seed")
+    project.check_logs()
+
+
+@contextmanager
+def clean_copy() -> Iterator[Path]:
+    """Yield a directory holding the committed tree, as a fresh clone has it."""
+    dirty = run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, timeout=60)
+    if dirty.stdout:
+        say("the working tree has uncommitted changes; checking the committed tree (HEAD)")
+    directory = Path(tempfile.mkdtemp(prefix="compose-check-"))
+    try:
+        run(
+            ["sh", "-c", f"git archive --format=tar HEAD | tar -x -C '{directory}'"],
+            cwd=ROOT,
+            timeout=120,
+        )
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the whole check; return the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--project", default="blog-check", help="compose project name prefix (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="build without the layer cache (a cold build)"
+    )
+    parser.add_argument(
+        "--no-suite", action="store_true", help="skip the test suite in the test image"
+    )
+    args = parser.parse_args(argv)
+    run_id = f"{os.getpid()}"
+    tag = f"check-{run_id}"
+    environ = {key: value for key, value in os.environ.items() if not OWN_SETTINGS.fullmatch(key)}
+    environ["BLOG_IMAGE_TAG"] = tag
+    started = time.monotonic()
+    with clean_copy() as directory:
+        development = Project(
+            f"{args.project}-{run_id}",
+            directory,
+            environ | {"API_PORT": str(port := free_port())},
+            port,
+        )
+        production = Project(
+            f"{args.project.replace('check', 'prod-check')}-{run_id}",
+            directory,
+            environ
+            | {
+                "API_PORT": str(prod_port := free_port()),
+                "SECRET_KEY": secrets.token_urlsafe(48),
+                "POSTGRES_PASSWORD": secrets.token_urlsafe(24),
+                "APP_DATABASE_PASSWORD": secrets.token_urlsafe(24),
+            },
+            prod_port,
+        )
+        current = development
+        try:
+            figures = check_development(
+                development, suite=not args.no_suite, cache=not args.no_cache
+            )
+            development.down()
+            current = production
+            check_production(production)
+        except CheckFailed as failure:
+            say(f"FAILED: {failure}")
+            with suppress(CheckFailed):
+                logs = current.compose("logs", "--no-color", "--tail", "60", timeout=60)
+                print(logs.stdout[-12000:], file=sys.stderr)
+            return 1
+        finally:
+            development.down()
+            production.down()
+            run(
+                ["docker", "rmi", f"blog-api:{tag}", f"blog-api-test:{tag}"],
+                timeout=120,
+                check=False,
+            )
+    times = development.timings | production.timings
+    say(
+        f"passed in {time.monotonic() - started:.0f} s: build {times['build']:.0f} s,"
+        f" up {times['up']:.0f} s, suite {times.get('suite', 0):.0f} s,"
+        f" restart {times['restart']:.0f} s, up on a fresh volume {times['fresh']:.0f} s,"
+        f" production up {times['prod_up']:.0f} s"
+    )
+    say(
+        f"{SLOW_CLIENTS} connections holding half a body: /healthz in"
+        f" {figures['healthz_median'] * 1000:.0f} ms (median of 5),"
+        f" {figures['healthz_max'] * 1000:.0f} ms at most; a sign-in in"
+        f" {figures['sign_in'] * 1000:.0f} ms; broken chunked framing:"
+        f" {figures['broken_chunked_status']:.0f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
