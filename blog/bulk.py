@@ -71,8 +71,9 @@ def _count_writer_posts() -> int:
 def seed_bulk(*, posts: int) -> SeedReport:
     """Make sure there are `posts` synthetic posts, loading the missing ones with COPY.
 
-    Each new post has three tags, every third has one or two likes and every fourth a comment,
-    all by synthetic writers; each new writer follows the next five.
+    Each new post has three tags; of every three posts one has no like, one has one and one has
+    two (one when there is only one writer); every fourth has a comment. Likes and comments are
+    by synthetic writers, and each new writer follows the next five (all the others, if fewer).
     """
     started = perf_counter()
     have = _count_writer_posts()
@@ -130,10 +131,9 @@ def seed_bulk(*, posts: int) -> SeedReport:
             (post_id, tag_ids[(first_tag + offset) % TAG_POOL_SIZE])
             for offset in range(TAGS_PER_POST)
         ]
-        rows["likes"] += [
-            (writers[(number + 7 * n + 1) % len(writers)], post_id, created_at)
-            for n in range(number % 3)
-        ]
+        # The next writers after the post's number, each once (one if there is only one writer).
+        likers = dict.fromkeys(writers[(number + n + 1) % len(writers)] for n in range(number % 3))
+        rows["likes"] += [(liker, post_id, created_at) for liker in likers]
         if number % 4 == 0:
             by = writers[(number + 3) % len(writers)]
             rows["comments"].append((post_id, by, "Thanks for writing this up.", created_at))

@@ -50,9 +50,9 @@ MAX_PAGE_SIZE = 100
 
 
 # Each rule on a string is checked here and stated in the OpenAPI document in the same terms,
-# so that what the document allows is what the API accepts. The patterns spell characters out
-# (no `\s`, whose meaning differs between regular-expression dialects) and are ones that
-# Python, ECMAScript (JSON Schema's dialect) and pydantic's Rust engine read alike.
+# so that what the document allows is what the API accepts. The patterns spell characters out,
+# with no class escape such as `\s`, whose meaning differs between regular-expression dialects
+# (JSON Schema's is ECMAScript's; pydantic checks them with a Rust engine).
 NO_NUL = r"^[^\x00]*$"
 # Blank means nothing but ASCII white space: space, tab, line feed, carriage return, form feed
 # and vertical tab. Text that has anything else, and no NUL, passes.

@@ -45,3 +45,12 @@ def test_the_seed_command_bulk_loads_the_posts_it_is_asked_for(app: APIFlask) ->
     assert again.exit_code == 0, again.output
     assert "all 40 posts were already there" in again.output
     assert rows.count("posts") == 40 + len(DEMO_POSTS)
+
+
+def test_bulk_loading_works_with_a_single_writer() -> None:
+    report = seed_bulk(posts=3)
+
+    assert (report.posts, report.users) == (3, 1)
+    # Posts 0, 1 and 2 would have 0, 1 and 2 likes; the one writer likes the third only once.
+    assert rows.count("likes") == 2
+    assert rows.count("follows") == 0

@@ -45,8 +45,8 @@ def _responses_select(*, signed_in: bool) -> Select[Any]:
     needs. The author comes along the join that the Post.author relationship defines; tag
     names, counts and liked_by_me are correlated subqueries.
 
-    Building this statement takes longer than running it, so it is built once (per signed in
-    or not) and the viewer's id is a bound parameter.
+    It is built once (per signed in or not), not on every request, and the viewer's id is a
+    bound parameter, so each viewer still gets their own `liked_by_me`.
     """
     tag_names = (
         select(func.array_agg(aggregate_order_by(Tag.name, Tag.name)))

@@ -66,3 +66,21 @@ def test_a_bad_token_on_a_public_endpoint_is_still_refused(client: FlaskClient) 
     response = client.get("/api/posts", headers={"Authorization": "Bearer nonsense"})
 
     assert_problem(response, 401)
+
+
+def test_each_viewer_sees_whether_they_like_a_post(client: FlaskClient) -> None:
+    first, second = PostFactory(), PostFactory()
+    me, other = UserFactory(), UserFactory()
+    LikeFactory(post=first, user=me)
+    LikeFactory(post=second, user=other)
+
+    for viewer, liked in ((me, first), (other, second)):
+        headers = auth_headers(viewer)
+        listed = client.get("/api/posts", headers=headers).get_json()["items"]
+        single = client.get(f"/api/posts/{liked.id}", headers=headers).get_json()
+
+        assert {p["id"]: p["liked_by_me"] for p in listed} == {
+            first.id: liked is first,
+            second.id: liked is second,
+        }
+        assert single["liked_by_me"] is True

@@ -143,3 +143,32 @@ def test_the_docs_page_is_served(client: FlaskClient) -> None:
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     assert "/openapi.json" in response.get_data(as_text=True)
+
+
+def test_no_query_parameter_is_documented_with_a_null_default(client: FlaskClient) -> None:
+    parameters = [
+        parameter
+        for operation in operations(spec(client))
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query"
+    ]
+
+    assert "cursor" in {parameter["name"] for parameter in parameters}
+    assert [p["name"] for p in parameters if p["schema"].get("default", 0) is None] == []
+
+
+def patterns_in(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
+        return found + [p for value in node.values() for p in patterns_in(value)]
+    if isinstance(node, list):
+        return [p for value in node for p in patterns_in(value)]
+    return []
+
+
+def test_the_patterns_spell_characters_out(client: FlaskClient) -> None:
+    patterns = patterns_in(spec(client))
+
+    assert len(patterns) >= 5
+    # No class escape, whose meaning differs between regular-expression dialects.
+    assert [p for p in patterns if re.search(r"\\[sSdDwWbB]", p)] == []

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from flask import current_app
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -176,6 +179,25 @@ def test_an_edited_cursor_is_refused(client: FlaskClient) -> None:
     body = assert_problem(client.get(f"/api/posts?cursor={edited.rstrip('=')}.{signature}"), 422)
 
     assert body["errors"] == [{"parameter": "cursor", "detail": "Not a cursor this API gave out"}]
+
+
+def test_a_cursor_is_signed_with_128_bits_of_hmac_sha256_of_the_secret_key(
+    client: FlaskClient,
+) -> None:
+    PostFactory.create_batch(2)
+    payload, signature = cursor_after(client, "/api/posts?per_page=1").split(".")
+
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, payload.encode(), hashlib.sha256).digest()
+    assert base64.urlsafe_b64decode(signature + "==") == digest[:16]
+    assert len(signature) == 22  # 128 bits, base64url without padding
+
+
+def test_a_title_of_white_space_other_than_ascii_is_accepted(client: FlaskClient) -> None:
+    response = write(client, UserFactory(), title="\u00a0", body="\u3000")
+
+    assert response.status_code == 201
+    assert (response.get_json()["title"], response.get_json()["body"]) == ("\u00a0", "\u3000")
 
 
 @pytest.mark.parametrize(

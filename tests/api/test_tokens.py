@@ -198,3 +198,18 @@ def test_every_write_endpoint_needs_a_token(client: FlaskClient, method: str, pa
 
     assert_problem(response, 401)
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_token_is_an_hs256_jwt_naming_the_user_with_whole_second_times(
+    client: FlaskClient,
+) -> None:
+    user = UserFactory(username="alice")
+
+    body = client.post("/api/tokens", json={"username": "alice", "password": PASSWORD}).get_json()
+
+    token = body["access_token"]
+    assert jwt.get_unverified_header(token)["alg"] == "HS256"
+    claims = jwt.decode(token, current_settings().secret_key, algorithms=["HS256"])
+    assert claims["sub"] == str(user.id)
+    assert isinstance(claims["iat"], int)
+    assert claims["exp"] - claims["iat"] == body["expires_in"]
