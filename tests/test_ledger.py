@@ -47,7 +47,7 @@ def test_every_unit_of_the_docs_is_linked_to_a_proof_or_in_the_ledger() -> None:
     )
 
 
-def test_every_comment_and_docstring_of_the_checked_modules_is_in_the_ledger() -> None:
+def test_every_comment_and_docstring_of_blog_and_tests_is_in_the_ledger() -> None:
     missing = uncovered(MODULES)
 
     assert not missing, "\n".join(
