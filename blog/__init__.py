@@ -16,7 +16,7 @@ from blog.api import register_blueprints
 from blog.auth import refuse_an_invalid_token
 from blog.cli import register_commands
 from blog.config import EXTENSION_KEY, Settings
-from blog.db import db, read_without_transaction
+from blog.db import db, read_without_transaction, set_in_every_transaction
 from blog.errors import register_error_handlers
 from blog.framework import adapt
 
@@ -40,6 +40,11 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     # The framework's own checks of a request come first: they need no database.
     adapt(app)
     db.init_app(app)
+    if settings.db_pooler == "transaction":
+        with app.app_context():
+            set_in_every_transaction(
+                db.engine, statement_timeout_ms=settings.db_statement_timeout_ms
+            )
     app.before_request(refuse_an_invalid_token)
     app.before_request(read_without_transaction)
     register_error_handlers(app)

@@ -19,6 +19,9 @@ from sqlalchemy.exc import ArgumentError
 
 Environment = Literal["development", "testing", "production"]
 ENVIRONMENTS: tuple[Environment, ...] = ("development", "testing", "production")
+# What stands between the app and PostgreSQL (DB_POOLER): nothing, or a pooler in transaction mode.
+Pooler = Literal["none", "transaction"]
+POOLERS: tuple[Pooler, ...] = ("none", "transaction")
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres:postgres@localhost:5432/blog"
 # Good enough on a laptop, refused in production: see `Settings.validate`.
@@ -111,6 +114,13 @@ def _bool(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, not {raw!r}.")
 
 
+def _pooler(environ: Mapping[str, str]) -> Pooler:
+    raw = environ.get("DB_POOLER", "").strip().lower() or "none"
+    if raw not in POOLERS:
+        raise ConfigError(f"DB_POOLER must be one of {', '.join(POOLERS)}, not {raw!r}.")
+    return raw
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything the app reads from its environment."""
@@ -134,6 +144,8 @@ class Settings:
     # fails one request with a 503, SQLAlchemy discards the pool, and the next request
     # reconnects. Turn it on where idle connections are cut behind the app's back.
     db_pool_pre_ping: bool = False
+    # "transaction" behind a transaction-mode pooler such as PgBouncer (docs/deployment.md).
+    db_pooler: Pooler = "none"
     # Sign-in throttling (blog/throttle.py): this many wrong passwords for one username within
     # a window of this many seconds, and further attempts are refused until the window ends.
     sign_in_max_failures: int = 5
@@ -163,6 +175,7 @@ class Settings:
             db_connect_timeout_seconds=_int(environ, "DB_CONNECT_TIMEOUT_SECONDS", 5, 1),
             db_statement_timeout_ms=_int(environ, "DB_STATEMENT_TIMEOUT_MS", 10_000, 1),
             db_pool_pre_ping=_bool(environ, "DB_POOL_PRE_PING", default=False),
+            db_pooler=_pooler(environ),
             sign_in_max_failures=_int(environ, "SIGN_IN_MAX_FAILURES", 5, 1),
             sign_in_window_seconds=_int(environ, "SIGN_IN_WINDOW_SECONDS", 900, 1),
             cors_origins=_origins(environ, "CORS_ORIGINS"),
@@ -175,6 +188,10 @@ class Settings:
         if self.env not in ENVIRONMENTS:
             raise ConfigError(f"env must be one of {', '.join(ENVIRONMENTS)}, not {self.env!r}.")
         normalise_database_url(self.database_url)
+        if self.db_pooler not in POOLERS:
+            raise ConfigError(
+                f"db_pooler must be one of {', '.join(POOLERS)}, not {self.db_pooler!r}."
+            )
         if self.env == "production":
             if self.database_url == DEFAULT_DATABASE_URL:
                 raise ConfigError(
@@ -195,6 +212,17 @@ class Settings:
 
     def flask_config(self) -> dict[str, Any]:
         """Return the Flask and Flask-SQLAlchemy configuration these settings imply."""
+        connect_args: dict[str, Any] = {"connect_timeout": self.db_connect_timeout_seconds}
+        if self.db_pooler == "transaction":
+            # A transaction-mode pooler gives each transaction whichever server connection is
+            # free. PgBouncer refuses a startup `options`, and a statement psycopg prepared on
+            # one connection is unknown on the next, so neither is used; the timeout and the
+            # time zone are set in every transaction instead (blog/db.py).
+            connect_args["prepare_threshold"] = None
+        else:
+            connect_args["options"] = (
+                f"-c statement_timeout={self.db_statement_timeout_ms} -c timezone=UTC"
+            )
         return {
             "SECRET_KEY": self.secret_key,
             "TESTING": self.env == "testing",
@@ -202,11 +230,7 @@ class Settings:
             "SQLALCHEMY_DATABASE_URI": normalise_database_url(self.database_url),
             "SQLALCHEMY_ENGINE_OPTIONS": {
                 "pool_pre_ping": self.db_pool_pre_ping,
-                "connect_args": {
-                    "connect_timeout": self.db_connect_timeout_seconds,
-                    "options": f"-c statement_timeout={self.db_statement_timeout_ms}"
-                    " -c timezone=UTC",
-                },
+                "connect_args": connect_args,
             },
         }
 

@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 
 from flask import request
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import Connection, Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
+
+from blog.config import current_settings
 
 # Deterministic constraint names, so migrations can drop and alter constraints by name.
 NAMING_CONVENTION = {
@@ -53,8 +55,30 @@ def read_without_transaction() -> None:
     those too: a query planned once per connection rather than once per request. A session
     bound to a connection that is already in a transaction (as the test suite binds it) is
     left as it is.
+
+    Not behind a transaction-mode pooler (DB_POOLER=transaction): there every statement must
+    run inside a transaction that began with `set_in_every_transaction`'s settings.
     """
     if request.method not in READ_ONLY_METHODS or request.blueprint == "openapi":
         return
+    if current_settings().db_pooler == "transaction":
+        return
     if isinstance(db.session.get_bind(), Engine):
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def set_in_every_transaction(engine: Engine, *, statement_timeout_ms: int) -> None:
+    """Make every transaction on `engine` begin by setting the statement timeout and UTC.
+
+    For DB_POOLER=transaction, where a connection's settings cannot be trusted to carry from
+    one transaction to the next: `set_config(..., true)` is `SET LOCAL`, which lasts until the
+    transaction ends, so nothing is left on the server connection for the next client.
+    """
+    settings = (
+        f"SELECT set_config('statement_timeout', '{int(statement_timeout_ms)}', true),"
+        " set_config('TimeZone', 'UTC', true)"
+    )
+
+    @event.listens_for(engine, "begin")
+    def set_locally(connection: Connection) -> None:
+        connection.exec_driver_sql(settings)

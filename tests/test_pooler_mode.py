@@ -1,0 +1,175 @@
+"""DB_POOLER=transaction: what the app does differently for a transaction-mode pooler.
+
+A pooler in transaction mode (PgBouncer's `pool_mode = transaction`) lends a server connection
+for one transaction at a time, so nothing set on a connection may be counted on in the next
+transaction. Under DB_POOLER=transaction the app sends no startup `options`, prepares no
+statements, and begins every transaction, reads included, by setting the statement timeout and
+the time zone with `SET LOCAL`. These tests check that against PostgreSQL directly, on a
+database whose own defaults differ from the app's; tests/pooler runs the app behind a real
+PgBouncer (make pooler-test). Without the setting nothing changes: the converse cases show it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from apiflask import APIFlask
+from sqlalchemy import create_engine, text
+
+from blog import create_app
+from blog.config import ConfigError, Settings
+from blog.db import db
+from tests.conftest import sibling_database
+from tests.databases import migrate
+
+TIMEOUT_MS = 300
+# The database's own defaults, which the app's settings must override in every transaction.
+DATABASE_TIME_ZONE = "America/New_York"
+DATABASE_STATEMENT_TIMEOUT = "0"
+
+
+@pytest.fixture(scope="module")
+def database(database_url: str) -> Iterator[str]:
+    """A migrated sibling database whose defaults are not the app's: no timeout, not UTC."""
+    with sibling_database(database_url, "pooler_mode") as url:
+        migrate(url)
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            name = connection.dialect.identifier_preparer.quote(engine.url.database or "")
+            connection.execute(text(f"ALTER DATABASE {name} SET TimeZone = '{DATABASE_TIME_ZONE}'"))
+            connection.execute(text(f"ALTER DATABASE {name} SET statement_timeout = 0"))
+        engine.dispose()
+        yield url
+
+
+def app_for(database: str, pooler: str) -> APIFlask:
+    """Return an app on `database` with its own engine, not the suite's shared connection."""
+    return create_app(
+        Settings(
+            env="testing",
+            database_url=database,
+            db_pooler=pooler,  # type: ignore[arg-type]
+            db_statement_timeout_ms=TIMEOUT_MS,
+        )
+    )
+
+
+@pytest.fixture(params=["none", "transaction"])
+def standalone(request: pytest.FixtureRequest, database: str) -> Iterator[APIFlask]:
+    """The app without DB_POOLER, then with DB_POOLER=transaction."""
+    app = app_for(database, request.param)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def pooled_mode(app: APIFlask) -> bool:
+    return bool(app.extensions["blog.settings"].db_pooler == "transaction")
+
+
+def connect_args(app: APIFlask) -> dict[str, object]:
+    options: dict[str, dict[str, object]] = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    return options["connect_args"]
+
+
+def test_db_pooler_takes_none_or_transaction() -> None:
+    assert Settings.from_env({}).db_pooler == "none"
+    assert Settings.from_env({"DB_POOLER": "transaction"}).db_pooler == "transaction"
+    assert Settings.from_env({"DB_POOLER": ""}).db_pooler == "none"
+    with pytest.raises(ConfigError, match="DB_POOLER must be one of none, transaction"):
+        Settings.from_env({"DB_POOLER": "session"})
+
+
+def test_behind_a_pooler_no_startup_options_are_sent_and_nothing_is_prepared(
+    standalone: APIFlask,
+) -> None:
+    pooled = pooled_mode(standalone)
+    args = connect_args(standalone)
+
+    if pooled:
+        assert "options" not in args
+        assert args["prepare_threshold"] is None
+    else:
+        assert args["options"] == f"-c statement_timeout={TIMEOUT_MS} -c timezone=UTC"
+        assert "prepare_threshold" not in args  # psycopg's default: prepare at the fifth run
+
+
+def test_behind_a_pooler_a_read_prepares_no_statement_on_the_server(standalone: APIFlask) -> None:
+    pooled = pooled_mode(standalone)
+    client = standalone.test_client()
+    for _ in range(8):  # more than psycopg's threshold of five runs
+        assert client.get("/api/tags").status_code == 200
+
+    with standalone.app_context():
+        # The pool's one connection, the one every request above used.
+        prepared = db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
+        db.session.rollback()
+
+    if pooled:
+        assert prepared == 0
+    else:
+        # Autocommit reads keep psycopg's prepared statements from one request to the next.
+        assert prepared > 0
+
+
+def test_every_transaction_of_a_get_sets_the_timeout_and_utc_locally(standalone: APIFlask) -> None:
+    pooled = pooled_mode(standalone)
+    with standalone.test_request_context("/api/tags", method="GET"):
+        standalone.preprocess_request()  # the before_request hooks a GET runs through
+        in_request = (
+            db.session.scalar(text("SHOW statement_timeout")),
+            db.session.scalar(text("SHOW TimeZone")),
+        )
+        # What the server connection keeps once the request's transaction (if any) commits;
+        # a plain SET would survive a COMMIT (a ROLLBACK undoes both).
+        raw = db.session.connection().connection.dbapi_connection
+        assert isinstance(raw, psycopg.Connection)
+        db.session.commit()
+        with raw.cursor() as cursor:
+            kept = (
+                cursor.execute("SHOW statement_timeout").fetchone(),
+                cursor.execute("SHOW TimeZone").fetchone(),
+            )
+        raw.rollback()
+
+    assert in_request == (f"{TIMEOUT_MS}ms", "UTC")
+    if pooled:
+        # SET LOCAL: gone with the transaction, the database's defaults are back.
+        assert kept == (("0",), (DATABASE_TIME_ZONE,))
+    else:
+        # The startup options last as long as the connection.
+        assert kept == ((f"{TIMEOUT_MS}ms",), ("UTC",))
+
+
+def test_behind_a_pooler_a_get_runs_in_a_transaction(standalone: APIFlask) -> None:
+    pooled = pooled_mode(standalone)
+    with standalone.test_request_context("/api/tags", method="GET"):
+        standalone.preprocess_request()
+        raw = db.session.connection().connection.dbapi_connection
+        assert isinstance(raw, psycopg.Connection)
+        autocommit = raw.autocommit
+        db.session.rollback()
+
+    # Without the setting a GET reads in autocommit (tests/api/test_transactions.py); behind a
+    # pooler that would leave its statements without the SET LOCAL of a transaction.
+    assert autocommit is not pooled
+
+
+def test_a_read_stuck_behind_a_lock_gets_503_after_the_timeout(
+    standalone: APIFlask, database: str
+) -> None:
+    engine = create_engine(database)
+    try:
+        with engine.connect() as connection, connection.begin():
+            # Should the read not time out, the lock goes after 5 s: a failure, not a hang.
+            connection.execute(text("SET LOCAL idle_in_transaction_session_timeout = 5000"))
+            connection.execute(text("LOCK TABLE posts IN ACCESS EXCLUSIVE MODE"))
+            response = standalone.test_client().get("/api/posts")
+            assert response.status_code == 503
+            assert response.content_type == "application/problem+json"
+            assert "too long" in response.get_json()["detail"]
+        assert standalone.test_client().get("/api/posts").status_code == 200
+    finally:
+        engine.dispose()
