@@ -20,7 +20,8 @@ from blog.seed import disable_demo_accounts, seed_demo
     help="Also make sure there are this many synthetic posts (bulk-loaded, for benchmarks).",
 )
 def seed_command(posts: int) -> None:
-    """Load the demo data; safe to run again, it adds only what is missing.
+    """Load the demo data unless a demo user exists already, and with --posts the synthetic
+    posts that are missing: running it again adds nothing.
 
     In production it loads nothing, since the demo password is published, and disables the demo
     accounts a development run left behind.

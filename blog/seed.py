@@ -216,12 +216,12 @@ class SeedReport:
 
     users: int
     posts: int
-    links: int  # every other row: tags of posts, profiles, comments, likes and follows
+    links: int  # the other rows, as seed_demo() and seed_bulk() count them
     seconds: float
 
     @property
     def rows(self) -> int:
-        """Return the number of rows written."""
+        """Return users + posts + links."""
         return self.users + self.posts + self.links
 
 
@@ -280,7 +280,7 @@ def seed_demo() -> SeedReport:
         # The association proxy creates a Like for each post, linked to both ends.
         user.liked_posts.extend(posts[title] for title in demo_user.likes)
     # Adding the users takes everything else along: the save-update cascade follows User.posts,
-    # .comments, .likes, .profile and .following, and from the posts, Post.tags.
+    # .comments, .likes, .profile and .following.
     db.session.add_all(users.values())
     db.session.flush()
     return SeedReport(
@@ -301,7 +301,7 @@ def _demo_accounts_with_the_published_password() -> list[User]:
         User.username.in_(wanted) | User.username.startswith(WRITER_PREFIX),
         User.password_hash != DISABLED_PASSWORD_HASH,
     )
-    # Seeding hashes the password once for all its users: check each distinct hash once.
+    # Each distinct hash is verified once, however many users share it.
     accepts: dict[str, bool] = {}
     found = []
     for user in db.session.scalars(query.order_by(User.username)):

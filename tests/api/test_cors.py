@@ -56,6 +56,7 @@ def test_by_default_a_preflight_gets_no_cors_headers(client: FlaskClient, path: 
     # What Flask answers any OPTIONS: no token needed, no problem, and nothing a browser
     # would take as permission.
     assert response.status_code == 200
+    assert response.get_data() == b""
     assert "OPTIONS" in response.headers["Allow"]
     assert cors_headers(response) == {}
     assert "Origin" not in response.vary

@@ -1,17 +1,27 @@
-"""/healthz: 200 while the database answers, 503 problem details when it does not."""
+"""/healthz: 200 while the database answers, 503 problem details when it does not.
+
+And `python -m blog.preflight serve`, the other check that meets a database that cannot be
+reached: one line on stderr, not the driver's several.
+"""
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
 from dataclasses import replace
 
+import psycopg
+import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from blog import create_app
+from blog import create_app, preflight
 from blog.config import Settings
+from tests.conftest import TEST_SECRET_KEY
 from tests.helpers import assert_problem
+
+UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/blog_test"
 
 
 def test_healthy(client: FlaskClient) -> None:
@@ -23,11 +33,9 @@ def test_healthy(client: FlaskClient) -> None:
 
 def test_unhealthy_when_the_database_cannot_be_reached(settings: Settings) -> None:
     # Port 1 on localhost: nothing listens there, so every connection is refused at once.
-    unreachable = replace(
-        settings,
-        database_url="postgresql+psycopg://postgres@127.0.0.1:1/blog_test",
-        db_connect_timeout_seconds=1,
-    )
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", 1), timeout=1)
+    unreachable = replace(settings, database_url=UNREACHABLE, db_connect_timeout_seconds=1)
     app = create_app(unreachable)
 
     response = app.test_client().get("/healthz")
@@ -55,9 +63,30 @@ def test_unhealthy_in_bounded_time_when_the_database_never_answers(settings: Set
         request = threading.Thread(
             target=lambda: answers.append(app.test_client().get("/healthz")), daemon=True
         )
+        started = time.monotonic()
         request.start()
         request.join(timeout=10)
+        waited = time.monotonic() - started
 
     assert answers, "the request was still waiting for the database after 10 s"
+    assert waited >= 1, "the answer came before the connect timeout: something else stopped it"
     body = assert_problem(answers[0], 503)
     assert "not available" in body["detail"]
+
+
+def test_the_preflight_reports_an_unreachable_database_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(psycopg.OperationalError) as refused:
+        psycopg.connect(UNREACHABLE.replace("+psycopg", ""), connect_timeout=2)
+    monkeypatch.setenv("BLOG_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", TEST_SECRET_KEY)
+    monkeypatch.setenv("DATABASE_URL", UNREACHABLE)
+
+    status = preflight.main(["serve"])
+
+    assert len(str(refused.value).splitlines()) > 1  # the driver's message, as it comes
+    assert status == preflight.DEMO_ACCOUNTS_OPEN == 3
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("blog: cannot check the demo accounts: ")
+    assert "Connection refused" in line

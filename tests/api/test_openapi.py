@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Annotated, Any
 
+import pytest
 from flask.testing import FlaskClient
+from pydantic import ConfigDict, StringConstraints, TypeAdapter, ValidationError
 
 from blog.errors import PROBLEM_MEDIA_TYPE
 
@@ -172,3 +174,17 @@ def test_the_patterns_spell_characters_out(client: FlaskClient) -> None:
     assert len(patterns) >= 5
     # No class escape, whose meaning differs between regular-expression dialects.
     assert [p for p in patterns if re.search(r"\\[sSdDwWbB]", p)] == []
+
+
+def test_a_class_escape_means_different_things_to_different_regex_engines() -> None:
+    # \s and U+001C, a control character that str.isspace() takes for white space: Python's re
+    # matches it, the Rust regex engine that pydantic uses by default does not.
+    pattern = Annotated[str, StringConstraints(pattern=r"^\s$")]
+    rust = TypeAdapter(pattern)
+    python = TypeAdapter(pattern, config=ConfigDict(regex_engine="python-re"))
+
+    assert "\x1c".isspace()
+    assert python.validate_python("\x1c") == "\x1c"
+    assert rust.validate_python(" ") == " "
+    with pytest.raises(ValidationError):
+        rust.validate_python("\x1c")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from flask import current_app
 from flask.testing import FlaskClient
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -119,8 +120,10 @@ def test_a_cursor_is_not_thrown_by_posts_written_meanwhile(client: FlaskClient) 
 
     PostFactory(created_at=now + timedelta(minutes=1))  # would shift every page number
     second = client.get(f"/api/posts?per_page=2&cursor={first['next_cursor']}").get_json()
+    page_two = client.get("/api/posts?per_page=2&page=2").get_json()
 
     assert [i["id"] for i in second["items"]] == [older[2].id, older[3].id]
+    assert [i["id"] for i in page_two["items"]] == [older[1].id, older[2].id]
 
 
 def test_cursors_work_with_filters_and_the_feed(client: FlaskClient) -> None:
@@ -488,17 +491,19 @@ def test_deleting_a_post_keeps_its_tags(client: FlaskClient) -> None:
 # Lost updates
 
 
-def test_a_post_carries_its_version_as_an_etag(client: FlaskClient) -> None:
+def test_a_post_carries_its_version_as_an_etag(client: FlaskClient, sql: StatementLog) -> None:
     post = PostFactory()
 
     read = client.get(f"/api/posts/{post.id}")
     # Title and tags at once: still one UPDATE of the post, so one version further.
-    edited = client.patch(
-        f"/api/posts/{post.id}",
-        json={"title": "New", "tags": ["fresh"]},
-        headers=auth_headers(post.author),
-    )
+    with sql.recording() as statements:
+        edited = client.patch(
+            f"/api/posts/{post.id}",
+            json={"title": "New", "tags": ["fresh"]},
+            headers=auth_headers(post.author),
+        )
 
+    assert len([s for s in statements if s.startswith("UPDATE posts ")]) == 1
     assert read.headers["ETag"] == '"1"'
     assert edited.headers["ETag"] == '"2"'
     assert client.get(f"/api/posts/{post.id}").headers["ETag"] == '"2"'
@@ -571,7 +576,7 @@ def test_a_delete_based_on_a_stale_copy_is_refused_and_deletes_nothing(
 
 def test_an_edit_reads_the_post_with_a_row_lock(client: FlaskClient, sql: StatementLog) -> None:
     # FOR NO KEY UPDATE makes concurrent edits of one post take turns, and unlike FOR UPDATE
-    # lets comments and likes of it in meanwhile: both shown in tests/test_concurrency.py.
+    # lets likes of it in meanwhile: both shown in tests/test_concurrency.py.
     post = PostFactory()
 
     with sql.recording() as statements:
@@ -589,11 +594,21 @@ def test_an_edit_racing_another_loses_rather_than_overwrites() -> None:
     post = PostFactory(title="Original")
     db.session.flush()
     connection = db.session.connection()
-    with Session(bind=connection, join_transaction_mode="create_savepoint") as other:
+    with Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    ) as other:
         theirs = other.get(Post, post.id)
         assert theirs is not None
+        # The read ends here and its savepoint is released, so that rolling back the failed
+        # write below undoes that write alone, not the other session's as well.
+        other.commit()
         post.title = "Mine"
         db.session.flush()  # version 1 -> 2
         theirs.title = "Theirs"
         with pytest.raises(StaleDataError):
             other.flush()
+
+    stored = db.session.execute(
+        text("SELECT title, version FROM posts WHERE id = :id"), {"id": post.id}
+    ).one()
+    assert tuple(stored) == ("Mine", 2)

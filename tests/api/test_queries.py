@@ -104,6 +104,8 @@ def test_the_same_page_built_from_post_objects_costs_two_statements(sql: Stateme
     assert len(objects) == 2
     assert tables_read(objects[0]) == {"posts", "users", "likes", "comments"}
     assert "LEFT OUTER JOIN users" in objects[0]
+    assert "FROM likes WHERE likes.post_id = posts.id) AS anon_1" in objects[0]
+    assert "FROM comments WHERE comments.post_id = posts.id) AS anon_2" in objects[0]
     assert tables_read(objects[1]) == {"post_tags", "tags"}
     assert "WHERE post_tags.post_id IN (" in objects[1]
     # One object per post and per author, and one per tag, however many posts share it.
@@ -120,8 +122,10 @@ def test_listing_5_or_50_posts_costs_one_statement(client: FlaskClient, sql: Sta
     # by the triggers, not counted) as subqueries.
     assert len(five) == len(fifty) == 1
     assert "JOIN users" in fifty[0]
-    assert "array_agg(tags.name ORDER BY tags.name)" in fifty[0]
-    assert "FROM counters" in fifty[0]
+    assert "(SELECT array_agg(tags.name ORDER BY tags.name)" in fifty[0]
+    assert "FROM likes WHERE likes.post_id = posts.id) AS like_count" in fifty[0]
+    assert "FROM comments WHERE comments.post_id = posts.id) AS comment_count" in fifty[0]
+    assert "(SELECT counters.value FROM counters" in fifty[0]
     assert "count(*) AS count_1 FROM posts" not in fifty[0]
 
 
@@ -176,6 +180,8 @@ def test_counts_and_liked_by_me_cost_no_extra_statement_per_post(
 
     # Loading the user the token names, and the page with liked_by_me as one more subquery.
     assert len(five) == len(fifty) == 2
+    assert fifty[0].startswith("SELECT users.id,")
+    assert fifty[0].endswith("FROM users WHERE users.id = %(pk_1)s::INTEGER")
     assert "EXISTS (SELECT * FROM likes" in fifty[1]
 
 
@@ -206,4 +212,6 @@ def test_a_threaded_comment_page_costs_the_same_whatever_its_size_or_depth(
     # The page of top-level comments with their authors and total, and one recursive query
     # for every reply below them.
     assert len(five) == len(fifty) == 2
+    assert "comments.parent_id IS NULL) AS total" in fifty[0]
+    assert "FROM comments JOIN users AS users_1 ON users_1.id = comments.author_id" in fifty[0]
     assert "WITH RECURSIVE" in fifty[1]

@@ -81,7 +81,8 @@ WRITES = [
     Write(
         "DELETE",
         "/api/comments/{}",
-        # Someone else's comment on someone else's post: the two people who may delete it.
+        # The owner wrote the comment and the post: of the two who may delete a comment, its
+        # author and the post's, neither is the caller.
         lambda owner: CommentFactory(author=owner, post=PostFactory(author=owner)),
         "comments",
     ),

@@ -60,7 +60,8 @@ def sign_in(client: FlaskClient, username: str, password: str = WRONG) -> TestRe
 def stored(username_lower: str) -> Any:
     return db.session.execute(
         text(
-            "SELECT failures, window_started_at = now() AS started_now"
+            "SELECT failures, window_started_at = now() AS started_now,"
+            " window_started_at AS started_at"
             " FROM sign_in_failures WHERE username_lower = :name"
         ),
         {"name": username_lower},
@@ -78,12 +79,25 @@ def move_window_back(username_lower: str, seconds: float) -> None:
     )
 
 
+def test_now_stands_still_for_the_whole_test(client: FlaskClient) -> None:
+    def clocks() -> Any:
+        return db.session.execute(text("SELECT now() AS now, clock_timestamp() AS clock")).one()
+
+    before = clocks()
+    assert_problem(sign_in(client, "nobody"), 401)
+    after = clocks()
+
+    assert after.now == before.now == stored("nobody").started_at
+    assert after.clock > before.clock
+
+
 def test_after_too_many_wrong_passwords_the_username_is_refused_with_429(
     client: FlaskClient, verified: list[str]
 ) -> None:
     UserFactory(username="alice")
 
     wrong = [sign_in(client, "alice") for _ in range(MAX_FAILURES)]
+    assert len(verified) == MAX_FAILURES  # one Argon2 verification for each wrong password
     verified.clear()
     refused = sign_in(client, "alice", PASSWORD)  # even the right password
 
@@ -157,7 +171,7 @@ def test_after_the_window_a_wrong_password_starts_a_new_one(client: FlaskClient)
 
     assert_problem(sign_in(client, "alice"), 401)
 
-    failures, started_now = stored("alice")
+    failures, started_now, _ = stored("alice")
     assert (failures, started_now) == (1, True)
 
 
@@ -179,6 +193,7 @@ def test_wrong_current_passwords_count_too(client: FlaskClient, verified: list[s
     change = {"email": "new@example.com", "current_password": WRONG}
     for _ in range(MAX_FAILURES):
         assert_problem(client.patch("/api/users/me", json=change, headers=headers), 403)
+    assert len(verified) == MAX_FAILURES
     verified.clear()
 
     right = change | {"current_password": PASSWORD}
@@ -188,8 +203,9 @@ def test_wrong_current_passwords_count_too(client: FlaskClient, verified: list[s
     assert refused.headers["Retry-After"] == str(WINDOW)
     assert verified == []
     assert_problem(sign_in(client, "alice", PASSWORD), 429)
-    # The token still works for everything else, and nothing was changed.
-    assert client.get("/api/users/me", headers=headers).get_json()["email"] == user.email
+    # The token still works, and the email was not changed.
+    me = client.get("/api/users/me", headers=headers)
+    assert (me.status_code, me.get_json()["email"]) == (200, user.email)
 
 
 def test_a_right_current_password_clears_the_failures(client: FlaskClient) -> None:

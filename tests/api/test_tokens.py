@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from blog.auth import TOKEN_ALGORITHM
 from blog.config import current_settings
 from blog.db import db, utcnow
+from blog.seed import DEMO_PASSWORD, DISABLED_PASSWORD_HASH
 from tests.factories import PASSWORD, UserFactory
 from tests.helpers import assert_problem, auth_headers
 
@@ -26,6 +27,17 @@ def test_signing_in_returns_a_bearer_token_that_works(client: FlaskClient) -> No
     assert body["expires_in"] == current_settings().token_ttl_seconds
     me = client.get("/api/users/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.get_json()["id"] == user.id
+
+
+@pytest.mark.parametrize("password", [DEMO_PASSWORD, DISABLED_PASSWORD_HASH, PASSWORD, ""])
+def test_an_account_whose_hash_is_not_argon2_cannot_be_signed_into(
+    client: FlaskClient, password: str
+) -> None:
+    UserFactory(username="alice", password_hash=DISABLED_PASSWORD_HASH)
+
+    response = client.post("/api/tokens", json={"username": "alice", "password": password})
+
+    assert_problem(response, 401)
 
 
 def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(client: FlaskClient) -> None:
@@ -141,9 +153,15 @@ def test_a_token_of_another_token_version_is_refused(client: FlaskClient, versio
     assert_problem(response, 401)
 
 
+def version_named(headers: dict[str, str]) -> object:
+    bearer = headers["Authorization"].removeprefix("Bearer ")
+    return jwt.decode(bearer, current_settings().secret_key, algorithms=[TOKEN_ALGORITHM])["ver"]
+
+
 def test_changing_the_password_ends_every_token_issued_before(client: FlaskClient) -> None:
     user = UserFactory(username="alice")
-    # Both issued in the same second as the change below: only the version tells them apart.
+    # Both issued just before the change below, maybe in the same second as the tokens issued
+    # after it (`iat` is in whole seconds): only the version each names tells them apart.
     one, other = auth_headers(user), auth_headers(user)
     assert client.get("/api/users/me", headers=other).status_code == 200
 
@@ -164,6 +182,8 @@ def test_changing_the_password_ends_every_token_issued_before(client: FlaskClien
     fresh_token = {"Authorization": f"Bearer {signed_in.get_json()['access_token']}"}
     assert client.get("/api/users/me", headers=fresh_token).status_code == 200
     assert client.get("/api/users/me", headers=auth_headers(user)).status_code == 200
+    versions = [version_named(headers) for headers in (one, other, fresh_token)]
+    assert versions == [0, 0, 1]
 
 
 def test_changing_only_the_email_keeps_the_tokens(client: FlaskClient) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import pytest
 from flask.testing import FlaskClient
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, event
 
 from blog.db import db
@@ -48,14 +50,16 @@ def test_a_get_reads_without_a_transaction_and_a_post_runs_in_one(
     client: FlaskClient, connection: Connection
 ) -> None:
     engine = connection.engine
-    seen: list[bool] = []
+    seen: list[tuple[bool, TransactionStatus]] = []
 
     def record(conn: Connection, *_args: Any) -> None:
-        seen.append(conn.connection.dbapi_connection.autocommit)  # type: ignore[union-attr]
+        driver = conn.connection.dbapi_connection
+        assert isinstance(driver, psycopg.Connection)
+        seen.append((driver.autocommit, driver.info.transaction_status))
 
     # As outside the suite: the session gets the engine, not the test's open transaction.
     db.engines[None] = engine
-    event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine, "after_cursor_execute", record)
     try:
         assert client.get("/api/tags").status_code == 200
         reads = list(seen)
@@ -63,9 +67,10 @@ def test_a_get_reads_without_a_transaction_and_a_post_runs_in_one(
         response = client.post("/api/tokens", json={"username": "nobody", "password": "x" * 8})
         assert response.status_code == 401
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine, "after_cursor_execute", record)
         db.engines[None] = connection  # type: ignore[assignment]
 
-    assert reads == [True]  # one SELECT, in autocommit: no BEGIN, no ROLLBACK
+    # one SELECT, in autocommit: no BEGIN, and no transaction left open to roll back
+    assert reads == [(True, TransactionStatus.IDLE)]
     assert seen  # the POST's statements ...
-    assert not any(seen)  # ... run in a transaction
+    assert set(seen) == {(False, TransactionStatus.INTRANS)}  # ... run in a transaction
