@@ -298,8 +298,8 @@ def test_an_examples_own_mapped_classes_are_disposed_and_its_tables_are_the_test
     run(made_up(MAPPED_EXAMPLE), sql)
 
     own = db.session.info.pop("base")
-    assert own.registry.mappers == frozenset()  # disposed
-    assert Base.registry.mappers  # the app's are not
+    assert own.registry.mappers == frozenset()
+    assert Base.registry.mappers
     # The tables are in the test's transaction, which no other connection sees: they go with
     # its rollback.
     query = text("SELECT to_regclass('made_up_books')")

@@ -192,7 +192,7 @@ def test_every_request_gets_an_app_context_and_a_session_of_its_own(
         elsewhere.start()
         elsewhere.join()
 
-    assert flask.has_app_context()  # the test's own
+    assert flask.has_app_context()
     assert isinstance(client, FreshContextClient)
     mine = db.session()
     first, second, plain, in_a_thread = seen
