@@ -2,7 +2,8 @@
 
 The suite drops and recreates its own database (TEST_DATABASE_URL, by default `blog_test` on
 localhost) and builds the schema with `alembic upgrade head`, so the tests run against exactly
-what the migrations produce. It drops that database, and every sibling it made, at the end.
+what the migrations produce. It drops that database at the end, and each sibling database it
+makes (`sibling_database`) as soon as the test that made it is done.
 
 Each test runs inside one transaction on one connection, rolled back at the end. Sessions join
 that transaction through savepoints (`join_transaction_mode="create_savepoint"`), so the code
@@ -102,8 +103,10 @@ def demo_server(database_url: str, suffix: str, **settings: str) -> Iterator[Ser
     """Serve the app under gunicorn, as `bin/app serve` does, on a sibling database that the
     migrations built and `bin/app seed` filled with the demo data; stop it and drop it after.
 
-    In development mode, where demo data belongs. For the checks beyond `make test` (the
-    browser, the generated client, schemathesis's command line), which talk to a real server.
+    In development mode: in production `bin/app seed` loads no demo data, and `bin/app serve`
+    refuses to start while a demo account has the published password. For the checks beyond
+    `make test` (the browser, the generated client, schemathesis's command line), which talk
+    to a real server.
     """
     with sibling_database(database_url, suffix) as url:
         migrate(url)
@@ -133,7 +136,7 @@ def settings(database_url: str) -> Settings:
         env="testing",
         database_url=database_url,
         secret_key=TEST_SECRET_KEY,
-        # The cheapest Argon2id the library allows: the suite hashes many passwords.
+        # The lowest Argon2id parameters argon2-cffi accepts: one pass, 8 KiB, one lane.
         argon2_time_cost=1,
         argon2_memory_cost_kib=8,
         argon2_parallelism=1,
@@ -180,7 +183,7 @@ def connection(app: APIFlask) -> Iterator[Connection]:
 
 @pytest.fixture
 def client(app: APIFlask) -> FlaskClient:
-    """Return a client that makes real requests through the app's whole HTTP stack."""
+    """Return the app's test client, a FreshContextClient."""
     return app.test_client()
 
 

@@ -30,7 +30,8 @@ def _server(url: str) -> Iterator[tuple[Connection, str]]:
 
 
 def _drop(connection: Connection, name: str) -> None:
-    # FORCE (PostgreSQL 13+) ends the sessions still connected, e.g. from a pool not disposed.
+    # FORCE ends the sessions still connected, e.g. from a pool not disposed; without it,
+    # DROP DATABASE fails while there are any.
     quoted = connection.dialect.identifier_preparer.quote(name)
     connection.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
 

@@ -4,7 +4,7 @@ They add objects to the test's session (`db.session`, looked up when a factory r
 import) and flush, so the rows exist in the test's transaction and every request made with the
 test client sees them.
 
-    user = UserFactory()                          # username user0, password "password"
+    user = UserFactory()                          # username user<n>, password "password"
     user = UserFactory(profile__bio="Hello")      # every user gets a profile
     post = PostFactory(author=user, tags=[tag])   # author made for you if you leave it out
     reply = CommentFactory(parent=comment)        # on the parent's post
@@ -27,7 +27,7 @@ PASSWORD = "password"
 
 @cache
 def _password_hash() -> str:
-    # One hash for every user: hashing, even at the test cost, is the slowest part of a user.
+    # Hashed once, for the first user, and shared by every user after it.
     return hash_password(PASSWORD)
 
 
@@ -54,7 +54,8 @@ class UserFactory(_Factory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
     password_hash = factory.LazyFunction(_password_hash)
-    # Made after the user, with profile.user set to it; back_populates fills in user.profile.
+    # Made after the user, with profile.user set to it; back_populates sets user.profile too,
+    # after one SELECT for a profile to replace (there is none).
     profile = factory.RelatedFactory(ProfileFactory, factory_related_name="user")
 
 

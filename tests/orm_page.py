@@ -1,22 +1,18 @@
 """The post list's first page built from Post objects, for comparison with the app's.
 
 The app builds a page of posts from columns, in one statement (`list_posts` in
-blog/services/posts.py). This is the same page the way the ORM is usually written: Post
-objects, their author joined in (`joinedload`), their tags loaded for the whole page with
-`selectinload`, and the response built from the objects with `PostOut.of`.
+blog/services/posts.py). This builds the same page from ORM objects instead: Post objects, their
+author joined in (`joinedload`), their tags loaded for the whole page with `selectinload`, and
+the response built from the objects with `PostOut.of`.
 
 The like and comment counts come along as two correlated subqueries, added to the select next
-to the Post entity, so each row is `(post, like_count, comment_count)`: the way the app reads a
-public profile with its follower counts (`get_profile` in blog/services/users.py). The other
-ways cost more or change the app: `selectinload(Post.likes)` and `selectinload(Post.comments)`
-would load every like and comment object just to count them, and `with_expression()` or a
-`column_property` need a new attribute on the model that only this comparison would use.
+to the Post entity, so each row is `(post, like_count, comment_count)`, as `get_profile` in
+blog/services/users.py reads a user with their follower counts.
 
-It serves the first page, newest first, to a reader without a token (no `liked_by_me`), and
-builds its query at each call, as most code does (the app builds its own once). It asks for no
-total and no next-page row, which the app's one statement also carries.
-tests/api/test_queries.py checks that it returns what the app returns and counts its statements;
-bench/run.py times both. The app does not use it.
+It serves the first page, newest first, to a reader without a token (no `liked_by_me`). It asks
+for neither the total nor the row past the page, both of which the app's one statement also
+reads. tests/api/test_queries.py checks that it returns what the app returns, and counts the
+statements of both; bench/run.py times both.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What the make targets and CI run: `make test` first, then the checks that take longer."""
+"""What the make targets and CI run: `make test` first, then the checks beyond it."""
 
 from __future__ import annotations
 

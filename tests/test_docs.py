@@ -1,10 +1,11 @@
-"""The guide and the README stay true: links, claim verdicts and the schema diagram.
+"""The guide and the other pages stay true: test links, claim verdicts, the schema diagram, links.
 
-docs/relationships.md links every statement to a test and gives a verdict for each claim.
-These tests fail when a linked test is renamed or removed, when a verdict disagrees with the
-test that decides it, when a claim that is not an opinion has no test (or an opinion has one
-or gives no reason), or when the README's diagram no longer matches the models. The guide's
-code blocks, excerpts included, are checked by tests/test_guide_code.py.
+docs/relationships.md links its statements to tests and gives a verdict for each claim. These
+tests fail when a test the guide links to is renamed or removed, when a verdict differs from the
+one its test's docstring states, when a claim that is not an opinion has no test (or an opinion
+has one or gives no reason), when the diagram of docs/schema.md no longer matches the models,
+and when a page links to a file or heading of the project that does not exist. The guide's code
+blocks, excerpts included, are checked by tests/test_guide_code.py.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
 def slug(heading: str) -> str:
-    """Return the anchor GitHub gives a Markdown heading."""
+    """Return a heading's anchor: lower-cased, punctuation but - and _ dropped, spaces made -."""
     text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
     return text.replace(" ", "-")
 
@@ -161,3 +162,10 @@ def test_every_relative_link_reaches_a_file_and_heading(page: Path, target: str)
 
 def test_the_readme_is_a_front_door() -> None:
     assert len(README.read_bytes()) <= 12 * 1024, "Move detail to a page in docs/."
+
+
+def test_a_heading_and_a_link_into_bench_are_read_as_the_checks_need() -> None:
+    assert slug(" 4. backref and back_populates") == "4-backref-and-back_populates"
+    assert is_under_bench(README, "bench/README.md")
+    assert is_under_bench(ROOT / "docs" / "performance.md", "../bench/run.py#L1")
+    assert not is_under_bench(ROOT / "docs" / "performance.md", "testing.md#bench")

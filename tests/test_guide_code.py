@@ -32,7 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import registry as sqlalchemy_registry
+from sqlalchemy.orm.exc import MappedAnnotationError
 
 from blog.db import Base, db
 from tests.conftest import PROJECT_ROOT
@@ -157,3 +159,161 @@ def test_every_excerpt_is_the_code_as_it_is(block: Block) -> None:
 @pytest.mark.parametrize("output", of_kind("output"), ids=lambda block: block.name)
 def test_every_output_is_what_its_example_prints(output: Block, sql: StatementLog) -> None:
     assert run(example_before(output), sql) == output.code
+
+
+# The checker itself, on blocks made up for it
+
+
+def test_every_python_fence_of_the_pages_is_found() -> None:
+    fences = sum(
+        1
+        for page in PAGES
+        for line in page.read_text().splitlines()
+        if re.fullmatch(r"[ ]*```python", line)
+    )
+
+    assert fences == len([block for block in ALL_BLOCKS if block.language == "python"])
+
+
+MADE_UP_PAGE = """\
+Some prose.
+
+<!-- excerpt: blog/db.py -->
+```python
+class Base(DeclarativeBase):
+```
+
+```python
+print("hello")
+```
+<!-- output -->
+```text
+hello
+```
+
+1. A step in a list:
+
+   <!-- excerpt: blog/models.py -->
+   ```python
+   class User(Base):
+       pass
+   ```
+
+<!-- skip -->
+```python
+print("skipped?")
+```
+
+```sql
+SELECT 1;
+```
+"""
+
+
+def test_a_block_is_told_apart_by_the_comment_right_above_it(tmp_path: Path) -> None:
+    page = tmp_path / "made-up.md"
+    page.write_text(MADE_UP_PAGE)
+
+    found = blocks(page)
+
+    assert [block.kind for block in found] == [
+        "excerpt",
+        "example",
+        "output",
+        "excerpt",
+        "unknown",
+        "other",
+    ]
+    assert found[3].marker == "excerpt: blog/models.py"
+    assert found[3].code == "class User(Base):\n    pass\n"  # the list item's indent removed
+
+
+def made_up(code: str) -> Block:
+    return Block(page=Path("made-up.md"), line=1, language="python", marker=None, code=code)
+
+
+def test_an_example_runs_in_a_module_of_its_own_that_holds_only_these_names(
+    sql: StatementLog, database_url: str
+) -> None:
+    first = made_up(
+        "print(sorted(name for name in globals() if not name.startswith('__')))\n"
+        "print(__name__, session.get_bind().dialect.name)\n"
+        "session.info['the example had'] = session\n"
+        "with sql.recording() as statements:\n"
+        "    UserFactory()\n"
+        "print(statements[0].split()[:3])\n"
+        "defined_here = True\n"
+    )
+    second = made_up("print('defined_here' in globals())\n")
+
+    assert run(first, sql).splitlines() == [
+        str(["PostFactory", "TagFactory", "UserFactory", "session", "sql"]),
+        "docs_example postgresql",
+        str(["INSERT", "INTO", "users"]),
+    ]
+    assert db.session.info["the example had"] is db.session
+    assert run(second, sql) == "False\n"
+    assert "docs_example" not in sys.modules
+
+
+def test_a_warning_in_an_example_is_an_error(sql: StatementLog) -> None:
+    with pytest.raises(UserWarning, match="careful"):
+        run(made_up("import warnings\nwarnings.warn('careful')\n"), sql)
+
+
+MAPPED_EXAMPLE = """\
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Own(DeclarativeBase):
+    pass
+
+
+class Shelf(Own):
+    __tablename__ = "made_up_shelves"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    books: Mapped[list[Book]] = relationship(back_populates="shelf")
+
+
+class Book(Own):
+    __tablename__ = "made_up_books"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shelf_id: Mapped[int] = mapped_column(ForeignKey("made_up_shelves.id"))
+    shelf: Mapped[Shelf] = relationship(back_populates="books")
+
+
+Own.metadata.create_all(session.connection())
+session.add(Book(shelf=Shelf()))
+session.flush()
+session.info["base"] = Own
+"""
+
+
+def test_an_examples_own_mapped_classes_are_disposed_and_its_tables_are_the_tests(
+    sql: StatementLog, database_url: str
+) -> None:
+    run(made_up(MAPPED_EXAMPLE), sql)
+
+    own = db.session.info.pop("base")
+    assert own.registry.mappers == frozenset()
+    assert Base.registry.mappers
+    # The tables are in the test's transaction, which no other connection sees: they go with
+    # its rollback.
+    query = text("SELECT to_regclass('made_up_books')")
+    assert db.session.scalar(query) == "made_up_books"
+    outside = create_engine(database_url)
+    try:
+        with outside.connect() as other:
+            assert other.scalar(query) is None
+    finally:
+        outside.dispose()
+
+
+def test_without_a_module_of_its_own_sqlalchemy_cannot_read_the_annotations() -> None:
+    code = compile(MAPPED_EXAMPLE, "made-up.md:1", "exec", dont_inherit=True)
+
+    with pytest.raises(MappedAnnotationError, match="Could not interpret annotation"):
+        exec(code, {"__name__": "not_a_module", "session": db.session})  # noqa: S102

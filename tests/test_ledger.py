@@ -10,13 +10,19 @@ exist. `python -m scripts.ledger --list` prints the units still to cover.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from scripts.ledger import (
     MODULES,
     PAGES,
     ROOT,
+    Row,
+    covers,
     ledger_rows,
+    linked,
+    markdown_units,
     missing_test,
+    python_units,
     uncovered,
     units_of,
 )
@@ -57,19 +63,25 @@ def test_every_comment_and_docstring_of_blog_and_tests_is_in_the_ledger() -> Non
     )
 
 
-def test_every_excerpt_is_still_in_its_file() -> None:
-    stale = []
-    for row in ledger_rows():
+def stale(rows: Iterable[Row]) -> list[str]:
+    """Return the rows whose file has gone or no longer holds their excerpt."""
+    found = []
+    for row in rows:
         if not (ROOT / row.path).is_file():
-            stale.append(f"{row}: {row.path} does not exist")
+            found.append(f"{row}: {row.path} does not exist")
         elif not any(" ".join(row.excerpt.split()) in unit.text for unit in units_of(row.path)):
-            stale.append(str(row))
+            found.append(str(row))
+    return found
 
-    assert not stale, "\n".join(
+
+def test_every_excerpt_is_still_in_its_file() -> None:
+    stale_rows = stale(ledger_rows())
+
+    assert not stale_rows, "\n".join(
         [
             "These ledger rows quote text their file no longer has (compared with white space",
             "collapsed, and comment markers and docstring indentation removed):",
-            *stale,
+            *stale_rows,
             "Update the excerpt to the new wording and check the proof still holds; or, if the",
             "statement is gone, delete the row.",
         ]
@@ -117,3 +129,65 @@ def test_every_test_the_docs_link_to_exists() -> None:
     ]
 
     assert not missing, "\n".join(["These links name tests that do not exist:", *missing])
+
+
+# The checks themselves, on units and rows made up for them
+
+
+MADE_UP_MODULE = '''"""A title.
+
+A paragraph that says something.
+"""
+
+# A comment block
+# of two lines.
+x = 1  # a trailing comment
+'''
+
+
+def test_a_unit_with_no_row_and_no_link_is_reported() -> None:
+    units = python_units("made_up.py", MADE_UP_MODULE)
+    page = markdown_units("made_up.md", "A claim, see [`test_x`](../tests/test_x.py).\n\nBare.\n")
+    row = Row("made_up.py", 1, "says something", "", "`tests/test_x.py::test_x`")
+
+    assert [unit.text for unit in units] == [
+        "A title.",
+        "A paragraph that says something.",
+        "A comment block of two lines.",
+        "a trailing comment",
+    ]
+    assert [unit.text for unit in units if covers(row, unit)] == [
+        "A paragraph that says something."
+    ]
+    assert [linked(unit) for unit in page] == [True, False]
+    # A short excerpt covers only a unit that it is whole of, and a row only its own file.
+    assert covers(Row("made_up.py", 1, "A title.", "", ""), units[0])
+    assert not covers(Row("made_up.py", 1, "A title", "", ""), units[0])
+    assert not covers(Row("other.py", 1, "says something", "", ""), units[1])
+
+
+def test_a_row_whose_excerpt_or_file_has_gone_is_reported() -> None:
+    kept = Row("tests/test_ledger.py", 1, "Every statement of the docs", "", "no statement")
+    reworded = Row("tests/test_ledger.py", 2, "Every claim of the docs", "", "no statement")
+    gone = Row("tests/no_such_module.py", 3, "anything at all", "", "no statement")
+
+    assert stale([kept]) == []
+    assert stale([kept, reworded, gone]) == [str(reworded), f"{gone}: {gone.path} does not exist"]
+
+
+def test_a_test_that_does_not_exist_is_reported() -> None:
+    assert (
+        missing_test("tests/test_ledger.py", "test_a_test_that_does_not_exist_is_reported") is None
+    )
+    assert missing_test("tests/test_ledger.py", "test_nothing") == (
+        "tests/test_ledger.py has no test test_nothing"
+    )
+    assert missing_test("tests/no_such_module.py", "test_x") == (
+        "tests/no_such_module.py does not exist"
+    )
+    assert Row("x.py", 1, "e", "", "`tests/test_ledger.py::test_nothing`").tests == [
+        ("tests/test_ledger.py", "test_nothing")
+    ]
+    assert DOC_TEST_LINK.findall("as [`test_nothing`](../tests/test_ledger.py) shows") == [
+        ("test_nothing", "tests/test_ledger.py")
+    ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scripts.model_links import declarations, links
+from scripts.model_links import declarations, links, relinked
 from tests.conftest import PROJECT_ROOT
 
 README = Path(PROJECT_ROOT, "README.md").read_text()
@@ -29,3 +29,15 @@ def test_each_link_points_at_its_declaration() -> None:
     assert links(README) == DECLARED, (
         "The README's links to blog/models.py point at old line numbers: run `make docs`."
     )
+
+
+def test_a_change_to_the_models_fails_the_check_until_the_links_are_renumbered() -> None:
+    models = Path(PROJECT_ROOT, "blog", "models.py").read_text()
+    moved = declarations("# a new first line\n" + models)
+    grown = declarations(
+        models + "\n\nclass Extra(Base):\n    things: Mapped[X] = relationship()\n"
+    )
+
+    assert links(README) != moved  # every line moved by one: test_each_link_... fails
+    assert links(relinked(README, moved)) == moved  # until `make docs` renumbers
+    assert set(grown) - set(links(relinked(README, grown))) == {"Extra.things"}  # not linked
