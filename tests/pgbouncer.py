@@ -65,7 +65,7 @@ def pgbouncer(
     At most `pool_size` server connections serve every client, so clients take turns on them
     transaction by transaction. `settings` are added to (or replace) the [pgbouncer] section.
     Clients log in with `database_url`'s user name, unchecked (auth_type trust); PgBouncer logs
-    in to PostgreSQL with the same one.
+    in to PostgreSQL with the same name and `database_url`'s password.
     """
     target = make_url(database_url)
     port = free_port()
@@ -90,6 +90,8 @@ def pgbouncer(
             "pidfile": "",
         } | dict(settings or {})
         server = f"host={target.host or '127.0.0.1'} port={target.port or 5432}"
+        if target.password:  # PgBouncer's own login to PostgreSQL
+            server += f" password={target.password}"
         lines = [
             "[databases]",
             f"{target.database} = {server} dbname={target.database}",

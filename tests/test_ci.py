@@ -17,6 +17,7 @@ AFTER_MAKE_TEST = [
     ("client-test", ""),
     ("openapi-lint", ""),
     ("fuzz", ""),
+    ("pooler-test", ""),
     ("bench-smoke", ""),
     ("soak", "--seconds 15"),
 ]
