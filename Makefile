@@ -33,9 +33,9 @@ test: lint typecheck pytest  ## Install, lint, type-check and run the whole test
 lint: install  ## ruff, and the Dockerfile, compose file, workflow and shell scripts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/hadolint Dockerfile
-	$(BIN)/shellcheck bin/app .ci/run .ci/without-bench docker/db/10-app-role.sh
-	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	$(BIN)/hadolint Dockerfile docker/pgbouncer/Dockerfile
+	$(BIN)/shellcheck bin/app .ci/run .ci/without-bench docker/db/10-app-role.sh docker/pgbouncer/entrypoint.sh
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml docker-compose.scale.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 typecheck: install  ## mypy, strict (bench/ too, when the tree has it)

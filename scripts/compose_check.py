@@ -17,16 +17,23 @@ the standard library only. From a clean copy of the committed tree (`git archive
   production: the demo accounts can no longer be signed into, a bad setting stops a container
   with one line, the api refuses to serve while a demo account accepts the published password,
   and the app's database role can read and write rows but not change the schema;
+- then, as a third project, lays docker-compose.scale.yml over docker-compose.yml: three api
+  replicas behind the proxy, connecting through PgBouncer (transaction mode) with
+  DB_POOLER=transaction. Requests reach every replica, PostgreSQL sees no more of the app's
+  connections than PgBouncer's pool, reads under load all succeed, and the concurrency checks
+  hold through the proxy: posts sharing new tags make each tag once, one username registered
+  at once lets one in, likes at once make one row, edits with one If-Match let one through;
 - fails on an error or a traceback in the logs of the app's own services (the database's are
   left alone: the test suite provokes errors there on purpose).
 
-Every step has a time limit, and both projects are taken down with their volumes at the end,
-whatever happened. It prints what it measured: the build, the start, the in-image suite.
+Every step has a time limit, and all three projects are taken down with their volumes at the
+end, whatever happened. It prints what it measured: the build, the start, the in-image suite.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -37,12 +44,16 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +62,11 @@ APP_SERVICES = ("migrate", "seed", "api", "proxy")
 DEMO_USERS = ("alice", "bob", "carol", "dave")
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the published one (blog/seed.py)
 SLOW_CLIENTS = 64
+# docker-compose.scale.yml's replicas of the api, and PgBouncer's server connections.
+API_REPLICAS = 3
+POOL_SIZE = 4
+AT_ONCE = 16
+SCALE_FILES = "docker-compose.yml:docker-compose.scale.yml"
 SLOW_CLIENT_LIMIT_SECONDS = 3.0
 # What the logs of the app's own services must never show.
 BAD_LOG_LINE = re.compile(
@@ -146,6 +162,8 @@ class Project:
     # When the last `up` returned: the proxy's logs are checked from then on, since an `up` that
     # replaces the api container leaves the proxy answering 502 (and logging it) meanwhile.
     up_since: int = 0
+    # Run with docker-compose.scale.yml laid over docker-compose.yml (COMPOSE_FILE).
+    scaled: bool = False
 
     def compose(
         self,
@@ -188,36 +206,41 @@ class Project:
         self.up_since = math.ceil(time.time())
         self.check_services()
 
-    def services(self) -> dict[str, dict[str, Any]]:
-        """Return `docker compose ps --all` as one record per service."""
+    def services(self) -> dict[str, list[dict[str, Any]]]:
+        """Return `docker compose ps --all` as the records of each service's containers."""
         output = self.compose("ps", "--all", "--format", "json", timeout=30).stdout
         records = [json.loads(line) for line in output.splitlines() if line.strip()]
         if len(records) == 1 and isinstance(records[0], list):  # older Compose: one array
             records = records[0]
-        return {record["Service"]: record for record in records}
+        services: dict[str, list[dict[str, Any]]] = {}
+        for record in records:
+            services.setdefault(record["Service"], []).append(record)
+        return services
 
     def check_services(self) -> None:
         """The one-shot services exited 0, the others are healthy, only the proxy publishes."""
         services = self.services()
-        expect(
-            set(services) == {"db", *APP_SERVICES},
-            f"unexpected services: {sorted(services)}",
-        )
-        for name in ("migrate", "seed"):
-            record = services[name]
-            expect(
-                record["State"] == "exited" and record["ExitCode"] == 0,
-                f"{name} did not exit 0: {record['State']}, {record['ExitCode']}",
-            )
-        for name in ("db", "api", "proxy"):
-            record = services[name]
-            expect(
-                record["State"] == "running" and record["Health"] == "healthy",
-                f"{name} is not healthy: {record['State']}, {record['Health']}",
-            )
+        expected = {"db", *APP_SERVICES, *(["pgbouncer"] if self.scaled else [])}
+        expect(set(services) == expected, f"unexpected services: {sorted(services)}")
+        for name, containers in services.items():
+            for record in containers:
+                if name in {"migrate", "seed"}:
+                    expect(
+                        record["State"] == "exited" and record["ExitCode"] == 0,
+                        f"{name} did not exit 0: {record['State']}, {record['ExitCode']}",
+                    )
+                else:
+                    expect(
+                        record["State"] == "running" and record["Health"] == "healthy",
+                        f"{record['Name']} is not healthy: {record['State']}, {record['Health']}",
+                    )
+        replicas = len(services["api"])
+        wanted = API_REPLICAS if self.scaled else 1
+        expect(replicas == wanted, f"{replicas} api containers, not {wanted}")
         published = {
             name
-            for name, record in services.items()
+            for name, containers in services.items()
+            for record in containers
             for publisher in record.get("Publishers") or []
             if publisher.get("PublishedPort")
         }
@@ -231,7 +254,7 @@ class Project:
 
     def check_logs(self) -> None:
         """No error or traceback in the logs of the app's own services."""
-        for service in APP_SERVICES:
+        for service in (*APP_SERVICES, *(["pgbouncer"] if self.scaled else [])):
             bad = [
                 line
                 for line in self.logs(
@@ -257,10 +280,18 @@ class Project:
         """Return the URL of `path` on the published port."""
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def call(self, path: str, method: str = "GET", body: Any = None) -> Answer:
+    def call(
+        self,
+        path: str,
+        method: str = "GET",
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
         """Send one request to the proxy; an error status is an answer like any other."""
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url(path), data=data, method=method)  # noqa: S310
+        request = urllib.request.Request(  # noqa: S310
+            self.url(path), data=data, method=method, headers=headers or {}
+        )
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:
@@ -268,6 +299,12 @@ class Project:
                 return Answer(response.status, dict(response.headers), response.read())
         except urllib.error.HTTPError as error:
             return Answer(error.code, dict(error.headers), error.read())
+
+    def bearer(self, username: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
+        """Sign in as `username`; return the Authorization header for their token."""
+        answer = self.call("/api/tokens", "POST", {"username": username, "password": password})
+        expect(answer.status == 200, f"{username} cannot sign in: {answer.status}")
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
     def sign_in(self, username: str, password: str = DEMO_PASSWORD) -> int:
         """Return the status of signing in as `username`."""
@@ -546,6 +583,120 @@ def check_production(project: Project) -> None:
     project.check_logs()
 
 
+def at_once(requests: list[Callable[[], Answer]]) -> Counter[int]:
+    """Send the requests from one thread each, released together; count the statuses."""
+    start = threading.Barrier(len(requests))
+
+    def send(request: Callable[[], Answer]) -> Answer:
+        start.wait(timeout=30)
+        return request()
+
+    with ThreadPoolExecutor(len(requests)) as pool:
+        return Counter(answer.status for answer in pool.map(send, requests))
+
+
+def check_scale(project: Project) -> dict[str, float]:
+    """Replicas behind the proxy, through PgBouncer: spread, read load, the concurrency checks."""
+    say("scale project: docker-compose.scale.yml over docker-compose.yml (PgBouncer, 3 api)")
+    project.timed("scale_build", "build", "pgbouncer", timeout=900)
+    project.up("scale_up")
+    check_the_api(project, seeded(project)[1])
+
+    say("requests spread over the replicas")
+    marker = secrets.token_hex(6)
+    for number in range(10 * API_REPLICAS):
+        project.call(f"/api/users/{marker}-{number}")
+    logs = project.compose("logs", "--no-color", "api", timeout=60).stdout
+    serving = {line.split("|", 1)[0].strip() for line in logs.splitlines() if marker in line}
+    expect(len(serving) == API_REPLICAS, f"only {sorted(serving)} served the requests")
+    server_connections = int(
+        project.psql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'blog_app'")
+    )
+    expect(
+        0 < server_connections <= POOL_SIZE,
+        f"{server_connections} connections of blog_app, not 1 to {POOL_SIZE} (PgBouncer's)",
+    )
+
+    say(f"read load: {AT_ONCE} clients at once, {AT_ONCE * 20} reads")
+    paths = ["/api/posts", "/api/tags", "/api/posts/1", "/api/users/alice", "/api/posts/1/comments"]
+    reads = at_once(
+        [
+            partial(project.call, path)
+            for path in itertools.islice(itertools.cycle(paths), AT_ONCE * 20)
+        ]
+    )
+    expect(reads == {200: AT_ONCE * 20}, f"reads through PgBouncer answered {dict(reads)}")
+
+    say("the concurrency checks, through the proxy")
+    alice = project.bearer("alice")
+    # Posts naming the same two new tags at once: each tag is made once, linked to every post.
+    shared = [f"{marker}-a", f"{marker}-b"]
+    posts = at_once(
+        [
+            partial(
+                project.call,
+                "/api/posts",
+                "POST",
+                {"title": f"Race {n}", "body": "x", "tags": [*shared, f"{marker}-{n}"]},
+                alice,
+            )
+            for n in range(AT_ONCE)
+        ]
+    )
+    expect(posts == {201: AT_ONCE}, f"posts sharing new tags answered {dict(posts)}")
+    for name in shared:
+        counted = project.psql(
+            "SELECT count(DISTINCT tags.id), count(post_tags.post_id) FROM tags"
+            " JOIN post_tags ON post_tags.tag_id = tags.id WHERE tags.name = :'name'",
+            name=name,
+        )
+        expect(counted == f"1|{AT_ONCE}", f"tag {name}: (tags, links) = {counted}")
+
+    # One username, differently cased, registered at once: exactly one gets it.
+    spellings = [f"Racer{marker}", f"racer{marker}", f"RACER{marker}"]
+    registrations = at_once(
+        [
+            partial(
+                project.call,
+                "/api/users",
+                "POST",
+                {
+                    "username": spellings[n % len(spellings)],
+                    "email": f"racer{n}-{marker}@example.com",
+                    "password": "pw-" * 4,
+                },
+            )
+            for n in range(AT_ONCE)
+        ]
+    )
+    expect(
+        registrations == {201: 1, 409: AT_ONCE - 1},
+        f"one username registered at once answered {dict(registrations)}",
+    )
+
+    # One user liking one post from every client at once: one row, every answer a 204.
+    created = project.call("/api/posts", "POST", {"title": "v1", "body": "x"}, alice)
+    post, etag = int(created.json()["id"]), created.headers["ETag"]
+    bob = project.bearer("bob")
+    like = partial(project.call, f"/api/posts/{post}/like", "PUT", None, bob)
+    likes = at_once([like] * AT_ONCE)
+    expect(likes == {204: AT_ONCE}, f"likes at once answered {dict(likes)}")
+    liked = project.psql("SELECT count(*) FROM likes WHERE post_id = :'post'", post=str(post))
+    expect(liked == "1", f"{liked} like rows after {AT_ONCE} likes of one user")
+
+    # Edits that all send the same If-Match at once: one applies, the others get 412.
+    edit = alice | {"If-Match": etag}
+    edits = at_once(
+        [
+            partial(project.call, f"/api/posts/{post}", "PATCH", {"title": f"Edit {n}"}, edit)
+            for n in range(AT_ONCE)
+        ]
+    )
+    expect(edits == {200: 1, 412: AT_ONCE - 1}, f"edits with one If-Match answered {dict(edits)}")
+    project.check_logs()
+    return {"replicas": len(serving), "server_connections": server_connections}
+
+
 @contextmanager
 def clean_copy() -> Iterator[Path]:
     """Yield a directory holding the committed tree, as a fresh clone has it."""
@@ -601,6 +752,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             },
             prod_port,
         )
+        scale = Project(
+            f"{args.project.replace('check', 'scale-check')}-{run_id}",
+            directory,
+            environ | {"API_PORT": str(scale_port := free_port()), "COMPOSE_FILE": SCALE_FILES},
+            scale_port,
+            scaled=True,
+        )
         current = development
         try:
             figures = check_development(
@@ -609,6 +767,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             development.down()
             current = production
             check_production(production)
+            production.down()
+            current = scale
+            figures |= check_scale(scale)
         except CheckFailed as failure:
             say(f"FAILED: {failure}")
             with suppress(CheckFailed):
@@ -618,12 +779,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             development.down()
             production.down()
+            scale.down()
             run(
-                ["docker", "rmi", f"blog-api:{tag}", f"blog-api-test:{tag}"],
+                [
+                    "docker",
+                    "rmi",
+                    f"blog-api:{tag}",
+                    f"blog-api-test:{tag}",
+                    f"blog-pgbouncer:{tag}",
+                ],
                 timeout=120,
                 check=False,
             )
-    times = development.timings | production.timings
+    times = development.timings | production.timings | scale.timings
     say(
         f"passed in {time.monotonic() - started:.0f} s: build {times['build']:.0f} s,"
         f" up {times['up']:.0f} s, suite {times.get('suite', 0):.0f} s,"
@@ -636,6 +804,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" {figures['healthz_max'] * 1000:.0f} ms at most; a sign-in in"
         f" {figures['sign_in'] * 1000:.0f} ms; broken chunked framing:"
         f" {figures['broken_chunked_status']:.0f}"
+    )
+    say(
+        f"scaled: PgBouncer built in {times['scale_build']:.0f} s, up in {times['scale_up']:.0f} s;"
+        f" {figures['replicas']:.0f} api replicas served, over"
+        f" {figures['server_connections']:.0f} server connections; {AT_ONCE * 20} reads and the"
+        " concurrency checks through the proxy passed"
     )
     return 0
 

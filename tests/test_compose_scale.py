@@ -1,0 +1,87 @@
+"""docker-compose.scale.yml, read without Docker: what it changes, and what it leaves alone.
+
+Laid over docker-compose.yml it adds a PgBouncer, built from docker/pgbouncer/, and sends the
+api's replicas through it with DB_POOLER=transaction; migrate and seed keep connecting to db.
+`make compose-test` brings it up on a real engine (scripts/compose_check.py, `check_scale`);
+tests/pooler runs the app behind the machine's own PgBouncer.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy.engine import make_url
+
+from scripts import compose_check
+from tests.conftest import PROJECT_ROOT
+
+ROOT = Path(PROJECT_ROOT)
+BASE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SCALE = yaml.safe_load((ROOT / "docker-compose.scale.yml").read_text())
+PGBOUNCER = ROOT / "docker" / "pgbouncer"
+_DEFAULT = re.compile(r"\$\{(\w+):-([^}]*)\}")
+
+
+def ini_settings() -> dict[str, str]:
+    """Return pgbouncer.ini's settings (both sections), comments left out."""
+    settings = {}
+    for line in (PGBOUNCER / "pgbouncer.ini").read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith(";"):
+            key, _, value = line.partition("=")
+            settings[key.strip()] = value.strip()
+    return settings
+
+
+def resolved(value: Any) -> str:
+    return _DEFAULT.sub(lambda match: match[2], str(value))
+
+
+def test_the_api_replicas_connect_through_pgbouncer_with_db_pooler_transaction() -> None:
+    api = SCALE["services"]["api"]
+    url = make_url(resolved(api["environment"]["DATABASE_URL"]))
+
+    assert api["environment"]["DB_POOLER"] == "transaction"
+    assert (url.host, url.port, url.username, url.database) == (
+        "pgbouncer",
+        6432,
+        "blog_app",
+        "blog",
+    )
+    assert api["depends_on"]["pgbouncer"] == {"condition": "service_healthy"}
+    assert api["deploy"]["replicas"] == compose_check.API_REPLICAS
+    assert compose_check.SCALE_FILES == "docker-compose.yml:docker-compose.scale.yml"
+
+
+def test_migrations_and_seeding_still_go_straight_to_postgresql() -> None:
+    assert set(SCALE["services"]) == {"pgbouncer", "api"}
+    for name in ("migrate", "seed"):
+        url = make_url(resolved(BASE["services"][name]["environment"]["DATABASE_URL"]))
+        assert url.host == "db"
+        assert url.port == 5432
+
+
+def test_only_the_proxy_publishes_a_port_with_the_overlay_too() -> None:
+    assert not any("ports" in definition for definition in SCALE["services"].values())
+    published = [name for name, definition in BASE["services"].items() if "ports" in definition]
+    assert published == ["proxy"]
+
+
+def test_pgbouncer_is_debians_in_transaction_mode_with_fewer_connections_than_processes() -> None:
+    dockerfile = (PGBOUNCER / "Dockerfile").read_text()
+    settings = ini_settings()
+    workers = int(resolved(BASE["services"]["api"]["environment"]["WEB_CONCURRENCY"]))
+
+    assert re.search(r"^FROM debian:trixie-slim$", dockerfile, re.MULTILINE)
+    assert "apt-get install --yes --no-install-recommends pgbouncer" in dockerfile
+    assert re.search(r"^USER 10002:10002$", dockerfile, re.MULTILINE)
+    assert SCALE["services"]["pgbouncer"]["build"]["context"] == "docker/pgbouncer"
+    assert settings["pool_mode"] == "transaction"
+    assert settings["ignore_startup_parameters"] == ""
+    # The api's processes take turns on the server connections, as tests/pooler makes them.
+    assert int(settings["default_pool_size"]) == compose_check.POOL_SIZE
+    assert compose_check.API_REPLICAS * workers > compose_check.POOL_SIZE
+    assert settings["listen_port"] == "6432"
+    assert settings["auth_type"] == "scram-sha-256"
