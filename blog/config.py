@@ -134,15 +134,18 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_cost_kib: int = 65536
     argon2_parallelism: int = 4
-    # Bounds that keep one slow client or query from holding a worker.
+    # Bounds on a request body and on the waits for the database: a larger body gets 413, and
+    # a connection attempt or a statement that takes longer ends its request with 503.
     max_request_bytes: int = 1024 * 1024
     db_connect_timeout_seconds: int = 5
     db_statement_timeout_ms: int = 10_000
     # Test each pooled connection with a round trip before use (SQLAlchemy's pool_pre_ping).
     # Off by default: it costs a round trip on every request, 15-25% of the throughput of the
-    # lighter endpoints (README, Performance). Without it, a connection the database dropped
-    # fails one request with a 503, SQLAlchemy discards the pool, and the next request
-    # reconnects. Turn it on where idle connections are cut behind the app's back.
+    # lighter endpoints (docs/performance.md).
+
+    # Without it, a connection the database dropped fails one request with a 503, SQLAlchemy
+    # discards the pool, and the next request reconnects. Turn it on where idle connections
+    # are cut behind the app's back.
     db_pool_pre_ping: bool = False
     # "transaction" behind a transaction-mode pooler such as PgBouncer (docs/deployment.md).
     db_pooler: Pooler = "none"
@@ -215,9 +218,10 @@ class Settings:
         connect_args: dict[str, Any] = {"connect_timeout": self.db_connect_timeout_seconds}
         if self.db_pooler == "transaction":
             # A transaction-mode pooler gives each transaction whichever server connection is
-            # free. PgBouncer refuses a startup `options`, and a statement psycopg prepared on
-            # one connection is unknown on the next, so neither is used; the timeout and the
-            # time zone are set in every transaction instead (blog/db.py).
+            # free. PgBouncer refuses a startup `options`, and the names psycopg gives the
+            # statements it prepares clash with other clients' on a shared server connection,
+            # so neither is used; the timeout and the time zone are set in every transaction
+            # instead (blog/db.py).
             connect_args["prepare_threshold"] = None
         else:
             connect_args["options"] = (

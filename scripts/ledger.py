@@ -261,7 +261,11 @@ def uncovered(paths: list[str]) -> list[Unit]:
 
 @cache
 def tests_in(path: str) -> frozenset[str]:
-    """Return every test of a module: `test_x` and `TestClass::test_x` (and bare `test_x`)."""
+    """Return every test of a module: `test_x` and `TestClass::test_x` (and bare `test_x`).
+
+    A test function imported into the module (`from tests.x import test_y`) is one of its tests
+    too: pytest collects it there, with that module's fixtures.
+    """
     tree = ast.parse((ROOT / path).read_text())
     names: set[str] = set()
     for node in tree.body:
@@ -269,6 +273,12 @@ def tests_in(path: str) -> frozenset[str]:
             "test"
         ):
             names.add(node.name)
+        elif isinstance(node, ast.ImportFrom):
+            names.update(
+                alias.asname or alias.name
+                for alias in node.names
+                if (alias.asname or alias.name).startswith("test")
+            )
         elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
             for item in node.body:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and (

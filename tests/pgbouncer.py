@@ -1,8 +1,8 @@
 """A real PgBouncer on 127.0.0.1, in transaction mode, in front of one of the suite's databases.
 
 For tests/pooler (make pooler-test) and the benchmark's pooled column. It runs the machine's own
-`pgbouncer` (Debian's package: 1.18 on bookworm), which the tests do not install; the make
-target does. PgBouncer refuses to run as root, so as root it is started with `--user nobody`.
+`pgbouncer`, which the tests do not install (`make pooler-test` installs Debian's package when it
+runs as root); as root it is started with `--user nobody`, the user it then runs as.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from blog.config import ConfigError, Settings
 from blog.db import db
 from tests.conftest import sibling_database
 from tests.databases import migrate
+from tests.pgbouncer import libpq_url
 
 TIMEOUT_MS = 300
 # The database's own defaults, which the app's settings must override in every transaction.
@@ -82,6 +83,20 @@ def test_db_pooler_takes_none_or_transaction() -> None:
         Settings.from_env({"DB_POOLER": "session"})
 
 
+def test_psycopg_prepares_a_query_once_it_has_run_five_times_unless_told_not_to(database: str) -> None:
+    counting = "SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELECT $1::int'"
+    # prepare_threshold=5, psycopg's default: five runs unprepared, prepared at the sixth.
+    for threshold, prepared_after in ((5, [0, 0, 0, 0, 0, 1, 1]), (None, [0] * 7)):
+        with psycopg.connect(
+            libpq_url(database), autocommit=True, prepare_threshold=threshold
+        ) as connection:
+            seen = []
+            for number in range(7):
+                connection.execute("SELECT %s::int", [number])
+                seen.append(connection.execute(counting).fetchone())
+        assert seen == [(count,) for count in prepared_after]
+
+
 def test_behind_a_pooler_no_startup_options_are_sent_and_nothing_is_prepared(
     standalone: APIFlask,
 ) -> None:
@@ -93,7 +108,7 @@ def test_behind_a_pooler_no_startup_options_are_sent_and_nothing_is_prepared(
         assert args["prepare_threshold"] is None
     else:
         assert args["options"] == f"-c statement_timeout={TIMEOUT_MS} -c timezone=UTC"
-        assert "prepare_threshold" not in args  # psycopg's default: prepare at the fifth run
+        assert "prepare_threshold" not in args  # psycopg's default: prepare at the sixth run
 
 
 def test_behind_a_pooler_a_read_prepares_no_statement_on_the_server(standalone: APIFlask) -> None:

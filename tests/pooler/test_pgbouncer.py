@@ -1,7 +1,7 @@
 """The app behind a real PgBouncer in transaction mode, with several app processes sharing it.
 
-PgBouncer is the machine's own (Debian's 1.18 here: it refuses unknown startup parameters and
-has no prepared-statement support, the strictest case), started by tests/pgbouncer.py with
+PgBouncer is the machine's own (in CI Debian 12's 1.18, which refuses unknown startup parameters
+and has no prepared-statement support: the strictest case), started by tests/pgbouncer.py with
 fewer server connections than app processes, so the processes take turns on them transaction
 by transaction. Without DB_POOLER the app cannot work there; these tests show each way it
 fails, and that with DB_POOLER=transaction nothing does. tests/test_pooler_mode.py checks the
@@ -145,7 +145,7 @@ def test_without_db_pooler_pgbouncer_refuses_every_connection(
 
 
 def run_six_times(connection: psycopg.Connection[tuple[object, ...]]) -> None:
-    """Run one query six times: psycopg prepares a query at its fifth run, unless told not to."""
+    """Run one query six times: psycopg prepares a query at its sixth run, unless told not to."""
     for number in range(6):
         assert connection.execute("SELECT %s::int", [number]).fetchone() == (number,)
 
