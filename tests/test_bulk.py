@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from apiflask import APIFlask
-from sqlalchemy import select
+from sqlalchemy import Connection, select, text
 
 from blog.bulk import POSTS_PER_WRITER, TAGS_PER_POST, seed_bulk
 from blog.db import db
 from blog.models import Post, User
 from blog.seed import DEMO_POSTS
 from tests import rows
+from tests.factories import PostFactory
 
 
 def test_bulk_loading_adds_exactly_the_missing_posts() -> None:
@@ -54,3 +57,36 @@ def test_bulk_loading_works_with_a_single_writer() -> None:
     # Posts 0, 1 and 2 would have 0, 1 and 2 likes; the one writer likes the third only once.
     assert rows.count("likes") == 2
     assert rows.count("follows") == 0
+
+
+def test_the_posts_and_the_rows_around_them_arrive_by_copy(connection: Connection) -> None:
+    # A statement-level trigger on each table notes the statement that inserted into it, as the
+    # client sent it: current_query() is PostgreSQL's name for that. COPY FROM fires it too.
+    tables = ["profiles", "posts", "post_tags", "likes", "comments", "follows"]
+    connection.execute(text("CREATE TABLE inserted_by (table_name text, query text)"))
+    connection.execute(
+        text(
+            "CREATE FUNCTION note_the_insert() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN INSERT INTO inserted_by VALUES (TG_TABLE_NAME, current_query());"
+            " RETURN NULL; END $$"
+        )
+    )
+    for table in tables:
+        connection.execute(
+            text(
+                f"CREATE TRIGGER note_the_insert AFTER INSERT ON {table}"
+                " FOR EACH STATEMENT EXECUTE FUNCTION note_the_insert()"
+            )
+        )
+
+    seed_bulk(posts=50)
+
+    noted = connection.execute(text("SELECT table_name, query FROM inserted_by")).all()
+    assert sorted(table for table, _ in noted) == sorted(tables)
+    for table, query in noted:
+        assert re.fullmatch(rf"COPY {table} \([\w, ]+\) FROM STDIN", query), query
+    # The same trigger notes an ORM insert as the INSERT it is.
+    PostFactory()
+    db.session.flush()
+    posts = connection.execute(text("SELECT query FROM inserted_by WHERE table_name = 'posts'"))
+    assert sorted(query.split()[0] for query in posts.scalars()) == ["COPY", "INSERT"]

@@ -12,6 +12,7 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 import pytest
+from flask import request
 from flask.testing import FlaskClient
 
 from blog import create_app
@@ -135,7 +136,8 @@ def test_the_page_says_where_the_document_is_without_javascript(client: FlaskCli
 
 
 def test_assets_are_served_without_the_database() -> None:
-    # A database that does not exist: the files are served before any request hook runs.
+    # A database that does not exist, and a first request hook that notes every request it sees:
+    # the files are served before the app is reached, so before any of its request hooks runs.
     app = create_app(
         Settings(
             env="testing",
@@ -143,6 +145,12 @@ def test_assets_are_served_without_the_database() -> None:
             secret_key=TEST_SECRET_KEY,
         )
     )
+    seen: list[str] = []
+    app.before_request_funcs.setdefault(None, []).insert(0, lambda: seen.append(request.path))
 
-    for url in assets(app.test_client()):
+    urls = assets(app.test_client())
+    for url in urls:
         assert app.test_client().get(url, buffered=True).status_code == 200, url
+
+    assert urls
+    assert seen == ["/docs"]

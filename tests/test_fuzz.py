@@ -7,26 +7,42 @@ body that matches the documented schema (problem details for errors); a valid re
 accepted and an invalid one refused, save where schemathesis.toml says what the tool cannot know.
 Each operation runs in its test's own rolled-back transaction.
 
-FUZZ_EXAMPLES sets how many requests each operation gets in each mode (25 by default, a minute in
-all); a longer run: FUZZ_EXAMPLES=500 make pytest PYTEST_ARGS=tests/test_fuzz.py
+FUZZ_EXAMPLES is Hypothesis's max_examples for each operation in each mode (25 by default); a
+longer run: FUZZ_EXAMPLES=500 make pytest PYTEST_ARGS=tests/test_fuzz.py
 
-Schemathesis's own pytest integration does not work with pytest 9.2 yet, so each operation is
-an ordinary test here that runs schemathesis's Hypothesis strategy for it.
+Schemathesis's own pytest integration is broken under pytest 9.2: the tests it makes for a
+schema all have the same id, whatever their operation, and a schema made by a fixture fails
+outright. So each operation is an ordinary test here that runs schemathesis's Hypothesis
+strategy for it.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from apiflask import APIFlask
+from flask import Flask, Response, request
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
+from schemathesis.core.failures import AcceptedNegativeData, Failure, ServerError
+from schemathesis.openapi.checks import (
+    JsonSchemaError,
+    RejectedPositiveData,
+    UndefinedContentType,
+    UndefinedStatusCode,
+)
+from sqlalchemy import create_engine, text
 
 from blog import create_app
 from blog.config import Settings
+from tests import rows
 from tests.conftest import PROJECT_ROOT
 from tests.factories import CommentFactory, PostFactory, UserFactory
 from tests.helpers import auth_headers
@@ -65,6 +81,34 @@ def signed_in() -> dict[str, str]:
     return auth_headers(user)
 
 
+def fuzz(
+    app: Flask,
+    client: FlaskClient,
+    label: str,
+    mode: schemathesis.GenerationMode,
+    *,
+    headers: dict[str, str],
+    examples: int = FUZZ_EXAMPLES,
+) -> None:
+    """Send `app` the requests schemathesis generates for one operation, checking each answer."""
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", app, config=CONFIG)
+    operation = schema.find_operation_by_label(label)
+    assert operation is not None
+
+    @given(case=operation.as_strategy(mode))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        database=None,
+    )
+    def check(case: schemathesis.Case) -> None:
+        case.call_and_validate(session=client, headers=headers)
+
+    check()
+
+
 @pytest.mark.parametrize(("label", "mode"), CASES)
 def test_every_operation_keeps_to_its_documented_contract(
     app: APIFlask,
@@ -73,19 +117,172 @@ def test_every_operation_keeps_to_its_documented_contract(
     label: str,
     mode: schemathesis.GenerationMode,
 ) -> None:
-    schema = schemathesis.openapi.from_wsgi("/openapi.json", app, config=CONFIG)
-    operation = schema.find_operation_by_label(label)
-    assert operation is not None
+    fuzz(app, client, label, mode, headers=signed_in)
 
-    @given(case=operation.as_strategy(mode))
-    @settings(
-        max_examples=FUZZ_EXAMPLES,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-        derandomize=True,
-        database=None,
+
+# An API that breaks its own document, one way per operation.
+RECORD = {"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]}
+ANSWER = {"description": "A record", "content": {"application/json": {"schema": RECORD}}}
+REFUSAL = {"description": "Refused", "content": {"application/json": {"schema": {}}}}
+NUMBER = {"name": "n", "in": "query", "required": True, "schema": {"type": "integer"}}
+BROKEN = {
+    "openapi": "3.0.3",
+    "info": {"title": "Broken", "version": "1"},
+    "paths": {
+        f"/{name}": {
+            "get": {
+                "operationId": name.replace("-", "_"),
+                "parameters": [NUMBER] if name.endswith("-numbers") else [],
+                "responses": {"200": ANSWER, "422": REFUSAL},
+            }
+        }
+        for name in (
+            "crashes",
+            "answers-201",
+            "answers-text",
+            "answers-a-string-id",
+            "refuses-numbers",
+            "takes-anything-for-numbers",
+        )
+    },
+}
+
+
+def broken_api() -> Flask:
+    app = Flask("broken")
+    answers: dict[str, tuple[str, int, str]] = {
+        "/openapi.json": (json.dumps(BROKEN), 200, "application/json"),
+        "/crashes": ('{"id": 1}', 500, "application/json"),
+        "/answers-201": ('{"id": 1}', 201, "application/json"),
+        "/answers-text": ("1", 200, "text/plain"),
+        "/answers-a-string-id": ('{"id": "one"}', 200, "application/json"),
+        "/refuses-numbers": ("{}", 422, "application/json"),
+        "/takes-anything-for-numbers": ('{"id": 1}', 200, "application/json"),
+    }
+
+    @app.get("/<path:name>")
+    def answer(name: str) -> Response:
+        body, status, mimetype = answers[request.path]
+        return Response(body, status, mimetype=mimetype)
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("label", "mode", "failure"),
+    [
+        ("GET /crashes", schemathesis.GenerationMode.POSITIVE, ServerError),
+        ("GET /answers-201", schemathesis.GenerationMode.POSITIVE, UndefinedStatusCode),
+        ("GET /answers-text", schemathesis.GenerationMode.POSITIVE, UndefinedContentType),
+        ("GET /answers-a-string-id", schemathesis.GenerationMode.POSITIVE, JsonSchemaError),
+        ("GET /refuses-numbers", schemathesis.GenerationMode.POSITIVE, RejectedPositiveData),
+        (
+            "GET /takes-anything-for-numbers",
+            schemathesis.GenerationMode.NEGATIVE,
+            AcceptedNegativeData,
+        ),
+    ],
+)
+def test_the_fuzz_test_fails_on_an_answer_that_breaks_the_document(
+    label: str, mode: schemathesis.GenerationMode, failure: type[Failure]
+) -> None:
+    api = broken_api()
+
+    with pytest.raises(BaseExceptionGroup) as raised:
+        fuzz(api, api.test_client(), label, mode, headers={}, examples=5)
+
+    found = raised.value.subgroup(lambda error: isinstance(error, failure))
+    assert found is not None, raised.value
+
+
+def test_what_a_fuzzed_request_writes_stays_in_the_tests_transaction(
+    app: APIFlask, client: FlaskClient, database_url: str
+) -> None:
+    fuzz(
+        app, client, "POST /api/users", schemathesis.GenerationMode.POSITIVE, headers={}, examples=5
     )
-    def check(case: schemathesis.Case) -> None:
-        case.call_and_validate(session=client, headers=signed_in)
 
-    check()
+    assert rows.count("users") > 0
+    outside = create_engine(database_url)
+    try:
+        with outside.connect() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM users")) == 0
+    finally:
+        outside.dispose()
+
+
+def test_the_document_is_built_without_a_database() -> None:
+    nowhere = "postgresql+psycopg://nobody@127.0.0.1:9/no_such_test"
+
+    spec = create_app(Settings(env="testing", database_url=nowhere)).spec
+
+    assert spec["paths"] == PATHS  # type: ignore[index]
+
+
+INTEGRATION = """
+import pytest
+import schemathesis
+
+DOCUMENT = {
+    "openapi": "3.0.3",
+    "info": {"title": "Two", "version": "1"},
+    "paths": {
+        path: {"get": {"responses": {"200": {"description": "OK"}}}} for path in ("/a", "/b")
+    },
+}
+schema = schemathesis.openapi.from_dict(DOCUMENT)
+
+
+@pytest.fixture
+def document():
+    return schemathesis.openapi.from_dict(DOCUMENT)
+
+
+@schema.parametrize()
+def test_by_schema(case):
+    pass
+
+
+@schemathesis.pytest.from_fixture("document").parametrize()
+def test_by_fixture(case):
+    pass
+"""
+
+
+def test_schemathesis_pytest_integration_is_broken_under_this_pytest(tmp_path: Path) -> None:
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "test_integration.py").write_text(INTEGRATION)
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "schemathesis", "-p", "no:cacheprovider", "-v"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    output = result.stdout + result.stderr
+    # Both operations' tests bear the one id, where a working integration names each operation.
+    assert output.count("test_integration.py::test_by_schema PASSED") == 2, output
+    assert "test_by_schema[GET /a]" not in output
+    assert "test_by_fixture FAILED" in output
+    assert "'Function' object has no attribute '_nodeid'" in output
+
+
+def test_the_slower_checks_are_collected_only_when_named() -> None:
+    # What `make test` collects, less tests/api, tests/models and the top-level modules: nothing,
+    # where tests/browser, tests/client and tests/fuzz would be collected if pytest looked there.
+    command = ["--collect-only", "-q", "-p", "no:cacheprovider"]
+    ignored = ["--ignore=tests/api", "--ignore=tests/models", "--ignore-glob=tests/test_*.py"]
+    result = subprocess.run(  # noqa: S603 - this interpreter's own pytest
+        [sys.executable, "-m", "pytest", *command, *ignored],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, result.stdout + result.stderr
+    assert "no tests collected" in result.stdout

@@ -14,8 +14,10 @@ PostgreSQL refuses to run as root, so as root the cluster runs as the `postgres`
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
+import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -23,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from tests.conftest import recreate_database
 from tests.databases import migrate
@@ -144,7 +147,7 @@ def assert_unavailable(answer: Answer, detail: str) -> None:
 
 
 def test_the_api_answers_503_while_the_database_is_down_and_recovers_by_itself(
-    server: Server, cluster: Cluster
+    server: Server, cluster: Cluster, connection: Connection
 ) -> None:
     account = {"username": "survivor", "email": "survivor@example.com", "password": "pw-" * 4}
     assert call(f"{server.url}/api/users", "POST", body=account).status == 201
@@ -158,11 +161,13 @@ def test_the_api_answers_503_while_the_database_is_down_and_recovers_by_itself(
         headers=author,
     ).json()
     workers = server.workers()
+    logged_before = len(server.output())
 
     cluster.stop()
     try:
-        # Every worker, every kind of request: an answer in good time, and it says why.
-        # Pooled connections turn out dead and new ones are refused; each is a 503.
+        # Every kind of request, three times: an answer in good time, and it says why. Pooled
+        # connections turn out dead (PostgreSQL ended their sessions as it shut down) and new
+        # ones are refused; each is a 503, and each error is logged.
         down = [
             call(f"{server.url}{path}", method, body=body, headers=author, timeout=PATIENCE_SECONDS)
             for _ in range(3)
@@ -175,8 +180,18 @@ def test_the_api_answers_503_while_the_database_is_down_and_recovers_by_itself(
         ]
         for answer in down:
             assert_unavailable(answer, "not available")
+        errors = re.findall(r"^Database unavailable: (.*)$", server.output()[logged_before:], re.M)
+        # The suite's own PostgreSQL, meanwhile, is untouched.
+        assert connection.scalar(text("SELECT 1")) == 1
     finally:
         cluster.start()
+
+    assert len(errors) == len(down)
+    ended = [error for error in errors if "terminating connection" in error]
+    refused = [error for error in errors if "Connection refused" in error]
+    assert ended, errors
+    assert refused, errors
+    assert len(ended) + len(refused) == len(errors)
 
     # Back: the first requests may still meet a pooled connection from before, and get a
     # 503 while SQLAlchemy discards the pool; then everything answers again.
@@ -200,10 +215,63 @@ def test_a_query_stuck_behind_a_lock_gets_503_after_the_statement_timeout(
     engine = create_engine(cluster.url("blog"))
     try:
         with engine.connect() as connection, connection.begin():
-            # An ACCESS EXCLUSIVE lock, as a long migration might take: reads of posts wait.
+            # An ACCESS EXCLUSIVE lock on posts: reads of the table wait until it is released.
             connection.execute(text("LOCK TABLE posts IN ACCESS EXCLUSIVE MODE"))
             answer = call(f"{server.url}/api/posts", timeout=PATIENCE_SECONDS)
             assert_unavailable(answer, "too long")
         assert call(f"{server.url}/api/posts").status == 200
     finally:
         engine.dispose()
+
+
+def test_after_one_dead_connection_sqlalchemy_discards_the_whole_pool(
+    database_url: str, connection: Connection
+) -> None:
+    engine = create_engine(database_url, pool_size=2)
+    try:
+        first, second = engine.connect(), engine.connect()
+        pids = {c.scalar(text("SELECT pg_backend_pid()")) for c in (first, second)}
+        first.close()
+        second.close()
+        # Both are back in the pool when PostgreSQL ends their sessions.
+        for pid in pids:
+            connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+
+        with pytest.raises(OperationalError), engine.connect() as dead:
+            dead.execute(text("SELECT 1"))
+        # Both places in the pool now give new sessions, the one that failed and the other,
+        # whose session PostgreSQL had ended too but which was never tried.
+        with engine.connect() as one, engine.connect() as other:
+            fresh = {c.scalar(text("SELECT pg_backend_pid()")) for c in (one, other)}
+        assert len(fresh) == 2
+        assert fresh.isdisjoint(pids)
+    finally:
+        engine.dispose()
+
+
+def test_a_call_that_gets_no_answer_in_time_fails() -> None:
+    with socket.socket() as silent:
+        # The kernel accepts the connection; nobody ever answers on it.
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+
+        with pytest.raises(TimeoutError):
+            call(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
+
+
+def test_postgresql_refuses_to_run_as_root(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("shows what PostgreSQL's programs do as root, which this run is not")
+    data = str(tmp_path / "data")
+    for command in (["initdb", "--pgdata", data], ["pg_ctl", "start", "--pgdata", data]):
+        result = subprocess.run(  # noqa: S603 - PostgreSQL's own programs
+            [postgres_binary(command[0]), *command[1:]],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+        assert result.returncode == 1
+        assert "cannot be run as root" in result.stderr

@@ -1,9 +1,13 @@
-"""The demo data: deterministic, complete, and safe to run twice."""
+"""The demo data: the same every time, complete, and safe to run twice.
+
+The same but for what is made afresh at each run: the salt of the password hash, and the times
+at which the users were created and the likes given.
+"""
 
 from __future__ import annotations
 
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from blog.auth import hash_password, verify_password
 from blog.bulk import seed_bulk
@@ -19,6 +23,55 @@ from blog.seed import (
 )
 from tests import rows
 from tests.factories import UserFactory
+
+CONTENT = {
+    "users": "SELECT username, email, bio, website FROM users"
+    " JOIN profiles ON profiles.user_id = users.id ORDER BY username",
+    "posts": "SELECT username, title, body, posts.created_at, updated_at, version,"
+    " ARRAY(SELECT name FROM post_tags JOIN tags ON tags.id = tag_id"
+    " WHERE post_id = posts.id ORDER BY name) FROM posts"
+    " JOIN users ON users.id = author_id ORDER BY title",
+    "comments": "SELECT title, username, comments.body, comments.created_at, parent.body"
+    " FROM comments JOIN posts ON posts.id = comments.post_id"
+    " JOIN users ON users.id = comments.author_id"
+    " LEFT JOIN comments AS parent ON parent.id = comments.parent_id"
+    " ORDER BY comments.created_at, comments.body",
+    "follows": "SELECT follower.username, followed.username FROM follows"
+    " JOIN users AS follower ON follower.id = follower_id"
+    " JOIN users AS followed ON followed.id = followed_id ORDER BY 1, 2",
+    "likes": "SELECT username, title FROM likes JOIN users ON users.id = user_id"
+    " JOIN posts ON posts.id = post_id ORDER BY 1, 2",
+}
+
+
+def demo_content() -> dict[str, list[tuple[object, ...]]]:
+    """Return what the database holds, by name rather than by id, and none of what each run
+    makes afresh."""
+    return {
+        name: [tuple(row) for row in db.session.execute(text(query))]
+        for name, query in CONTENT.items()
+    }
+
+
+AFRESH = (
+    "SELECT (SELECT min(password_hash) FROM users), (SELECT min(created_at) FROM users),"
+    " (SELECT min(created_at) FROM likes)"
+)
+
+
+def test_the_demo_data_is_the_same_every_time() -> None:
+    first_run = db.session.begin_nested()
+    seed_demo()
+    first, first_afresh = demo_content(), db.session.execute(text(AFRESH)).one()
+    first_run.rollback()
+    assert rows.count("users") == 0
+
+    seed_demo()
+
+    assert all(first.values())
+    assert demo_content() == first
+    again = db.session.execute(text(AFRESH)).one()
+    assert all(before != after for before, after in zip(first_afresh, again, strict=True))
 
 
 def test_the_demo_data_gives_every_relationship_something_to_show() -> None:

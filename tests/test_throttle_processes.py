@@ -3,12 +3,14 @@
 The count lives in PostgreSQL, not in a worker's memory. These tests show it: failures sent to
 a server of two workers (each request on a new connection, taken by whichever worker accepts
 it) are still counted by a new server started after the first has stopped, whose processes
-have never seen them; and simultaneous wrong passwords, spread over the workers, check exactly
-SIGN_IN_MAX_FAILURES passwords between them, however they overlap.
+have never seen them; and simultaneous wrong passwords, answered by more than one worker (the
+access log names the process of each answer), check exactly SIGN_IN_MAX_FAILURES passwords
+between them, however they overlap.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from collections import Counter
@@ -36,19 +38,20 @@ def database(database_url: str) -> Iterator[Engine]:
         engine.dispose()
 
 
-def environment(database: Engine, workers: int) -> dict[str, str]:
-    return server_environment(
-        BLOG_ENV="production",
-        DATABASE_URL=database.url.render_as_string(hide_password=False),
-        SECRET_KEY=secrets.token_urlsafe(48),
-        WEB_CONCURRENCY=str(workers),
-        GUNICORN_ACCESS_LOG="",
-        ARGON2_TIME_COST="1",
-        ARGON2_MEMORY_COST_KIB="8",
-        ARGON2_PARALLELISM="1",
-        SIGN_IN_MAX_FAILURES=str(MAX_FAILURES),
-        SIGN_IN_WINDOW_SECONDS=str(WINDOW),
-    )
+def environment(database: Engine, workers: int, **settings: str) -> dict[str, str]:
+    defaults = {
+        "BLOG_ENV": "production",
+        "DATABASE_URL": database.url.render_as_string(hide_password=False),
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "WEB_CONCURRENCY": str(workers),
+        "GUNICORN_ACCESS_LOG": "",
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_COST_KIB": "8",
+        "ARGON2_PARALLELISM": "1",
+        "SIGN_IN_MAX_FAILURES": str(MAX_FAILURES),
+        "SIGN_IN_WINDOW_SECONDS": str(WINDOW),
+    }
+    return server_environment(**(defaults | settings))
 
 
 def sign_up(server: Server, username: str) -> None:
@@ -63,7 +66,8 @@ def sign_in(server: Server, username: str, password: str) -> Answer:
 
 def test_failures_are_counted_for_every_worker_and_outlive_the_server(database: Engine) -> None:
     with running(APP, environment(database, workers=2)) as server:
-        assert len(server.workers()) == 2
+        first = {server.process.pid, *server.workers()}
+        assert len(first) == 3
         sign_up(server, "alice")
         wrong = [sign_in(server, "alice", "wrong-password").status for _ in range(MAX_FAILURES)]
         refused = sign_in(server, "alice", PASSWORD)
@@ -72,6 +76,7 @@ def test_failures_are_counted_for_every_worker_and_outlive_the_server(database: 
     assert refused.status == 429
     with running(APP, environment(database, workers=2)) as restarted:
         # New processes, the same count: the right password is still refused, with Retry-After.
+        assert first.isdisjoint({restarted.process.pid, *restarted.workers()})
         still_refused = sign_in(restarted, "alice", PASSWORD)
         assert still_refused.status == 429
         assert 0 < int(still_refused.headers["Retry-After"]) <= WINDOW
@@ -92,7 +97,12 @@ def test_failures_are_counted_for_every_worker_and_outlive_the_server(database: 
 
 def test_simultaneous_wrong_passwords_check_only_the_allowed_number(database: Engine) -> None:
     at_once = 16
-    with running(APP, environment(database, workers=4)) as server:
+    # An access log line per answer: the id of the worker process that gave it, and the status.
+    access_log = {
+        "GUNICORN_ACCESS_LOG": "-",
+        "GUNICORN_CMD_ARGS": "--access-logformat 'answered %(p)s %(s)s %(U)s'",
+    }
+    with running(APP, environment(database, workers=4, **access_log)) as server:
         sign_up(server, "bob")
         start = threading.Barrier(at_once)
 
@@ -102,8 +112,11 @@ def test_simultaneous_wrong_passwords_check_only_the_allowed_number(database: En
 
         with ThreadPoolExecutor(at_once) as pool:
             statuses = Counter(pool.map(attempt, range(at_once)))
+        logged = re.findall(r"^answered <(\d+)> (\d+) /api/tokens$", server.output(), re.M)
 
     assert statuses == {401: MAX_FAILURES, 429: at_once - MAX_FAILURES}
+    assert Counter(int(status) for _, status in logged) == statuses
+    assert len({worker for worker, _ in logged}) > 1, logged
     with database.connect() as connection:
         failures = connection.execute(
             text("SELECT failures FROM sign_in_failures WHERE username_lower = 'bob'")

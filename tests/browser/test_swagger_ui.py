@@ -3,8 +3,7 @@
 tests/test_docs_page.py checks the page's HTML and that its files are served; this checks that
 they work: Swagger UI starts, lists every operation of /openapi.json, and sends a "Try it out"
 request that the API answers. The app runs under gunicorn on a free loopback port against a
-fresh, migrated and seeded database, and the browser is told to fetch nothing by itself, so
-the page must render from what the app serves alone.
+fresh, migrated and seeded database, and every file the page fetched must have come from it.
 
 Not part of `make test`: it needs Chromium and its chromedriver (Debian's packages chromium and
 chromium-driver; CHROMIUM and CHROMEDRIVER name others). Run it with `make browser-test`.
@@ -17,9 +16,11 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -60,22 +61,36 @@ def server(database_url: str) -> Iterator[Server]:
         yield server
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[WebDriver]:
+def chromium_options(profile: str) -> webdriver.ChromeOptions:
+    """Return the options Chromium runs with: CHROMIUM_FLAGS, its log kept, a profile of its own."""
     options = webdriver.ChromeOptions()
     options.binary_location = executable("CHROMIUM", "chromium")
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.add_argument(f"--user-data-dir={profile}")
+    return options
+
+
+def chromedriver() -> Service:
+    # An explicit chromedriver: Selenium then runs no Selenium Manager, its tool for finding one.
+    return Service(executable_path=executable("CHROMEDRIVER", "chromedriver"))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
     with tempfile.TemporaryDirectory(prefix="blog-chromium-") as profile:
-        options.add_argument(f"--user-data-dir={profile}")
-        # An explicit chromedriver: Selenium Manager then looks for (and downloads) nothing.
-        service = Service(executable_path=executable("CHROMEDRIVER", "chromedriver"))
-        driver = webdriver.Chrome(options=options, service=service)
+        driver = webdriver.Chrome(options=chromium_options(profile), service=chromedriver())
         try:
             yield driver
         finally:
             driver.quit()
+
+
+def keep_screenshot(page: WebDriver) -> None:
+    """Save a picture of `page` in the file SCREENSHOT names, if it names one."""
+    if screenshot := os.environ.get("SCREENSHOT"):
+        page.save_screenshot(screenshot)
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +101,7 @@ def docs(server: Server, browser: WebDriver) -> Iterator[WebDriver]:
         ec.presence_of_element_located((By.CSS_SELECTOR, ".opblock"))
     )
     yield browser
-    if screenshot := os.environ.get("SCREENSHOT"):
-        browser.save_screenshot(screenshot)
+    keep_screenshot(browser)
 
 
 def documented_operations(server: Server) -> list[tuple[str, str]]:
@@ -169,3 +183,29 @@ def test_try_it_out_sends_a_request_the_api_answers(server: Server, docs: WebDri
     assert status.text == "200"
     assert request_url.startswith(server.url + "/api/tags")
     assert DEMO_POSTS[0].tags[0] in body.text
+
+
+def test_screenshot_names_the_file_that_keeps_a_picture_of_the_page(
+    docs: WebDriver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    picture = tmp_path / "docs.png"
+    monkeypatch.setenv("SCREENSHOT", str(picture))
+
+    keep_screenshot(docs)
+
+    assert picture.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_with_an_explicit_chromedriver_selenium_manager_is_not_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Selenium runs the Selenium Manager that SE_MANAGER_PATH names: here, none at all.
+    monkeypatch.setenv("SE_MANAGER_PATH", str(tmp_path / "no-selenium-manager"))
+    options = chromium_options(str(tmp_path / "profile"))
+
+    with pytest.raises(NoSuchDriverException) as without:
+        webdriver.Chrome(options=options, service=Service())
+    driver = webdriver.Chrome(options=options, service=chromedriver())
+    driver.quit()
+
+    assert "SE_MANAGER_PATH" in str(without.value.__cause__)

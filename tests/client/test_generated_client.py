@@ -1,11 +1,12 @@
 """The API through a Python client generated from its own OpenAPI document.
 
-The app runs under gunicorn on a free loopback port against a fresh, migrated database. Its
-/openapi.json is fed to openapi-python-client, which must generate the client without a single
-warning (a warning means it skipped or simplified part of the document). The generated package
-is then imported from a temporary directory and drives a whole session through the real HTTP
-server: sign up, sign in, write, read, edit with If-Match, like, comment, reply, follow, read
-the feed, delete. Every answer is checked as the generated model class, not as a dict, so a
+The app runs under gunicorn on a free loopback port against a fresh database, migrated and
+seeded with the demo data. Its /openapi.json is fed to openapi-python-client, which must
+generate the client without a single warning: it warns about a part of the document it cannot
+generate, and leaves that part out, and about a formatting hook it cannot run. The generated
+package is then imported from a temporary directory and drives a whole session through the real
+HTTP server: sign up, sign in, write, read, edit with If-Match, like, comment, reply, follow,
+read the feed, delete. Every answer is checked as the generated model class, not as a dict, so a
 response the generator could not type fails here.
 
 Not part of `make test`: it needs the `client` dependency group. Run it with `make client-test`.
@@ -34,7 +35,7 @@ HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "tra
 
 @pytest.fixture(scope="module")
 def server(database_url: str) -> Iterator[Server]:
-    # Sign-ups and sign-ins are the scenario's slowest steps at full Argon2 cost.
+    # The cheapest Argon2id, as the rest of the suite uses: the scenario signs up and signs in.
     cheap_hashes = {
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_COST_KIB": "8",
@@ -51,15 +52,15 @@ def document(server: Server) -> bytes:
     return answer.body
 
 
-@pytest.fixture(scope="module")
-def generated(document: bytes, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Generate the client into a temporary directory, put it on sys.path, yield its folder."""
-    if not GENERATOR.exists():
-        pytest.fail(f"{GENERATOR} is missing: install the client group (make client-test)")
-    workdir = tmp_path_factory.mktemp("client")
-    (workdir / "openapi.json").write_bytes(document)
-    package = workdir / PACKAGE
-    result = subprocess.run(  # noqa: S603 - the generator of the running environment
+def generate(
+    document: bytes, package: Path, path: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the generator on `document`, into `package`, failing on any warning."""
+    package.parent.mkdir(parents=True, exist_ok=True)
+    (package.parent / "openapi.json").write_bytes(document)
+    # Its formatting hooks run ruff, which is next to it.
+    path = os.pathsep.join([str(GENERATOR.parent), os.environ["PATH"]]) if path is None else path
+    return subprocess.run(  # noqa: S603 - the generator of the running environment
         [
             str(GENERATOR),
             "generate",
@@ -71,13 +72,22 @@ def generated(document: bytes, tmp_path_factory: pytest.TempPathFactory) -> Iter
             str(package),
             "--fail-on-warning",
         ],
-        cwd=workdir,
-        # Its formatting hooks run ruff, which is next to it.
-        env=os.environ | {"PATH": os.pathsep.join([str(GENERATOR.parent), os.environ["PATH"]])},
+        cwd=package.parent,
+        env=os.environ | {"PATH": path},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+@pytest.fixture(scope="module")
+def generated(document: bytes, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Generate the client into a temporary directory, put it on sys.path, yield its folder."""
+    if not GENERATOR.exists():
+        pytest.fail(f"{GENERATOR} is missing: install the client group (make client-test)")
+    workdir = tmp_path_factory.mktemp("client")
+    package = workdir / PACKAGE
+    result = generate(document, package)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "warning" not in output.lower(), output
@@ -128,6 +138,67 @@ def parsed_answers(module: Path) -> dict[int, str | None]:
             model = value.func.value.id
         answers[status.value] = model
     return answers
+
+
+SMALL = {
+    "openapi": "3.1.0",
+    "info": {"title": "Small", "version": "1"},
+    "paths": {
+        "/things": {
+            "get": {
+                "operationId": "list_things",
+                "responses": {
+                    "200": {
+                        "description": "The things",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        }
+    },
+}
+
+
+def test_the_generator_warns_about_a_part_it_cannot_generate_and_leaves_it_out(
+    tmp_path: Path,
+) -> None:
+    xml = {"required": True, "content": {"application/xml": {"schema": {"type": "object"}}}}
+    send = {
+        "operationId": "send_xml",
+        "requestBody": xml,
+        "responses": {"204": {"description": "Sent"}},
+    }
+    document = json.dumps(SMALL | {"paths": SMALL["paths"] | {"/xml": {"post": send}}}).encode()
+
+    result = generate(document, tmp_path / "small")
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "warning" in output.lower()
+    assert "POST /xml" in output
+    generated = {path.stem for path in (tmp_path / "small" / "api").glob("*/*.py")}
+    assert generated == {"__init__", "list_things"}
+
+
+def test_the_generators_formatting_hooks_run_the_ruff_beside_it(tmp_path: Path) -> None:
+    document = json.dumps(SMALL).encode()
+    empty = tmp_path / "nothing-on-path"
+    empty.mkdir()
+
+    without = generate(document, tmp_path / "without" / "small", path=str(empty))
+    beside = generate(document, tmp_path / "beside" / "small")
+
+    assert without.returncode != 0
+    assert "ruff is not in PATH" in without.stdout + without.stderr
+    assert beside.returncode == 0, beside.stdout + beside.stderr
+    formatted = subprocess.run(  # noqa: S603 - the ruff of the running environment
+        [str(GENERATOR.parent / "ruff"), "format", "--check", "."],
+        cwd=tmp_path / "beside" / "small",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert formatted.returncode == 0, formatted.stdout
 
 
 def test_every_operation_gets_a_typed_answer(document: bytes, generated: Path) -> None:
@@ -221,7 +292,7 @@ def test_a_whole_session_through_the_generated_client(server: Server, generated:
     assert post.author.username == "writer"
     assert created.headers["Location"].endswith(f"/api/posts/{post.id}")
 
-    # Read it back, anonymously and signed in; the ETag is the version to edit.
+    # Read it back anonymously: the same ETag, the version to edit.
     read = get_post.sync_detailed(post.id, client=anonymous)
     assert isinstance(read.parsed, PostOut)
     assert isinstance(read.parsed.liked_by_me, Unset)
