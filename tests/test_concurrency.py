@@ -279,7 +279,7 @@ def test_a_post_locked_for_editing_still_takes_likes(
 def test_requests_at_once_wait_in_postgresql_together_each_on_a_connection_of_its_own(
     server: Server, database: Engine
 ) -> None:
-    # gunicorn.conf.py binds HOST:PORT (gunicorn alone would take PORT and listen on 0.0.0.0).
+    # gunicorn.conf.py binds HOST:PORT, the loopback and the port server_environment chose.
     assert f"Listening at: {server.url} " in server.output()
     assert len(server.workers()) == WORKERS
     author = sign_up(server, f"busy-{secrets.token_hex(4)}")
