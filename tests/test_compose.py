@@ -449,8 +449,8 @@ def test_each_service_connects_as_the_role_its_database_url_names(api: Stack) ->
             # The sessions of the database, this one left out: the api's pooled connections.
             sessions = connection.scalars(
                 text(
-                    "SELECT usename FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    "SELECT usename FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
                 )
             ).all()
     finally:
