@@ -1,8 +1,7 @@
 """Real servers on 127.0.0.1: gunicorn started, waited for and stopped, and HTTP calls to it.
 
-For the tests that need the app behind a real HTTP server (test_compose.py, test_concurrency.py,
-test_outage.py, test_throttle_processes.py); bench/ uses it too, but this module needs nothing
-from there. Linux only: a server's workers are found through /proc.
+For the tests that need the app behind a real HTTP server, and for bench/. Linux only: a
+server's workers are found through /proc.
 """
 
 from __future__ import annotations
@@ -40,8 +39,8 @@ def free_port() -> int:
 def server_environment(**settings: str) -> dict[str, str]:
     """Return this process's environment for a server on a free loopback port.
 
-    The tools of the running virtual environment come first on PATH, as on the image's, so
-    `bin/app` finds gunicorn, alembic and flask; `settings` are added last.
+    The tools of the running virtual environment come first on PATH, so that `bin/app` finds
+    gunicorn, alembic and flask even when it is not activated; `settings` are added last.
     """
     return (
         dict(os.environ)
@@ -85,8 +84,8 @@ def running(
 ) -> Iterator[Server]:
     """Start `command` in the project root, wait until GET `ready` answers 200, stop it after.
 
-    The server listens on environ's HOST and PORT. Its output goes to a file rather than a
-    pipe, so a busy server never blocks on it; on a failed start it is part of the error.
+    The server listens on environ's HOST and PORT. Its output goes to a temporary file, which
+    `Server.output()` reads; on a failed start it is part of the error.
     """
     url = f"http://{environ['HOST']}:{environ['PORT']}"
     with tempfile.TemporaryFile() as log:
@@ -117,7 +116,7 @@ def _wait_until_ready(server: Server, path: str, timeout: float) -> None:
 
 
 def stop(server: Server) -> None:
-    """Stop the server as a container runtime would: SIGTERM, then SIGKILL after 30 s."""
+    """Stop the server: SIGTERM, then SIGKILL if it has not exited 30 s later."""
     if server.process.poll() is None:
         server.process.send_signal(signal.SIGTERM)
     try:
@@ -150,7 +149,8 @@ def call(
 ) -> Answer:
     """Send one request over a new connection; `body`, when given, is sent as JSON.
 
-    Error statuses are answers like any other; only a connection that fails raises (OSError).
+    Error statuses are answers like any other; a connection that fails or times out raises an
+    OSError.
     """
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError("only this machine's loopback address is called")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import runpy
 import secrets
 import subprocess
 import sys
@@ -22,15 +23,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import yaml
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import InternalError, ProgrammingError
 
 from blog.seed import DEMO_PASSWORD, DEMO_POSTS, DEMO_USERS
 from tests.conftest import PROJECT_ROOT, TEST_SECRET_KEY, sibling_database
-from tests.servers import Server, call, running, server_environment
+from tests.databases import drop, exists, recreate
+from tests.servers import Server, call, free_port, running, server_environment
 
 COMPOSE = yaml.safe_load(Path(PROJECT_ROOT, "docker-compose.yml").read_text())
 _DEFAULT = re.compile(r"\$\{(\w+):-([^}]*)\}")
@@ -74,7 +77,7 @@ class Stack:
         )
 
     def run(self, name: str, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
-        """Run a one-shot service's command (or `args`) the way its container would."""
+        """Run a one-shot service's command (or `args`) with its compose environment, here."""
         return subprocess.run(  # noqa: S603 - the command comes from our own compose file
             list(args) or service(name)["command"],
             cwd=PROJECT_ROOT,
@@ -131,13 +134,16 @@ def make_app_role(owner_url: str, role: str) -> str:
 def compose_database(database_url: str, suffix: str) -> Iterator[tuple[str, str]]:
     """A fresh database with the app's role; yield the owner's and the app's URLs.
 
-    Roles belong to the whole server, so the app's is named after the database, and dropped
-    once the database is.
+    Roles belong to the whole server, not to one database, so the app's is named after the
+    database. It is dropped after the database: PostgreSQL refuses to drop a role that still
+    has privileges in one.
     """
     role = f"{make_url(database_url).database}_{suffix}_app"
-    _drop_role(database_url, role)  # left by a run that was killed
     try:
         with sibling_database(database_url, suffix) as owner_url:
+            # A run that was killed leaves the role and its database; the database has just
+            # been made anew, and the role's privileges went with the old one.
+            _drop_role(database_url, role)
             yield owner_url, make_app_role(owner_url, role)
     finally:
         _drop_role(database_url, role)
@@ -149,6 +155,15 @@ def stack(database_url: str) -> Iterator[Stack]:
         # As in the image: the app user's home is /nonexistent.
         environ = server_environment(HOME="/nonexistent")
         yield Stack(owner_url, app_url, environ, f"http://127.0.0.1:{environ['PORT']}")
+
+
+def scalar_on(database_url: str, sql: str, **parameters: Any) -> Any:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(text(sql), parameters)
+    finally:
+        engine.dispose()
 
 
 def table_counts(database_url: str) -> dict[str, int]:
@@ -278,8 +293,8 @@ def test_errors_from_gunicorn_are_problem_details(api: Stack) -> None:
 
 
 def test_every_one_shot_service_is_awaited_by_a_long_running_one() -> None:
-    # `docker compose up --wait` treats a container that exits as a failure unless another
-    # service waits for it with service_completed_successfully.
+    # The compose check's `docker compose up --wait` succeeds with migrate and seed exited 0,
+    # each awaited by another service with service_completed_successfully.
     one_shots = {name for name, spec in COMPOSE["services"].items() if spec.get("restart") == "no"}
     awaited = {
         dependency
@@ -313,17 +328,27 @@ def test_the_containers_run_the_commands_of_bin_app() -> None:
 def test_compose_reads_the_variables_of_env_example_and_publishes_port_8000() -> None:
     compose = Path(PROJECT_ROOT, "docker-compose.yml").read_text()
     example = Path(PROJECT_ROOT, ".env.example").read_text().splitlines()
-    # BLOG_IMAGE_TAG only names the images, so that two checkouts on one engine keep apart.
+    # BLOG_IMAGE_TAG only tags the images; .env.example need not offer it.
     substituted = set(re.findall(r"\$\{(\w+):-", compose)) - {"BLOG_IMAGE_TAG"}
     offered = {line.split("=")[0] for line in example if line and not line.startswith("#")}
+    tagging = [
+        line.strip()
+        for line in compose.splitlines()
+        if "${BLOG_IMAGE_TAG" in line and not line.lstrip().startswith("#")
+    ]
 
     assert substituted <= offered
+    assert tagging
+    assert all(line.startswith("image: ") for line in tagging)
     assert {"BLOG_ENV", "SECRET_KEY", "POSTGRES_PASSWORD", "API_PORT"} <= substituted
     published = {
         name: spec["ports"] for name, spec in COMPOSE["services"].items() if "ports" in spec
     }
     assert list(published.values()) == [["${API_PORT:-8000}:80"]]  # only the proxy
     assert "DATABASE_URL" not in offered  # compose builds it from the passwords
+    assert "${POSTGRES_PASSWORD:-" in service("migrate")["environment"]["DATABASE_URL"]
+    for name in ("seed", "api"):
+        assert "${APP_DATABASE_PASSWORD:-" in service(name)["environment"]["DATABASE_URL"]
 
 
 def test_the_image_runs_as_an_unprivileged_user_and_runtime_is_the_default_stage() -> None:
@@ -332,9 +357,16 @@ def test_the_image_runs_as_an_unprivileged_user_and_runtime_is_the_default_stage
     users = re.findall(r"^USER (\S+)", dockerfile, re.MULTILINE)
 
     assert {"builder", "test", "runtime"} <= set(stages)
-    assert stages[-1] == "runtime"  # a plain `docker build` builds the last stage
+    assert stages[-1] == "runtime"
     assert users[-1] == "10001:10001"
     assert COMPOSE["services"]["api"]["build"]["target"] == "runtime"
+
+
+def test_the_services_run_here_with_the_home_the_image_gives_its_user(stack: Stack) -> None:
+    dockerfile = Path(PROJECT_ROOT, "Dockerfile").read_text()
+
+    assert re.search(r"useradd .*--no-create-home --home-dir /nonexistent ", dockerfile)
+    assert stack.environ["HOME"] == "/nonexistent"
 
 
 def test_migrate_says_what_it_did(migrated: Stack) -> None:
@@ -402,6 +434,62 @@ def test_the_tables_belong_to_the_role_that_ran_the_migrations(seeded: Stack) ->
     assert owners == {make_url(seeded.owner_url).username}
 
 
+def test_each_service_connects_as_the_role_its_database_url_names(api: Stack) -> None:
+    owner, app = make_url(api.owner_url).username, make_url(api.app_url).username
+    roles = {
+        name: make_url(api.environment(name)["DATABASE_URL"]).username
+        for name in ("migrate", "seed", "api")
+    }
+    assert roles == {"migrate": owner, "seed": app, "api": app}
+
+    assert api.get("/api/posts")[0] == 200
+    engine = create_engine(api.owner_url)
+    try:
+        with engine.connect() as connection:
+            # The sessions of the database, this one left out: the api's pooled connections.
+            sessions = connection.scalars(
+                text(
+                    "SELECT usename FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+
+    assert sessions
+    assert set(sessions) == {app}
+
+
+def test_the_role_a_killed_run_left_goes_once_its_database_is_made_anew(
+    database_url: str,
+) -> None:
+    suffix = "compose_killed"
+    name = f"{make_url(database_url).database}_{suffix}"
+    role = f"{name}_app"
+    left = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    roles = "SELECT count(*) FROM pg_roles WHERE rolname = :role"
+    # What a run killed inside compose_database leaves: its database, and the role, which
+    # has privileges there.
+    recreate(left)
+    make_app_role(left, role)
+    try:
+        with pytest.raises(InternalError) as refused:
+            _drop_role(database_url, role)
+        assert isinstance(refused.value.orig, psycopg.errors.DependentObjectsStillExist)
+
+        with compose_database(database_url, suffix) as (owner_url, app_url):
+            assert owner_url == left
+            assert scalar_on(app_url, "SELECT current_user") == role
+            # Roles belong to the server: seen from another database than the one it serves.
+            assert scalar_on(database_url, roles, role=role) == 1
+
+        assert scalar_on(database_url, roles, role=role) == 0
+        assert not exists(left)
+    finally:
+        drop(left)
+        _drop_role(database_url, role)
+
+
 def test_gunicorn_opens_no_control_socket(api: Stack) -> None:
     assert api.server is not None
     output = api.server.output()
@@ -409,6 +497,24 @@ def test_gunicorn_opens_no_control_socket(api: Stack) -> None:
     assert "Listening at" in output
     assert "Control server" not in output
     assert "Permission denied" not in output
+
+
+def test_the_api_stops_cleanly_on_sigterm_and_then_refuses_connections(seeded: Stack) -> None:
+    environ = seeded.environment("api", PORT=str(free_port()))
+    with running(service("api")["command"], environ) as server:
+        assert call(server.url + "/healthz").status == 200
+
+    assert server.process.returncode == 0
+    with pytest.raises(OSError, match="Connection refused"):
+        call(server.url + "/healthz")
+
+
+def test_an_api_that_cannot_start_fails_with_what_it_said(stack: Stack) -> None:
+    environ = stack.environment("api", BLOG_ENV="staging", PORT=str(free_port()))
+    said = r"app exited before it was ready:\nblog: configuration error: BLOG_ENV must be one of"
+
+    with pytest.raises(RuntimeError, match=said), running(service("api")["command"], environ):
+        pass
 
 
 @pytest.mark.parametrize("name", ["migrate", "seed", "api"])
@@ -508,16 +614,24 @@ def test_in_production_seeding_makes_no_synthetic_writers(seeded_in_development:
     assert table_counts(seeded_in_development.owner_url)["users"] == len(DEMO_USERS)
 
 
-def test_only_the_proxy_publishes_a_port_and_it_passes_requests_to_gunicorn() -> None:
+def test_only_the_proxy_publishes_a_port_and_it_passes_requests_to_gunicorn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     published = {name for name, spec in COMPOSE["services"].items() if spec.get("ports")}
     proxy = service("proxy")
     conf = NGINX_CONF.read_text()
+    gunicorn_conf = str(Path(PROJECT_ROOT, "gunicorn.conf.py"))
 
     assert published == {"proxy"}
     assert proxy["image"].startswith("nginx:")
     assert proxy["depends_on"] == {"api": {"condition": "service_healthy"}}
     assert "./docker/nginx/default.conf:/etc/nginx/conf.d/default.conf:ro" in proxy["volumes"]
     # gunicorn.conf.py binds PORT, 8000 unless the api service sets another.
+    monkeypatch.delenv("HOST", raising=False)
+    monkeypatch.delenv("PORT", raising=False)
+    assert runpy.run_path(gunicorn_conf)["bind"] == "0.0.0.0:8000"
+    monkeypatch.setenv("PORT", "8123")
+    assert runpy.run_path(gunicorn_conf)["bind"] == "0.0.0.0:8123"
     assert "PORT" not in compose_environment("api")
     assert "set $api http://api:8000;" in conf
     assert "proxy_request_buffering on;" in conf

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -50,7 +51,8 @@ def server(database: Engine) -> Iterator[Server]:
         SECRET_KEY=secrets.token_urlsafe(48),
         WEB_CONCURRENCY=str(WORKERS),
         GUNICORN_ACCESS_LOG="",
-        # Registrations are part of these tests; the cheapest hash keeps them quick.
+        # Registrations are part of these tests: their passwords are hashed with the lowest
+        # Argon2id parameters, one pass, 8 KiB and one lane.
         ARGON2_TIME_COST="1",
         ARGON2_MEMORY_COST_KIB="8",
         ARGON2_PARALLELISM="1",
@@ -136,7 +138,9 @@ def test_simultaneous_registrations_of_one_username_let_exactly_one_in(
             assert answer.headers["Content-Type"] == "application/problem+json"
             assert answer.json()["status"] == 409
     assert scalar(database, "SELECT count(*) FROM users WHERE lower(username) = 'racer'") == 1
-    # The winner came with a profile; the losers' transactions left nothing anywhere.
+    hashed = "SELECT password_hash FROM users WHERE lower(username) = 'racer'"
+    assert scalar(database, hashed).startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    # The winner came with a profile; the losers' transactions left no user and no profile.
     profiles = (
         "SELECT count(*) FROM profiles JOIN users ON id = user_id WHERE username ILIKE 'racer'"
     )
@@ -173,7 +177,7 @@ def test_following_and_liking_at_once_are_idempotent(
     assert statuses(added) == {204: AT_ONCE}
     assert scalar(database, count) == 1
 
-    # Adding and removing at once: whichever commits last decides, and nothing fails.
+    # Adding and removing at once: nothing fails, and there is one row or none, never two.
     mixed = at_once([send("PUT" if number % 2 else "DELETE") for number in range(AT_ONCE)])
     assert statuses(mixed) == {204: AT_ONCE}
     assert scalar(database, count) in {0, 1}
@@ -250,13 +254,59 @@ def test_a_post_locked_for_editing_still_takes_likes(
     ).json()["id"]
     like = f"{server.url}/api/posts/{post}/like"
 
+    likes = "SELECT count(*) FROM likes WHERE post_id = :id"
+
     editing = database.execution_options(isolation_level="READ COMMITTED")  # not autocommit
     with editing.connect() as connection, connection.begin():
         locking = text(f"SELECT 1 FROM posts WHERE id = :id {lock}")  # noqa: S608 - fixed text
         connection.execute(locking, {"id": post})
         if held_up:
             # Still waiting after 2 s: the lock is released only when this block ends.
-            with pytest.raises(TimeoutError):
+            with pytest.raises(OSError, match="timed out") as waited:
                 call(like, "PUT", headers=reader, timeout=2)
+            assert type(waited.value) is TimeoutError
+            assert scalar(database, likes, id=post) == 0
         else:
             assert call(like, "PUT", headers=reader).status == 204
+
+    # The like that waited was held up, not refused: once the lock is gone, it goes in.
+    deadline = time.monotonic() + 10
+    while scalar(database, likes, id=post) == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert scalar(database, likes, id=post) == 1
+
+
+def test_requests_at_once_wait_in_postgresql_together_each_on_a_connection_of_its_own(
+    server: Server, database: Engine
+) -> None:
+    # gunicorn.conf.py binds HOST:PORT, the loopback and the port server_environment chose.
+    assert f"Listening at: {server.url} " in server.output()
+    assert len(server.workers()) == WORKERS
+    author = sign_up(server, f"busy-{secrets.token_hex(4)}")
+    post = call(
+        f"{server.url}/api/posts", "POST", body={"title": "Busy", "body": "x"}, headers=author
+    ).json()["id"]
+
+    def edit(number: int) -> Answer:
+        body = {"title": f"Turn {number}"}
+        return call(f"{server.url}/api/posts/{post}", "PATCH", body=body, headers=author)
+
+    # The sessions of this database that are waiting for a lock, the test's own left out.
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+    )
+    editing = database.execution_options(isolation_level="READ COMMITTED")  # not autocommit
+    with ThreadPoolExecutor(WORKERS) as pool:
+        with editing.connect() as connection, connection.begin():
+            connection.execute(text("SELECT 1 FROM posts WHERE id = :id FOR UPDATE"), {"id": post})
+            sent = [pool.submit(edit, number) for number in range(WORKERS)]
+            deadline = time.monotonic() + 5
+            while scalar(database, waiting) < WORKERS and time.monotonic() < deadline:
+                time.sleep(0.05)
+            # Every worker is inside a transaction of its own, on a connection of its own,
+            # waiting for the row this transaction holds.
+            assert scalar(database, waiting) == WORKERS
+        answers = [future.result() for future in sent]
+
+    assert statuses(answers) == {200: WORKERS}
