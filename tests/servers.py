@@ -80,7 +80,7 @@ def running(
     *,
     name: str = "app",
     ready: str = "/healthz",
-    timeout: float = 30,
+    timeout: float = 120,
 ) -> Iterator[Server]:
     """Start `command` in the project root, wait until GET `ready` answers 200, stop it after.
 
