@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from apiflask import APIFlask
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, event, text
 
 from blog import create_app
 from blog.config import ConfigError, Settings
@@ -79,11 +79,15 @@ def test_db_pooler_takes_none_or_transaction() -> None:
     assert Settings.from_env({}).db_pooler == "none"
     assert Settings.from_env({"DB_POOLER": "transaction"}).db_pooler == "transaction"
     assert Settings.from_env({"DB_POOLER": ""}).db_pooler == "none"
+    assert Settings.from_env({"DB_POOLER": " Transaction "}).db_pooler == "transaction"
+    assert Settings.from_env({"DB_POOLER": "None"}).db_pooler == "none"
     with pytest.raises(ConfigError, match="DB_POOLER must be one of none, transaction"):
         Settings.from_env({"DB_POOLER": "session"})
 
 
-def test_psycopg_prepares_a_query_once_it_has_run_five_times_unless_told_not_to(database: str) -> None:
+def test_psycopg_prepares_a_query_once_it_has_run_five_times_unless_told_not_to(
+    database: str,
+) -> None:
     counting = "SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELECT $1::int'"
     # prepare_threshold=5, psycopg's default: five runs unprepared, prepared at the sixth.
     for threshold, prepared_after in ((5, [0, 0, 0, 0, 0, 1, 1]), (None, [0] * 7)):
@@ -170,6 +174,37 @@ def test_behind_a_pooler_a_get_runs_in_a_transaction(standalone: APIFlask) -> No
     # Without the setting a GET reads in autocommit (tests/api/test_transactions.py); behind a
     # pooler that would leave its statements without the SET LOCAL of a transaction.
     assert autocommit is not pooled
+
+
+def test_each_transaction_costs_one_settings_statement_behind_a_pooler(
+    standalone: APIFlask,
+) -> None:
+    sent: list[str] = []
+
+    def record(_conn: Connection, _cursor: object, statement: str, *_: object) -> None:
+        sent.append(statement)
+
+    client = standalone.test_client()
+    credentials = {"username": "nobody", "password": "x" * 8}
+    with standalone.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/api/tags").status_code == 200
+        read = list(sent)
+        sent.clear()
+        # A failed sign-in: the throttle's count, committed at once, then the user's lookup.
+        assert client.post("/api/tokens", json=credentials).status_code == 401
+        write = list(sent)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    settings = [statement for statement in read + write if "set_config" in statement]
+    if pooled_mode(standalone):
+        assert sum("set_config" in statement for statement in read) == 1
+        assert sum("set_config" in statement for statement in write) == 2
+    else:
+        assert settings == []
 
 
 def test_a_read_stuck_behind_a_lock_gets_503_after_the_timeout(
