@@ -2,26 +2,33 @@
 
 For each size it builds a database with the migrations and the bulk loader, starts the app
 (gunicorn, production gunicorn) and the baseline (bench/baseline.py, same gunicorn settings and
-worker count) on 127.0.0.1, and checks that both return the same JSON for every endpoint. Then:
+worker count) on 127.0.0.1, and checks that both return the same JSON for every endpoint. Unless
+`--no-pooler` is given it starts two more: the app with DB_POOLER=transaction straight to
+PostgreSQL ("pooled mode": the cost of the mode itself, no prepared statements and a transaction
+with its settings for every read), and the same through a PgBouncer in transaction mode with one
+server connection per worker ("pgbouncer": the mode and the extra hop); their JSON must equal
+the baseline's too. Then:
 
 - counts the SQL statements each request costs, in process, for the app and the baseline;
 - EXPLAINs every statement the app sends and flags sequential scans of the large tables;
-- drives load at each endpoint for a fixed time, app and baseline in turn, several rounds,
-  alternating which goes first so that machine noise hits both alike, and reports requests/s,
-  p50, p99, CPU ms per request (app or baseline processes, and PostgreSQL), and the ratio
-  app/baseline of each round (median over rounds);
+- drives load at each endpoint for a fixed time, each server in turn, several rounds, rotating
+  which goes first so that machine noise hits all alike, and reports requests/s, p50, p99, CPU
+  ms per request (the server's processes, PgBouncer's with the server behind it, and
+  PostgreSQL), the ratio app/baseline of each round (median over rounds) and, with the pooler,
+  the ratios pooled mode/app and pgbouncer/app the same way;
 - profiles one post-list request to say where its time goes;
 - times, in process, building the post list's first page of 20 from columns, as the app does,
   and from Post objects loaded through their relationships (tests/orm_page.py).
 
 The databases are dropped at the end, whether the run passed, failed or was interrupted.
 
-It prints a table, then two lists. The goals (the README's targets for the ratios, flat cost and
-index use) are information: how near the figures come to them depends on the machine and the
-size, so they are reported, never checked. The gates are checked: the app's JSON equals the
-baseline's, every request keeps to its statement budget, and no request fails; if any gate
-fails, the exit status is 1. `--smoke` does all of it on a tiny database in seconds, for CI.
-The figures go to bench/results/ as JSON.
+It prints a table (and a second one for the pooled mode and PgBouncer), then two lists. The goals
+(the README's targets for the ratios, flat cost and index use) are information: how near the
+figures come to them depends on the machine and the size, so they are reported, never checked.
+The gates are checked: the app's JSON, in both modes, equals the baseline's, every request keeps
+to its statement budget, and no request to any server fails; if any gate fails, the exit status
+is 1. `--smoke` does all of it on a tiny database in seconds, for CI. The figures go to
+bench/results/ as JSON.
 """
 
 from __future__ import annotations
@@ -34,10 +41,11 @@ import platform
 import pstats
 import secrets
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,6 +64,7 @@ from blog.schemas import PostOut
 from blog.services.posts import list_posts
 from tests.databases import drop
 from tests.orm_page import post_page_from_objects
+from tests.pgbouncer import pgbouncer, pgbouncer_program
 from tests.servers import APP, Server, call, running, server_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,6 +110,21 @@ NO_FAILURES = "no failed requests (non-200 answers or connection errors)"
 GATES = (SAME_JSON, IN_BUDGET, NO_FAILURES)
 Problem = tuple[str, str]
 
+# The servers each round measures: the app and the baseline, then, unless --no-pooler, the app
+# with DB_POOLER=transaction straight to PostgreSQL and through PgBouncer. Each is a field of
+# Result, holding its rounds; LABELS are their names in the output.
+POOLED = ("pooled_mode", "pgbouncer")
+LABELS = {
+    "app": "app",
+    "baseline": "baseline",
+    "pooled_mode": "pooled mode",
+    "pgbouncer": "pgbouncer",
+}
+NO_PGBOUNCER = (
+    "PgBouncer is not installed (no pgbouncer on PATH or in /usr/sbin): install it"
+    " (Debian: apt-get install pgbouncer) or pass --no-pooler to leave its columns out."
+)
+
 
 @dataclass
 class Round:
@@ -127,19 +151,36 @@ class Result:
     ratios: list[float] = field(default_factory=list)
     plans: dict[str, str] = field(default_factory=dict)
     seq_scans: list[str] = field(default_factory=list)
+    # The app with DB_POOLER=transaction, straight to PostgreSQL and through PgBouncer, and its
+    # requests/s over the app's of the same round; empty with --no-pooler.
+    pooled_mode: list[Round] = field(default_factory=list)
+    pgbouncer: list[Round] = field(default_factory=list)
+    pooled_mode_ratios: list[float] = field(default_factory=list)
+    pgbouncer_ratios: list[float] = field(default_factory=list)
+
+    def rounds(self, side: str) -> list[Round]:
+        """Return the rounds of one server: "app", "baseline", "pooled_mode" or "pgbouncer"."""
+        rounds: list[Round] = getattr(self, side)
+        return rounds
 
     def median(self, side: str, attribute: str) -> float:
-        """Return the median over rounds of one figure of "app" or "baseline"."""
-        values: list[float] = [getattr(r, attribute) for r in getattr(self, side)]
+        """Return the median over rounds of one figure of one server (see `rounds`)."""
+        values: list[float] = [getattr(r, attribute) for r in self.rounds(side)]
         return statistics.median(values)
+
+    @property
+    def pooled(self) -> bool:
+        """Say whether the pooled mode and PgBouncer were measured."""
+        return bool(self.pooled_mode)
 
 
 # Servers
 
 
-def _environment(dataset: Dataset, workers: int) -> dict[str, str]:
+def _environment(dataset: Dataset, workers: int, **changes: str) -> dict[str, str]:
+    """Return a server's environment on a free port; `changes` add or replace variables."""
     settings = dataset.settings
-    return server_environment(
+    environ = server_environment(
         # Development, not production: requests run the same code in both, but production's
         # start-up check refuses the synthetic writers, whose password is published.
         BLOG_ENV="development",
@@ -148,22 +189,53 @@ def _environment(dataset: Dataset, workers: int) -> dict[str, str]:
         WEB_CONCURRENCY=str(workers),
         GUNICORN_ACCESS_LOG="",
     )
+    return environ | changes
+
+
+@dataclass(frozen=True)
+class Served:
+    """A server the benchmark loads, and other processes whose CPU counts as its own."""
+
+    server: Server
+    helpers: tuple[int, ...] = ()  # the PgBouncer in front of its database
+
+    @property
+    def url(self) -> str:
+        """Return the server's base URL."""
+        return self.server.url
 
 
 @contextmanager
-def serving(dataset: Dataset, workers: int) -> Iterator[dict[str, Server]]:
-    """Start the app and the baseline under gunicorn; stop both afterwards."""
+def serving(dataset: Dataset, workers: int, *, pooler: bool) -> Iterator[dict[str, Served]]:
+    """Start the app and the baseline under gunicorn, and with `pooler` the pooled app twice.
+
+    The pooled app runs with DB_POOLER=transaction, once straight to PostgreSQL and once
+    through a PgBouncer in transaction mode with a server connection for each of its workers,
+    so that none waits for one. Everything started is stopped afterwards.
+    """
     baseline_command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
-    with (
-        running(APP, _environment(dataset, workers), name="app") as app,
-        running(
-            [*baseline_command, "bench.baseline:app"],
-            _environment(dataset, workers),
-            name="baseline",
-            ready="/api/tags",
-        ) as base,
-    ):
-        yield {"app": app, "baseline": base}
+    with ExitStack() as stack:
+
+        def start(name: str, command: list[str], environ: dict[str, str], ready: str) -> Server:
+            return stack.enter_context(running(command, environ, name=name, ready=ready))
+
+        environ = _environment(dataset, workers)
+        servers = {"app": Served(start("app", APP, environ, "/healthz"))}
+        environ = _environment(dataset, workers)
+        base = start("baseline", [*baseline_command, "bench.baseline:app"], environ, "/api/tags")
+        servers["baseline"] = Served(base)
+        if pooler:
+            environ = _environment(dataset, workers, DB_POOLER="transaction")
+            servers["pooled_mode"] = Served(start("pooled mode", APP, environ, "/healthz"))
+            bouncer = stack.enter_context(
+                pgbouncer(dataset.settings.database_url, pool_size=workers)
+            )
+            environ = _environment(
+                dataset, workers, DB_POOLER="transaction", DATABASE_URL=bouncer.url
+            )
+            through = start("pgbouncer", APP, environ, "/healthz")
+            servers["pgbouncer"] = Served(through, (bouncer.process.pid,))
+        yield servers
 
 
 def fetch(url: str, headers: dict[str, str]) -> Any:
@@ -174,9 +246,10 @@ def fetch(url: str, headers: dict[str, str]) -> Any:
 # CPU accounting
 
 
-def cpu_seconds(server: Server) -> tuple[float, float]:
+def cpu_seconds(served: Served) -> tuple[float, float]:
     """Return the CPU seconds used so far by the server's processes and by PostgreSQL."""
-    pids = [server.process.pid, *server.workers()]
+    server = served.server
+    pids = [server.process.pid, *server.workers(), *served.helpers]
     return sum(map(proc.cpu_seconds, pids)), sum(map(proc.cpu_seconds, proc.postgres_pids()))
 
 
@@ -396,7 +469,7 @@ def headers(dataset: Dataset, endpoint: Endpoint) -> dict[str, str]:
     return {"Authorization": f"Bearer {dataset.token}"} if endpoint.signed_in else {}
 
 
-def measure(server: Server, url: str, head: dict[str, str], args: argparse.Namespace) -> Round:
+def measure(server: Served, url: str, head: dict[str, str], args: argparse.Namespace) -> Round:
     """Warm up, then drive load at one server and account for the CPU it and PostgreSQL used."""
     load.run(url, head, args.warmup, args.connections)
     cpu_before, db_before = cpu_seconds(server)
@@ -440,13 +513,18 @@ def bench_size(
     checks[PAGE_BUILDS] = page_builds(dataset, args.builds)
     for name, figures in checks.items():
         print(f"   {name}: " + ", ".join(f"{k} {v}" for k, v in figures.items()), flush=True)
-    with serving(dataset, args.workers) as servers:
+    with serving(dataset, args.workers, pooler=not args.no_pooler) as servers:
         for endpoint in ENDPOINTS:
             if endpoint.name not in args.endpoints.split(","):
                 continue
             url, head = endpoint.url(dataset), headers(dataset, endpoint)
-            if fetch(servers["app"].url + url, head) != fetch(servers["baseline"].url + url, head):
-                problems.append((SAME_JSON, f"{size}: {endpoint.name}: the JSON differs"))
+            expected = fetch(servers["baseline"].url + url, head)
+            for name in servers:
+                if name != "baseline" and fetch(servers[name].url + url, head) != expected:
+                    which = "" if name == "app" else f"{LABELS[name]}: "
+                    problems.append(
+                        (SAME_JSON, f"{size}: {endpoint.name}: {which}the JSON differs")
+                    )
             sent = app_statements(dataset, endpoint)
             result = Result(size, endpoint.name, len(sent), baseline_statements(dataset, endpoint))
             if result.app_statements > endpoint.budget:
@@ -459,20 +537,34 @@ def bench_size(
                 )
             result.plans = explain(dataset, sent)
             result.seq_scans = seq_scans(result.plans)
+            names = list(servers)
             for number in range(args.rounds):
-                order = ("app", "baseline") if number % 2 == 0 else ("baseline", "app")
+                # Round n starts with the n-th server and keeps their order from there.
+                first = number % len(names)
+                order = names[first:] + names[:first]
                 measured = {
                     name: measure(servers[name], servers[name].url + url, head, args)
                     for name in order
                 }
-                result.app.append(measured["app"])
-                result.baseline.append(measured["baseline"])
-                result.ratios.append(measured["app"].rps / measured["baseline"].rps)
-                failures = measured["app"].failures + measured["baseline"].failures
+                for name, measurement in measured.items():
+                    result.rounds(name).append(measurement)
+                app_rps = measured["app"].rps
+                result.ratios.append(app_rps / measured["baseline"].rps)
+                if "pooled_mode" in measured:
+                    result.pooled_mode_ratios.append(measured["pooled_mode"].rps / app_rps)
+                    result.pgbouncer_ratios.append(measured["pgbouncer"].rps / app_rps)
+                failures = sum(m.failures for m in measured.values())
                 if failures:
-                    problems.append((NO_FAILURES, f"{size}: {endpoint.name}: {failures} failed"))
+                    where = ", ".join(
+                        f"{LABELS[name]} {m.failures}" for name, m in measured.items() if m.failures
+                    )
+                    problems.append(
+                        (NO_FAILURES, f"{size}: {endpoint.name}: {failures} failed ({where})")
+                    )
             results.append(result)
             print(f"   {endpoint.name:12} {_line(result)}", flush=True)
+            if result.pooled:
+                print(f"   {'':12} {_pooled_line(result)}", flush=True)
     return dataset, results, problems, checks
 
 
@@ -491,6 +583,60 @@ def _line(result: Result) -> str:
         f"{side('app')}  |  {side('baseline')}  |  ratio {statistics.median(result.ratios):.2f}"
         f"  |  statements {result.app_statements} vs {result.baseline_statements}"
     )
+
+
+def _pooled_line(result: Result) -> str:
+    def side(name: str) -> str:
+        return (
+            f"{LABELS[name]} {result.median(name, 'rps'):7.0f} req/s"
+            f"  p50 {result.median(name, 'p50_ms'):6.2f} ms"
+        )
+
+    return (
+        f"{side('pooled_mode')}  |  {side('pgbouncer')}"
+        f"  |  pooled mode/app {statistics.median(result.pooled_mode_ratios):.2f}"
+        f"  pgbouncer/app {statistics.median(result.pgbouncer_ratios):.2f}"
+    )
+
+
+def pooled_figures(result: Result) -> dict[str, Any]:
+    """Return the medians of the app in both modes for one endpoint and size, for the report."""
+    figures: dict[str, Any] = {"size": result.size, "endpoint": result.endpoint}
+    for name in ("app", *POOLED):
+        figures[f"{LABELS[name]} req/s"] = round(result.median(name, "rps"), 1)
+    for name in ("app", *POOLED):
+        figures[f"{LABELS[name]} p50 ms"] = round(result.median(name, "p50_ms"), 2)
+    figures["pooled mode / app"] = round(statistics.median(result.pooled_mode_ratios), 3)
+    figures["pgbouncer / app"] = round(statistics.median(result.pgbouncer_ratios), 3)
+    return figures
+
+
+def pooled_table(results: list[Result]) -> str:
+    """Return the app with and without DB_POOLER=transaction as a Markdown table."""
+    head = (
+        "| posts | endpoint | app req/s | pooled mode req/s | pgbouncer req/s"
+        " | pooled mode / app | pgbouncer / app | p50 ms app / pooled mode / pgbouncer"
+        " | CPU ms/req app / pooled mode / pgbouncer (with PgBouncer's)"
+        " | PostgreSQL CPU ms/req app / pooled mode / pgbouncer |"
+    )
+    lines = [head, "|" + "---|" * 10]
+    sides = ("app", *POOLED)
+    for r in results:
+        if not r.pooled:
+            continue
+        lines.append(
+            f"| {r.size:,} | {r.endpoint} | "
+            + " | ".join(f"{r.median(name, 'rps'):,.0f}" for name in sides)
+            + f" | {statistics.median(r.pooled_mode_ratios):.2f}"
+            f" | {statistics.median(r.pgbouncer_ratios):.2f} | "
+            + " / ".join(f"{r.median(name, 'p50_ms'):.2f}" for name in sides)
+            + " | "
+            + " / ".join(f"{r.median(name, 'cpu_ms'):.2f}" for name in sides)
+            + " | "
+            + " / ".join(f"{r.median(name, 'db_cpu_ms'):.2f}" for name in sides)
+            + " |"
+        )
+    return "\n".join(lines)
 
 
 def table(results: list[Result]) -> str:
@@ -572,8 +718,16 @@ def gates(problems: list[Problem]) -> list[str]:
     return lines
 
 
-def machine() -> dict[str, Any]:
-    """Describe the machine the figures come from."""
+def pgbouncer_version() -> str:
+    """Return the first line of `pgbouncer --version`, such as "PgBouncer 1.18.0"."""
+    output = subprocess.run(  # noqa: S603 - the machine's pgbouncer, asked its version
+        [pgbouncer_program(), "--version"], capture_output=True, text=True, check=True, timeout=10
+    ).stdout
+    return output.splitlines()[0] if output else "unknown"
+
+
+def machine(*, pooler: bool) -> dict[str, Any]:
+    """Describe the machine the figures come from (and its PgBouncer, if it was measured)."""
     cpu = next(
         (
             line.split(":", 1)[1].strip()
@@ -587,18 +741,18 @@ def machine() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "load generator": load.tool(),
-    }
+    } | ({"pgbouncer": pgbouncer_version()} if pooler else {})
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; return 1 if anything it checks is wrong."""
+def arguments(argv: list[str] | None) -> argparse.Namespace:
+    """Read the command line; `--smoke` replaces the sizes, durations and counts with tiny ones."""
     parser = argparse.ArgumentParser(description="Benchmark the app against a SQL baseline.")
     parser.add_argument("--sizes", default="1000,10000,100000", help="posts per database")
     parser.add_argument("--duration", type=float, default=3.0, help="seconds of load per run")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds before each run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for both")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for each server")
     parser.add_argument(
         "--database",
         default=os.environ.get(
@@ -617,6 +771,11 @@ def main(argv: list[str] | None = None) -> int:
         default=200,
         help="pages of posts built each way (columns, objects), in process, to time them",
     )
+    parser.add_argument(
+        "--no-pooler",
+        action="store_true",
+        help="leave out the app with DB_POOLER=transaction, direct and through PgBouncer",
+    )
     parser.add_argument("--smoke", action="store_true", help="a tiny, fast run for CI")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -629,6 +788,18 @@ def main(argv: list[str] | None = None) -> int:
             1,
         )
         args.builds = 20
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; return 1 if anything it checks is wrong, 2 if PgBouncer is missing."""
+    args = arguments(argv)
+    if not args.no_pooler:
+        try:
+            pgbouncer_program()
+        except RuntimeError:
+            print(NO_PGBOUNCER, file=sys.stderr)
+            return 2
     started = time.monotonic()
     results: list[Result] = []
     problems: list[Problem] = []
@@ -648,6 +819,15 @@ def main(argv: list[str] | None = None) -> int:
             drop(database_url(args, size))
 
     print("\n" + table(results))
+    pooled = [result for result in results if result.pooled]
+    if pooled:
+        print(
+            "\nThe app with DB_POOLER=transaction: straight to PostgreSQL (pooled mode), and"
+            " through PgBouncer in transaction mode with a server connection per worker"
+            f" ({args.workers}) (pgbouncer); the ratios are their req/s over the app's in the"
+            " same round:"
+        )
+        print("\n" + pooled_table(results))
     print("\nWhere the time of one post-list request goes (in process, % of Python time):")
     for part, share in where_time_goes.items():
         print(f"  {part}: {share}")
@@ -666,7 +846,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {line}")
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
+        "machine": machine(pooler=not args.no_pooler),
         "settings": {k: v for k, v in vars(args).items() if k != "database"},
         "seeding": seeding,
         "design checks": checks,
@@ -674,6 +854,13 @@ def main(argv: list[str] | None = None) -> int:
         "goals": goals(results),
         "gates": gates(problems),
         "results": [asdict(result) for result in results],
+        # Medians over the rounds; each round's figures are in "results".
+        "pooler": {
+            "pool size": args.workers,
+            "figures": [pooled_figures(result) for result in pooled],
+        }
+        if pooled
+        else None,
         "problems": [f"{gate}: {detail}" for gate, detail in problems],
         "seconds": round(time.monotonic() - started, 1),
     }
