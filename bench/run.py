@@ -382,7 +382,7 @@ def page_builds(dataset: Dataset, repeat: int) -> dict[str, float]:
 
     In process, outside any request, as a GET runs: a new session in autocommit for each page,
     on the pool's one connection. Both ways are checked to build the same page, warmed up
-    (psycopg prepares a statement at its fifth run), then built `repeat` times each, taking
+    (psycopg prepares a statement at its sixth run), then built `repeat` times each, taking
     turns; the figures are the median milliseconds per page and their ratio.
     """
 
