@@ -18,9 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.servers import free_port
+
+# What set_defaults_unlike_the_apps gives a database, so that anything the app leaves on a
+# server connection shows: no statement timeout, and a time zone other than UTC.
+DATABASE_TIME_ZONE = "America/New_York"
 
 # Where Debian installs it, for a PATH without /usr/sbin.
 DEBIAN_PGBOUNCER = "/usr/sbin/pgbouncer"
@@ -144,3 +149,15 @@ def _wait_until_ready(pooler: Pooler, timeout: float) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def set_defaults_unlike_the_apps(url: str) -> None:
+    """Give `url`'s database a default time zone other than UTC, and no statement timeout."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            name = connection.dialect.identifier_preparer.quote(engine.url.database or "")
+            connection.execute(text(f"ALTER DATABASE {name} SET TimeZone = '{DATABASE_TIME_ZONE}'"))
+            connection.execute(text(f"ALTER DATABASE {name} SET statement_timeout = 0"))
+    finally:
+        engine.dispose()

@@ -43,11 +43,11 @@ def database(database_url: str) -> Iterator[Engine]:
         engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def server(database: Engine) -> Iterator[Server]:
-    environ = server_environment(
+def writers_environment(database_url: str, **settings: str) -> dict[str, str]:
+    """Return the environment of a production server with WORKERS workers on `database_url`."""
+    return server_environment(
         BLOG_ENV="production",
-        DATABASE_URL=database.url.render_as_string(hide_password=False),
+        DATABASE_URL=database_url,
         SECRET_KEY=secrets.token_urlsafe(48),
         WEB_CONCURRENCY=str(WORKERS),
         GUNICORN_ACCESS_LOG="",
@@ -56,7 +56,13 @@ def server(database: Engine) -> Iterator[Server]:
         ARGON2_TIME_COST="1",
         ARGON2_MEMORY_COST_KIB="8",
         ARGON2_PARALLELISM="1",
+        **settings,
     )
+
+
+@pytest.fixture(scope="module")
+def server(database: Engine) -> Iterator[Server]:
+    environ = writers_environment(database.url.render_as_string(hide_password=False))
     with running(APP, environ) as server:
         yield server
 

@@ -23,12 +23,9 @@ from blog.config import ConfigError, Settings
 from blog.db import db
 from tests.conftest import sibling_database
 from tests.databases import migrate
-from tests.pgbouncer import libpq_url
+from tests.pgbouncer import DATABASE_TIME_ZONE, libpq_url, set_defaults_unlike_the_apps
 
 TIMEOUT_MS = 300
-# The database's own defaults, which the app's settings must override in every transaction.
-DATABASE_TIME_ZONE = "America/New_York"
-DATABASE_STATEMENT_TIMEOUT = "0"
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +33,7 @@ def database(database_url: str) -> Iterator[str]:
     """A migrated sibling database whose defaults are not the app's: no timeout, not UTC."""
     with sibling_database(database_url, "pooler_mode") as url:
         migrate(url)
-        engine = create_engine(url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            name = connection.dialect.identifier_preparer.quote(engine.url.database or "")
-            connection.execute(text(f"ALTER DATABASE {name} SET TimeZone = '{DATABASE_TIME_ZONE}'"))
-            connection.execute(text(f"ALTER DATABASE {name} SET statement_timeout = 0"))
-        engine.dispose()
+        set_defaults_unlike_the_apps(url)
         yield url
 
 

@@ -10,16 +10,14 @@ hold here too: shared new tags, racing registrations, likes and follows, If-Matc
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine
 
 from tests.pgbouncer import pgbouncer
-from tests.servers import APP, Server, running, server_environment
+from tests.servers import APP, Server, running
 from tests.test_concurrency import (
-    WORKERS,
     database,
     test_a_post_locked_for_editing_still_takes_likes,
     test_following_and_liking_at_once_are_idempotent,
@@ -27,6 +25,7 @@ from tests.test_concurrency import (
     test_simultaneous_edits_with_one_if_match_let_exactly_one_through,
     test_simultaneous_edits_without_if_match_all_apply_in_turn,
     test_simultaneous_registrations_of_one_username_let_exactly_one_in,
+    writers_environment,
 )
 
 # Fewer server connections than the WORKERS app processes: they take turns.
@@ -47,16 +46,6 @@ __all__ = [
 def server(database: Engine) -> Iterator[Server]:
     url = database.url.render_as_string(hide_password=False)
     with pgbouncer(url, pool_size=POOL_SIZE) as pooler:
-        environ = server_environment(
-            BLOG_ENV="production",
-            DATABASE_URL=pooler.url,
-            DB_POOLER="transaction",
-            SECRET_KEY=secrets.token_urlsafe(48),
-            WEB_CONCURRENCY=str(WORKERS),
-            GUNICORN_ACCESS_LOG="",
-            ARGON2_TIME_COST="1",
-            ARGON2_MEMORY_COST_KIB="8",
-            ARGON2_PARALLELISM="1",
-        )
+        environ = writers_environment(pooler.url, DB_POOLER="transaction")
         with running(APP, environ) as server:
             yield server

@@ -26,8 +26,15 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import sibling_database
 from tests.databases import migrate
-from tests.pgbouncer import Pooler, libpq_url, pgbouncer
+from tests.pgbouncer import (
+    DATABASE_TIME_ZONE,
+    Pooler,
+    libpq_url,
+    pgbouncer,
+    set_defaults_unlike_the_apps,
+)
 from tests.servers import APP, Answer, Server, call, running, server_environment
+from tests.test_concurrency import sign_up
 
 # Two gunicorns of three workers each: six app processes, each with its own pool, sharing
 # POOL_SIZE server connections.
@@ -35,8 +42,6 @@ SERVERS = 2
 WORKERS = 3
 POOL_SIZE = 2
 STATEMENT_TIMEOUT_MS = 1000
-# The database's own defaults, so that anything the app leaves on a server connection shows.
-DATABASE_TIME_ZONE = "America/New_York"
 READERS = 12
 READS_EACH = 30
 
@@ -45,11 +50,7 @@ READS_EACH = 30
 def database(database_url: str) -> Iterator[str]:
     with sibling_database(database_url, "pgbouncer") as url:
         migrate(url)
-        engine = create_engine(url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            name = connection.dialect.identifier_preparer.quote(engine.url.database or "")
-            connection.execute(text(f"ALTER DATABASE {name} SET TimeZone = '{DATABASE_TIME_ZONE}'"))
-        engine.dispose()
+        set_defaults_unlike_the_apps(url)
         yield url
 
 
@@ -87,14 +88,6 @@ def app_servers(url: str, count: int = SERVERS, **settings: str) -> Iterator[lis
                 )
             )
         yield servers
-
-
-def sign_up(server: Server, username: str) -> dict[str, str]:
-    credentials = {"username": username, "password": "pw-" * 4}
-    account = credentials | {"email": f"{username}@example.com"}
-    assert call(f"{server.url}/api/users", "POST", body=account).status == 201
-    token = call(f"{server.url}/api/tokens", "POST", body=credentials).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
 
 
 def write_some_posts(server: Server) -> tuple[str, list[int]]:
