@@ -114,9 +114,8 @@ bench-smoke: has-bench install  ## The benchmark on a tiny database, to check it
 soak: has-bench install  ## Mixed reads and writes for 60 s at 32 connections: no 5xx, no leaks (SOAK_ARGS="--seconds 15")
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
-docs: install  ## Redraw docs/schema.md's diagram and renumber the README's links to the models
+docs: install  ## Redraw docs/schema.md's diagram of the tables from the models
 	$(BIN)/python scripts/erd.py --write
-	$(BIN)/python scripts/model_links.py --write
 
 format: install  ## Reformat and fix what ruff can fix
 	$(BIN)/ruff format .

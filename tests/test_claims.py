@@ -2,8 +2,8 @@
 
 Each test builds its own small throwaway mappers (a fresh registry, disposed afterwards) where the
 app's models cannot show the point, and compares emitted SQL by recording the statements, never
-by timing. Each claim's test says its verdict in its docstring ("Verdict: false"), and
-docs/relationships.md must give the same one (tests/test_docs.py checks that it does).
+by timing. Each claim's test says its verdict in its docstring ("Verdict: false"), as the table
+of claims in docs/relationships.md does.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
-"""The guide and the other pages stay true: test links, claim verdicts, the schema diagram, links.
+"""The guide and the other pages stay true: test links, the claims table, the schema diagram, links.
 
 docs/relationships.md links its statements to tests and gives a verdict for each claim. These
-tests fail when a test the guide links to is renamed or removed, when a verdict differs from the
-one its test's docstring states, when a claim that is not an opinion has no test (or an opinion
-has one or gives no reason), when the diagram of docs/schema.md no longer matches the models,
-and when a page links to a file or heading of the project that does not exist. The guide's code
-blocks, excerpts included, are checked by tests/test_guide_code.py.
+tests fail when a test the guide links to is renamed or removed, when a claim that is not an
+opinion has no test of its own (or an opinion has one or gives no reason), when the diagram of
+docs/schema.md no longer matches the models, and when a page links to a file or heading of the
+project that does not exist. They read the pages and the names of tests, never the comments or
+docstrings of blog/ or tests/. The guide's code blocks, excerpts included, are checked by
+tests/test_guide_code.py.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def claim_rows() -> list[tuple[str, ...]]:
     return CLAIM_ROW.findall(GUIDE.read_text())
 
 
-def test_every_claim_in_the_guide_has_the_verdict_its_test_reaches() -> None:
+def test_every_claim_in_the_guide_has_a_verdict_and_unless_an_opinion_its_own_test() -> None:
     rows = claim_rows()
     claim_tests = functions_in("tests/test_claims.py")
 
@@ -73,13 +74,8 @@ def test_every_claim_in_the_guide_has_the_verdict_its_test_reaches() -> None:
             continue
         linked = TEST_LINK.search(test)
         assert linked, f"claim {number} is not an opinion, so it needs a test"
-        name = linked[1]
-        assert name.startswith(f"test_claim_{number}_")
-        docstring = ast.get_docstring(claim_tests[name]) or ""
-        stated = re.search(r"Verdict: (\w+)\.", docstring)
-        assert stated, f"{name} states no verdict"
-        assert stated[1] == verdict.lower(), f"claim {number}: guide {verdict}, test {stated[1]}"
-        assert docstring.startswith(f"Claim {number}: ")
+        assert linked[1].startswith(f"test_claim_{number}_")
+        assert linked[1] in claim_tests
 
 
 def test_an_opinion_has_a_reason_and_no_test() -> None:

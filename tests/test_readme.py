@@ -1,43 +1,55 @@
-"""The README's links into blog/models.py point at the relationships they name.
+"""The README's table of the models names relationships the models really have.
 
-After a change to the models these fail until `make docs` renumbers the links
-(scripts/model_links.py); a new relationship also needs a row, or a link, in the README's table.
+The table names attributes (`User.posts`), not lines of blog/models.py, so editing the models
+never means editing the README. It need not list every relationship, but each one it names must
+be a relationship, or an association proxy, of the mappers: one removed or renamed is noticed.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from scripts.model_links import declarations, links, relinked
+from sqlalchemy.ext.associationproxy import AssociationProxyExtensionType
+from sqlalchemy.orm import configure_mappers
+
+from blog.db import Base
 from tests.conftest import PROJECT_ROOT
 
-README = Path(PROJECT_ROOT, "README.md").read_text()
-DECLARED = declarations(Path(PROJECT_ROOT, "blog", "models.py").read_text())
+README = Path(PROJECT_ROOT, "README.md")
+NAME = re.compile(r"`([A-Z]\w*)\.(\w+)`")
 
 
-def test_the_models_declare_relationships() -> None:
-    assert len(DECLARED) >= 19
+def table_of_the_models(readme: str) -> list[str]:
+    """Return the rows of the table under the README's "The models" heading."""
+    section = readme.partition("\n## The models\n")[2].partition("\n## ")[0]
+    return [line for line in section.splitlines() if line.startswith("|")]
 
 
-def test_the_readme_links_every_relationship_of_the_models() -> None:
-    unlinked, gone = set(DECLARED) - set(links(README)), set(links(README)) - set(DECLARED)
-    assert not unlinked, f"Link these in the README's table of the models: {sorted(unlinked)}"
-    assert not gone, f"The README links relationships models.py no longer has: {sorted(gone)}"
+def relationships_and_proxies() -> set[str]:
+    """Return every relationship and association proxy of the app's mappers, as Class.attribute."""
+    configure_mappers()
+    names = set()
+    for mapper in Base.registry.mappers:
+        cls = mapper.class_.__name__
+        names |= {f"{cls}.{rel.key}" for rel in mapper.relationships}
+        names |= {
+            f"{cls}.{key}"
+            for key, descriptor in mapper.all_orm_descriptors.items()
+            if descriptor.extension_type is AssociationProxyExtensionType.ASSOCIATION_PROXY
+        }
+    return names
 
 
-def test_each_link_points_at_its_declaration() -> None:
-    assert links(README) == DECLARED, (
-        "The README's links to blog/models.py point at old line numbers: run `make docs`."
+def test_every_attribute_the_readmes_table_of_the_models_names_is_a_relationship() -> None:
+    named = {
+        f"{cls}.{attr}"
+        for row in table_of_the_models(README.read_text())
+        for cls, attr in NAME.findall(row)
+    }
+
+    assert named, "No Class.attribute found in the README's table of the models"
+    assert named <= relationships_and_proxies(), (
+        "The README's table of the models names what the mappers do not have: "
+        f"{sorted(named - relationships_and_proxies())}"
     )
-
-
-def test_a_change_to_the_models_fails_the_check_until_the_links_are_renumbered() -> None:
-    models = Path(PROJECT_ROOT, "blog", "models.py").read_text()
-    moved = declarations("# a new first line\n" + models)
-    grown = declarations(
-        models + "\n\nclass Extra(Base):\n    things: Mapped[X] = relationship()\n"
-    )
-
-    assert links(README) != moved  # every line moved by one: test_each_link_... fails
-    assert links(relinked(README, moved)) == moved  # until `make docs` renumbers
-    assert set(grown) - set(links(relinked(README, grown))) == {"Extra.things"}  # not linked
