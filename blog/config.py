@@ -59,7 +59,7 @@ Stripped = BeforeValidator(lambda value: value.strip() if isinstance(value, str)
 class Settings(BaseSettings):
     """Everything the app reads from its environment (docs/deployment.md says what each does)."""
 
-    model_config = SettingsConfigDict(frozen=True, env_ignore_empty=True, validate_by_name=True)
+    model_config = SettingsConfigDict(frozen=True, validate_by_name=True)
 
     env: Literal["development", "testing", "production"] = Field(
         "development", validation_alias="BLOG_ENV"
@@ -160,14 +160,16 @@ class Settings(BaseSettings):
 
 
 class _Variables(EnvSettingsSource):
-    """pydantic-settings' reading of environment variables, from a given mapping."""
+    """pydantic-settings' reading of environment variables, from a given mapping: only names in
+    capitals, and only those that are not empty."""
 
     def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
         self.environ = environ
         super().__init__(settings_cls)
 
     def _load_env_vars(self) -> Mapping[str, str | None]:
-        return {name.lower(): value for name, value in self.environ.items() if value != ""}
+        environ = self.environ.items()
+        return {name.lower(): value for name, value in environ if value and name.isupper()}
 
 
 _MUST_BE = {  # what a variable must be, by the kind of error pydantic reports
