@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from tests.conftest import PROJECT_ROOT
+from tests.fixtures import PROJECT_ROOT
 
 ROOT = Path(PROJECT_ROOT)
 MAKE = re.compile(r"\bmake ([a-z-]+)(?: SOAK_ARGS=\"([^\"]*)\")?")

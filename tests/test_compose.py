@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InternalError, ProgrammingError
 
 from blog.seed import DEMO_PASSWORD, DEMO_POSTS, DEMO_USERS
-from tests.conftest import PROJECT_ROOT, TEST_SECRET_KEY, sibling_database
+from tests.fixtures import PROJECT_ROOT, TEST_SECRET_KEY, sibling_database
 from tests.databases import drop, exists, recreate
 from tests.servers import Server, call, free_port, running, server_environment
 

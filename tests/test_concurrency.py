@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from tests.conftest import sibling_database
+from tests.fixtures import sibling_database
 from tests.databases import migrate
 from tests.servers import APP, Answer, Server, call, running, server_environment
 

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import PROJECT_ROOT, sibling_database
+from tests.fixtures import PROJECT_ROOT, sibling_database
 from tests.databases import alembic_config, drop, exists, migrate
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from blog.db import Base
 from scripts.erd import mermaid, page_diagram
-from tests.conftest import PROJECT_ROOT
+from tests.fixtures import PROJECT_ROOT
 
 ROOT = Path(PROJECT_ROOT)
 GUIDE = ROOT / "docs" / "relationships.md"

@@ -43,7 +43,7 @@ from sqlalchemy import create_engine, text
 from blog import create_app
 from blog.config import Settings
 from tests import rows
-from tests.conftest import PROJECT_ROOT
+from tests.fixtures import PROJECT_ROOT
 from tests.factories import CommentFactory, PostFactory, UserFactory
 from tests.helpers import auth_headers
 

@@ -37,7 +37,7 @@ from sqlalchemy.orm import registry as sqlalchemy_registry
 from sqlalchemy.orm.exc import MappedAnnotationError
 
 from blog.db import Base, db
-from tests.conftest import PROJECT_ROOT
+from tests.fixtures import PROJECT_ROOT
 from tests.factories import PostFactory, TagFactory, UserFactory
 from tests.helpers import StatementLog
 

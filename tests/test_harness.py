@@ -26,7 +26,7 @@ from blog.db import Base, db
 from blog.models import Post, User
 from blog.seed import DEMO_PASSWORD, DEMO_POSTS
 from tests import rows
-from tests.conftest import (
+from tests.fixtures import (
     DEFAULT_TEST_DATABASE_URL,
     PROJECT_ROOT,
     FreshContextClient,

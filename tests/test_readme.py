@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scripts.model_links import declarations, links, relinked
-from tests.conftest import PROJECT_ROOT
+from tests.fixtures import PROJECT_ROOT
 
 README = Path(PROJECT_ROOT, "README.md").read_text()
 DECLARED = declarations(Path(PROJECT_ROOT, "blog", "models.py").read_text())

@@ -24,7 +24,7 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import sibling_database
+from tests.fixtures import sibling_database
 from tests.databases import migrate
 from tests.pgbouncer import (
     DATABASE_TIME_ZONE,
