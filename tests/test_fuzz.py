@@ -43,8 +43,8 @@ from sqlalchemy import create_engine, text
 from blog import create_app
 from blog.config import Settings
 from tests import rows
-from tests.fixtures import PROJECT_ROOT
 from tests.factories import CommentFactory, PostFactory, UserFactory
+from tests.fixtures import PROJECT_ROOT
 from tests.helpers import auth_headers
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
