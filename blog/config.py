@@ -141,7 +141,7 @@ class Settings:
     db_statement_timeout_ms: int = 10_000
     # Test each pooled connection with a round trip before use (SQLAlchemy's pool_pre_ping).
     # Off by default: it costs a round trip on every request, 15-25% of the throughput of the
-    # lighter endpoints (docs/performance.md).
+    # lighter endpoints (the benchmark's page, bench/README.md).
 
     # Without it, a connection the database dropped fails one request with a 503, SQLAlchemy
     # discards the pool, and the next request reconnects. Turn it on where idle connections
