@@ -26,13 +26,6 @@ from blog.db import Base, db
 from blog.models import Post, User
 from blog.seed import DEMO_PASSWORD, DEMO_POSTS
 from tests import rows
-from tests.conftest import (
-    DEFAULT_TEST_DATABASE_URL,
-    PROJECT_ROOT,
-    FreshContextClient,
-    demo_server,
-    resolve_test_database_url,
-)
 from tests.databases import alembic_config, drop, exists, recreate
 from tests.factories import (
     PASSWORD,
@@ -41,6 +34,13 @@ from tests.factories import (
     PostFactory,
     TagFactory,
     UserFactory,
+)
+from tests.fixtures import (
+    DEFAULT_TEST_DATABASE_URL,
+    PROJECT_ROOT,
+    FreshContextClient,
+    demo_server,
+    resolve_test_database_url,
 )
 from tests.helpers import StatementLog, fresh
 from tests.servers import call

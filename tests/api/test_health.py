@@ -17,7 +17,7 @@ from werkzeug.test import TestResponse
 
 from blog import create_app, preflight
 from blog.config import Settings
-from tests.conftest import TEST_SECRET_KEY
+from tests.fixtures import TEST_SECRET_KEY
 from tests.helpers import assert_problem
 
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/blog_test"

@@ -36,7 +36,7 @@ from werkzeug.serving import make_server
 from blog import create_app
 from blog.config import Settings
 from blog.seed import DEMO_PASSWORD
-from tests.conftest import PROJECT_ROOT, demo_server
+from tests.fixtures import PROJECT_ROOT, demo_server
 from tests.servers import Server, call, free_port
 
 SCHEMATHESIS = Path(sys.executable).parent / "st"
