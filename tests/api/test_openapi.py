@@ -11,6 +11,8 @@ from apiflask import APIFlask
 from flask.testing import FlaskClient
 from pydantic import ConfigDict, StringConstraints, TypeAdapter, ValidationError
 
+from blog import create_app
+from blog.config import Settings
 from blog.errors import PROBLEM_MEDIA_TYPE
 from tests.inventory import api_rules, openapi_path, routed_operations
 
@@ -31,16 +33,36 @@ def headers_of(operation: dict[str, Any], status: str) -> list[str]:
     return sorted(operation["responses"][status].get("headers", {}))
 
 
-def test_every_endpoint_is_documented(app: APIFlask, client: FlaskClient) -> None:
-    # Every route of the API, with each method it answers, and nothing else.
-    documented = {
+def documented(document: Any) -> set[tuple[str, str]]:
+    """Return each (method, path) the document has an operation for."""
+    return {
         (method.upper(), path)
-        for path, operations in spec(client)["paths"].items()
+        for path, operations in document["paths"].items()
         for method in operations
     }
 
-    assert documented == routed_operations(app)
-    assert ("PATCH", "/api/posts/{post_id}") in documented
+
+def test_every_endpoint_is_documented(app: APIFlask, client: FlaskClient) -> None:
+    # Every route of the API, with each method it answers, and nothing else.
+    assert documented(spec(client)) == routed_operations(app)
+    assert ("PATCH", "/api/posts/{post_id}") in documented(spec(client))
+
+
+def test_a_route_left_out_of_the_document_is_caught(settings: Settings) -> None:
+    app = create_app(settings)
+
+    @app.get("/api/hidden/<int:thing_id>")
+    @app.doc(hide=True)
+    def hidden(thing_id: int) -> dict[str, int]:
+        return {"id": thing_id}
+
+    documented = {
+        (method.upper(), path)
+        for path, operations in app.spec["paths"].items()
+        for method in operations  # type: ignore[index]
+    }
+
+    assert routed_operations(app) - documented == {("GET", "/api/hidden/{thing_id}")}
 
 
 def test_a_route_is_read_as_the_document_spells_it() -> None:
