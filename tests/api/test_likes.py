@@ -68,6 +68,17 @@ def test_a_bad_token_on_a_public_endpoint_is_still_refused(client: FlaskClient) 
     assert_problem(response, 401)
 
 
+def test_the_feed_says_whether_you_like_each_post(client: FlaskClient) -> None:
+    reader, writer = UserFactory(), UserFactory()
+    reader.following.append(writer)
+    liked, other = PostFactory(author=writer), PostFactory(author=writer)
+    LikeFactory(post=liked, user=reader)
+
+    page = client.get("/api/feed", headers=auth_headers(reader)).get_json()
+
+    assert {p["id"]: p["liked_by_me"] for p in page["items"]} == {liked.id: True, other.id: False}
+
+
 def test_each_viewer_sees_whether_they_like_a_post(client: FlaskClient) -> None:
     first, second = PostFactory(), PostFactory()
     me, other = UserFactory(), UserFactory()

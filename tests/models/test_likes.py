@@ -162,6 +162,15 @@ def test_deleting_a_user_with_raw_sql_deletes_their_likes() -> None:
     assert rows.exists("posts", like.post_id)
 
 
+def test_deleting_a_post_with_raw_sql_deletes_its_likes() -> None:
+    like = LikeFactory()
+
+    db.session.execute(text("DELETE FROM posts WHERE id = :id"), {"id": like.post_id})
+
+    assert like_rows() == set()
+    assert rows.exists("users", like.user_id)
+
+
 # Why User.liked_posts is a proxy and not relationship(secondary="likes")
 
 
