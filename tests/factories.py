@@ -8,7 +8,6 @@ test client sees them.
     user = UserFactory(profile__bio="Hello")      # every user gets a profile
     post = PostFactory(author=user, tags=[tag])   # author made for you if you leave it out
     reply = CommentFactory(parent=comment)        # on the parent's post
-    like = LikeFactory(user=user, post=post)
 
 Each path parameter of the API (`{post_id}` in `/api/posts/{post_id}`) has a maker here, beside
 its factory, registered with `@makes("post_id")`: given a user, it makes a row of theirs for the

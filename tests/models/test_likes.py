@@ -88,6 +88,7 @@ def test_removing_a_like_from_user_likes_deletes_it() -> None:
     like = LikeFactory()
     user, post = like.user, like.post
     assert user.likes == [like]
+    assert post.likes == [like]
 
     user.likes.remove(like)
     db.session.flush()
