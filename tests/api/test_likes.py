@@ -68,6 +68,17 @@ def test_a_bad_token_on_a_public_endpoint_is_still_refused(client: FlaskClient) 
     assert_problem(response, 401)
 
 
+def test_a_new_post_is_liked_by_nobody_not_even_its_author(client: FlaskClient) -> None:
+    user = UserFactory()
+
+    response = client.post(
+        "/api/posts", json={"title": "T", "body": "B"}, headers=auth_headers(user)
+    )
+
+    assert response.status_code == 201
+    assert (response.get_json()["like_count"], response.get_json()["liked_by_me"]) == (0, False)
+
+
 def test_the_feed_says_whether_you_like_each_post(client: FlaskClient) -> None:
     reader, writer = UserFactory(), UserFactory()
     reader.following.append(writer)
