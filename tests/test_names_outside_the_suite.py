@@ -11,8 +11,9 @@ them instead:
   for any one value, the query string ignored;
 - every table named in SQL (after `FROM`, `JOIN`, `INTO`, `UPDATE`, `TABLE` or `TRUNCATE`, in
   capitals, as the project writes SQL) must be a table of the models' metadata (or Alembic's
-  own), unless the same file defines it as a common table expression, it is PostgreSQL's
-  (`pg_...`), a keyword in capitals (`FROM PUBLIC`), or a table being created;
+  own), unless the same file makes it for itself (a common table expression, a table it
+  creates or maps for a test of its own), it is PostgreSQL's (`pg_...`) or a keyword in
+  capitals (`FROM PUBLIC`);
 - every operation id in schemathesis.toml, and every operation imported from the generated
   client's `api` package, must be an operation of the OpenAPI document.
 
@@ -50,6 +51,11 @@ WILDCARD = re.compile(r"\{[^{}]*\}|\([^()]*\)")
 TABLE = re.compile(
     r"\b(?:FROM|JOIN|INTO|UPDATE|(?<!CREATE )TABLE|TRUNCATE)\s+(?:ONLY\s+)?"
     r"([A-Za-z_][\w.]*)\b(?!\()"
+)
+# Tables a file makes for itself: mapped (`__tablename__ = "x"`, `Table("x", ...)`) or created.
+OWN_TABLE = re.compile(
+    r"""__tablename__\s*=\s*["'](\w+)["']|\bTable\(\s*["'](\w+)["']"""
+    r"|CREATE TABLE\s+(?:IF NOT EXISTS\s+)?(\w+)"
 )
 COMMON_TABLE = re.compile(
     r"\b([A-Za-z_]\w*)(?:\s*\([\w\s,]*\))?\s+AS\s+(?:NOT\s+)?(?:MATERIALIZED\s+)?\("
@@ -130,14 +136,16 @@ def routes_named(path: Path, text: str | None = None) -> list[Name]:
 
 
 def tables_named(path: Path, text: str | None = None) -> list[Name]:
-    """Return the tables the SQL of a file names, less its own common table expressions.
+    """Return the tables the SQL of a file names, less those the file makes for itself.
 
     A Dockerfile's FROM names an image, not a table: Dockerfiles are not read for tables.
     """
     if path.name.startswith("Dockerfile"):
         return []
     text = path.read_text() if text is None else text
-    own = {name.name for name in names(COMMON_TABLE, path, text)}
+    own = {name.name for name in names(COMMON_TABLE, path, text)} | {
+        next(group for group in match.groups() if group) for match in OWN_TABLE.finditer(text)
+    }
     return [
         name
         for name in names(TABLE, path, text)
@@ -262,6 +270,8 @@ def test_a_table_the_models_do_not_have_is_caught() -> None:
         WHERE EXISTS (SELECT 1 FROM no_such_table) AND EXISTS (SELECT 1 FROM pg_stat_activity);
         INSERT INTO public.tags (name) VALUES ('x'); UPDATE nothing_here SET x = 1;
         CREATE TABLE scratch (id int); REVOKE ALL ON SCHEMA public FROM PUBLIC;
+        SELECT count(*) FROM scratch JOIN mapped_here ON TRUE;
+        __tablename__ = "mapped_here"
         from blog.models import Post  -- Python's lower-case from is not SQL
     """
     named = [name.name for name in tables_named(ROOT / "x.py", sql)]
