@@ -37,10 +37,9 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 from blog.db import Base
-from tests.conftest import PROJECT_ROOT
 from tests.inventory import OPERATIONS
 
-ROOT = Path(PROJECT_ROOT)
+ROOT = Path(__file__).resolve().parent.parent
 # The app, its migrations, its prose and the collected suite are checked in other ways.
 NOT_SCANNED = {"blog", "docs", "migrations", "tests"}
 # Files that can hold a script, a query or a request; data files (results, fixtures) are not read.
