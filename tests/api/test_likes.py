@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 
 from tests import rows
 from tests.factories import CommentFactory, LikeFactory, PostFactory, UserFactory
-from tests.helpers import assert_problem, auth_headers
+from tests.helpers import StatementLog, assert_problem, auth_headers
 
 
 def test_liking_is_idempotent_and_counted(client: FlaskClient) -> None:
@@ -68,6 +68,28 @@ def test_a_bad_token_on_a_public_endpoint_is_still_refused(client: FlaskClient) 
     assert_problem(response, 401)
 
 
+def test_a_new_post_is_liked_by_nobody_not_even_its_author(client: FlaskClient) -> None:
+    user = UserFactory()
+
+    response = client.post(
+        "/api/posts", json={"title": "T", "body": "B"}, headers=auth_headers(user)
+    )
+
+    assert response.status_code == 201
+    assert (response.get_json()["like_count"], response.get_json()["liked_by_me"]) == (0, False)
+
+
+def test_the_feed_says_whether_you_like_each_post(client: FlaskClient) -> None:
+    reader, writer = UserFactory(), UserFactory()
+    reader.following.append(writer)
+    liked, other = PostFactory(author=writer), PostFactory(author=writer)
+    LikeFactory(post=liked, user=reader)
+
+    page = client.get("/api/feed", headers=auth_headers(reader)).get_json()
+
+    assert {p["id"]: p["liked_by_me"] for p in page["items"]} == {liked.id: True, other.id: False}
+
+
 def test_each_viewer_sees_whether_they_like_a_post(client: FlaskClient) -> None:
     first, second = PostFactory(), PostFactory()
     me, other = UserFactory(), UserFactory()
@@ -84,3 +106,24 @@ def test_each_viewer_sees_whether_they_like_a_post(client: FlaskClient) -> None:
             second.id: liked is second,
         }
         assert single["liked_by_me"] is True
+
+
+def test_counts_and_liked_by_me_cost_no_extra_statement_per_post(
+    client: FlaskClient, sql: StatementLog
+) -> None:
+    reader = UserFactory()
+    for post in PostFactory.create_batch(50):
+        LikeFactory(post=post, user=reader)
+        CommentFactory(parent=CommentFactory(post=post))
+    headers = auth_headers(reader)
+
+    with sql.recording() as five:
+        assert client.get("/api/posts?per_page=5", headers=headers).status_code == 200
+    with sql.recording() as fifty:
+        assert client.get("/api/posts?per_page=50", headers=headers).status_code == 200
+
+    # Loading the user the token names, and the page with the like count and liked_by_me as
+    # subqueries of its one statement (tests/api/test_queries.py has the rest of it).
+    assert len(five) == len(fifty) == 2
+    assert "FROM likes WHERE likes.post_id = posts.id) AS like_count" in fifty[1]
+    assert "EXISTS (SELECT * FROM likes" in fifty[1]
