@@ -266,7 +266,7 @@ def test_the_api_serves_its_docs_page_and_document(api: Stack) -> None:
 
 
 def test_errors_from_gunicorn_are_problem_details(api: Stack) -> None:
-    status, content_type, body = api.get("/api/nope")
+    status, content_type, body = api.get("/no-such-page")
 
     assert status == 404
     assert content_type == "application/problem+json"
