@@ -27,17 +27,18 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from blog.db import db
 from blog.errors import NotFound
 from blog.models import Like, Post, Tag, User, post_tags
-from blog.pagination import Page, PostCursor
+from blog.pagination import Page, PostCursor, paginate
 from blog.schemas import AuthorOut, PostOut
-from blog.services.posts import COMMENT_COUNT, LIKE_COUNT, feed_listing, paginate, post_listing
+from blog.services.posts import COMMENT_COUNT, LIKE_COUNT, feed_listing, post_listing
 
 
 @cache
-def columns(*, signed_in: bool) -> Select[Any]:
+def columns(*, signed_in: bool, one: bool = False) -> Select[Any]:
     """Select posts as the API shows them, in one statement: columns, not objects.
 
-    Built once (per signed in or not), not on every request; the reader's id is a bound
-    parameter, `viewer_id`, so each reader still gets their own `liked_by_me`.
+    Built once (per signed in or not, page or one post), not on every request; the reader's id
+    is the bound parameter `viewer_id`, so each reader still gets their own `liked_by_me`, and
+    with `one` the post's id is `post_id`.
     """
     tag_names = (
         select(func.array_agg(aggregate_order_by(Tag.name, Tag.name)))
@@ -50,7 +51,7 @@ def columns(*, signed_in: bool) -> Select[Any]:
         if signed_in
         else literal(None)
     )
-    return select(
+    query = select(
         Post.id,
         Post.title,
         Post.body,
@@ -63,6 +64,7 @@ def columns(*, signed_in: bool) -> Select[Any]:
         Post.updated_at,
         Post.version,
     ).join(Post.author)
+    return query.where(Post.id == bindparam("post_id")) if one else query
 
 
 class ColumnPost(PostOut):
@@ -89,11 +91,6 @@ def column_post(row: Row[Any]) -> ColumnPost:
     )
 
 
-def _for(viewer: User | None) -> Select[Any]:
-    query = columns(signed_in=viewer is not None)
-    return query if viewer is None else query.params(viewer_id=viewer.id)
-
-
 def list_posts(
     *,
     page: int,
@@ -104,22 +101,25 @@ def list_posts(
     viewer: User | None,
 ) -> Page[ColumnPost]:
     """Return one page of posts, as the app's `list_posts` does, read as columns."""
-    listing = post_listing(tag=tag, author=author)
-    query = _for(viewer)
-    return paginate(listing, query, page=page, per_page=per_page, cursor=cursor, item=column_post)
+    listing, query = post_listing(tag=tag, author=author), columns(signed_in=viewer is not None)
+    return paginate(
+        listing, query, page=page, per_page=per_page, cursor=cursor, viewer=viewer, item=column_post
+    )
 
 
 def feed(*, user: User, page: int, per_page: int, cursor: PostCursor | None) -> Page[ColumnPost]:
     """Return one page of `user`'s feed, as the app's `feed` does, read as columns."""
-    query = _for(user)
+    listing, query = feed_listing(user), columns(signed_in=True)
     return paginate(
-        feed_listing(user), query, page=page, per_page=per_page, cursor=cursor, item=column_post
+        listing, query, page=page, per_page=per_page, cursor=cursor, viewer=user, item=column_post
     )
 
 
 def get_post(post_id: int, *, viewer: User | None) -> ColumnPost:
     """Return one post, as the app's `get_post` does, read as columns."""
-    row = db.session.execute(_for(viewer).where(Post.id == post_id)).one_or_none()
+    query = columns(signed_in=viewer is not None, one=True)
+    parameters = {"post_id": post_id} | ({} if viewer is None else {"viewer_id": viewer.id})
+    row = db.session.execute(query, parameters).one_or_none()
     if row is None:
         raise NotFound(f"There is no post {post_id}.")
     return column_post(row)

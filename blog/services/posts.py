@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence, Set
-from dataclasses import dataclass
+from collections.abc import Sequence, Set
 from functools import cache
-from operator import itemgetter
-from typing import Any
 
-from flask import current_app
 from pydantic import MISSING
-from sqlalchemy import ColumnElement, Row, Select, bindparam, delete, exists, func, select, tuple_
+from sqlalchemy import Select, bindparam, delete, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload, selectinload, with_expression
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import ORMOption
 
 from blog.db import db, utcnow
-from blog.errors import Forbidden, NotFound, PreconditionFailed, Unprocessable
+from blog.errors import Forbidden, NotFound, PreconditionFailed
 from blog.fields import is_username, parse_tag_name
 from blog.models import Comment, Like, Post, Tag, User, counters, follows
-from blog.pagination import Page, PostCursor, offset
+from blog.pagination import Listing, Page, PostCursor, paginate
 from blog.schemas import PostCreate, PostUpdate
 from blog.services.tags import ensure_tags
 
@@ -29,16 +25,16 @@ from blog.services.tags import ensure_tags
 # likes and comments indexes, where loading Post.likes or Post.comments would load every row.
 LIKE_COUNT = select(func.count()).where(Like.post_id == Post.id).scalar_subquery()
 COMMENT_COUNT = select(func.count()).where(Comment.post_id == Post.id).scalar_subquery()
-NEWEST_FIRST = (Post.created_at.desc(), Post.id.desc())
 
 
 @cache
-def shown(*, signed_in: bool) -> Select[Post]:
+def shown(*, signed_in: bool, one: bool = False) -> Select[Post]:
     """Select posts with all their response shows: author, tags, counts and `liked_by_me`.
 
     The counts and, for a reader with a token, `liked_by_me` fill the query expressions
-    declared on Post; the reader's id is the bound parameter `viewer_id`. Built once, not on
-    every request, which would cost more than running it.
+    declared on Post; the reader's id is the bound parameter `viewer_id`, and with `one` the
+    post's id is `post_id`. Built once rather than on every request, which would add building
+    its loader options and expressions to every page.
     """
     expressions = [
         with_expression(Post.like_count, LIKE_COUNT),
@@ -47,7 +43,7 @@ def shown(*, signed_in: bool) -> Select[Post]:
     if signed_in:
         liked = exists().where(Like.post_id == Post.id, Like.user_id == bindparam("viewer_id"))
         expressions.append(with_expression(Post.liked_by_me, liked))
-    return select(Post).options(
+    query = select(Post).options(
         # One author per post: joined in, a few more columns in each row.
         joinedload(Post.author, innerjoin=True),
         # A post has at most 10 tags: joined in too, a row per tag and no second statement.
@@ -55,22 +51,7 @@ def shown(*, signed_in: bool) -> Select[Post]:
         joinedload(Post.tags),
         *expressions,
     )
-
-
-def shown_to(viewer: User | None) -> Select[Post]:
-    """Return `shown` for this reader: with their `liked_by_me` if they sent a token."""
-    query = shown(signed_in=viewer is not None)
-    return query if viewer is None else query.params(viewer_id=viewer.id)
-
-
-@dataclass(frozen=True)
-class Listing:
-    """Which posts a list shows, and how to know how many there are without counting them."""
-
-    conditions: Sequence[ColumnElement[bool]]
-    total: Select[Any] | None  # None when no post can pass the filters
-    # What a cursor names as its list: the filters, or whose feed.
-    scope: str
+    return query.where(Post.id == bindparam("post_id")) if one else query
 
 
 def list_scope(*, tag: str | None, author: str | None) -> str:
@@ -83,91 +64,45 @@ def feed_scope(user_id: int) -> str:
     return json.dumps(["feed", user_id])
 
 
+# The lists of posts, with their values (the tag, the author's name, whose feed) as bound
+# parameters: each kind of list is built once, and a page of it is one statement object.
+NAMED_TAG = Tag.name == bindparam("tag")
+NAMED_AUTHOR = func.lower(User.username) == bindparam("author")
+TAGGED = Post.tags.any(NAMED_TAG)
+BY_AUTHOR = Post.author_id == select(User.id).where(NAMED_AUTHOR).scalar_subquery()
+# The counts the triggers keep answer the common cases in one row; only a list filtered by both
+# a tag and an author is counted.
+TOTALS = {
+    (False, False): select(counters.c.value).where(counters.c.name == "posts"),
+    (True, False): select(Tag.post_count).where(NAMED_TAG),
+    (False, True): select(User.post_count).where(NAMED_AUTHOR),
+    (True, True): select(func.count()).select_from(Post).where(TAGGED, BY_AUTHOR),
+}
+FOLLOWED = Post.author_id.in_(
+    select(follows.c.followed_id).where(follows.c.follower_id == bindparam("user_id"))
+)
+FEED_TOTAL = (
+    select(func.coalesce(func.sum(User.post_count), 0))
+    .select_from(follows)
+    .join(User, User.id == follows.c.followed_id)
+    .where(follows.c.follower_id == bindparam("user_id"))
+)
+
+
 def post_listing(*, tag: str | None, author: str | None) -> Listing:
     """Return the listing of the post list with these filters, tag and author name."""
     tag_name = None if tag is None else parse_tag_name(tag)
     if (tag is not None and tag_name is None) or (author is not None and not is_username(author)):
-        return Listing([], None, list_scope(tag=tag, author=author))
-    conditions: list[ColumnElement[bool]] = []
-    if tag_name is not None:
-        conditions.append(Post.tags.any(Tag.name == tag_name))
-    if author is not None:
-        author_id = select(User.id).where(func.lower(User.username) == author.lower())
-        conditions.append(Post.author_id == author_id.scalar_subquery())
-    # The counts the triggers keep answer the common cases in one row; only a list filtered by
-    # both a tag and an author is counted.
-    if tag_name is not None and author is not None:
-        total = select(func.count()).select_from(Post).where(*conditions)
-    elif tag_name is not None:
-        total = select(Tag.post_count).where(Tag.name == tag_name)
-    elif author is not None:
-        total = select(User.post_count).where(func.lower(User.username) == author.lower())
-    else:
-        total = select(counters.c.value).where(counters.c.name == "posts")
-    return Listing(conditions, total, list_scope(tag=tag_name, author=author))
+        return Listing((), None, {}, list_scope(tag=tag, author=author))
+    filters = (tag_name is not None, author is not None)
+    conditions = tuple(c for c, on in zip((TAGGED, BY_AUTHOR), filters, strict=True) if on)
+    parameters = {"tag": tag_name, "author": author and author.lower()}
+    return Listing(conditions, TOTALS[filters], parameters, list_scope(tag=tag_name, author=author))
 
 
 def feed_listing(user: User) -> Listing:
     """Return the listing of the posts of the users `user` follows."""
-    followed = select(follows.c.followed_id).where(follows.c.follower_id == user.id)
-    return Listing(
-        conditions=[Post.author_id.in_(followed)],
-        total=select(func.coalesce(func.sum(User.post_count), 0))
-        .select_from(follows)
-        .join(User, User.id == follows.c.followed_id)
-        .where(follows.c.follower_id == user.id),
-        scope=feed_scope(user.id),
-    )
-
-
-def paginate(
-    listing: Listing,
-    query: Select[Any],
-    *,
-    page: int,
-    per_page: int,
-    cursor: PostCursor | None,
-    item: Callable[[Row[Any]], Any] = itemgetter(0),
-) -> Page[Any]:
-    """Return one page, newest first, of the posts `listing` shows, as `query` reads them.
-
-    Each row becomes an item by `item` (its first column by default), which has the `id` and
-    `created_at` of its post for the next page's cursor.
-    """
-    if cursor is not None and cursor.scope != listing.scope:
-        raise Unprocessable(
-            "This cursor belongs to another list: send the filters it was given out with.",
-            errors=[{"parameter": "cursor", "detail": "Given out for other filters"}],
-        )
-    if listing.total is None:
-        return Page(items=[], page=page, per_page=per_page, total=0)
-    # The total rides along as one more column, so a page is one statement (and its loaders').
-    query = (
-        query.where(*listing.conditions)
-        .add_columns(listing.total.scalar_subquery().label("total"))
-        .order_by(*NEWEST_FIRST)
-        .limit(per_page + 1)  # one row more than the page says whether there is a next page
-    )
-    if cursor is not None:
-        page = cursor.page
-        # A range on the (created_at, id) index: as cheap on page 2,000 as on page 2.
-        query = query.where(tuple_(Post.created_at, Post.id) < tuple_(cursor.created_at, cursor.id))
-    else:
-        query = query.offset(offset(page, per_page))
-    # Joined tags repeat a post in a row per tag: one row per post, the first column (the post,
-    # or its id) telling them apart.
-    rows = db.session.execute(query).unique(itemgetter(0)).all()
-    if not rows:  # past the last page: the total still has to be asked for
-        total = db.session.scalar(listing.total) or 0
-        return Page(items=[], page=page, per_page=per_page, total=total)
-    items = [item(row) for row in rows[:per_page]]
-    next_cursor = None
-    if len(rows) > per_page:
-        last = items[-1]
-        next_cursor = PostCursor(page + 1, last.created_at, last.id, listing.scope).encode(
-            current_app.config["SECRET_KEY"]
-        )
-    return Page(items, page, per_page, total=rows[0].total or 0, next_cursor=next_cursor)
+    return Listing((FOLLOWED,), FEED_TOTAL, {"user_id": user.id}, feed_scope(user.id))
 
 
 def list_posts(
@@ -180,21 +115,24 @@ def list_posts(
     viewer: User | None,
 ) -> Page[Post]:
     """Return one page of posts, newest first, filtered by tag and author name."""
-    listing = post_listing(tag=tag, author=author)
-    return paginate(listing, shown_to(viewer), page=page, per_page=per_page, cursor=cursor)
+    listing, query = post_listing(tag=tag, author=author), shown(signed_in=viewer is not None)
+    return paginate(listing, query, page=page, per_page=per_page, cursor=cursor, viewer=viewer)
 
 
 def feed(*, user: User, page: int, per_page: int, cursor: PostCursor | None) -> Page[Post]:
     """Return one page of the posts of the users `user` follows, newest first."""
-    listing = feed_listing(user)
-    return paginate(listing, shown_to(user), page=page, per_page=per_page, cursor=cursor)
+    listing, query = feed_listing(user), shown(signed_in=True)
+    return paginate(listing, query, page=page, per_page=per_page, cursor=cursor, viewer=user)
 
 
 def get_post(post_id: int, *, viewer: User | None) -> Post:
     """Return the post with this id, loaded as the API shows it; or raise NotFound."""
-    # An edit reads back the post it changed: the counts are filled in anew all the same.
-    query = shown_to(viewer).where(Post.id == post_id)
-    post = db.session.scalars(query).unique().one_or_none()
+    # The same statement object every time, given the ids as parameters: SQLAlchemy then finds
+    # its compiled form without working out its cache key again. An edit reads back the post it
+    # changed: the counts are filled in anew all the same.
+    query = shown(signed_in=viewer is not None, one=True)
+    parameters = {"post_id": post_id} | ({} if viewer is None else {"viewer_id": viewer.id})
+    post = db.session.scalars(query, parameters).unique().one_or_none()
     if post is None:
         raise NotFound(f"There is no post {post_id}.")
     return post
