@@ -13,11 +13,26 @@ FUZZ_EXAMPLES ?= 20
 # The browser make browser-test drives, and its WebDriver: Debian's by default.
 CHROMIUM ?= chromium
 CHROMEDRIVER ?= chromedriver
+# What make lint and make typecheck check besides the core. A layer's layer.mk adds its own files
+# with += (a layer is a top-level folder with a layer.mk: docs/development.md, Layers).
+DOCKERFILES := Dockerfile docker/pgbouncer/Dockerfile
+SHELL_SCRIPTS := bin/app .ci/run .ci/without-layers docker/db/10-app-role.sh docker/pgbouncer/entrypoint.sh
+COMPOSE_FILES := docker-compose.yml docker-compose.scale.yml
+LAYER_MYPY :=
+# The make targets of the layers' checks, which CI runs through make layer-checks.
+LAYER_CHECKS :=
 
-.PHONY: help install test lint typecheck pytest browser-test client-test openapi-lint fuzz pooler-test compose-test has-bench bench bench-smoke soak docs format constraints clean
+.PHONY: help install test lint typecheck pytest browser-test client-test openapi-lint fuzz pooler-test compose-test layer-checks docs format constraints clean
 
-help:  ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+help:  ## List the targets, the layers' included
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+# Each layer's targets and additions to the lists above; a layer that is not here adds nothing.
+-include $(wildcard */layer.mk)
+
+# A target no rule makes: say so in a line, since it may belong to a layer this tree lacks.
+.DEFAULT:
+	@echo "make: there is no target '$@' in this tree; it may belong to a layer that was deleted (make help lists what there is)." >&2; exit 2
 
 $(STAMP): pyproject.toml constraints.txt
 	rm -rf $(VENV)
@@ -33,14 +48,14 @@ test: lint typecheck pytest  ## Install, lint, type-check and run the whole test
 lint: install  ## ruff, and the Dockerfile, compose file, workflow and shell scripts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/hadolint Dockerfile docker/pgbouncer/Dockerfile
-	$(BIN)/shellcheck bin/app .ci/run .ci/without-bench docker/db/10-app-role.sh docker/pgbouncer/entrypoint.sh
-	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml docker-compose.scale.yml
+	$(BIN)/hadolint $(DOCKERFILES)
+	$(BIN)/shellcheck $(SHELL_SCRIPTS)
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec $(COMPOSE_FILES)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
-typecheck: install  ## mypy, strict (bench/ too, when the tree has it)
+typecheck: install  ## mypy, strict: the core, then the layers' code (LAYER_MYPY)
 	$(BIN)/mypy
-	$(if $(wildcard bench),$(BIN)/mypy bench)
+	$(if $(strip $(LAYER_MYPY)),$(BIN)/mypy $(LAYER_MYPY))
 
 pytest: install  ## The test suite alone (needs PostgreSQL; see README)
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -101,18 +116,8 @@ pooler-test: install  ## The app behind a real PgBouncer in transaction mode, se
 compose-test:  ## docker compose up for real, from the committed tree: production, proxy, suite (minutes)
 	timeout 3000 $(PYTHON) scripts/compose_check.py $(COMPOSE_TEST_ARGS)
 
-# Nothing else needs bench/ and a clone may delete it; the targets that run it then say so.
-has-bench:
-	@test -d bench || { echo "There is no bench/ in this tree: the benchmark and the soak are not here." >&2; exit 1; }
-
-bench: has-bench install  ## The benchmark against the SQL baseline: 1k, 10k and 100k posts (minutes)
-	$(BIN)/python -m bench $(BENCH_ARGS)
-
-bench-smoke: has-bench install  ## The benchmark on a tiny database, to check it still works (seconds)
-	$(BIN)/python -m bench --smoke
-
-soak: has-bench install  ## Mixed reads and writes for 60 s at 32 connections: no 5xx, no leaks (SOAK_ARGS="--seconds 15")
-	$(BIN)/python -m bench.soak $(SOAK_ARGS)
+layer-checks: $(LAYER_CHECKS)  ## The checks of every layer in the tree, one after another (CI runs this)
+	@echo "Layer checks done: $(or $(strip $(LAYER_CHECKS)),none; no layer here has any)."
 
 docs: install  ## Redraw docs/schema.md's diagram of the tables from the models
 	$(BIN)/python scripts/erd.py --write

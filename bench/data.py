@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from math import ceil
 
@@ -94,7 +94,7 @@ def build(size: int, settings: Settings) -> Dataset:
     """Create, migrate and fill the benchmark database for `size` posts."""
     recreate(settings.database_url)
     migrate(settings.database_url)
-    app = create_app(replace(settings, env="production"))
+    app = create_app(settings.model_copy(update={"env": "production"}))
     with app.app_context():
         report = seed_bulk(posts=size)
         reader, thread = _add_reader_and_thread(READER_FOLLOWS)

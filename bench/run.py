@@ -49,7 +49,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -276,7 +276,7 @@ def cpu_seconds(served: Served) -> tuple[float, float]:
 @contextmanager
 def app_in_process(dataset: Dataset) -> Iterator[Any]:
     """Create the app for the dataset; each request made with its client gets a new session."""
-    app = create_app(replace(dataset.settings, env="production"))
+    app = create_app(dataset.settings.model_copy(update={"env": "production"}))
     try:
         yield app
     finally:

@@ -42,10 +42,10 @@ from bench.data import build
 from bench.proc import rss_mib
 from blog import create_app
 from blog.auth import issue_token
-from blog.bulk import WRITER_PREFIX
 from blog.config import Settings
 from blog.db import db
 from blog.models import User
+from blog.seed import WRITER_PREFIX
 from tests.databases import drop
 from tests.servers import APP, Server, running, server_environment
 

@@ -22,9 +22,8 @@ from blog.framework import adapt
 
 
 def create_app(settings: Settings | None = None) -> APIFlask:
-    """Create and configure the app."""
+    """Create and configure the app (Settings validate themselves as they are made)."""
     settings = Settings.from_env() if settings is None else settings
-    settings.validate()
 
     app = APIFlask(
         __name__,

@@ -19,10 +19,9 @@ from sqlalchemy.dialects.postgresql import insert
 from blog.auth import hash_password
 from blog.db import db
 from blog.models import Post, User
-from blog.seed import DEMO_PASSWORD, SeedReport
+from blog.seed import DEMO_PASSWORD, WRITER_PREFIX, SeedReport
 from blog.services.tags import ensure_tags
 
-WRITER_PREFIX = "writer"
 POSTS_PER_WRITER = 20
 TAG_POOL_SIZE = 300
 TAGS_PER_POST = 3

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any
 
 from apiflask import APIFlask, HTTPError
 from flask import Response, current_app
@@ -41,24 +41,19 @@ class ApiError(Exception):
     """An error the client can act on; raise a subclass from a view or service function."""
 
     status: int = HTTPStatus.BAD_REQUEST
-
-    headers: ClassVar[Mapping[str, str]] = {}
+    headers: Mapping[str, str] = {}  # that the answer carries
 
     def __init__(self, detail: str, *, errors: Sequence[Mapping[str, str]] = ()) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = list(errors)
 
-    def response_headers(self) -> Mapping[str, str]:
-        """Return the headers the answer to this error carries."""
-        return self.headers
-
 
 class Unauthorized(ApiError):
     """The request needs credentials it did not send, or sent wrong ones."""
 
     status = HTTPStatus.UNAUTHORIZED
-    headers: ClassVar[Mapping[str, str]] = {"WWW-Authenticate": "Bearer"}
+    headers: Mapping[str, str] = {"WWW-Authenticate": "Bearer"}
 
 
 class NotFound(ApiError):
@@ -86,11 +81,7 @@ class TooManyRequests(ApiError):
 
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail)
-        self.retry_after = retry_after
-
-    def response_headers(self) -> Mapping[str, str]:
-        """Return `Retry-After`, in whole seconds."""
-        return {"Retry-After": str(self.retry_after)}
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 class Unprocessable(ApiError):
@@ -146,9 +137,7 @@ def _rollback() -> None:
 
 def _api_error(error: ApiError) -> Response:
     _rollback()
-    return problem(
-        error.status, error.detail, errors=error.errors, headers=error.response_headers()
-    )
+    return problem(error.status, error.detail, errors=error.errors, headers=error.headers)
 
 
 def _apiflask_error(error: HTTPError) -> Response:

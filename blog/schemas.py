@@ -10,7 +10,7 @@ validated from the objects the services load.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import MISSING, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -41,11 +41,28 @@ class RequestModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Every request model carries an example of a body the API accepts. The OpenAPI document shows it
+# (`examples` of the schema), /docs fills "Try it out" with it, and the tests of every operation
+# send it (tests/api/test_every_operation.py). The examples speak as a user of the demo data, with
+# its published password (blog/seed.py), so that they work as they are on `bin/app seed`'s data.
+EXAMPLE_USER = "alice"
+EXAMPLE_PASSWORD = "demo-password"  # noqa: S105 - the demo data's, published in the README
+
+
+def example(body: dict[str, Any]) -> ConfigDict:
+    """Return the configuration of a request model whose example is `body`."""
+    return ConfigDict(json_schema_extra={"examples": [body]})
+
+
 # Requests
 
 
 class UserCreate(RequestModel):
     """A new account."""
+
+    model_config = example(
+        {"username": "newcomer", "email": "newcomer@example.com", "password": "a-long-passphrase"}
+    )
 
     username: Username = Field(description="3-32 letters, digits, `_` or `-`; case-insensitive.")
     email: Email
@@ -59,6 +76,8 @@ class UserUpdate(RequestModel):
     a shared computer) cannot take the account over. The bio is part of the profile:
     `PATCH /api/users/me/profile` changes it.
     """
+
+    model_config = example({"current_password": EXAMPLE_PASSWORD, "email": "alice@example.org"})
 
     current_password: PasswordAttempt = Field(
         description="Your password as it is now, needed for any change here. A wrong one is"
@@ -75,6 +94,8 @@ class UserUpdate(RequestModel):
 class ProfileUpdate(RequestModel):
     """Changes to your profile; fields left out stay as they are."""
 
+    model_config = example({"bio": "Writes about SQL.", "website": "https://alice.example.com/"})
+
     bio: Bio | MISSING | None = Field(MISSING, description="`null` clears it.")
     website: WebUrl | MISSING | None = Field(MISSING, description="`null` clears it.")
     avatar_url: WebUrl | MISSING | None = Field(MISSING, description="`null` clears it.")
@@ -83,12 +104,22 @@ class ProfileUpdate(RequestModel):
 class TokenRequest(RequestModel):
     """The credentials to trade for a bearer token."""
 
+    model_config = example({"username": EXAMPLE_USER, "password": EXAMPLE_PASSWORD})
+
     username: SearchText
     password: PasswordAttempt
 
 
 class PostCreate(RequestModel):
     """A new post."""
+
+    model_config = example(
+        {
+            "title": "Index your foreign keys",
+            "body": "PostgreSQL indexes the key a foreign key refers to, not the column.",
+            "tags": ["postgresql", "performance"],
+        }
+    )
 
     title: Title
     body: Body
@@ -98,6 +129,8 @@ class PostCreate(RequestModel):
 class PostUpdate(RequestModel):
     """Changes to a post; fields left out stay as they are."""
 
+    model_config = example({"title": "Index every foreign key"})
+
     title: Title | MISSING = MISSING
     body: Body | MISSING = MISSING
     tags: TagNames | MISSING = Field(MISSING, description="Replaces the set; `[]` clears it.")
@@ -105,6 +138,8 @@ class PostUpdate(RequestModel):
 
 class CommentCreate(RequestModel):
     """A new comment, or a reply to one."""
+
+    model_config = example({"body": "Thanks: that explains the slow deletes."})
 
     body: CommentBody
     parent_id: Id | None = Field(None, description="The comment this replies to, if any.")

@@ -1,23 +1,20 @@
 """Demo data: a small, fixed set of users, posts and everything between them.
 
-`seed_demo()` loads users (with profiles), posts, tags, threaded comments, follows and likes:
-the same every time, so the README can name the demo users and their password, and every
-relationship in the models has something to show. It is all or nothing: if any demo user
-exists, it adds nothing, so running it again changes nothing. (Bulk synthetic data, for
-benchmarks, is blog/bulk.py.)
-
-Demo data is for development: its password is published. In production `bin/app seed` loads
-none and calls `disable_demo_accounts()` instead, so that a database seeded in development and
-then served in production has no account anyone can sign into with that password.
+`seed_demo()` loads users (with profiles), posts, tags, threaded comments, follows and likes,
+the same every time, so that the README can name the demo users and every relationship has
+something to show; if any demo user exists it adds nothing. Its password is published, as is
+that of the synthetic writers of blog/bulk.py: in production `bin/app seed` loads nothing and
+calls `disable_demo_accounts()`, so that no account accepts that password there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from time import perf_counter
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from blog.auth import hash_password, verify_password
 from blog.db import db
@@ -25,6 +22,8 @@ from blog.models import Comment, Post, Profile, User
 from blog.services.tags import ensure_tags
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published in the README on purpose
+# The synthetic writers of blog/bulk.py are named writer00001, ... and share DEMO_PASSWORD.
+WRITER_PREFIX = "writer"
 # Not an Argon2 hash, so no password matches it: an account with it cannot be signed into.
 DISABLED_PASSWORD_HASH = "!disabled: a demo account, in production"  # noqa: S105
 
@@ -35,7 +34,6 @@ class DemoUser:
 
     username: str
     bio: str
-    website: str
     follows: tuple[str, ...]
     likes: tuple[str, ...] = ()  # titles of posts
 
@@ -58,44 +56,36 @@ class DemoPost:
     body: str
     tags: tuple[str, ...]
     created_at: datetime
-    comments: tuple[DemoComment, ...] = field(default=())
-
-
-def _at(day: int, hour: int) -> datetime:
-    return datetime(2026, 10, day, hour, 0, tzinfo=UTC)
+    comments: tuple[DemoComment, ...] = ()
 
 
 DEMO_USERS = (
     DemoUser(
         "alice",
         "Writes about SQLAlchemy and the relationships between things.",
-        "https://alice.example.com/",
         follows=("bob", "carol"),
         likes=("Index your foreign keys", "Roll back every test"),
     ),
     DemoUser(
         "bob",
         "Flask since 0.10. Keeps his views thin.",
-        "https://bob.example.com/",
         follows=("alice",),
         likes=("back_populates, both sides, every time", "Roll back every test"),
     ),
     DemoUser(
         "carol",
         "DBA. Asks to see the query plan.",
-        "https://carol.example.com/",
         follows=("alice", "dave"),
         likes=("What delete-orphan really deletes",),
     ),
     DemoUser(
         "dave",
         "Tests first, and on the real database.",
-        "https://dave.example.com/",
         follows=("alice", "bob", "carol"),
         likes=("back_populates, both sides, every time", "Thin views, small services"),
     ),
 )
-
+DEMO_USERNAMES = [demo.username for demo in DEMO_USERS]
 
 DEMO_POSTS = (
     DemoPost(
@@ -104,7 +94,7 @@ DEMO_POSTS = (
         "Declare each relationship on both classes and name the partner. It is two lines "
         "longer than backref and nobody ever has to guess where an attribute came from.",
         ("sqlalchemy", "python"),
-        _at(1, 9),
+        datetime(2026, 10, 1, 9, tzinfo=UTC),
         (
             DemoComment(
                 "bob",
@@ -126,7 +116,7 @@ DEMO_POSTS = (
         "Remove a post from user.posts and, at the next flush, the post is gone. Move it to "
         "another user instead and it survives: it is only an orphan if nobody holds it.",
         ("sqlalchemy", "postgresql"),
-        _at(3, 14),
+        datetime(2026, 10, 3, 14, tzinfo=UTC),
         (
             DemoComment(
                 "carol",
@@ -141,7 +131,7 @@ DEMO_POSTS = (
         "A view parses, calls one function and serialises. Everything else lives where a test "
         "can reach it without HTTP.",
         ("flask", "python"),
-        _at(4, 10),
+        datetime(2026, 10, 4, 10, tzinfo=UTC),
     ),
     DemoPost(
         "carol",
@@ -149,7 +139,7 @@ DEMO_POSTS = (
         "PostgreSQL indexes the referenced side of a foreign key, not the referencing one. "
         "Deleting a user scans posts for author_id unless you add that index yourself.",
         ("postgresql", "performance"),
-        _at(6, 8),
+        datetime(2026, 10, 6, 8, tzinfo=UTC),
         (
             DemoComment(
                 "alice",
@@ -164,7 +154,7 @@ DEMO_POSTS = (
         "One connection, one outer transaction, sessions joining it through savepoints: the "
         "code under test may commit, and the database is still clean afterwards.",
         ("testing", "postgresql", "sqlalchemy"),
-        _at(7, 16),
+        datetime(2026, 10, 7, 16, tzinfo=UTC),
         (DemoComment("bob", "No more truncating tables between tests."),),
     ),
     DemoPost(
@@ -173,7 +163,7 @@ DEMO_POSTS = (
         "404s, 405s, validation errors and a database that is down all answer with the same "
         "RFC 9457 shape, so a client needs one error handler.",
         ("flask", "api-design"),
-        _at(9, 11),
+        datetime(2026, 10, 9, 11, tzinfo=UTC),
     ),
     DemoPost(
         "carol",
@@ -181,7 +171,7 @@ DEMO_POSTS = (
         "Autogenerate drafts a revision; a person reads it, names it, and makes the downgrade "
         "work. alembic check in CI catches the model change nobody migrated.",
         ("migrations", "postgresql"),
-        _at(12, 9),
+        datetime(2026, 10, 12, 9, tzinfo=UTC),
     ),
     DemoPost(
         "alice",
@@ -190,14 +180,14 @@ DEMO_POSTS = (
         "authors joined in, and one SELECT ... IN for all their tags. This API's own list reads "
         "the columns it shows instead, in one.",
         ("sqlalchemy", "performance"),
-        _at(15, 13),
+        datetime(2026, 10, 15, 13, tzinfo=UTC),
     ),
     DemoPost(
         "dave",
         "Factories, not fixtures files",
         "PostFactory(author=alice, tags=[python]) says what the test needs and nothing else.",
         ("testing", "python"),
-        _at(18, 10),
+        datetime(2026, 10, 18, 10, tzinfo=UTC),
     ),
     DemoPost(
         "bob",
@@ -205,7 +195,7 @@ DEMO_POSTS = (
         "docker compose up: the database, the migrations, this demo data and the API, in order, "
         "each waiting for the one before.",
         ("docker", "flask"),
-        _at(20, 17),
+        datetime(2026, 10, 20, 17, tzinfo=UTC),
     ),
 )
 
@@ -243,8 +233,7 @@ def _comment(demo: DemoComment, post: Post, users: dict[str, User], at: datetime
 def seed_demo() -> SeedReport:
     """Load the demo data, unless any demo user exists already."""
     started = perf_counter()
-    wanted = [demo.username for demo in DEMO_USERS]
-    if db.session.scalar(select(func.count()).where(User.username.in_(wanted))):
+    if db.session.scalar(select(func.count()).where(User.username.in_(DEMO_USERNAMES))):
         return SeedReport(users=0, posts=0, links=0, seconds=perf_counter() - started)
 
     password_hash = hash_password(DEMO_PASSWORD)
@@ -253,7 +242,7 @@ def seed_demo() -> SeedReport:
             username=demo.username,
             email=f"{demo.username}@example.com",
             password_hash=password_hash,
-            profile=Profile(bio=demo.bio, website=demo.website),
+            profile=Profile(bio=demo.bio, website=f"https://{demo.username}.example.com/"),
         )
         for demo in DEMO_USERS
     }
@@ -291,36 +280,21 @@ def seed_demo() -> SeedReport:
     )
 
 
-def _demo_accounts_with_the_published_password() -> list[User]:
-    # The synthetic writers of blog/bulk.py share the published password too. (blog.bulk
-    # imports this module, so it is imported here, when it is needed.)
-    from blog.bulk import WRITER_PREFIX  # noqa: PLC0415
-
-    wanted = [demo.username for demo in DEMO_USERS]
+def demo_accounts_with_the_published_password() -> list[str]:
+    """Return the usernames of the demo accounts that still accept DEMO_PASSWORD."""
     query = select(User).where(
-        User.username.in_(wanted) | User.username.startswith(WRITER_PREFIX),
+        User.username.in_(DEMO_USERNAMES) | User.username.startswith(WRITER_PREFIX),
         User.password_hash != DISABLED_PASSWORD_HASH,
     )
     # Each distinct hash is verified once, however many users share it.
-    accepts: dict[str, bool] = {}
-    found = []
-    for user in db.session.scalars(query.order_by(User.username)):
-        if user.password_hash not in accepts:
-            accepts[user.password_hash] = verify_password(user.password_hash, DEMO_PASSWORD)
-        if accepts[user.password_hash]:
-            found.append(user)
-    return found
-
-
-def demo_accounts_with_the_published_password() -> list[str]:
-    """Return the usernames of the demo accounts that still accept DEMO_PASSWORD."""
-    return [user.username for user in _demo_accounts_with_the_published_password()]
+    accepts = cache(lambda password_hash: verify_password(password_hash, DEMO_PASSWORD))
+    users = db.session.scalars(query.order_by(User.username))
+    return [user.username for user in users if accepts(user.password_hash)]
 
 
 def disable_demo_accounts() -> list[str]:
     """Make every demo account that accepts DEMO_PASSWORD unusable; return their usernames."""
-    users = _demo_accounts_with_the_published_password()
-    for user in users:
-        user.password_hash = DISABLED_PASSWORD_HASH
-    db.session.flush()
-    return [user.username for user in users]
+    names = demo_accounts_with_the_published_password()
+    disable = update(User).where(User.username.in_(names))
+    db.session.execute(disable.values(password_hash=DISABLED_PASSWORD_HASH))
+    return names

@@ -1,18 +1,18 @@
 """The pages of posts read as columns: what to do when a page gets hot.
 
 The app reads its pages of posts through relationships (blog/services/posts.py): Post objects,
-each author joined in, the page's tags loaded with selectinload, the counts and `liked_by_me` as
-query expressions, and the response validated from the objects. This module reads the same
-pages without building an ORM object: one statement selects the columns the response needs,
-the author's name along the join that Post.author defines, the tag names from `array_agg`, the
-counts and `liked_by_me` as correlated subqueries, and each row becomes a `PostOut` directly.
-The listings, cursors and paging are the app's own (`paginate`), so the JSON is the same.
+their authors and tags joined in, the counts and `liked_by_me` as query expressions, and the
+response validated from the objects. This module reads the same pages without building an ORM
+object: one statement selects the columns the response needs, the author's name along the join
+that Post.author defines, the tag names from `array_agg`, the counts and `liked_by_me` as
+correlated subqueries, and each row becomes a `PostOut` directly. The listings, cursors and
+paging are the app's own (`paginate`), so the JSON is the same.
 
 `list_posts`, `feed` and `get_post` take what the app's functions of the same names take.
 tests/api/test_queries.py checks that they return what the app returns and counts the
-statements of both; bench/column_app.py serves the app with them in place, so that the
-benchmark measures both against the SQL baseline in the same run; the guide's section 7 puts
-them side by side.
+statements of both, and tests/api/test_likes.py that they count likes alike; bench/column_app.py
+serves the app with them in place, so that the benchmark measures both against the SQL baseline
+in the same run; the guide's section 7 puts them side by side.
 """
 
 from __future__ import annotations

@@ -8,11 +8,17 @@ test client sees them.
     user = UserFactory(profile__bio="Hello")      # every user gets a profile
     post = PostFactory(author=user, tags=[tag])   # author made for you if you leave it out
     reply = CommentFactory(parent=comment)        # on the parent's post
-    like = LikeFactory(user=user, post=post)
+
+Each path parameter of the API (`{post_id}` in `/api/posts/{post_id}`) has a maker here, beside
+its factory, registered with `@makes("post_id")`: given a user, it makes a row of theirs for the
+parameter to name, and returns the value. tests/api/test_every_operation.py calls every
+operation of the API on such rows; it fails on a parameter without a maker, and on a maker for a
+parameter no route has.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import factory
@@ -23,6 +29,21 @@ from blog.db import db
 from blog.models import Comment, Like, Post, Profile, Tag, User
 
 PASSWORD = "password"
+
+Maker = Callable[[User], object]
+# The maker of each path parameter, by its name in the routes.
+MAKERS: dict[str, Maker] = {}
+
+
+def makes(parameter: str) -> Callable[[Maker], Maker]:
+    """Register the decorated function as the maker of `{parameter}`."""
+
+    def register(maker: Maker) -> Maker:
+        assert parameter not in MAKERS, f"{{{parameter}}} has two makers"
+        MAKERS[parameter] = maker
+        return maker
+
+    return register
 
 
 @cache
@@ -59,6 +80,15 @@ class UserFactory(_Factory):
     profile = factory.RelatedFactory(ProfileFactory, factory_related_name="user")
 
 
+@makes("username")
+def someone_they_follow(user: User) -> str:
+    """Make another user, whom `user` follows."""
+    other = UserFactory()
+    user.following.append(other)
+    db.session.flush()
+    return other.username
+
+
 class TagFactory(_Factory):
     class Meta:
         model = Tag
@@ -83,6 +113,21 @@ class PostFactory(_Factory):
                 db.session.flush()
 
 
+@makes("post_id")
+def a_post_of_theirs(user: User) -> int:
+    """Make a post by `user`, with a tag."""
+    post = PostFactory(author=user, tags=[TagFactory()])
+    return int(post.id)
+
+
+@makes("name")
+def a_tag_on_a_post_of_theirs(user: User) -> str:
+    """Make a tag on a post by `user`."""
+    tag = TagFactory()
+    PostFactory(author=user, tags=[tag])
+    return str(tag.name)
+
+
 class CommentFactory(_Factory):
     class Meta:
         model = Comment
@@ -94,6 +139,13 @@ class CommentFactory(_Factory):
     post = factory.LazyAttribute(
         lambda comment: comment.parent.post if comment.parent else PostFactory()
     )
+
+
+@makes("comment_id")
+def a_comment_of_theirs(user: User) -> int:
+    """Make a comment by `user` on a post of theirs."""
+    comment = CommentFactory(author=user, post=PostFactory(author=user))
+    return int(comment.id)
 
 
 class LikeFactory(_Factory):

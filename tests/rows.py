@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from typing import Any
 
-from blog.db import db
+from sqlalchemy import select, text
+
+from blog.db import Base, db
+from blog.models import User
+
+Row = frozenset[tuple[str, Any]]
 
 
 def exists(table: str, row_id: int) -> bool:
@@ -42,3 +47,38 @@ def tag_names(post_id: int) -> set[str]:
         " WHERE post_tags.post_id = :id"
     )
     return set(db.session.scalars(query, {"id": post_id}))
+
+
+def everything() -> dict[str, set[Row]]:
+    """Return every row of every table the models declare, each as a set of (column, value)."""
+    return {
+        table.name: {frozenset(row._mapping.items()) for row in db.session.execute(select(table))}
+        for table in Base.metadata.sorted_tables
+    }
+
+
+def reached_from(user_id: int, contents: dict[str, set[Row]]) -> dict[str, set[Row]]:
+    """Return the rows of `contents` that lead to one user's row through foreign keys: the
+    user's own, what refers to it, what refers to those, and so on."""
+    reached: dict[str, set[Row]] = {name: set() for name in contents}
+    users = User.__table__.name
+    reached[users] = {row for row in contents[users] if ("id", user_id) in row}
+    grown = True
+    while grown:
+        grown = False
+        for table in Base.metadata.sorted_tables:
+            for key in table.foreign_key_constraints:
+                pairs = [(e.parent.name, e.column.name) for e in key.elements]
+                targets = {
+                    tuple(dict(row)[column] for _, column in pairs)
+                    for row in reached[key.referred_table.name]
+                }
+                found = {
+                    row
+                    for row in contents[table.name] - reached[table.name]
+                    if tuple(dict(row)[column] for column, _ in pairs) in targets
+                }
+                if found:
+                    reached[table.name] |= found
+                    grown = True
+    return reached

@@ -8,8 +8,8 @@ from apiflask import APIFlask
 from sqlalchemy import Connection, select, text
 
 from blog.bulk import POSTS_PER_WRITER, TAGS_PER_POST, seed_bulk
-from blog.db import db
-from blog.models import Post, User
+from blog.db import Base, db
+from blog.models import Post, Tag, User, post_tags
 from blog.seed import DEMO_POSTS
 from tests import rows
 from tests.factories import PostFactory
@@ -62,7 +62,6 @@ def test_bulk_loading_works_with_a_single_writer() -> None:
 def test_the_posts_and_the_rows_around_them_arrive_by_copy(connection: Connection) -> None:
     # A statement-level trigger on each table notes the statement that inserted into it, as the
     # client sent it: current_query() is PostgreSQL's name for that. COPY FROM fires it too.
-    tables = ["profiles", "posts", "post_tags", "likes", "comments", "follows"]
     connection.execute(text("CREATE TABLE inserted_by (table_name text, query text)"))
     connection.execute(
         text(
@@ -71,7 +70,7 @@ def test_the_posts_and_the_rows_around_them_arrive_by_copy(connection: Connectio
             " RETURN NULL; END $$"
         )
     )
-    for table in tables:
+    for table in Base.metadata.tables:
         connection.execute(
             text(
                 f"CREATE TRIGGER note_the_insert AFTER INSERT ON {table}"
@@ -82,9 +81,15 @@ def test_the_posts_and_the_rows_around_them_arrive_by_copy(connection: Connectio
     seed_bulk(posts=50)
 
     noted = connection.execute(text("SELECT table_name, query FROM inserted_by")).all()
-    assert sorted(table for table, _ in noted) == sorted(tables)
+    # Writers and tags may be there already: they are inserted with ON CONFLICT DO NOTHING.
+    by_insert = {User.__table__.name, Tag.__table__.name}
+    copied = {table for table, _ in noted} - by_insert
+    assert {Post.__table__.name, post_tags.name} <= copied
     for table, query in noted:
-        assert re.fullmatch(rf"COPY {table} \([\w, ]+\) FROM STDIN", query), query
+        if table in copied:
+            assert re.fullmatch(rf"COPY {table} \([\w, ]+\) FROM STDIN", query), query
+        else:
+            assert query.startswith("INSERT INTO"), query
     # The same trigger notes an ORM insert as the INSERT it is.
     PostFactory()
     db.session.flush()

@@ -31,8 +31,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InternalError, ProgrammingError
 
 from blog.seed import DEMO_PASSWORD, DEMO_POSTS, DEMO_USERS
-from tests.conftest import PROJECT_ROOT, TEST_SECRET_KEY, sibling_database
 from tests.databases import drop, exists, recreate
+from tests.fixtures import PROJECT_ROOT, TEST_SECRET_KEY, sibling_database
 from tests.servers import Server, call, free_port, running, server_environment
 
 COMPOSE = yaml.safe_load(Path(PROJECT_ROOT, "docker-compose.yml").read_text())

@@ -16,7 +16,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from scripts import compose_check
-from tests.conftest import PROJECT_ROOT
+from tests.fixtures import PROJECT_ROOT
 
 ROOT = Path(PROJECT_ROOT)
 BASE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

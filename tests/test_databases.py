@@ -11,8 +11,8 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import PROJECT_ROOT, sibling_database
 from tests.databases import alembic_config, drop, exists, migrate
+from tests.fixtures import PROJECT_ROOT, sibling_database
 
 
 def test_a_sibling_database_is_there_while_used_and_gone_afterwards(database_url: str) -> None:

@@ -1,11 +1,10 @@
-"""The guide and the other pages stay true: test links, the claims table, the schema diagram, links.
+"""The pages stay true: the tests they link to, the schema diagram, every link.
 
-docs/relationships.md links its statements to tests and gives a verdict for each claim. These
-tests fail when a test the guide links to is renamed or removed, when a claim that is not an
-opinion has no test of its own (or an opinion has one or gives no reason), when the diagram of
-docs/schema.md no longer matches the models, and when a page links to a file or heading of the
-project that does not exist. They read the pages and the names of tests, never the comments or
-docstrings of blog/ or tests/. The guide's code blocks, excerpts included, are checked by
+docs/relationships.md links its statements to tests. These tests fail when a test a page links
+to is renamed or removed, when the diagram of docs/schema.md no longer matches the models, when
+a page links to a file or heading of the project that does not exist, and when a core page (the
+README or docs/) links into a layer, which a clone may delete. The pages are the core's and each
+layer's README.md (tests/layers.py). The guide's code blocks, excerpts included, are checked by
 tests/test_guide_code.py.
 """
 
@@ -20,80 +19,46 @@ import pytest
 
 from blog.db import Base
 from scripts.erd import mermaid, page_diagram
-from tests.conftest import PROJECT_ROOT
+from tests.layers import CORE_PAGES, ROOT, layers, pages
 
-ROOT = Path(PROJECT_ROOT)
 GUIDE = ROOT / "docs" / "relationships.md"
 README = ROOT / "README.md"
-TEST_LINK = re.compile(r"\[`(test_\w+)`\]\(\.\./(tests/[\w/]+\.py)\)")
-# A row of the claims table: | # | Claim | In | Verdict | Why | Test |
-CLAIM_ROW = re.compile(
-    r"^\| (\d+) \| (.+?) \| ([A-C](?:, [A-C])*) \| \*\*(\w+)\*\* \| (.+?) \| (.+?) \|$",
-    re.MULTILINE,
-)
-CLAIMS = 34
-VERDICTS = {"True", "False", "Misleading", "Opinion"}
-NO_TEST = "none: an opinion"
+PAGES = pages()
+# A link to a test function: [`test_name`](path/to/test_module.py), relative to its page.
+TEST_LINK = re.compile(r"\[`(test_\w+)`\]\(([\w./]+\.py)\)")
 
 
 @cache
-def functions_in(path: str) -> dict[str, ast.FunctionDef]:
-    tree = ast.parse((ROOT / path).read_text())
+def functions_in(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
     return {
-        node.name: node
+        node.name
         for node in tree.body
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
     }
 
 
-def guide_links() -> list[tuple[str, str]]:
-    return sorted(set(TEST_LINK.findall(GUIDE.read_text())))
+def linked_tests(page: Path) -> list[tuple[str, Path]]:
+    return sorted(
+        {
+            (name, (page.parent / path).resolve())
+            for name, path in TEST_LINK.findall(page.read_text())
+        }
+    )
 
 
 def test_the_guide_links_to_tests() -> None:
-    assert len(guide_links()) >= 60
+    assert len(linked_tests(GUIDE)) >= 60
 
 
-@pytest.mark.parametrize(("name", "path"), guide_links(), ids=str)
-def test_every_test_the_guide_links_to_exists(name: str, path: str) -> None:
-    assert name in functions_in(path), f"{path} has no {name}"
-
-
-def claim_rows() -> list[tuple[str, ...]]:
-    return CLAIM_ROW.findall(GUIDE.read_text())
-
-
-def test_every_claim_in_the_guide_has_a_verdict_and_unless_an_opinion_its_own_test() -> None:
-    rows = claim_rows()
-    claim_tests = functions_in("tests/test_claims.py")
-
-    assert [int(row[0]) for row in rows] == list(range(1, CLAIMS + 1))
-    for number, _claim, _source, verdict, _why, test in rows:
-        assert verdict in VERDICTS, f"claim {number}: {verdict} is not a verdict"
-        if verdict == "Opinion":
-            continue
-        linked = TEST_LINK.search(test)
-        assert linked, f"claim {number} is not an opinion, so it needs a test"
-        assert linked[1].startswith(f"test_claim_{number}_")
-        assert linked[1] in claim_tests
-
-
-def test_an_opinion_has_a_reason_and_no_test() -> None:
-    opinions = [row for row in claim_rows() if row[3] == "Opinion"]
-    claim_tests = functions_in("tests/test_claims.py")
-
-    assert opinions
-    for number, _claim, _source, _verdict, why, test in opinions:
-        assert test == NO_TEST, f"claim {number}: an opinion links to no test"
-        assert len(why.split()) >= 8, f"claim {number}: say why no test can decide it"
-        assert not any(name.startswith(f"test_claim_{number}_") for name in claim_tests)
-
-
-def test_every_claim_test_appears_in_the_guide() -> None:
-    linked = {name for name, _ in guide_links()}
-    claims = {name for name in functions_in("tests/test_claims.py") if name.startswith("test_")}
-
-    assert claims <= linked
+@pytest.mark.parametrize(
+    ("name", "path"),
+    sorted({link for page in PAGES for link in linked_tests(page)}),
+    ids=lambda value: getattr(value, "name", value),
+)
+def test_every_test_a_page_links_to_exists(name: str, path: Path) -> None:
+    assert path.is_file(), f"{path} does not exist"
+    assert name in functions_in(path), f"{path.relative_to(ROOT)} has no {name}"
 
 
 def test_the_readme_links_to_the_guide() -> None:
@@ -106,7 +71,6 @@ def test_the_schema_diagram_matches_the_models() -> None:
     )
 
 
-PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
@@ -122,23 +86,18 @@ def anchors(page: Path) -> set[str]:
     }
 
 
-def relative_links() -> list[tuple[Path, str]]:
-    """Return every link of the pages to a file of the project.
-
-    bench/ is optional: a clone may delete it, and then the links into it have nothing to reach.
-    """
+def relative_links(of: list[Path] = PAGES) -> list[tuple[Path, str]]:
+    """Return every link of the pages to a file of the project."""
     return [
         (page, target)
-        for page in PAGES
+        for page in of
         for target in LINK.findall(page.read_text())
         if not target.startswith(("http://", "https://", "mailto:"))
-        if (ROOT / "bench").is_dir() or not is_under_bench(page, target)
     ]
 
 
-def is_under_bench(page: Path, target: str) -> bool:
-    linked = (page.parent / target.partition("#")[0]).resolve()
-    return linked.is_relative_to((ROOT / "bench").resolve())
+def linked_path(page: Path, target: str) -> Path:
+    return (page.parent / target.partition("#")[0]).resolve()
 
 
 def test_the_pages_link_to_each_other() -> None:
@@ -160,8 +119,25 @@ def test_the_readme_is_a_front_door() -> None:
     assert len(README.read_bytes()) <= 12 * 1024, "Move detail to a page in docs/."
 
 
-def test_a_heading_and_a_link_into_bench_are_read_as_the_checks_need() -> None:
+def test_no_core_page_links_into_a_layer() -> None:
+    # A clone may delete any layer: a core page may name one in prose, never link into it.
+    into_layers = [
+        f"{page.name} links to {target}"
+        for page, target in relative_links(CORE_PAGES)
+        for layer in layers()
+        if linked_path(page, target).is_relative_to(layer)
+    ]
+    assert not into_layers, "\n".join(into_layers)
+
+
+def test_every_layer_has_a_page_that_links_to_the_core() -> None:
+    # The layers' pages are checked like the core's (above); each says what its layer holds.
+    for layer in layers():
+        assert any(
+            not linked_path(page, target).is_relative_to(layer)
+            for page, target in relative_links([layer / "README.md"])
+        ), f"{layer.name}/README.md links nowhere outside {layer.name}/"
+
+
+def test_a_heading_is_read_as_its_anchor() -> None:
     assert slug(" 4. backref and back_populates") == "4-backref-and-back_populates"
-    assert is_under_bench(README, "bench/README.md")
-    assert is_under_bench(ROOT / "docs" / "performance.md", "../bench/run.py#L1")
-    assert not is_under_bench(ROOT / "docs" / "performance.md", "testing.md#bench")

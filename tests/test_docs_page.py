@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from blog import create_app
 from blog.config import Settings
 from blog.framework import ASSETS_VERSION
-from tests.conftest import TEST_SECRET_KEY
+from tests.fixtures import TEST_SECRET_KEY
 
 CONTENT_TYPES = {
     ".js": {"text/javascript", "application/javascript"},

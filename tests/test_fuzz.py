@@ -43,8 +43,8 @@ from sqlalchemy import create_engine, text
 from blog import create_app
 from blog.config import Settings
 from tests import rows
-from tests.conftest import PROJECT_ROOT
 from tests.factories import CommentFactory, PostFactory, UserFactory
+from tests.fixtures import PROJECT_ROOT
 from tests.helpers import auth_headers
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
@@ -271,10 +271,12 @@ def test_schemathesis_pytest_integration_is_broken_under_this_pytest(tmp_path: P
 
 
 def test_the_slower_checks_are_collected_only_when_named() -> None:
-    # What `make test` collects, less tests/api, tests/models and the top-level modules: nothing,
-    # where tests/browser, tests/client and tests/fuzz would be collected if pytest looked there.
+    # What `make test` collects, less tests/api, tests/models and the top-level modules of tests/
+    # and of each layer's tests/: nothing, where tests/browser, tests/client and tests/fuzz would
+    # be collected if pytest looked there.
     command = ["--collect-only", "-q", "-p", "no:cacheprovider"]
     ignored = ["--ignore=tests/api", "--ignore=tests/models", "--ignore-glob=tests/test_*.py"]
+    ignored.append("--ignore-glob=*/tests/test_*.py")
     result = subprocess.run(  # noqa: S603 - this interpreter's own pytest
         [sys.executable, "-m", "pytest", *command, *ignored],
         cwd=PROJECT_ROOT,

@@ -1,6 +1,7 @@
 """Every Python block in the docs is run, or checked for being what it says it is.
 
-A Markdown page in docs/ (or the README) may hold three kinds of Python-related blocks:
+A page of the docs (the README, a page of docs/, or a layer's README.md) may hold three kinds of
+Python-related blocks:
 
 - An excerpt: a ```python block right after `<!-- excerpt: blog/models.py -->`. It must appear,
   character for character, in the file it names; it is not run.
@@ -37,12 +38,13 @@ from sqlalchemy.orm import registry as sqlalchemy_registry
 from sqlalchemy.orm.exc import MappedAnnotationError
 
 from blog.db import Base, db
-from tests.conftest import PROJECT_ROOT
 from tests.factories import PostFactory, TagFactory, UserFactory
+from tests.fixtures import PROJECT_ROOT
 from tests.helpers import StatementLog
+from tests.layers import pages
 
 ROOT = Path(PROJECT_ROOT)
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = pages()
 # A fence may be indented (inside a list item); its marker is on the line above it.
 FENCE = re.compile(
     r"(?:^[ ]*<!-- (?P<marker>[^\n]*?) -->\n)?"

@@ -20,8 +20,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import NoSuchModuleError
 
 from blog.db import Base
-from tests.conftest import PROJECT_ROOT, sibling_database
 from tests.databases import alembic_config, exists
+from tests.fixtures import PROJECT_ROOT, sibling_database
 
 
 @pytest.fixture

@@ -28,8 +28,8 @@ import pytest
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import recreate_database
 from tests.databases import migrate
+from tests.fixtures import recreate_database
 from tests.servers import APP, Answer, Server, call, free_port, running, server_environment
 
 CONNECT_TIMEOUT_SECONDS = 2

@@ -21,8 +21,8 @@ from sqlalchemy import Connection, create_engine, event, text
 from blog import create_app
 from blog.config import ConfigError, Settings
 from blog.db import db
-from tests.conftest import sibling_database
 from tests.databases import migrate
+from tests.fixtures import sibling_database
 from tests.pgbouncer import DATABASE_TIME_ZONE, libpq_url, set_defaults_unlike_the_apps
 
 TIMEOUT_MS = 300

@@ -14,7 +14,7 @@ from sqlalchemy.ext.associationproxy import AssociationProxyExtensionType
 from sqlalchemy.orm import configure_mappers
 
 from blog.db import Base
-from tests.conftest import PROJECT_ROOT
+from tests.fixtures import PROJECT_ROOT
 
 README = Path(PROJECT_ROOT, "README.md")
 NAME = re.compile(r"`([A-Z]\w*)\.(\w+)`")

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 from blog.config import Settings
-from tests.conftest import PROJECT_ROOT
+from tests.fixtures import PROJECT_ROOT
 
 ROOT = Path(PROJECT_ROOT)
 

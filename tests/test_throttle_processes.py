@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from tests.conftest import sibling_database
 from tests.databases import migrate
+from tests.fixtures import sibling_database
 from tests.servers import APP, Answer, Server, call, running, server_environment
 
 MAX_FAILURES = 3

@@ -9,7 +9,7 @@ from flask import request, url_for
 
 from blog.auth import OPTIONAL_BEARER, current_user, optional_user, token_auth
 from blog.db import db
-from blog.framework import ETAG, LOCATION, responses, takes_if_match
+from blog.openapi import ETAG, LOCATION, responses, takes_if_match
 from blog.schemas import PostCreate, PostOut, PostPage, PostQuery, PostUpdate
 from blog.services import posts
 

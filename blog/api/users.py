@@ -7,7 +7,7 @@ from flask import url_for
 
 from blog.auth import current_user, token_auth
 from blog.db import db
-from blog.framework import LOCATION, responses
+from blog.openapi import LOCATION, responses
 from blog.schemas import (
     PageQuery,
     ProfileOut,

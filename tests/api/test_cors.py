@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
 import pytest
@@ -26,7 +25,7 @@ PREFLIGHT = {
 
 @pytest.fixture(scope="module")
 def cors_app(settings: Settings) -> Iterator[APIFlask]:
-    app = create_app(dataclasses.replace(settings, cors_origins=(LISTED, ALSO_LISTED)))
+    app = create_app(settings.model_copy(update={"cors_origins": (LISTED, ALSO_LISTED)}))
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -139,7 +138,7 @@ def test_a_preflight_for_an_unknown_route_is_a_404(cors_client: FlaskClient) -> 
 
 
 def test_a_preflight_is_answered_before_any_other_request_hook(settings: Settings) -> None:
-    app = create_app(dataclasses.replace(settings, cors_origins=(LISTED,)))
+    app = create_app(settings.model_copy(update={"cors_origins": (LISTED,)}))
 
     def refuse_everything() -> None:
         raise Unauthorized("A check that every real request must pass.")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from dataclasses import replace
 
 import psycopg
 import pytest
@@ -18,7 +17,7 @@ from werkzeug.test import TestResponse
 
 from blog import create_app, preflight
 from blog.config import Settings
-from tests.conftest import TEST_SECRET_KEY
+from tests.fixtures import TEST_SECRET_KEY
 from tests.helpers import assert_problem
 
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/blog_test"
@@ -35,7 +34,9 @@ def test_unhealthy_when_the_database_cannot_be_reached(settings: Settings) -> No
     # Port 1 on localhost: nothing listens there, so every connection is refused at once.
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", 1), timeout=1)
-    unreachable = replace(settings, database_url=UNREACHABLE, db_connect_timeout_seconds=1)
+    unreachable = settings.model_copy(
+        update={"database_url": UNREACHABLE, "db_connect_timeout_seconds": 1}
+    )
     app = create_app(unreachable)
 
     response = app.test_client().get("/healthz")
@@ -53,10 +54,11 @@ def test_unhealthy_in_bounded_time_when_the_database_never_answers(settings: Set
         silent.listen()
         port = silent.getsockname()[1]
         app = create_app(
-            replace(
-                settings,
-                database_url=f"postgresql+psycopg://postgres@127.0.0.1:{port}/blog_test",
-                db_connect_timeout_seconds=1,
+            settings.model_copy(
+                update={
+                    "database_url": f"postgresql+psycopg://postgres@127.0.0.1:{port}/blog_test",
+                    "db_connect_timeout_seconds": 1,
+                }
             )
         )
         answers: list[TestResponse] = []

@@ -2,12 +2,18 @@
 
 Whatever a client sends, the answer is either the text stored and returned exactly, or a 4xx
 problem: never a 500, and never the text interpreted as anything but text.
+
+The fields are every field of every request body in the OpenAPI document, sorted by what their
+documented pattern makes of the hostile values: free text accepts them all and must keep them
+exactly (where the operation's answer has the field, it is read back), a format (a username, an
+email address, a URL, a tag name) refuses them all. A body is its operation's example
+(blog/schemas.py) with one field replaced, sent on the world of tests/world.py.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,10 +21,10 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from blog.models import User
 from tests import rows
-from tests.factories import CommentFactory, PostFactory, UserFactory
-from tests.helpers import assert_problem, auth_headers, pointers
+from tests.helpers import assert_problem, pointers
+from tests.inventory import OPERATIONS, Operation
+from tests.world import World
 
 STORED_AS_SENT = {
     "sql": "Robert'); DROP TABLE posts; --",
@@ -35,161 +41,197 @@ REFUSED = {
 
 
 @dataclass(frozen=True)
-class TextField:
-    """A text field: how to write a value into it and how to read it back."""
+class Field:
+    """A field of an operation's body; `listed` when the body holds a list of such strings."""
 
+    operation: Operation
     name: str
-    write: Callable[[FlaskClient, User, str], Any]
-    read: Callable[[FlaskClient, User, Any], str]
+    schema: dict[str, Any]
+    listed: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.name}"
+
+    def accepts(self, value: str) -> bool:
+        """Say whether the documented pattern accepts `value` (no pattern accepts anything)."""
+        return re.search(self.schema.get("pattern", ""), value) is not None
+
+    @property
+    def free_text(self) -> bool:
+        return all(self.accepts(value) for value in STORED_AS_SENT.values())
+
+    @property
+    def a_format(self) -> bool:
+        return not any(self.accepts(value) for value in STORED_AS_SENT.values())
+
+    @property
+    def in_the_answer(self) -> bool:
+        return self.name in self.operation.answer_schema().get("properties", {})
+
+    def write(self, client: FlaskClient, world: World, value: Any) -> TestResponse:
+        """Send the operation's example with this field set to `value` (in a list if listed)."""
+        body = self.operation.example() | {self.name: [value] if self.listed else value}
+        return world.call(client, self.operation, headers=world.headers, json=body)
 
 
-def write_post(field: str) -> Callable[[FlaskClient, User, str], Any]:
-    def write(client: FlaskClient, user: User, value: str) -> Any:
-        body = {"title": "Title", "body": "Body"} | {field: value}
-        return client.post("/api/posts", json=body, headers=auth_headers(user))
-
-    return write
-
-
-def write_comment(client: FlaskClient, user: User, value: str) -> Any:
-    post = PostFactory()
-    return client.post(
-        f"/api/posts/{post.id}/comments", json={"body": value}, headers=auth_headers(user)
-    )
+def fields_of(operation: Operation) -> list[Field]:
+    """Return the string fields of the operation's body, and the fields that list strings."""
+    found = []
+    for name, definition in operation.request_schema()["properties"].items():
+        for option in definition.get("anyOf", [definition]):
+            if option.get("type") == "string":
+                found.append(Field(operation, name, option))
+            elif option.get("type") == "array" and option["items"].get("type") == "string":
+                found.append(Field(operation, name, option["items"], listed=True))
+    return found
 
 
-def write_profile(field: str, path: str) -> Callable[[FlaskClient, User, str], Any]:
-    def write(client: FlaskClient, user: User, value: str) -> Any:
-        return client.patch(path, json={field: value}, headers=auth_headers(user))
-
-    return write
-
-
-FIELDS = [
-    TextField(
-        "post title",
-        write_post("title"),
-        lambda c, u, r: c.get(r.headers["Location"]).get_json()["title"],
-    ),
-    TextField(
-        "post body",
-        write_post("body"),
-        lambda c, u, r: c.get(r.headers["Location"]).get_json()["body"],
-    ),
-    TextField(
-        "comment",
-        write_comment,
-        lambda c, u, r: c.get(r.headers["Location"]).get_json()["body"],
-    ),
-    TextField(
-        "bio",
-        write_profile("bio", "/api/users/me/profile"),
-        lambda c, u, r: c.get(f"/api/users/{u.username}").get_json()["bio"],
-    ),
-]
+def integer_fields_of(operation: Operation) -> list[str]:
+    return [
+        name
+        for name, definition in operation.request_schema()["properties"].items()
+        if any(option.get("type") == "integer" for option in definition.get("anyOf", [definition]))
+    ]
 
 
-@pytest.mark.parametrize("field", FIELDS, ids=lambda field: field.name)
+WITH_BODY = [operation for operation in OPERATIONS if operation.takes_a_body]
+FIELDS = [field for operation in WITH_BODY for field in fields_of(operation)]
+FREE_TEXT = [field for field in FIELDS if field.free_text]
+KEPT = [field for field in FREE_TEXT if field.in_the_answer]
+FORMATS = [field for field in FIELDS if field.a_format]
+NUMBERS = [(operation, name) for operation in WITH_BODY for name in integer_fields_of(operation)]
+
+
+def read_back(client: FlaskClient, world: World, field: Field, response: TestResponse) -> Any:
+    """Read what the write stored: at its Location, or at its own path if that can be read."""
+    path = response.headers.get("Location") or field.operation.path.format(**world.parameters)
+    readable = any(op.method == "GET" and op.path == field.operation.path for op in OPERATIONS)
+    if "Location" in response.headers or readable:
+        response = client.get(path, headers=world.headers)
+        assert response.status_code == 200
+    return response.get_json()[field.name]
+
+
+def test_every_text_field_is_free_text_or_a_format() -> None:
+    assert KEPT
+    assert FORMATS
+    assert [field for field in FIELDS if not field.free_text and not field.a_format] == []
+
+
+@pytest.mark.parametrize("field", KEPT, ids=str)
 @pytest.mark.parametrize("value", STORED_AS_SENT.values(), ids=list(STORED_AS_SENT))
 def test_text_is_stored_and_returned_exactly(
-    client: FlaskClient, field: TextField, value: str
+    client: FlaskClient, world: World, field: Field, value: str
 ) -> None:
-    user = UserFactory()
-
-    response = field.write(client, user, value)
+    response = field.write(client, world, value)
 
     assert response.status_code in {200, 201}, response.get_data(as_text=True)
-    assert field.read(client, user, response) == value
+    assert read_back(client, world, field, response) == value
 
 
-@pytest.mark.parametrize("field", FIELDS, ids=lambda field: field.name)
+@pytest.mark.parametrize("field", FIELDS, ids=str)
 @pytest.mark.parametrize("value", REFUSED.values(), ids=list(REFUSED))
 def test_text_that_postgresql_cannot_store_is_refused(
-    client: FlaskClient, field: TextField, value: str
+    client: FlaskClient, world: World, field: Field, value: str
 ) -> None:
-    assert_problem(field.write(client, UserFactory(), value), 422)
+    before = rows.everything()
+
+    response = field.write(client, world, value)
+
+    assert pointers(assert_problem(response, 422))[0].startswith(f"/{field.name}")
+    assert rows.everything() == before
 
 
 @pytest.mark.parametrize(
     "value", [*STORED_AS_SENT.values(), *REFUSED.values()], ids=[*STORED_AS_SENT, *REFUSED]
 )
-@pytest.mark.parametrize("field", ["username", "email", "tags"])
+@pytest.mark.parametrize("field", FORMATS, ids=str)
 def test_names_with_a_format_refuse_anything_else(
-    client: FlaskClient, field: str, value: str
+    client: FlaskClient, world: World, field: Field, value: str
 ) -> None:
-    if field == "tags":
-        response = client.post(
-            "/api/posts",
-            json={"title": "T", "body": "B", "tags": [value]},
-            headers=auth_headers(UserFactory()),
-        )
-    else:
-        body = {"username": "someone", "email": "someone@example.com", "password": "password1"}
-        response = client.post("/api/users", json=body | {field: value})
+    before = rows.everything()
 
-    assert_problem(response, 422)
-    assert rows.count("tags") == 0
+    response = field.write(client, world, value)
+
+    assert pointers(assert_problem(response, 422))[0].startswith(f"/{field.name}")
+    assert rows.everything() == before
 
 
-def test_a_lone_surrogate_is_refused(client: FlaskClient) -> None:
-    response = client.post(
-        "/api/posts",
-        data='{"title": "a\\ud800b", "body": "B"}',
+@pytest.mark.parametrize("field", FIELDS, ids=str)
+def test_a_lone_surrogate_is_refused(client: FlaskClient, world: World, field: Field) -> None:
+    body = json.dumps(field.operation.example() | {field.name: ["a"] if field.listed else "a"})
+
+    response = world.call(
+        client,
+        field.operation,
+        headers=world.headers,
+        data=body.replace('"a"', '"a\\ud800b"'),
         content_type="application/json",
-        headers=auth_headers(UserFactory()),
     )
 
-    assert pointers(assert_problem(response, 422)) == ["/title"]
+    assert pointers(assert_problem(response, 422))[0].startswith(f"/{field.name}")
 
 
+@pytest.mark.parametrize("operation", WITH_BODY, ids=str)
 @pytest.mark.parametrize(
     "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml", None]
 )
 def test_a_body_that_is_not_sent_as_json_is_a_415(
-    client: FlaskClient, content_type: str | None
+    client: FlaskClient, world: World, operation: Operation, content_type: str | None
 ) -> None:
-    response = client.post(
-        "/api/posts",
-        data='{"title": "T", "body": "B"}',
+    before = rows.everything()
+
+    response = world.call(
+        client,
+        operation,
+        headers=world.headers,
+        data=json.dumps(operation.example()),
         content_type=content_type,
-        headers=auth_headers(UserFactory()),
     )
 
     assert "application/json" in assert_problem(response, 415)["detail"]
-    assert rows.count("posts") == 0
+    assert rows.everything() == before
 
 
 @pytest.mark.parametrize(
-    ("field", "value"),
-    [
-        ("parent_id", 2**63),
-        ("parent_id", -1),
-        ("parent_id", 1.5),
-        ("parent_id", "1e400"),
-        ("parent_id", True),
-        ("body", 10**400),
-    ],
+    ("operation", "field"), NUMBERS, ids=[f"{op} {name}" for op, name in NUMBERS]
 )
-def test_numbers_out_of_range_are_refused(client: FlaskClient, field: str, value: Any) -> None:
-    post = PostFactory()
-    body = {"body": "Hello"} | {field: value}
-
-    response = client.post(
-        f"/api/posts/{post.id}/comments", json=body, headers=auth_headers(UserFactory())
+@pytest.mark.parametrize("value", [2**63, -1, 1.5, "1e400", True])
+def test_numbers_out_of_range_are_refused(
+    client: FlaskClient, world: World, operation: Operation, field: str, value: Any
+) -> None:
+    response = world.call(
+        client, operation, headers=world.headers, json=operation.example() | {field: value}
     )
 
     assert pointers(assert_problem(response, 422)) == [f"/{field}"]
 
 
-def test_a_huge_number_literal_is_refused(client: FlaskClient) -> None:
-    post = PostFactory()
+@pytest.mark.parametrize("field", FIELDS, ids=str)
+def test_a_number_where_text_belongs_is_refused(
+    client: FlaskClient, world: World, field: Field
+) -> None:
+    response = world.call(
+        client,
+        field.operation,
+        headers=world.headers,
+        json=field.operation.example() | {field.name: 10**400},
+    )
+
+    assert pointers(assert_problem(response, 422)) == [f"/{field.name}"]
+
+
+@pytest.mark.parametrize("operation", WITH_BODY, ids=str)
+def test_a_huge_number_literal_is_refused(
+    client: FlaskClient, world: World, operation: Operation
+) -> None:
+    field = next(iter(operation.request_schema()["properties"]))
+    rest = {name: value for name, value in operation.example().items() if name != field}
 
     def send(digits: int) -> TestResponse:
-        return client.post(
-            f"/api/posts/{post.id}/comments",
-            data='{"body": "Hello", "parent_id": ' + "9" * digits + "}",
-            content_type="application/json",
-            headers=auth_headers(UserFactory()),
+        data = json.dumps(rest | {field: 0}).replace('": 0', '": ' + "9" * digits)
+        return world.call(
+            client, operation, headers=world.headers, data=data, content_type="application/json"
         )
 
     # Python refuses to read an integer of more than 4,300 digits from a string, so the body is
@@ -198,45 +240,53 @@ def test_a_huge_number_literal_is_refused(client: FlaskClient) -> None:
     with pytest.raises(ValueError, match="4300 digits"):
         json.loads("9" * 4301)
     assert "not valid JSON" in assert_problem(send(4301), 400)["detail"]
-    assert pointers(assert_problem(send(4300), 422)) == ["/parent_id"]
+    assert pointers(assert_problem(send(4300), 422)) == [f"/{field}"]
+
+
+NUMBERED = [
+    (operation, parameter["name"])
+    for operation in OPERATIONS
+    for parameter in operation.spec.get("parameters", [])
+    if parameter["in"] == "query" and parameter["schema"].get("type") == "integer"
+]
 
 
 @pytest.mark.parametrize(
-    "query",
-    [
-        "page=99999999999999999999",
-        "per_page=1e3",
-        "page=-0",
-        "page=%00",
-        "page=%F0%9F%98%80",
-    ],
+    ("operation", "parameter"), NUMBERED, ids=[f"{op} {name}" for op, name in NUMBERED]
 )
+@pytest.mark.parametrize("value", ["99999999999999999999", "1e3", "-0", "%00", "%F0%9F%98%80"])
 def test_page_numbers_that_are_not_whole_numbers_in_range_are_refused(
-    client: FlaskClient, query: str
+    client: FlaskClient, world: World, operation: Operation, parameter: str, value: str
 ) -> None:
-    assert_problem(client.get(f"/api/posts?{query}"), 422)
+    response = world.call(client, operation, f"?{parameter}={value}", headers=world.headers)
+
+    assert assert_problem(response, 422)["errors"][0]["parameter"] == parameter
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/api/posts/1.5",
-        "/api/posts/-1",
-        "/api/posts/0x10",
-        "/api/posts/%F0%9F%98%80",
-        "/api/comments/1%00",
-        "/api/posts/" + "9" * 400,
-    ],
+ID_PATHS = sorted(
+    {
+        (operation.path, name)
+        for operation in OPERATIONS
+        if operation.method == "GET"
+        for parameter in operation.spec.get("parameters", [])
+        if parameter["in"] == "path" and parameter["schema"].get("type") == "integer"
+        for name in [parameter["name"]]
+    }
 )
-def test_ids_that_are_not_ids_are_not_found(client: FlaskClient, path: str) -> None:
-    CommentFactory()
-
-    assert_problem(client.get(path), 404)
 
 
+@pytest.mark.parametrize(("path", "name"), ID_PATHS, ids=[path for path, _ in ID_PATHS])
+@pytest.mark.parametrize("value", ["1.5", "-1", "0x10", "%F0%9F%98%80", "1%00", "9" * 400])
+def test_ids_that_are_not_ids_are_not_found(
+    client: FlaskClient, world: World, path: str, name: str, value: str
+) -> None:
+    url = path.format(**(world.parameters | {name: value}))
+
+    assert_problem(client.get(url), 404)
+
+
+@pytest.mark.usefixtures("world")
 def test_a_query_string_that_is_not_utf8_is_harmless(client: FlaskClient) -> None:
-    PostFactory()
-
     response = client.get("/api/posts?tag=%FF%FE")
 
     assert response.status_code == 200

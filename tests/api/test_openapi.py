@@ -7,10 +7,14 @@ import re
 from typing import Annotated, Any
 
 import pytest
+from apiflask import APIFlask
 from flask.testing import FlaskClient
 from pydantic import ConfigDict, StringConstraints, TypeAdapter, ValidationError
 
+from blog import create_app
+from blog.config import Settings
 from blog.errors import PROBLEM_MEDIA_TYPE
+from tests.inventory import api_rules, openapi_path, routed_operations
 
 
 def spec(client: FlaskClient) -> dict[str, Any]:
@@ -29,28 +33,42 @@ def headers_of(operation: dict[str, Any], status: str) -> list[str]:
     return sorted(operation["responses"][status].get("headers", {}))
 
 
-def test_every_endpoint_is_documented(client: FlaskClient) -> None:
-    paths = spec(client)["paths"]
-
-    assert {path: sorted(ops) for path, ops in paths.items()} == {
-        "/api/users": ["post"],
-        "/api/users/me": ["delete", "get", "patch"],
-        "/api/users/me/profile": ["get", "patch"],
-        "/api/users/{username}": ["get"],
-        "/api/users/{username}/follow": ["delete", "put"],
-        "/api/users/{username}/followers": ["get"],
-        "/api/users/{username}/following": ["get"],
-        "/api/tokens": ["post"],
-        "/api/posts": ["get", "post"],
-        "/api/posts/{post_id}": ["delete", "get", "patch"],
-        "/api/posts/{post_id}/like": ["delete", "put"],
-        "/api/posts/{post_id}/comments": ["get", "post"],
-        "/api/comments/{comment_id}": ["delete", "get"],
-        "/api/feed": ["get"],
-        "/api/tags": ["get"],
-        "/api/tags/{name}": ["get"],
-        "/healthz": ["get"],
+def documented(document: Any) -> set[tuple[str, str]]:
+    """Return each (method, path) the document has an operation for."""
+    return {
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        for method in operations
     }
+
+
+def test_every_endpoint_is_documented(app: APIFlask, client: FlaskClient) -> None:
+    # Every route of the API, with each method it answers, and nothing else.
+    assert documented(spec(client)) == routed_operations(app)
+    assert ("PATCH", "/api/posts/{post_id}") in documented(spec(client))
+
+
+def test_a_route_left_out_of_the_document_is_caught(settings: Settings) -> None:
+    app = create_app(settings)
+
+    @app.get("/api/hidden/<int:thing_id>")
+    @app.doc(hide=True)
+    def hidden(thing_id: int) -> dict[str, int]:
+        return {"id": thing_id}
+
+    documented = {
+        (method.upper(), path)
+        for path, operations in app.spec["paths"].items()
+        for method in operations  # type: ignore[index]
+    }
+
+    assert routed_operations(app) - documented == {("GET", "/api/hidden/{thing_id}")}
+
+
+def test_a_route_is_read_as_the_document_spells_it() -> None:
+    assert openapi_path("/api/posts/<int:post_id>/comments") == "/api/posts/{post_id}/comments"
+    assert openapi_path("/api/users/<username>") == "/api/users/{username}"
+    assert openapi_path("/healthz") == "/healthz"
 
 
 def test_where_the_bearer_scheme_is_required_or_optional(client: FlaskClient) -> None:
@@ -62,12 +80,15 @@ def test_where_the_bearer_scheme_is_required_or_optional(client: FlaskClient) ->
     assert document["paths"]["/api/tags"]["get"]["security"] == []
 
 
-def test_every_operation_has_its_view_name_as_operation_id(client: FlaskClient) -> None:
+def test_every_operation_has_its_view_name_as_operation_id(
+    app: APIFlask, client: FlaskClient
+) -> None:
     ids = [operation["operationId"] for operation in operations(spec(client))]
+    views = {app.view_functions[rule.endpoint].__name__ for rule in api_rules(app)}
 
-    assert len(ids) == len(set(ids)) == 27
+    assert len(ids) == len(set(ids))
+    assert set(ids) == views
     assert "update_post" in ids
-    assert "list_followers" in ids
 
 
 def test_each_schema_is_one_component_named_by_its_title(client: FlaskClient) -> None:
@@ -100,21 +121,13 @@ def test_the_document_names_no_server_whatever_the_request_says(client: FlaskCli
 def test_every_body_is_required(client: FlaskClient) -> None:
     bodies = [op["requestBody"] for op in operations(spec(client)) if "requestBody" in op]
 
-    assert len(bodies) == 7
+    assert bodies
     assert all(body["required"] is True for body in bodies)
 
 
 def test_the_headers_are_documented_where_they_are_sent(client: FlaskClient) -> None:
-    paths = spec(client)["paths"]
-
-    def headers(path: str, method: str, status: str) -> list[str]:
-        return sorted(paths[path][method]["responses"][status].get("headers", {}))
-
-    assert headers("/api/users", "post", "201") == ["Location"]
-    assert headers("/api/posts", "post", "201") == ["ETag", "Location"]
-    assert headers("/api/posts/{post_id}", "get", "200") == ["ETag"]
-    assert headers("/api/posts/{post_id}", "patch", "200") == ["ETag"]
-    assert headers("/api/posts/{post_id}/comments", "post", "201") == ["Location"]
+    # The headers of each success are checked against the answers themselves by
+    # test_every_operation.py; these come with an error wherever it is answered.
     for operation in operations(spec(client)):
         assert headers_of(operation, "503") == ["Retry-After"]
         if "401" in operation["responses"]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -16,8 +14,7 @@ from blog.auth import TOKEN_ALGORITHM
 from blog.config import current_settings
 from blog.db import db, utcnow
 from blog.models import User
-from tests import rows
-from tests.factories import PASSWORD, CommentFactory, PostFactory, UserFactory
+from tests.factories import PASSWORD, UserFactory
 from tests.helpers import assert_problem, auth_headers
 
 
@@ -61,92 +58,8 @@ def test_a_token_with_a_subject_that_is_not_an_id_is_refused(client: FlaskClient
     assert_problem(response, 401)
 
 
-# Every write to a thing that belongs to someone: refused for anyone else, and nothing changes.
-
-
-@dataclass(frozen=True)
-class Write:
-    method: str
-    path: str  # formatted with the id of the thing
-    make: Callable[[User], Any]  # makes the thing, owned by the given user
-    table: str
-    body: dict[str, Any] | None = None
-
-
-WRITES = [
-    Write(
-        "PATCH", "/api/posts/{}", lambda owner: PostFactory(author=owner), "posts", {"title": "x"}
-    ),
-    Write("DELETE", "/api/posts/{}", lambda owner: PostFactory(author=owner), "posts"),
-    Write(
-        "DELETE",
-        "/api/comments/{}",
-        # The owner wrote the comment and the post: of the two who may delete a comment, its
-        # author and the post's, neither is the caller.
-        lambda owner: CommentFactory(author=owner, post=PostFactory(author=owner)),
-        "comments",
-    ),
-]
-
-
-@pytest.mark.parametrize("write", WRITES, ids=lambda write: f"{write.method} {write.path}")
-def test_nobody_may_change_what_is_someone_elses(client: FlaskClient, write: Write) -> None:
-    thing = write.make(UserFactory())
-    before = {table: rows.count(table) for table in ("posts", "comments", "post_tags")}
-
-    response = client.open(
-        write.path.format(thing.id),
-        method=write.method,
-        json=write.body,
-        headers=auth_headers(UserFactory()),
-    )
-
-    assert_problem(response, 403)
-    assert {table: rows.count(table) for table in before} == before
-    assert rows.exists(write.table, thing.id)
-
-
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("PATCH", "/api/users/me"),
-        ("DELETE", "/api/users/me"),
-        ("PATCH", "/api/users/me/profile"),
-        ("PUT", "/api/users/{other}/follow"),
-        ("DELETE", "/api/users/{other}/follow"),
-        ("PUT", "/api/posts/{post}/like"),
-        ("DELETE", "/api/posts/{post}/like"),
-    ],
-)
-def test_every_other_write_acts_only_for_the_caller(
-    client: FlaskClient, method: str, path: str
-) -> None:
-    caller, other = UserFactory(), UserFactory(profile__bio="Untouched")
-    post = PostFactory(author=other)
-    other.following.append(caller)
-    db.session.flush()
-    bodies = {
-        "/api/users/me": {"email": "changed@example.com", "current_password": PASSWORD},
-        "/api/users/me/profile": {"bio": "Changed"},
-    }
-    body = bodies.get(path) if method == "PATCH" else None
-
-    response = client.open(
-        path.format(other=other.username, post=post.id),
-        method=method,
-        json=body,
-        headers=auth_headers(caller),
-    )
-
-    assert response.status_code in {200, 204}
-    db.session.expire_all()
-    assert rows.exists("users", other.id)
-    assert other.profile.bio == "Untouched"
-    assert other.email != "changed@example.com"
-    assert rows.exists("posts", post.id)
-    # The other user's own follow of the caller is theirs; only deleting the caller ends it.
-    caller_deleted = (method, path) == ("DELETE", "/api/users/me")
-    assert other.following == ([] if caller_deleted else [caller])
+# Every operation called with someone else's token, on things of another user's:
+# test_every_operation.py (test_someone_elses_token_acts_only_for_its_user).
 
 
 # Passwords

@@ -8,7 +8,6 @@ workers of a real server, survives its restart, and holds under simultaneous req
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,8 +30,8 @@ WRONG = "wrong-password"
 
 @pytest.fixture(autouse=True)
 def small_limits(app: APIFlask, settings: Settings) -> Iterator[Settings]:
-    small = dataclasses.replace(
-        settings, sign_in_max_failures=MAX_FAILURES, sign_in_window_seconds=WINDOW
+    small = settings.model_copy(
+        update={"sign_in_max_failures": MAX_FAILURES, "sign_in_window_seconds": WINDOW}
     )
     app.extensions[EXTENSION_KEY] = small
     yield small

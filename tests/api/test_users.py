@@ -6,12 +6,15 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import Table
 
-from blog.db import db
+from blog.db import Base, db
 from blog.models import User
 from tests import rows
 from tests.factories import PASSWORD, PostFactory, TagFactory, UserFactory
 from tests.helpers import assert_problem, auth_headers, pointers
+from tests.inventory import OPERATIONS
+from tests.world import World, someone_else
 
 
 def sign_up(client: FlaskClient, **fields: Any) -> Any:
@@ -230,31 +233,45 @@ def test_changing_your_email_to_a_taken_one_is_a_conflict(client: FlaskClient) -
     assert user.email != "taken@example.com"
 
 
+WRITES = [op for op in OPERATIONS if op.method in {"POST", "PUT", "PATCH"}]
+
+
 def test_deleting_your_account_deletes_your_posts_and_their_links_but_not_tags(
-    client: FlaskClient,
+    client: FlaskClient, world: World
 ) -> None:
-    user, other = UserFactory(), UserFactory()
+    # The world's user is someone else; the caller does to their things whatever each write
+    # operation of the API does with its example body (likes, follows, comments on their post).
+    user = someone_else()
+    world.user.following.append(user)
     python = TagFactory(name="python")
     mine = PostFactory(author=user, tags=[python])
-    theirs = PostFactory(author=other, tags=[python])
+    theirs = PostFactory(author=world.user, tags=[python])
     headers = auth_headers(user)
-    # What the user liked, followed and wrote on someone else's post goes too.
-    client.put(f"/api/posts/{theirs.id}/like", headers=headers)
-    client.put(f"/api/users/{other.username}/follow", headers=headers)
-    client.post(f"/api/posts/{theirs.id}/comments", json={"body": "Hi"}, headers=headers)
-    assert (rows.count("likes"), rows.count("follows"), rows.count("comments")) == (1, 1, 1)
+    for operation in WRITES:
+        world.call(client, operation, headers=headers, json=operation.example())
+    before = rows.everything()
+    users_rows = rows.reached_from(user.id, before)
+    others = rows.reached_from(world.user.id, before)
+    referring = [table.name for table in Base.metadata.sorted_tables if refers_to_users(table)]
+    assert [table for table in referring if not users_rows[table]] == []
 
     response = client.delete("/api/users/me", headers=headers)
 
     assert response.status_code == 204
     assert response.get_data() == b""
-    assert not rows.exists("users", user.id)
+    after = rows.everything()
+    # Every row that led to the user is gone; every other row of the other user's is there.
+    assert {table: users_rows[table] & after[table] for table in after} == {t: set() for t in after}
+    assert all(others[t] - users_rows[t] <= after[t] for t in after)
     assert not rows.exists("posts", mine.id)
-    assert (rows.count("likes"), rows.count("follows"), rows.count("comments")) == (0, 0, 0)
     assert rows.tag_links(tag_id=python.id) == {(theirs.id, python.id)}
     assert rows.exists("tags", python.id)
     # The token of a deleted user no longer works.
     assert_problem(client.get("/api/users/me", headers=headers), 401)
+
+
+def refers_to_users(table: Table) -> bool:
+    return any(key.column.table is User.__table__ for key in table.foreign_keys)
 
 
 def test_anyone_can_read_a_public_profile(client: FlaskClient) -> None:

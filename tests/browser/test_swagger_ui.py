@@ -29,7 +29,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.wait import WebDriverWait
 
 from blog.seed import DEMO_POSTS
-from tests.conftest import demo_server
+from tests.fixtures import demo_server
 from tests.servers import Server, call
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import demo_server
+from tests.fixtures import demo_server
 from tests.servers import Server, call
 
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"

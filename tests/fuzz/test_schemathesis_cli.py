@@ -1,10 +1,12 @@
 """schemathesis from its command line, against the app under gunicorn, with every check.
 
 The app runs on a free loopback port against a fresh database, migrated and seeded with the demo
-data. The fuzzer signs in as the demo user alice first and sends her token with every request.
-`st run` then reads /openapi.json and runs all four phases (examples, of which the document has
-none, then coverage, fuzzing and the stateful phase, which chains operations through links it
-infers, as the document declares none) with all of its checks: no 5xx, documented statuses,
+data. The fuzzer signs in as the demo user alice first, with a password of her own (so that the
+request examples, which sign in and confirm changes with the demo data's published password,
+cannot change her password and end her token half-way), and sends her token with every request.
+`st run` then reads /openapi.json and runs all four phases (examples, the request models' own,
+then coverage, fuzzing and the stateful phase, which chains operations through links it infers,
+as the document declares none) with all of its checks: no 5xx, documented statuses,
 content types, headers and schemas, invalid requests refused, valid ones accepted,
 authentication enforced, deleted things gone, and the rest. What the tool cannot know from the
 document is in schemathesis.toml, each with why. Its report is printed as it runs; the test
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import threading
@@ -36,7 +39,7 @@ from werkzeug.serving import make_server
 from blog import create_app
 from blog.config import Settings
 from blog.seed import DEMO_PASSWORD
-from tests.conftest import PROJECT_ROOT, demo_server
+from tests.fixtures import PROJECT_ROOT, demo_server
 from tests.servers import Server, call, free_port
 
 SCHEMATHESIS = Path(sys.executable).parent / "st"
@@ -71,14 +74,24 @@ def run_schemathesis(url: str, workdir: Path, *options: str) -> subprocess.Compl
     return subprocess.run(command, cwd=workdir, check=False)  # noqa: S603 - fixed command
 
 
-def test_schemathesis_finds_nothing(server: Server, tmp_path: Path) -> None:
+def sign_in(server: Server, password: str) -> str:
     answer = call(
-        server.url + "/api/tokens",
-        "POST",
-        body={"username": "alice", "password": DEMO_PASSWORD},
+        server.url + "/api/tokens", "POST", body={"username": "alice", "password": password}
     )
     assert answer.status == 200, answer.body
-    token = answer.json()["access_token"]
+    return str(answer.json()["access_token"])
+
+
+def test_schemathesis_finds_nothing(server: Server, tmp_path: Path) -> None:
+    password = secrets.token_urlsafe(16)
+    changed = call(
+        server.url + "/api/users/me",
+        "PATCH",
+        body={"current_password": DEMO_PASSWORD, "password": password},
+        headers={"Authorization": f"Bearer {sign_in(server, DEMO_PASSWORD)}"},
+    )
+    assert changed.status == 200, changed.body
+    token = sign_in(server, password)
     result = run_schemathesis(
         server.url + "/openapi.json",
         tmp_path,
@@ -110,12 +123,21 @@ def test_the_run_has_every_phase_and_the_checks_named_above() -> None:
     }
 
 
-def test_the_document_declares_no_examples_or_links_and_schemathesis_infers_links() -> None:
+def test_the_document_has_examples_of_bodies_no_links_and_schemathesis_infers_links() -> None:
     app = create_app(Settings(env="testing"))
     document = app.test_client().get("/openapi.json").get_json()
     schema = schemathesis.openapi.from_dict(document)
 
-    assert '"example' not in json.dumps(document)
+    with_examples = {
+        name for name, c in document["components"]["schemas"].items() if "examples" in c
+    }
+    bodies = {
+        operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+        for operations in document["paths"].values()
+        for operation in operations.values()
+        if "requestBody" in operation
+    }
+    assert with_examples == bodies
     assert '"links"' not in json.dumps(document)
     assert schema.operations_with_incoming_links() == set()
     schema.as_state_machine()

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from blog.db import db
 from blog.models import Comment
 from tests import rows
-from tests.factories import CommentFactory, LikeFactory, PostFactory, UserFactory
+from tests.factories import CommentFactory, PostFactory, UserFactory
 from tests.helpers import StatementLog, fresh
 
 
@@ -189,10 +189,10 @@ def test_deleting_a_comment_with_raw_sql_deletes_its_replies() -> None:
     assert rows.exists("comments", sibling.id)
 
 
-def test_deleting_a_post_deletes_its_comments_replies_and_likes(sql: StatementLog) -> None:
+def test_deleting_a_post_deletes_its_comments_and_their_replies(sql: StatementLog) -> None:
     root, reply, deeper, sibling = thread()
-    like = LikeFactory(post=root.post)
     other = CommentFactory()
+    author_id = root.author_id
     post = fresh(root.post)
 
     with sql.recording() as statements:
@@ -206,20 +206,17 @@ def test_deleting_a_post_deletes_its_comments_replies_and_likes(sql: StatementLo
     ]
     for gone in (root, reply, deeper, sibling):
         assert not rows.exists("comments", gone.id)
-    assert rows.count("likes") == 0
-    assert rows.exists("users", like.user_id)
+    assert rows.exists("users", author_id)
     assert rows.exists("comments", other.id)
 
 
-def test_deleting_a_post_with_raw_sql_deletes_its_comments_and_likes() -> None:
+def test_deleting_a_post_with_raw_sql_deletes_its_comments() -> None:
     root, reply, _, _ = thread()
-    LikeFactory(post=root.post)
 
     db.session.execute(text("DELETE FROM posts WHERE id = :id"), {"id": root.post.id})
 
     assert not rows.exists("comments", root.id)
     assert not rows.exists("comments", reply.id)
-    assert rows.count("likes") == 0
 
 
 def test_deleting_a_user_deletes_their_comments_and_the_replies_under_them() -> None:

@@ -88,6 +88,7 @@ def test_removing_a_like_from_user_likes_deletes_it() -> None:
     like = LikeFactory()
     user, post = like.user, like.post
     assert user.likes == [like]
+    assert post.likes == [like]
 
     user.likes.remove(like)
     db.session.flush()
@@ -160,6 +161,15 @@ def test_deleting_a_user_with_raw_sql_deletes_their_likes() -> None:
 
     assert like_rows() == set()
     assert rows.exists("posts", like.post_id)
+
+
+def test_deleting_a_post_with_raw_sql_deletes_its_likes() -> None:
+    like = LikeFactory()
+
+    db.session.execute(text("DELETE FROM posts WHERE id = :id"), {"id": like.post_id})
+
+    assert like_rows() == set()
+    assert rows.exists("users", like.user_id)
 
 
 # Why User.liked_posts is a proxy and not relationship(secondary="likes")

@@ -1,0 +1,200 @@
+"""The OpenAPI document: what APIFlask generates, corrected so that client generators can use it.
+
+`install_openapi(app)` sets the document's description and licence, names no server, and
+registers `fix_spec`, which describes errors as the RFC 9457 problem details the app really
+sends, with the statuses any operation can give; bounds ids as blog/framework.py's converter
+does; names each operation after its view and marks public ones as public; documents the
+headers; and gives each schema one component. Views describe their own error statuses and
+headers with `responses(...)` and `takes_if_match`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from apiflask import APIFlask
+
+from blog.db import MAX_ID
+from blog.errors import PROBLEM_MEDIA_TYPE
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PROBLEM = "Problem"
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details.",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "pointer": {
+                        "type": "string",
+                        "description": "JSON Pointer into the request body",
+                    },
+                    "parameter": {"type": "string", "description": "The query parameter at fault"},
+                    "detail": {"type": "string"},
+                },
+                "required": ["detail"],
+            },
+        },
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+
+DESCRIPTION = """A small blog: users write posts and file them under tags.
+
+Sign up with `POST /api/users`, trade your username and password for a bearer token with
+`POST /api/tokens`, and send it as `Authorization: Bearer <token>` to write.
+
+Every error is RFC 9457 problem details (`application/problem+json`)."""
+
+# Answers any operation can give, and those of any operation that takes a body.
+_ALWAYS = {
+    "414": "The URL is longer than the server accepts",
+    "431": "The headers are larger than the server accepts",
+    "503": "The database is not available",
+}
+_WITH_BODY = {
+    "400": "The body is not valid JSON",
+    "413": "The body is larger than the server accepts",
+    "415": "The body is not sent as application/json",
+}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+# Headers that come with a status wherever it is answered.
+_HEADERS_BY_STATUS: dict[str, dict[str, Any]] = {
+    "401": {
+        "WWW-Authenticate": {
+            "description": "`Bearer`: the scheme a token must be sent with",
+            "schema": {"type": "string"},
+        }
+    },
+    "429": _RETRY_AFTER,
+    "503": _RETRY_AFTER,
+}
+# Response headers a view sends, for `responses(headers=...)` where it sends them.
+LOCATION = {"description": "The URL of what was created", "schema": {"type": "string"}}
+ETAG = {
+    "description": "The post's version, to send back as If-Match",
+    "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag you read: the change happens only if the post is still at that "
+    "version (412 otherwise). `*`, or no If-Match at all, accepts any version.",
+    "schema": {"type": "string"},
+}
+
+
+def responses(
+    *,
+    errors: Mapping[int, str] | None = None,
+    headers: Mapping[int, Mapping[str, Any]] | None = None,
+) -> Any:
+    """Describe a view's error statuses and the headers its answers carry, for `@bp.doc`."""
+    described: dict[int, dict[str, Any]] = {
+        status: {"description": text} for status, text in (errors or {}).items()
+    }
+    for status, sent in (headers or {}).items():
+        described.setdefault(status, {})["headers"] = dict(sent)
+    return described
+
+
+def takes_if_match(view: F) -> F:
+    """Mark a view that honours If-Match, so the document lists the header as its parameter."""
+    view.takes_if_match = True  # type: ignore[attr-defined]
+    return view
+
+
+_PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{PROBLEM}"}}}
+
+
+def _fix_operation(operation: dict[str, Any], view: Any) -> None:
+    operation["operationId"] = view.__name__
+    # An operation without security is public; saying so explicitly is what tools expect.
+    operation.setdefault("security", [])
+    if "requestBody" in operation:
+        operation["requestBody"]["required"] = True
+    if getattr(view, "takes_if_match", False):
+        operation.setdefault("parameters", []).append(IF_MATCH)
+    answers = operation.setdefault("responses", {})
+    for status, text in (_ALWAYS | (_WITH_BODY if "requestBody" in operation else {})).items():
+        answers.setdefault(status, {"description": text})
+    for status, response in answers.items():
+        if int(status) >= 400:  # described by APIFlask as JSON, or by `responses(errors=...)`
+            response["content"] = _PROBLEM_CONTENT
+        if status in _HEADERS_BY_STATUS:
+            response.setdefault("headers", {}).update(_HEADERS_BY_STATUS[status])
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        if parameter.get("in") == "path" and schema.get("type") == "integer":
+            schema.update(minimum=1, maximum=MAX_ID)
+
+
+def _unique_components(spec: dict[str, Any]) -> dict[str, Any]:
+    """Give every schema one component under one name, which is also its title.
+
+    APIFlask registers the models nested in a response model once per parent
+    (`PostPage.PostOut`, `PostOut.UserSummary`, ...) with the same title, and the problem
+    details twice (`HTTPError`, `ValidationError`): client generators would see several
+    classes of one name. A component that only refers to another is that other one.
+    """
+    names = {name: name.rpartition(".")[2] for name in spec["components"]["schemas"]}
+    names |= {"HTTPError": PROBLEM, "ValidationError": PROBLEM}
+    text = json.dumps(spec)
+    for name, short in names.items():
+        text = text.replace(f'"#/components/schemas/{name}"', f'"#/components/schemas/{short}"')
+    fixed: dict[str, Any] = json.loads(text)
+    merged: dict[str, Any] = {}
+    for name, schema in fixed["components"]["schemas"].items():
+        if set(schema) != {"$ref"}:
+            body = schema | {"title": names[name]}
+            if merged.setdefault(names[name], body) != body:
+                raise ValueError(f"Two different schemas are both named {names[name]}.")
+    fixed["components"]["schemas"] = merged
+    return fixed
+
+
+def fix_spec(spec: dict[str, Any] | str, app: APIFlask) -> dict[str, Any] | str:
+    """Correct the document APIFlask generated: see this module's docstring."""
+    if isinstance(spec, str):  # only when the document is requested as YAML text
+        return spec
+    views = {
+        (re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), method.lower()): rule.endpoint
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods or ()
+    }
+    for path, operations in spec.get("paths", {}).items():
+        for method, operation in operations.items():
+            if isinstance(operation, dict):
+                _fix_operation(operation, app.view_functions[views[(path, method)]])
+    return _unique_components(spec)
+
+
+def install_openapi(app: APIFlask) -> None:
+    """Configure the document and register `fix_spec`."""
+    app.config.update(
+        DESCRIPTION=DESCRIPTION,
+        LICENSE={"name": "MIT", "identifier": "MIT"},
+        HTTP_ERROR_SCHEMA=PROBLEM_SCHEMA,
+        VALIDATION_ERROR_SCHEMA=PROBLEM_SCHEMA,
+        # No server: tools resolve the paths against where they found the document, and no
+        # request's Host header can change what later clients are sent.
+        AUTO_SERVERS=False,
+    )
+    app.spec_processor(lambda spec: fix_spec(spec, app))
