@@ -16,6 +16,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from pooler import compose_check
+from scripts.compose_check import layer_checks
 from tests.fixtures import PROJECT_ROOT
 
 ROOT = Path(PROJECT_ROOT)
@@ -53,6 +54,10 @@ def test_the_api_replicas_connect_through_pgbouncer_with_db_pooler_transaction()
     )
     assert api["depends_on"]["pgbouncer"] == {"condition": "service_healthy"}
     assert api["deploy"]["replicas"] == compose_check.API_REPLICAS
+
+
+def test_the_compose_check_finds_this_layers_check() -> None:
+    assert compose_check.CHECK in layer_checks()
 
 
 def test_the_compose_check_lays_this_overlay_over_the_compose_file() -> None:
