@@ -24,7 +24,8 @@ the standard library only. From a clean copy of the committed tree (`git archive
   left alone: the test suite provokes errors there on purpose).
 
 Every step has a time limit, and every project is taken down with its volumes at the end,
-whatever happened. It prints what it measured: the build, the start, the in-image suite.
+whatever happened. It prints what it measured: the build, the start, the in-image suite, and
+a line from each layer's project.
 """
 
 from __future__ import annotations
