@@ -57,7 +57,7 @@ RUN mkdir -p /etc/postgresql-common/createcluster.d \
     && rm -rf /var/lib/apt/lists/*
 USER 10001:10001
 # The source tree is read-only to the app user: pytest keeps no cache in it, and Hypothesis
-# (under the fuzz tests) keeps its own in /tmp.
+# (under the clients layer's fuzz tests) keeps its own in /tmp.
 ENV PYTEST_ADDOPTS="-p no:cacheprovider" \
     HYPOTHESIS_STORAGE_DIRECTORY=/tmp/hypothesis
 COPY --from=test-builder /opt/venv /opt/venv

@@ -102,6 +102,27 @@ def test_the_test_database_holds_what_the_migrations_build(connection: Connectio
     assert connection.scalar(text("SELECT version_num FROM alembic_version")) == head
 
 
+def test_the_checks_with_targets_of_their_own_are_collected_only_when_named() -> None:
+    # What `make test` collects, less tests/api, tests/models and the top-level modules of tests/
+    # and of each layer's tests/: nothing, where the folders pyproject.toml's norecursedirs names
+    # (checks that need a tool or a server, each run by a make target of its own) would be
+    # collected if pytest looked there.
+    command = ["--collect-only", "-q", "-p", "no:cacheprovider"]
+    ignored = ["--ignore=tests/api", "--ignore=tests/models", "--ignore-glob=tests/test_*.py"]
+    ignored.append("--ignore-glob=*/tests/test_*.py")
+    result = subprocess.run(  # noqa: S603 - this interpreter's own pytest
+        [sys.executable, "-m", "pytest", *command, *ignored],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, result.stdout + result.stderr
+    assert "no tests collected" in result.stdout
+
+
 def test_the_suite_recreates_its_database_and_drops_it_at_the_end(database_url: str) -> None:
     url = make_url(database_url)
     name = f"{url.database}_harness"

@@ -4,11 +4,11 @@ Schemathesis reads /openapi.json and generates requests for each operation, vali
 invalid ones, signed in as a user who has a post, a comment and a follower. Every answer must be
 no 5xx, a status code the document lists for that operation, the content type it lists, and a
 body that matches the documented schema (problem details for errors); a valid request must be
-accepted and an invalid one refused, save where schemathesis.toml says what the tool cannot know.
-Each operation runs in its test's own rolled-back transaction.
+accepted and an invalid one refused, save where the layer's schemathesis.toml says what the tool
+cannot know. Each operation runs in its test's own rolled-back transaction.
 
 FUZZ_EXAMPLES is Hypothesis's max_examples for each operation in each mode (25 by default); a
-longer run: FUZZ_EXAMPLES=500 make pytest PYTEST_ARGS=tests/test_fuzz.py
+longer run: FUZZ_EXAMPLES=500 make pytest PYTEST_ARGS=clients/tests/test_fuzz.py
 
 Schemathesis's own pytest integration is broken under pytest 9.2: the tests it makes for a
 schema all have the same id, whatever their operation, and a schema made by a fixture fails
@@ -44,7 +44,6 @@ from blog import create_app
 from blog.config import Settings
 from tests import rows
 from tests.factories import CommentFactory, PostFactory, UserFactory
-from tests.fixtures import PROJECT_ROOT
 from tests.helpers import auth_headers
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
@@ -67,7 +66,7 @@ CASES = [
     if mode is schemathesis.GenerationMode.POSITIVE or can_be_invalid(operation)
 ]
 # What the tool cannot know from the document, shared with `make fuzz`.
-CONFIG = schemathesis.Config.from_path(os.path.join(PROJECT_ROOT, "schemathesis.toml"))
+CONFIG = schemathesis.Config.from_path(Path(__file__).parent.parent / "schemathesis.toml")
 
 
 @pytest.fixture
@@ -268,23 +267,3 @@ def test_schemathesis_pytest_integration_is_broken_under_this_pytest(tmp_path: P
     assert "test_by_schema[GET /a]" not in output
     assert "test_by_fixture FAILED" in output
     assert "'Function' object has no attribute '_nodeid'" in output
-
-
-def test_the_slower_checks_are_collected_only_when_named() -> None:
-    # What `make test` collects, less tests/api, tests/models and the top-level modules of tests/
-    # and of each layer's tests/: nothing, where tests/browser, tests/client and tests/fuzz would
-    # be collected if pytest looked there.
-    command = ["--collect-only", "-q", "-p", "no:cacheprovider"]
-    ignored = ["--ignore=tests/api", "--ignore=tests/models", "--ignore-glob=tests/test_*.py"]
-    ignored.append("--ignore-glob=*/tests/test_*.py")
-    result = subprocess.run(  # noqa: S603 - this interpreter's own pytest
-        [sys.executable, "-m", "pytest", *command, *ignored],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-    assert result.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, result.stdout + result.stderr
-    assert "no tests collected" in result.stdout
