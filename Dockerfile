@@ -46,16 +46,8 @@ CMD ["bin/app", "serve"]
 
 
 FROM app AS test
-USER 0
-# PostgreSQL's server programs, for tests/test_outage.py: it runs a cluster of its own, which
-# it stops and starts. The packages are not told to create a cluster of their own.
-# hadolint ignore=DL3008
-RUN mkdir -p /etc/postgresql-common/createcluster.d \
-    && echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/blog.conf \
-    && apt-get update \
-    && apt-get install --yes --no-install-recommends postgresql \
-    && rm -rf /var/lib/apt/lists/*
-USER 10001:10001
+# The suite of `make test`, against the db service; the tests that start processes of their
+# own (tests/system, make system-test) are not run here.
 # The source tree is read-only to the app user: pytest keeps no cache in it, and Hypothesis
 # (under the clients layer's fuzz tests) keeps its own in /tmp.
 ENV PYTEST_ADDOPTS="-p no:cacheprovider" \

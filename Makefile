@@ -13,7 +13,7 @@ LAYER_MYPY :=
 # The make targets of the layers' checks, which CI runs through make layer-checks.
 LAYER_CHECKS :=
 
-.PHONY: help install test lint typecheck pytest pooler-test compose-test layer-checks docs format constraints clean
+.PHONY: help install test lint typecheck pytest system-test pooler-test compose-test layer-checks docs format constraints clean
 
 help:  ## List the targets, the layers' included
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)  ## Create .venv with the app and its development tools, pinned by constraints.txt
 
-test: lint typecheck pytest  ## Install, lint, type-check and run the whole test suite
+test: lint typecheck pytest  ## Install, lint, type-check and run the in-process suite on PostgreSQL
 
 lint: install  ## ruff, and the Dockerfile, compose file, workflow and shell scripts
 	$(BIN)/ruff check .
@@ -48,8 +48,12 @@ typecheck: install  ## mypy, strict: the core, then the layers' code (LAYER_MYPY
 	$(BIN)/mypy
 	$(if $(strip $(LAYER_MYPY)),$(BIN)/mypy $(LAYER_MYPY))
 
-pytest: install  ## The test suite alone (needs PostgreSQL; see README)
+pytest: install  ## The in-process test suite alone (needs PostgreSQL; see README)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# PostgreSQL's server programs (initdb, pg_ctl) and psql too: see docs/testing.md.
+system-test: install  ## The tests that start processes: gunicorn, the compose commands, a cluster of their own
+	timeout 900 $(BIN)/pytest tests/system $(PYTEST_ARGS)
 
 # Debian's pgbouncer (as root, installed when missing), or any on PATH or in /usr/sbin.
 pooler-test: install  ## The app behind a real PgBouncer in transaction mode, several processes sharing it

@@ -48,7 +48,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from blog.db import Base, utcnow
 
@@ -236,6 +236,14 @@ class Post(Base):
     version: Mapped[int] = mapped_column(server_default=text("1"))
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads a dict
+
+    # Not columns: filled in by a query that asks for them with with_expression() (the pages
+    # of posts, blog/services/posts.py), and None on a post loaded by any other. How many likes
+    # and comments a post has is a count, not something to load the collections for; whether
+    # the reader likes it depends on who reads it, so no single column_property could say.
+    like_count: Mapped[int | None] = query_expression()
+    comment_count: Mapped[int | None] = query_expression()
+    liked_by_me: Mapped[bool | None] = query_expression()
 
     # Partner: User.posts. The many-to-one side; the cascade that matters lives on User.posts.
     author: Mapped[User] = relationship(back_populates="posts")

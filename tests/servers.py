@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -26,14 +27,27 @@ from typing import IO, Any
 ROOT = Path(__file__).resolve().parent.parent
 # The app as `bin/app serve` runs it: gunicorn with gunicorn.conf.py.
 APP = ["bin/app", "serve"]
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
 
 def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """Return a TCP port on 127.0.0.1 that nothing is bound to, below the ephemeral range.
+
+    The kernel takes the local ports of outgoing connections from the ephemeral range
+    (/proc/sys/net/ipv4/ip_local_port_range). A port from there, free now, could become one
+    such connection's port on a busy machine before the server binds it; a port below the
+    range is only ever taken by a process that asks for it by number.
+    """
+    lowest_ephemeral = int(EPHEMERAL_RANGE.read_text().split()[0])
+    for _ in range(100):
+        port = 1024 + secrets.randbelow(max(lowest_ephemeral - 1024, 1))
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:  # in use: try another
+                continue
+            return port
+    raise RuntimeError(f"no free port found below {lowest_ephemeral}")
 
 
 def server_environment(**settings: str) -> dict[str, str]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
@@ -12,7 +9,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from tests.databases import alembic_config, drop, exists, migrate
-from tests.fixtures import PROJECT_ROOT, sibling_database
+from tests.fixtures import sibling_database
 
 
 def test_a_sibling_database_is_there_while_used_and_gone_afterwards(database_url: str) -> None:
@@ -96,21 +93,3 @@ def test_migrate_upgrades_the_database_it_is_given_to_the_revision_asked(
                 assert version == script.get_current_head() != first
         finally:
             engine.dispose()
-
-
-def test_the_database_helpers_need_neither_pytest_nor_bench() -> None:
-    imported = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys, tests.databases\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pytest', 'bench'}))",
-        ],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-
-    assert imported.stdout.strip() == "[]"

@@ -1,12 +1,12 @@
 """The test harness: the database the suite guards, builds and drops, each test's transaction, the
-session each request gets, and the helpers and factories the tests share."""
+session each request gets, and the helpers and factories the tests share.
+
+What the suite does when run as a command, and the demo server, are in tests/system/test_harness.py.
+"""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import threading
 from typing import Any
 
@@ -24,9 +24,8 @@ from blog.auth import verify_password
 from blog.config import Settings, normalise_database_url
 from blog.db import Base, db
 from blog.models import Post, User
-from blog.seed import DEMO_PASSWORD, DEMO_POSTS
 from tests import rows
-from tests.databases import alembic_config, drop, exists, recreate
+from tests.databases import alembic_config
 from tests.factories import (
     PASSWORD,
     CommentFactory,
@@ -36,52 +35,12 @@ from tests.factories import (
 )
 from tests.fixtures import (
     DEFAULT_TEST_DATABASE_URL,
-    PROJECT_ROOT,
     FreshContextClient,
-    demo_server,
     resolve_test_database_url,
 )
 from tests.helpers import StatementLog, fresh
-from tests.servers import call
 
 # The suite's own guard and its database
-
-
-def run_the_suite_with(url: str, *tests: str) -> subprocess.CompletedProcess[str]:
-    environment = os.environ | {"TEST_DATABASE_URL": url}
-    return subprocess.run(  # noqa: S603 - the suite's own command
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def test_the_suite_refuses_a_database_whose_name_lacks_test() -> None:
-    result = run_the_suite_with(
-        "postgresql+psycopg://postgres@127.0.0.1:5432/blog", "tests/test_readme.py"
-    )
-
-    assert result.returncode == 4
-    assert "its name must contain 'test'" in result.stdout + result.stderr
-
-
-def test_the_suite_stops_at_once_and_says_how_to_start_postgresql() -> None:
-    # Port 1 on the loopback: nothing listens there, so the connection is refused.
-    result = run_the_suite_with(
-        "postgresql+psycopg://postgres@127.0.0.1:1/blog_unreachable_test", "tests/test_readme.py"
-    )
-
-    output = result.stdout + result.stderr
-    assert "Connection refused" in output
-    assert "Cannot reach PostgreSQL" in output
-    assert "Start PostgreSQL, or point TEST_DATABASE_URL" in output
-    # Stopped before the first test, rather than an error for each one.
-    assert result.returncode == pytest.ExitCode.INTERRUPTED
-    assert "no tests ran" in output
 
 
 def test_without_test_database_url_the_suite_uses_blog_test_on_localhost(
@@ -100,50 +59,6 @@ def test_the_test_database_holds_what_the_migrations_build(connection: Connectio
 
     assert set(inspect(connection).get_table_names()) == {*Base.metadata.tables, "alembic_version"}
     assert connection.scalar(text("SELECT version_num FROM alembic_version")) == head
-
-
-def test_the_checks_with_targets_of_their_own_are_collected_only_when_named() -> None:
-    # What `make test` collects, less tests/api, tests/models and the top-level modules of tests/
-    # and of each layer's tests/: nothing, where the folders pyproject.toml's norecursedirs names
-    # (checks that need a tool or a server, each run by a make target of its own) would be
-    # collected if pytest looked there.
-    command = ["--collect-only", "-q", "-p", "no:cacheprovider"]
-    ignored = ["--ignore=tests/api", "--ignore=tests/models", "--ignore-glob=tests/test_*.py"]
-    ignored.append("--ignore-glob=*/tests/test_*.py")
-    result = subprocess.run(  # noqa: S603 - this interpreter's own pytest
-        [sys.executable, "-m", "pytest", *command, *ignored],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-    assert result.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, result.stdout + result.stderr
-    assert "no tests collected" in result.stdout
-
-
-def test_the_suite_recreates_its_database_and_drops_it_at_the_end(database_url: str) -> None:
-    url = make_url(database_url)
-    name = f"{url.database}_harness"
-    own = url.set(database=name).render_as_string(hide_password=False)
-    recreate(own)
-    try:
-        engine = create_engine(own)
-        with engine.begin() as leftover:
-            leftover.execute(text("CREATE TABLE left_over_from_a_past_run (id integer)"))
-        engine.dispose()
-
-        # The test above fails on a table the migrations do not make.
-        result = run_the_suite_with(
-            own, "tests/test_harness.py::test_the_test_database_holds_what_the_migrations_build"
-        )
-
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert "1 passed" in result.stdout
-        assert not exists(own)
-    finally:
-        drop(own)
 
 
 # Each test's transaction
@@ -375,29 +290,3 @@ def test_the_suites_password_hashes_use_the_lowest_parameters_argon2_accepts(
     for parameter, value in lowest.items():
         with pytest.raises(HashingError):
             PasswordHasher(**(lowest | {parameter: value - 1})).hash("x")
-
-
-# A real server
-
-
-def test_a_demo_server_serves_the_seeded_data_under_gunicorn_and_is_dropped_after(
-    database_url: str,
-) -> None:
-    url = make_url(database_url)
-    sibling = url.set(database=f"{url.database}_demo").render_as_string(hide_password=False)
-
-    cheap = {"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST_KIB": "8", "ARGON2_PARALLELISM": "1"}
-    with demo_server(database_url, "demo", **cheap) as server:
-        assert exists(sibling)
-        assert len(server.workers()) == 2
-        posts = call(server.url + "/api/posts").json()
-        signed_in = call(
-            server.url + "/api/tokens",
-            "POST",
-            body={"username": "alice", "password": DEMO_PASSWORD},
-        )
-
-    assert posts["total"] == len(DEMO_POSTS)
-    assert signed_in.status == 200
-    assert server.process.poll() is not None
-    assert not exists(sibling)

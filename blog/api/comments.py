@@ -29,7 +29,7 @@ bp = APIBlueprint(
 def list_comments(post_id: int, query: PageQuery) -> CommentPage:
     """List a post's comments as threads: top-level comments, oldest first, replies nested."""
     page = comments.list_comments(post_id=post_id, page=query.page, per_page=query.per_page)
-    return CommentPage.of(page, [CommentOut.of(comment) for comment in page.items])
+    return CommentPage.model_validate(page)
 
 
 @bp.post("/posts/<int:post_id>/comments")
@@ -42,7 +42,7 @@ def create_comment(post_id: int, data: CommentCreate) -> tuple[CommentOut, dict[
     comment = comments.create_comment(post_id=post_id, author=current_user(), data=data)
     db.session.commit()
     location = url_for(".get_comment", comment_id=comment.id)
-    return CommentOut.of(comment), {"Location": location}
+    return CommentOut.model_validate(comment), {"Location": location}
 
 
 @bp.get("/comments/<int:comment_id>")
@@ -50,7 +50,7 @@ def create_comment(post_id: int, data: CommentCreate) -> tuple[CommentOut, dict[
 @bp.doc(responses={404: "No such comment"})
 def get_comment(comment_id: int) -> CommentOut:
     """Read a comment and the replies below it."""
-    return CommentOut.of(comments.get_comment(comment_id))
+    return CommentOut.model_validate(comments.get_comment(comment_id))
 
 
 @bp.delete("/comments/<int:comment_id>")

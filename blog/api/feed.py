@@ -25,4 +25,4 @@ def get_feed(query: PostPageQuery) -> PostPage:
     page = posts.feed(
         user=current_user(), page=query.page, per_page=query.per_page, cursor=query.cursor
     )
-    return PostPage.of(page, page.items)
+    return PostPage.model_validate(page)

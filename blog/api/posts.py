@@ -42,7 +42,7 @@ def list_posts(query: PostQuery) -> PostPage:
         author=query.author or None,
         viewer=optional_user(),
     )
-    return PostPage.of(page, page.items)
+    return PostPage.model_validate(page)
 
 
 def etag(version: int) -> dict[str, str]:
@@ -69,8 +69,9 @@ def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
     """Write a post; tags that do not exist yet are created."""
     post = posts.create_post(author=current_user(), data=data)
     db.session.commit()
-    out = PostOut.of(post, like_count=0, comment_count=0, liked_by_me=False)
-    return out, {"Location": url_for(".get_post", post_id=post.id)} | etag(post.version)
+    return PostOut.model_validate(post), {"Location": url_for(".get_post", post_id=post.id)} | etag(
+        post.version
+    )
 
 
 @bp.get("/<int:post_id>")
@@ -82,8 +83,8 @@ def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
 )
 def get_post(post_id: int) -> tuple[PostOut, dict[str, str]]:
     """Read a post; its ETag names its version, for If-Match."""
-    post, version = posts.get_post(post_id, viewer=optional_user())
-    return post, etag(version)
+    post = posts.get_post(post_id, viewer=optional_user())
+    return PostOut.model_validate(post), etag(post.version)
 
 
 @bp.patch("/<int:post_id>")
@@ -111,9 +112,10 @@ def update_post(post_id: int, data: PostUpdate) -> tuple[PostOut, dict[str, str]
     posts.update_post(post_id=post_id, user=user, data=data, expected_versions=expected_versions())
     # Read back before the commit, while the row is still locked: the answer shows this edit,
     # not one that another request may make the moment the lock is released.
-    post, version = posts.get_post(post_id, viewer=user)
+    post = posts.get_post(post_id, viewer=user)
+    out, version = PostOut.model_validate(post), post.version
     db.session.commit()
-    return post, etag(version)
+    return out, etag(version)
 
 
 @bp.delete("/<int:post_id>")

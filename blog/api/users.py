@@ -16,7 +16,6 @@ from blog.schemas import (
     UserOut,
     UserPage,
     UserProfileOut,
-    UserSummary,
     UserUpdate,
 )
 from blog.services import users
@@ -43,7 +42,7 @@ def create_user(data: UserCreate) -> tuple[UserOut, dict[str, str]]:
     user = users.create_user(data=data)
     db.session.commit()
     location = url_for(".get_user", username=user.username)
-    return UserOut.of(user), {"Location": location}
+    return UserOut.model_validate(user), {"Location": location}
 
 
 @bp.get("/me")
@@ -51,7 +50,7 @@ def create_user(data: UserCreate) -> tuple[UserOut, dict[str, str]]:
 @bp.output(UserOut)
 def get_me() -> UserOut:
     """Show your own account."""
-    return UserOut.of(current_user())
+    return UserOut.model_validate(current_user())
 
 
 @bp.patch("/me")
@@ -69,7 +68,7 @@ def update_me(data: UserUpdate) -> UserOut:
     """Change your email address or password, confirming it with your current password."""
     user = users.update_user(user=current_user(), data=data)
     db.session.commit()
-    return UserOut.of(user)
+    return UserOut.model_validate(user)
 
 
 @bp.delete("/me")
@@ -87,7 +86,7 @@ def delete_me() -> tuple[str, int]:
 @bp.output(ProfileOut)
 def get_my_profile() -> ProfileOut:
     """Show your profile."""
-    return ProfileOut.of(current_user().profile)
+    return ProfileOut.model_validate(current_user().profile)
 
 
 @bp.patch("/me/profile")
@@ -98,7 +97,7 @@ def update_my_profile(data: ProfileUpdate) -> ProfileOut:
     """Change your bio, website or avatar; `null` clears a field."""
     profile = users.update_profile(user=current_user(), data=data)
     db.session.commit()
-    return ProfileOut.of(profile)
+    return ProfileOut.model_validate(profile)
 
 
 @bp.get("/<username>")
@@ -138,7 +137,7 @@ def unfollow(username: str) -> tuple[str, int]:
 def list_followers(username: str, query: PageQuery) -> UserPage:
     """List the users who follow a user, by name."""
     page = users.followers(username=username, page=query.page, per_page=query.per_page)
-    return UserPage.of(page, [UserSummary(username=user.username) for user in page.items])
+    return UserPage.model_validate(page)
 
 
 @bp.get("/<username>/following")
@@ -148,4 +147,4 @@ def list_followers(username: str, query: PageQuery) -> UserPage:
 def list_following(username: str, query: PageQuery) -> UserPage:
     """List the users a user follows, by name."""
     page = users.following(username=username, page=query.page, per_page=query.per_page)
-    return UserPage.of(page, [UserSummary(username=user.username) for user in page.items])
+    return UserPage.model_validate(page)

@@ -4,106 +4,54 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence, Set
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
-from flask import current_app
 from pydantic import MISSING
-from sqlalchemy import (
-    ColumnElement,
-    Row,
-    Select,
-    bindparam,
-    delete,
-    exists,
-    func,
-    literal,
-    select,
-    tuple_,
-)
-from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, bindparam, delete, exists, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import joinedload, selectinload, with_expression
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import ORMOption
 
 from blog.db import db, utcnow
-from blog.errors import Forbidden, NotFound, PreconditionFailed, Unprocessable
-from blog.models import Comment, Like, Post, Tag, User, counters, follows, post_tags
-from blog.pagination import Page, PostCursor, offset
-from blog.schemas import AuthorOut, PostCreate, PostOut, PostUpdate, is_username, parse_tag_name
+from blog.errors import Forbidden, NotFound, PreconditionFailed
+from blog.fields import is_username, parse_tag_name
+from blog.models import Comment, Like, Post, Tag, User, counters, follows
+from blog.pagination import Listing, Page, PostCursor, paginate
+from blog.schemas import PostCreate, PostUpdate
 from blog.services.tags import ensure_tags
+
+# What a post's response counts, as correlated subqueries: one number per post, read from the
+# likes and comments indexes, where loading Post.likes or Post.comments would load every row.
+LIKE_COUNT = select(func.count()).where(Like.post_id == Post.id).scalar_subquery()
+COMMENT_COUNT = select(func.count()).where(Comment.post_id == Post.id).scalar_subquery()
 
 
 @cache
-def _responses_select(*, signed_in: bool) -> Select[Any]:
-    """Select posts as the API shows them, in one statement: columns, not objects.
+def shown(*, signed_in: bool, one: bool = False) -> Select[Post]:
+    """Select posts with all their response shows: author, tags, counts and `liked_by_me`.
 
-    No Post object is loaded, and no relationship is loaded through. Built from Post objects,
-    with their author (joinedload) and tags (selectinload), the same page takes two statements
-    and an object for every post, author and tag (tests/orm_page.py; docs/relationships.md,
-    section 7, compares the two). A list only reads, so it asks for the columns its response
-    needs. The author comes along the join that the Post.author relationship defines; tag
-    names, counts and liked_by_me are correlated subqueries.
-
-    It is built once (per signed in or not), not on every request, and the viewer's id is a
-    bound parameter, so each viewer still gets their own `liked_by_me`.
+    The counts and, for a reader with a token, `liked_by_me` fill the query expressions
+    declared on Post; the reader's id is the bound parameter `viewer_id`, and with `one` the
+    post's id is `post_id`. Built once rather than on every request, which would add building
+    its loader options and expressions to every page.
     """
-    tag_names = (
-        select(func.array_agg(aggregate_order_by(Tag.name, Tag.name)))
-        .join(post_tags, post_tags.c.tag_id == Tag.id)
-        .where(post_tags.c.post_id == Post.id)
-        .scalar_subquery()
+    expressions = [
+        with_expression(Post.like_count, LIKE_COUNT),
+        with_expression(Post.comment_count, COMMENT_COUNT),
+    ]
+    if signed_in:
+        liked = exists().where(Like.post_id == Post.id, Like.user_id == bindparam("viewer_id"))
+        expressions.append(with_expression(Post.liked_by_me, liked))
+    query = select(Post).options(
+        # One author per post: joined in, a few more columns in each row.
+        joinedload(Post.author, innerjoin=True),
+        # A post has at most 10 tags: joined in too, a row per tag and no second statement.
+        # With a LIMIT, SQLAlchemy limits the posts in a subquery and joins the tags to that.
+        joinedload(Post.tags),
+        *expressions,
     )
-    like_count = select(func.count()).where(Like.post_id == Post.id).scalar_subquery()
-    comment_count = select(func.count()).where(Comment.post_id == Post.id).scalar_subquery()
-    liked_by_me = (
-        exists().where(Like.post_id == Post.id, Like.user_id == bindparam("viewer_id"))
-        if signed_in
-        else literal(None)
-    )
-    return select(
-        Post.id,
-        Post.title,
-        Post.body,
-        User.username.label("author"),
-        tag_names.label("tags"),
-        like_count.label("like_count"),
-        comment_count.label("comment_count"),
-        liked_by_me.label("liked_by_me"),
-        Post.created_at,
-        Post.updated_at,
-        Post.version,
-    ).join(Post.author)
-
-
-def _responses(conditions: Sequence[ColumnElement[bool]], viewer: User | None) -> Select[Any]:
-    query = _responses_select(signed_in=viewer is not None).where(*conditions)
-    return query if viewer is None else query.params(viewer_id=viewer.id)
-
-
-def _out(row: Row[Any]) -> PostOut:
-    return PostOut(
-        id=row.id,
-        title=row.title,
-        body=row.body,
-        author=AuthorOut(username=row.author),
-        tags=row.tags or [],
-        like_count=row.like_count,
-        comment_count=row.comment_count,
-        liked_by_me=MISSING if row.liked_by_me is None else row.liked_by_me,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
-@dataclass(frozen=True)
-class _Listing:
-    """Which posts a list shows, and how to know how many there are without counting them."""
-
-    conditions: Sequence[ColumnElement[bool]]
-    total: Select[Any]
-    # What a cursor names as its list: the filters, or whose feed.
-    scope: str
+    return query.where(Post.id == bindparam("post_id")) if one else query
 
 
 def list_scope(*, tag: str | None, author: str | None) -> str:
@@ -116,82 +64,45 @@ def feed_scope(user_id: int) -> str:
     return json.dumps(["feed", user_id])
 
 
-def _check_scope(cursor: PostCursor, scope: str) -> None:
-    """Refuse a cursor given out for another list than the one asked for."""
-    if cursor.scope != scope:
-        raise Unprocessable(
-            "This cursor belongs to another list: send the filters it was given out with.",
-            errors=[{"parameter": "cursor", "detail": "Given out for other filters"}],
-        )
+# The lists of posts, with their values (the tag, the author's name, whose feed) as bound
+# parameters: each kind of list is built once, and a page of it is one statement object.
+NAMED_TAG = Tag.name == bindparam("tag")
+NAMED_AUTHOR = func.lower(User.username) == bindparam("author")
+TAGGED = Post.tags.any(NAMED_TAG)
+BY_AUTHOR = Post.author_id == select(User.id).where(NAMED_AUTHOR).scalar_subquery()
+# The counts the triggers keep answer the common cases in one row; only a list filtered by both
+# a tag and an author is counted.
+TOTALS = {
+    (False, False): select(counters.c.value).where(counters.c.name == "posts"),
+    (True, False): select(Tag.post_count).where(NAMED_TAG),
+    (False, True): select(User.post_count).where(NAMED_AUTHOR),
+    (True, True): select(func.count()).select_from(Post).where(TAGGED, BY_AUTHOR),
+}
+FOLLOWED = Post.author_id.in_(
+    select(follows.c.followed_id).where(follows.c.follower_id == bindparam("user_id"))
+)
+FEED_TOTAL = (
+    select(func.coalesce(func.sum(User.post_count), 0))
+    .select_from(follows)
+    .join(User, User.id == follows.c.followed_id)
+    .where(follows.c.follower_id == bindparam("user_id"))
+)
 
 
-def _listing(*, tag: str | None, author: str | None) -> _Listing | None:
-    """Return the listing for these filters, or None if no post can pass them."""
+def post_listing(*, tag: str | None, author: str | None) -> Listing:
+    """Return the listing of the post list with these filters, tag and author name."""
     tag_name = None if tag is None else parse_tag_name(tag)
     if (tag is not None and tag_name is None) or (author is not None and not is_username(author)):
-        return None
-    conditions: list[ColumnElement[bool]] = []
-    if tag_name is not None:
-        conditions.append(Post.tags.any(Tag.name == tag_name))
-    if author is not None:
-        author_id = select(User.id).where(func.lower(User.username) == author.lower())
-        conditions.append(Post.author_id == author_id.scalar_subquery())
-    # The counts the triggers keep answer the common cases in one row; only a list filtered by
-    # both a tag and an author is counted.
-    if tag_name is not None and author is not None:
-        total = select(func.count()).select_from(Post).where(*conditions)
-    elif tag_name is not None:
-        total = select(Tag.post_count).where(Tag.name == tag_name)
-    elif author is not None:
-        total = select(User.post_count).where(func.lower(User.username) == author.lower())
-    else:
-        total = select(counters.c.value).where(counters.c.name == "posts")
-    return _Listing(conditions, total, list_scope(tag=tag_name, author=author))
+        return Listing((), None, {}, list_scope(tag=tag, author=author))
+    filters = (tag_name is not None, author is not None)
+    conditions = tuple(c for c, on in zip((TAGGED, BY_AUTHOR), filters, strict=True) if on)
+    parameters = {"tag": tag_name, "author": author and author.lower()}
+    return Listing(conditions, TOTALS[filters], parameters, list_scope(tag=tag_name, author=author))
 
 
-NEWEST_FIRST = (Post.created_at.desc(), Post.id.desc())
-
-
-def _page(
-    listing: _Listing,
-    *,
-    page: int,
-    per_page: int,
-    cursor: PostCursor | None,
-    viewer: User | None,
-) -> Page[PostOut]:
-    # The total rides along as one more column, so a page is one statement.
-    query = (
-        _responses(listing.conditions, viewer)
-        .add_columns(listing.total.scalar_subquery().label("total"))
-        .order_by(*NEWEST_FIRST)
-        .limit(per_page + 1)  # one row more than the page says whether there is a next page
-    )
-    if cursor is not None:
-        _check_scope(cursor, listing.scope)
-        page = cursor.page
-        # A range on the (created_at, id) index: as cheap on page 2,000 as on page 2.
-        query = query.where(tuple_(Post.created_at, Post.id) < tuple_(cursor.created_at, cursor.id))
-    else:
-        query = query.offset(offset(page, per_page))
-    rows = db.session.execute(query).all()
-    if not rows:  # past the last page: the total still has to be asked for
-        total = db.session.scalar(listing.total) or 0
-        return Page(items=[], page=page, per_page=per_page, total=total)
-    next_cursor = None
-    if len(rows) > per_page:
-        rows = rows[:per_page]
-        last = rows[-1]
-        next_cursor = PostCursor(page + 1, last.created_at, last.id, listing.scope).encode(
-            current_app.config["SECRET_KEY"]
-        )
-    return Page(
-        items=[_out(row) for row in rows],
-        page=page,
-        per_page=per_page,
-        total=rows[0].total or 0,
-        next_cursor=next_cursor,
-    )
+def feed_listing(user: User) -> Listing:
+    """Return the listing of the posts of the users `user` follows."""
+    return Listing((FOLLOWED,), FEED_TOTAL, {"user_id": user.id}, feed_scope(user.id))
 
 
 def list_posts(
@@ -202,39 +113,29 @@ def list_posts(
     tag: str | None,
     author: str | None,
     viewer: User | None,
-) -> Page[PostOut]:
-    """Return one page of posts, newest first, filtered by tag and author name.
-
-    The page is read as columns, in one statement (see `_responses_select`), not as Post objects.
-    """
-    listing = _listing(tag=tag, author=author)
-    if listing is None:
-        if cursor is not None:
-            _check_scope(cursor, list_scope(tag=tag, author=author))
-        return Page(items=[], page=page, per_page=per_page, total=0)
-    return _page(listing, page=page, per_page=per_page, cursor=cursor, viewer=viewer)
+) -> Page[Post]:
+    """Return one page of posts, newest first, filtered by tag and author name."""
+    listing, query = post_listing(tag=tag, author=author), shown(signed_in=viewer is not None)
+    return paginate(listing, query, page=page, per_page=per_page, cursor=cursor, viewer=viewer)
 
 
-def feed(*, user: User, page: int, per_page: int, cursor: PostCursor | None) -> Page[PostOut]:
+def feed(*, user: User, page: int, per_page: int, cursor: PostCursor | None) -> Page[Post]:
     """Return one page of the posts of the users `user` follows, newest first."""
-    followed = select(follows.c.followed_id).where(follows.c.follower_id == user.id)
-    listing = _Listing(
-        conditions=[Post.author_id.in_(followed)],
-        total=select(func.coalesce(func.sum(User.post_count), 0))
-        .select_from(follows)
-        .join(User, User.id == follows.c.followed_id)
-        .where(follows.c.follower_id == user.id),
-        scope=feed_scope(user.id),
-    )
-    return _page(listing, page=page, per_page=per_page, cursor=cursor, viewer=user)
+    listing, query = feed_listing(user), shown(signed_in=True)
+    return paginate(listing, query, page=page, per_page=per_page, cursor=cursor, viewer=user)
 
 
-def get_post(post_id: int, *, viewer: User | None) -> tuple[PostOut, int]:
-    """Return the post with this id as the API shows it, and its version; or raise NotFound."""
-    row = db.session.execute(_responses([Post.id == post_id], viewer)).one_or_none()
-    if row is None:
+def get_post(post_id: int, *, viewer: User | None) -> Post:
+    """Return the post with this id, loaded as the API shows it; or raise NotFound."""
+    # The same statement object every time, given the ids as parameters: SQLAlchemy then finds
+    # its compiled form without working out its cache key again. An edit reads back the post it
+    # changed: the counts are filled in anew all the same.
+    query = shown(signed_in=viewer is not None, one=True)
+    parameters = {"post_id": post_id} | ({} if viewer is None else {"viewer_id": viewer.id})
+    post = db.session.scalars(query, parameters).unique().one_or_none()
+    if post is None:
         raise NotFound(f"There is no post {post_id}.")
-    return _out(row), row.version
+    return post
 
 
 def require_post(post_id: int) -> Post:
@@ -273,6 +174,9 @@ def create_post(*, author: User, data: PostCreate) -> Post:
     db.session.flush()
     post.tags = ensure_tags(data.tags)
     db.session.flush()
+    # Known without asking: nobody has liked or commented on a post yet, its author included.
+    for name, value in (("like_count", 0), ("comment_count", 0), ("liked_by_me", False)):
+        set_committed_value(post, name, value)
     return post
 
 

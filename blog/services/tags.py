@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from blog.db import db
+from blog.fields import parse_tag_name
 from blog.models import Tag
-from blog.schemas import TagList, TagOut, parse_tag_name
+from blog.schemas import TagList, TagOut
 
 
 def ensure_tags(names: Sequence[str]) -> list[Tag]:
@@ -32,7 +33,7 @@ def list_tags() -> TagList:
     rows = db.session.execute(select(Tag.name, Tag.post_count).order_by(Tag.name)).all()
     # One call validates the whole list in pydantic's compiled core, reading each row's
     # attributes there, rather than building the items one by one in Python.
-    return TagList.model_validate({"items": rows}, from_attributes=True)
+    return TagList.model_validate({"items": rows})
 
 
 def get_tag(name: str) -> TagOut | None:
@@ -43,4 +44,4 @@ def get_tag(name: str) -> TagOut | None:
     row = db.session.execute(
         select(Tag.name, Tag.post_count).where(Tag.name == normalised)
     ).one_or_none()
-    return None if row is None else TagOut(name=row.name, post_count=row.post_count)
+    return None if row is None else TagOut.model_validate(row)

@@ -11,9 +11,10 @@ from blog import throttle
 from blog.auth import hash_password, password_matches
 from blog.db import db
 from blog.errors import Forbidden, NotFound, Unprocessable
+from blog.fields import is_username
 from blog.models import Profile, User, follows
 from blog.pagination import Page, offset
-from blog.schemas import ProfileUpdate, UserCreate, UserProfileOut, UserUpdate, is_username
+from blog.schemas import ProfileUpdate, UserCreate, UserProfileOut, UserUpdate
 
 
 def create_user(*, data: UserCreate) -> User:

@@ -12,16 +12,14 @@ longer run: FUZZ_EXAMPLES=500 make pytest PYTEST_ARGS=clients/tests/test_fuzz.py
 
 Schemathesis's own pytest integration is broken under pytest 9.2: the tests it makes for a
 schema all have the same id, whatever their operation, and a schema made by a fixture fails
-outright. So each operation is an ordinary test here that runs schemathesis's Hypothesis
-strategy for it.
+outright (fuzz/test_pytest_plugin.py shows it, under make fuzz). So each operation is an
+ordinary test here that runs schemathesis's Hypothesis strategy for it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -216,54 +214,3 @@ def test_the_document_is_built_without_a_database() -> None:
     spec = create_app(Settings(env="testing", database_url=nowhere)).spec
 
     assert spec["paths"] == PATHS  # type: ignore[index]
-
-
-INTEGRATION = """
-import pytest
-import schemathesis
-
-DOCUMENT = {
-    "openapi": "3.0.3",
-    "info": {"title": "Two", "version": "1"},
-    "paths": {
-        path: {"get": {"responses": {"200": {"description": "OK"}}}} for path in ("/a", "/b")
-    },
-}
-schema = schemathesis.openapi.from_dict(DOCUMENT)
-
-
-@pytest.fixture
-def document():
-    return schemathesis.openapi.from_dict(DOCUMENT)
-
-
-@schema.parametrize()
-def test_by_schema(case):
-    pass
-
-
-@schemathesis.pytest.from_fixture("document").parametrize()
-def test_by_fixture(case):
-    pass
-"""
-
-
-def test_schemathesis_pytest_integration_is_broken_under_this_pytest(tmp_path: Path) -> None:
-    (tmp_path / "pytest.ini").write_text("[pytest]\n")
-    (tmp_path / "test_integration.py").write_text(INTEGRATION)
-
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "schemathesis", "-p", "no:cacheprovider", "-v"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-    output = result.stdout + result.stderr
-    # Both operations' tests bear the one id, where a working integration names each operation.
-    assert output.count("test_integration.py::test_by_schema PASSED") == 2, output
-    assert "test_by_schema[GET /a]" not in output
-    assert "test_by_fixture FAILED" in output
-    assert "'Function' object has no attribute '_nodeid'" in output

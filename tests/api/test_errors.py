@@ -82,9 +82,10 @@ def test_an_unknown_query_parameter_is_refused_by_name(client: FlaskClient) -> N
 
 
 def test_a_stale_data_error_from_the_orm_is_a_412_problem(settings: Settings) -> None:
-    # The app's own edits lock the row first and never meet one (tests/test_concurrency.py);
-    # this is the answer for code that edits a versioned row without that lock and loses a race
-    # (the race itself: test_an_edit_racing_another_loses_rather_than_overwrites).
+    # The app's own edits lock the row first and never meet one
+    # (tests/system/test_concurrency.py); this is the answer for code that edits a versioned row
+    # without that lock and loses a race (the race itself:
+    # test_an_edit_racing_another_loses_rather_than_overwrites).
     app = create_app(settings)
 
     @app.post("/racing-edit")

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import re
+from typing import Any
+
 import pytest
 from flask.testing import FlaskClient
 
-from tests import rows
+from blog.db import db
+from blog.schemas import PostOut, PostPage
+from blog.services import posts as posts_service
+from tests import column_page, rows
 from tests.factories import CommentFactory, LikeFactory, PostFactory, UserFactory
 from tests.helpers import StatementLog, assert_problem, auth_headers
 
@@ -125,5 +132,47 @@ def test_counts_and_liked_by_me_cost_no_extra_statement_per_post(
     # Loading the user the token names, and the page with the like count and liked_by_me as
     # subqueries of its one statement (tests/api/test_queries.py has the rest of it).
     assert len(five) == len(fifty) == 2
-    assert "FROM likes WHERE likes.post_id = posts.id) AS like_count" in fifty[1]
+    assert re.search(r"FROM likes WHERE likes\.post_id = posts\.id\) AS anon_\d+", fifty[1])
     assert "EXISTS (SELECT * FROM likes" in fifty[1]
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["no token", "token"])
+def test_the_column_page_counts_likes_and_reads_liked_by_me_as_the_app_does(
+    signed_in: bool,
+) -> None:
+    reader, writer = UserFactory(), UserFactory()
+    reader.following.append(writer)
+    posts = PostFactory.create_batch(4, author=writer)
+    for n, post in enumerate(posts):
+        LikeFactory.create_batch(n, post=post)
+    LikeFactory(post=posts[2], user=reader)
+    viewer = reader if signed_in else None
+    db.session.flush()
+    db.session.expunge_all()
+
+    def pages(way: Any) -> list[str]:
+        """Read the post list, the reader's feed and the post the reader likes, as JSON."""
+        pages = {"page": 1, "per_page": 5, "cursor": None}
+        read = [
+            lambda: PostPage.model_validate(
+                way.list_posts(**pages, tag=None, author=None, viewer=viewer)
+            ),
+            lambda: PostPage.model_validate(way.feed(user=reader, **pages)),
+            lambda: PostOut.model_validate(way.get_post(posts[2].id, viewer=viewer)),
+        ]
+        shown = []
+        for page in read:
+            shown.append(page().model_dump_json())
+            db.session.expunge_all()  # each read its own, as each request is
+        return shown
+
+    app = pages(posts_service)
+
+    assert pages(column_page) == app
+    listed = {p["id"]: p for p in json.loads(app[0])["items"]}
+    assert {post_id: p["like_count"] for post_id, p in listed.items()} == {
+        post.id: n + (post is posts[2]) for n, post in enumerate(posts)
+    }
+    assert [post_id for post_id, p in listed.items() if p.get("liked_by_me")] == [
+        posts[2].id
+    ] * signed_in

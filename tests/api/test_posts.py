@@ -581,7 +581,7 @@ def test_a_delete_based_on_a_stale_copy_is_refused_and_deletes_nothing(
 
 def test_an_edit_reads_the_post_with_a_row_lock(client: FlaskClient, sql: StatementLog) -> None:
     # FOR NO KEY UPDATE makes concurrent edits of one post take turns, and unlike FOR UPDATE
-    # lets likes of it in meanwhile: both shown in tests/test_concurrency.py.
+    # lets likes of it in meanwhile: both shown in tests/system/test_concurrency.py.
     post = PostFactory()
 
     with sql.recording() as statements:

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from blog.db import db
-from blog.models import Comment, Post, Tag, User
+from blog.models import Post, Tag, User
+from blog.pagination import Page
+from blog.schemas import PostOut, PostPage
+from blog.services import posts as posts_service
 from blog.services.posts import list_posts
+from tests import column_page
 from tests.factories import CommentFactory, PostFactory, TagFactory, UserFactory
 from tests.helpers import StatementLog, auth_headers
 from tests.inventory import SCHEMAS
-from tests.orm_page import post_page_from_objects
 
 
 def statements_for(
@@ -62,62 +66,98 @@ def objects_loaded(model: type[Any]) -> Iterator[list[Any]]:
         event.remove(model, "load", on_load)
 
 
-def test_a_page_of_posts_loads_columns_not_post_objects(client: FlaskClient) -> None:
+def test_a_page_of_posts_loads_posts_authors_and_tags_as_objects(client: FlaskClient) -> None:
     posts = posts_with_authors_and_tags(5)
     CommentFactory(post=posts[0])
 
-    with objects_loaded(Post) as posts_loaded, objects_loaded(Comment) as comments_loaded:
-        assert len(client.get("/api/posts").get_json()["items"]) == 5
-        assert client.get(f"/api/posts/{posts[0].id}").status_code == 200
-        assert len(client.get(f"/api/posts/{posts[0].id}/comments").get_json()["items"]) == 1
-
-    assert posts_loaded == []
-    # The threaded comments do load objects, to walk their replies relationship.
-    assert len(comments_loaded) == 1
-
-
-def tables_read(statement: str) -> set[str]:
-    """Return the tables a SELECT names after FROM or JOIN."""
-    return set(re.findall(r"\b(?:FROM|JOIN) (\w+)", statement))
-
-
-def test_the_same_page_built_from_post_objects_costs_two_statements(sql: StatementLog) -> None:
-    tags = TagFactory.create_batch(4)
-    posts = [PostFactory(author=UserFactory(), tags=tags[: n % 5]) for n in range(25)]
-    for n, post in enumerate(posts):
-        CommentFactory.create_batch(n % 4, post=post)
-    db.session.expunge_all()
-
-    with sql.recording() as columns, objects_loaded(Post) as none_loaded:
-        page = list_posts(page=1, per_page=20, cursor=None, tag=None, author=None, viewer=None)
-    db.session.expunge_all()
     with (
-        sql.recording() as objects,
         objects_loaded(Post) as posts_loaded,
         objects_loaded(User) as users_loaded,
         objects_loaded(Tag) as tags_loaded,
     ):
-        items = post_page_from_objects(per_page=20)
+        assert len(client.get("/api/posts").get_json()["items"]) == 5
 
-    assert len(items) == 20
-    assert items == page.items  # the same posts, in the same order, with the same JSON
-    # The app's page: one statement, the total included, and no objects.
+    # One object per post and per author, and one per tag, however many posts share it.
+    assert (len(posts_loaded), len(users_loaded), len(tags_loaded)) == (5, 5, 3)
+
+
+def tables_read(statement: str) -> set[str]:
+    """Return the tables a SELECT names after FROM or JOIN (or a parenthesis that follows it)."""
+    return set(re.findall(r"\b(?:FROM|JOIN) \(?([a-z_]\w*)", statement))
+
+
+def with_counts(count: int) -> list[Post]:
+    tags = TagFactory.create_batch(4)
+    posts = [PostFactory(author=UserFactory(), tags=tags[: n % 5]) for n in range(count)]
+    for n, post in enumerate(posts):
+        CommentFactory.create_batch(n % 4, post=post)
+    return posts
+
+
+def json_of(page: Page[Any]) -> str:
+    return PostPage.model_validate(page).model_dump_json()
+
+
+def test_the_same_page_read_as_columns_builds_no_objects(sql: StatementLog) -> None:
+    with_counts(25)
+    db.session.expunge_all()
+
+    with sql.recording() as objects, objects_loaded(Post) as posts_loaded:
+        page = list_posts(page=1, per_page=20, cursor=None, tag=None, author=None, viewer=None)
+    db.session.expunge_all()
+    with sql.recording() as columns, objects_loaded(Post) as none_loaded:
+        same = column_page.list_posts(
+            page=1, per_page=20, cursor=None, tag=None, author=None, viewer=None
+        )
+
+    assert len(page.items) == 20
+    assert json_of(same) == json_of(page)  # the same posts, in the same order, the same JSON
+    # The app's page: the posts (and the one past the page) with the counts and the total, in
+    # a subquery that does the LIMIT, then their authors and tags joined to it.
+    assert len(objects) == 1
+    assert re.search(r" LIMIT .*\) AS anon_\d+ JOIN users AS users_1", objects[0])
+    assert "LEFT OUTER JOIN (post_tags AS post_tags_1 JOIN tags AS tags_1" in objects[0]
+    assert len(posts_loaded) == 21
+    # As columns: one statement too, with the tag names aggregated in it, and no object.
     assert len(columns) == 1
     assert none_loaded == []
-    # From objects: the posts with their authors joined in and the counts as subqueries, then
-    # the tags of all twenty posts, read from post_tags by post id, in one more. The app's one
-    # statement reads the same tables, and the total from the counters.
-    assert len(objects) == 2
-    assert tables_read(columns[0]) == tables_read(objects[0]) | tables_read(objects[1]) | {
-        "counters"
-    }
-    assert {"posts", "users"} <= tables_read(objects[0])
-    assert "LEFT OUTER JOIN users" in objects[0]
-    assert len(re.findall(COUNT_SUBQUERY + r"anon_\d", objects[0])) == len(counted())
-    assert tables_read(objects[1]) == {"post_tags", "tags"}
-    assert "WHERE post_tags.post_id IN (" in objects[1]
-    # One object per post and per author, and one per tag, however many posts share it.
-    assert (len(posts_loaded), len(users_loaded), len(tags_loaded)) == (20, 20, 4)
+    # Both read the same tables, the total from the counters, and count the same rows: each
+    # count field a correlated subquery, unnamed in the app's statement, named in the other.
+    assert tables_read(objects[0]) == tables_read(columns[0])
+    assert counted()
+    assert len(re.findall(COUNT_SUBQUERY + r"anon_\d+", objects[0])) == len(counted())
+    for field in counted():
+        assert re.search(COUNT_SUBQUERY + field, columns[0]), field
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["no token", "token"])
+def test_the_column_version_answers_every_page_as_the_app_does(signed_in: bool) -> None:
+    reader = UserFactory()
+    posts = with_counts(12)
+    reader.following.extend(post.author for post in posts[::2])
+    tag = posts[3].tags[0].name
+    viewer = reader if signed_in else None
+    pages = {"page": 2, "per_page": 5, "cursor": None}
+    db.session.flush()
+    db.session.expunge_all()
+
+    def both(read: Callable[[Any], Any]) -> tuple[Any, Any]:
+        app, columns = read(posts_service), read(column_page)
+        db.session.expunge_all()
+        return app, columns
+
+    for app, columns in (
+        both(lambda way: way.list_posts(**pages, tag=None, author=None, viewer=viewer)),
+        both(lambda way: way.list_posts(**pages, tag=tag, author=None, viewer=viewer)),
+        both(lambda way: way.feed(user=reader, **pages)),
+    ):
+        assert app.items
+        assert json_of(columns) == json_of(app)
+    app, columns = both(lambda way: way.get_post(posts[3].id, viewer=viewer))
+    assert PostOut.model_validate(columns).model_dump_json() == (
+        PostOut.model_validate(app).model_dump_json()
+    )
+    assert columns.version == app.version
 
 
 def test_listing_5_or_50_posts_costs_one_statement(client: FlaskClient, sql: StatementLog) -> None:
@@ -126,14 +166,13 @@ def test_listing_5_or_50_posts_costs_one_statement(client: FlaskClient, sql: Sta
     five = statements_for(client, sql, "/api/posts?per_page=5")
     fifty = statements_for(client, sql, "/api/posts?per_page=50")
 
-    # The page's columns, with the author joined in, the tag names, counts and the total (kept
-    # by the triggers, not counted) as subqueries.
+    # The page's posts with the counts and the total (kept by the triggers, not counted) as
+    # subqueries, their authors and tags joined in.
     assert len(five) == len(fifty) == 1
     assert "JOIN users" in fifty[0]
-    assert "(SELECT array_agg(tags.name ORDER BY tags.name)" in fifty[0]
+    assert "JOIN (post_tags AS post_tags_1 JOIN tags" in fifty[0]
     assert counted()
-    for field in counted():
-        assert re.search(COUNT_SUBQUERY + field, fifty[0]), field
+    assert len(re.findall(COUNT_SUBQUERY + r"anon_\d+", fifty[0])) == len(counted())
     assert "(SELECT counters.value FROM counters" in fifty[0]
     assert "count(*) AS count_1 FROM posts" not in fifty[0]
 
@@ -152,7 +191,12 @@ def test_a_page_past_the_end_asks_for_the_total_separately(
 def test_reading_one_post_costs_one_statement(client: FlaskClient, sql: StatementLog) -> None:
     post = PostFactory(tags=TagFactory.create_batch(3))
 
-    assert len(statements_for(client, sql, f"/api/posts/{post.id}")) == 1
+    statements = statements_for(client, sql, f"/api/posts/{post.id}")
+
+    # Its author and its tags joined in: a row per tag.
+    assert len(statements) == 1
+    assert "FROM posts JOIN users" in statements[0]
+    assert "LEFT OUTER JOIN (post_tags AS post_tags_1 JOIN tags" in statements[0]
 
 
 def test_listing_tags_is_one_statement(client: FlaskClient, sql: StatementLog) -> None:
@@ -203,6 +247,7 @@ def test_the_feed_costs_the_same_for_5_or_50_posts(client: FlaskClient, sql: Sta
     five = statements_for(client, sql, "/api/feed?per_page=5", headers)
     fifty = statements_for(client, sql, "/api/feed?per_page=50", headers)
 
+    # The reader, and the page: as for the post list with a token.
     assert len(five) == len(fifty) == 2
 
 

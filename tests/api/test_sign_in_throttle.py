@@ -2,8 +2,8 @@
 
 The limits are made small here (3 failures in 60 seconds). Nothing sleeps: each test runs in one
 transaction, in which PostgreSQL's now() stands still, and a window is made to have ended by
-moving its stored start back. tests/test_throttle_processes.py shows the count is shared by the
-workers of a real server, survives its restart, and holds under simultaneous requests.
+moving its stored start back. tests/system/test_throttle_processes.py shows the count is shared by
+the workers of a real server, survives its restart, and holds under simultaneous requests.
 """
 
 from __future__ import annotations

@@ -5,23 +5,25 @@ per post when it is loaded lazily (the "N+1" problem); an author already in the 
 none. selectinload costs one extra query for the whole list; joinedload costs none, joining the
 rows into the first.
 
-Where the API loads objects, it joins many-to-one parents in (`joinedload(Comment.author)` for
-comments, `joinedload(User.profile)` for a public profile) and loads a post's tags with
-selectinload before editing them. Its pages of posts load no Post objects at all: they select
-the response's columns in one statement (blog/services/posts.py; tests/api/test_queries.py
-shows both, and that the same page built from Post objects, tests/orm_page.py, takes two).
+Where the API loads objects, it joins what a response shows: a post's author and tags
+(`joinedload`, and under a LIMIT SQLAlchemy limits the posts in a subquery before it joins the
+tags), a comment's author, a user's profile; it loads a post's tags with selectinload before
+editing them. A post's counts are query expressions, filled by `with_expression` only where a
+query asks for them (blog/services/posts.py; tests/api/test_queries.py counts the statements).
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import InvalidRequestError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload, with_expression
 
 from blog.db import db
-from blog.models import Post, User
-from tests.factories import PostFactory, TagFactory, UserFactory
+from blog.models import Like, Post, User
+from tests.factories import LikeFactory, PostFactory, TagFactory, UserFactory
 from tests.helpers import StatementLog
 
 POSTS = 10
@@ -89,3 +91,53 @@ def test_joining_a_collection_multiplies_rows_so_results_must_be_made_unique() -
 
     with pytest.raises(InvalidRequestError, match="unique"):
         result.all()
+
+
+@pytest.mark.usefixtures("posts")
+def test_a_joined_collection_under_a_limit_limits_the_parents_not_the_rows(
+    sql: StatementLog,
+) -> None:
+    with sql.recording() as statements:
+        query = select(Post).options(joinedload(Post.tags)).order_by(Post.id).limit(4)
+        loaded = db.session.scalars(query).unique().all()
+
+    # Four posts with their three tags each: the LIMIT is applied in a subquery of posts, and
+    # the tags are joined to that, so it counts posts and not post-tag rows.
+    assert [len(post.tags) for post in loaded] == [3, 3, 3, 3]
+    assert len(statements) == 1
+    assert re.search(
+        r"FROM \(SELECT posts\.id .* LIMIT .*\) AS anon_1 LEFT OUTER JOIN", statements[0]
+    )
+
+
+def test_with_expression_fills_a_query_expression_only_where_asked() -> None:
+    post = PostFactory()
+    LikeFactory.create_batch(2, post=post)
+    db.session.expunge_all()
+
+    plain = db.session.get(Post, post.id)
+    assert plain is not None
+    assert plain.like_count is None  # not a column: nothing fills it unless a query asks
+    db.session.expunge_all()
+    likes = select(func.count()).where(Like.post_id == Post.id).scalar_subquery()
+    counted = db.session.scalars(
+        select(Post).options(with_expression(Post.like_count, likes))
+    ).one()
+
+    assert counted.like_count == 2
+
+
+def test_with_expression_refills_an_object_the_session_already_has() -> None:
+    post = PostFactory()
+    LikeFactory(post=post)
+    likes = select(func.count()).where(Like.post_id == Post.id).scalar_subquery()
+    query = select(Post).options(with_expression(Post.like_count, likes))
+    assert db.session.scalars(query).one().like_count == 1
+
+    LikeFactory(post=post)
+    again = db.session.scalars(query).one()
+
+    # The same object, and its expression read anew: no populate_existing needed (SQLAlchemy
+    # 2.1), where the post's other attributes stay as the session has them.
+    assert again is post
+    assert post.like_count == 2

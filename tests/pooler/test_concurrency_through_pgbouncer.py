@@ -1,4 +1,4 @@
-"""The concurrency tests of tests/test_concurrency.py, run again through PgBouncer.
+"""The concurrency tests of tests/system/test_concurrency.py, run again through PgBouncer.
 
 The same test functions, imported, with a `server` of this module's own: gunicorn with many
 workers and DB_POOLER=transaction, whose every connection goes through a PgBouncer in
@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from tests.pgbouncer import pgbouncer
 from tests.servers import APP, Server, running
-from tests.test_concurrency import (
+from tests.system.test_concurrency import (
     database,
     test_a_post_locked_for_editing_still_takes_likes,
     test_following_and_liking_at_once_are_idempotent,

@@ -34,7 +34,7 @@ from tests.pgbouncer import (
     set_defaults_unlike_the_apps,
 )
 from tests.servers import APP, Answer, Server, call, running, server_environment
-from tests.test_concurrency import sign_up
+from tests.system.test_concurrency import sign_up
 
 # Two gunicorns of three workers each: six app processes, each with its own pool, sharing
 # POOL_SIZE server connections.

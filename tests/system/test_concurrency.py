@@ -249,10 +249,10 @@ def test_simultaneous_edits_without_if_match_all_apply_in_turn(
 def test_a_post_locked_for_editing_still_takes_likes(
     server: Server, database: Engine, lock: str, held_up: bool
 ) -> None:
-    # The app's edits lock the post with FOR NO KEY UPDATE (tests/api/test_posts.py checks
-    # the SELECT it sends); it is held here, in the test's own transaction, for the whole
-    # block. A like's INSERT takes FOR KEY SHARE on the post it references: the weaker lock
-    # lets it through, FOR UPDATE would make it wait until the edit commits.
+    # The app's edits lock the post with FOR NO KEY UPDATE (test_posts.py, among the API
+    # tests, checks the SELECT it sends); it is held here, in the test's own transaction, for
+    # the whole block. A like's INSERT takes FOR KEY SHARE on the post it references: the
+    # weaker lock lets it through; with FOR UPDATE, it would wait until the edit commits.
     author = sign_up(server, f"slow-{secrets.token_hex(4)}")
     reader = sign_up(server, f"quick-{secrets.token_hex(4)}")
     post = call(
