@@ -49,7 +49,7 @@ FROM app AS test
 # The suite of `make test`, against the db service; the tests that start processes of their
 # own (tests/system, make system-test) are not run here.
 # The source tree is read-only to the app user: pytest keeps no cache in it, and Hypothesis
-# (under the fuzz tests) keeps its own in /tmp.
+# (under the clients layer's fuzz tests) keeps its own in /tmp.
 ENV PYTEST_ADDOPTS="-p no:cacheprovider" \
     HYPOTHESIS_STORAGE_DIRECTORY=/tmp/hypothesis
 COPY --from=test-builder /opt/venv /opt/venv

@@ -4,15 +4,6 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
-BROWSER_STAMP := $(subst .installed-,.browser-installed-,$(STAMP))
-CLIENT_STAMP := $(subst .installed-,.client-installed-,$(STAMP))
-# Redocly's CLI for make openapi-lint, run by npx (Node.js 20.19 or later) from npm's cache.
-REDOCLY_CLI := @redocly/cli@2.77.0
-# Examples per operation for make fuzz.
-FUZZ_EXAMPLES ?= 20
-# The browser make browser-test drives, and its WebDriver: Debian's by default.
-CHROMIUM ?= chromium
-CHROMEDRIVER ?= chromedriver
 # What make lint and make typecheck check besides the core. A layer's layer.mk adds its own files
 # with += (a layer is a top-level folder with a layer.mk: docs/development.md, Layers).
 DOCKERFILES := Dockerfile
@@ -22,7 +13,7 @@ LAYER_MYPY :=
 # The make targets of the layers' checks, which CI runs through make layer-checks.
 LAYER_CHECKS :=
 
-.PHONY: help install test lint typecheck pytest system-test browser-test client-test openapi-lint fuzz compose-test layer-checks docs format constraints clean
+.PHONY: help install test lint typecheck pytest system-test compose-test layer-checks docs format constraints clean
 
 help:  ## List the targets, the layers' included
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -64,43 +55,6 @@ pytest: install  ## The in-process test suite alone (needs PostgreSQL; see READM
 system-test: install  ## The tests that start processes: gunicorn, the compose commands, a cluster of their own
 	timeout 900 $(BIN)/pytest tests/system $(PYTEST_ARGS)
 
-$(BROWSER_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt --group browser
-	touch $@
-
-browser-test: $(BROWSER_STAMP)  ## /docs in headless Chromium: every operation listed, "Try it out" works
-	@if ! command -v "$(CHROMIUM)" >/dev/null || ! command -v "$(CHROMEDRIVER)" >/dev/null; then \
-	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	        echo "Installing Debian's chromium and chromium-driver."; \
-	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install --yes --quiet \
-	            --no-upgrade --no-install-recommends chromium chromium-driver; \
-	    else \
-	        echo "make browser-test needs Chromium and its chromedriver, and cannot find" \
-	            "'$(CHROMIUM)' or '$(CHROMEDRIVER)'. Install them (Debian: apt-get install" \
-	            "chromium chromium-driver) or name them: make browser-test" \
-	            "CHROMIUM=/path/to/chrome CHROMEDRIVER=/path/to/chromedriver" >&2; \
-	        exit 1; \
-	    fi; \
-	fi
-	CHROMIUM="$(CHROMIUM)" CHROMEDRIVER="$(CHROMEDRIVER)" timeout 300 $(BIN)/pytest tests/browser $(PYTEST_ARGS)
-
-$(CLIENT_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt --group client
-	touch $@
-
-client-test: $(CLIENT_STAMP)  ## Generate a Python client from /openapi.json (no warning allowed) and use it against gunicorn
-	$(BIN)/pytest tests/client -s $(PYTEST_ARGS)
-
-# The document comes from the app itself, built without a server or a database.
-openapi-lint: install  ## Lint the OpenAPI document with Redocly's recommended rules (needs Node.js): no error allowed
-	@command -v npx >/dev/null || { echo "make openapi-lint needs Node.js and npx." >&2; exit 1; }
-	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	    BLOG_ENV=testing $(BIN)/flask --app blog spec --format json --output "$$tmp/openapi.json" --quiet && \
-	    REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
-	        npx --yes $(REDOCLY_CLI) lint --config redocly.yaml --format stylish "$$tmp/openapi.json"
-
-fuzz: install  ## schemathesis's CLI against gunicorn, signed in: all checks, all phases (FUZZ_EXAMPLES=20)
-	FUZZ_EXAMPLES="$(FUZZ_EXAMPLES)" $(BIN)/pytest tests/fuzz -s $(PYTEST_ARGS)
 
 # Needs a Docker engine with Compose v2, and only the standard library of $(PYTHON): no .venv.
 compose-test:  ## docker compose up for real, from the committed tree: production, proxy, suite (minutes)
@@ -116,11 +70,14 @@ format: install  ## Reformat and fix what ruff can fix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Every dependency group pyproject.toml declares, the layers' included, so that a group dropped
+# with its layer needs no edit here.
 constraints:  ## Re-pin constraints.txt to the newest versions pyproject.toml allows
 	rm -rf .constraints-venv
 	$(PYTHON) -m venv .constraints-venv
 	.constraints-venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	.constraints-venv/bin/python -m pip install --quiet --disable-pip-version-check . --group dev --group browser --group client
+	.constraints-venv/bin/python -m pip install --quiet --disable-pip-version-check . \
+	    $$(.constraints-venv/bin/python -c 'import tomllib; print(*(f"--group={group}" for group in tomllib.load(open("pyproject.toml", "rb"))["dependency-groups"]))')
 	{ echo "# Exact versions for every install (make constraints re-pins them)."; \
 	  .constraints-venv/bin/python -m pip freeze --all --exclude blog --exclude setuptools | LC_ALL=C sort -f; } > constraints.txt
 	rm -rf .constraints-venv

@@ -105,8 +105,8 @@ def demo_server(database_url: str, suffix: str, **settings: str) -> Iterator[Ser
 
     In development mode: in production `bin/app seed` loads no demo data, and `bin/app serve`
     refuses to start while a demo account has the published password. For the checks beyond
-    `make test` (the browser, the generated client, schemathesis's command line), which talk
-    to a real server.
+    `make test` that talk to a real server (the clients layer's browser, generated client and
+    schemathesis command line, when the tree has that layer).
     """
     with sibling_database(database_url, suffix) as url:
         migrate(url)

@@ -1,8 +1,8 @@
 """The /docs page loads nothing from other sites: the app serves Swagger UI's files itself.
 
 These tests read the page's HTML and fetch every file it references through the app's whole HTTP
-stack. That the page then renders and runs in a browser is checked by tests/browser (make
-browser-test), which needs Chromium.
+stack. That the page then renders and runs in a browser is checked by the clients layer's
+make browser-test, which needs Chromium.
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ runs them, so this reads them instead:
   own), unless the same file makes it for itself (a common table expression, a table it
   creates or maps for a test of its own), it is PostgreSQL's (`pg_...`) or a keyword in
   capitals (`FROM PUBLIC`);
-- every operation id in schemathesis.toml, and every operation imported from the generated
-  client's `api` package, must be an operation of the OpenAPI document.
+- every operation id in a schemathesis.toml (the clients layer's, while it is there), and every
+  operation imported from a generated client's `api` package, must be an operation of the
+  OpenAPI document.
 
 The files are found by walking the project, less what .gitignore leaves out, so a layer deleted
 from a clone is simply not read, and one added is read without an edit here. The migrations are
@@ -198,15 +199,28 @@ def imported_operations(path: Path, text: str | None = None) -> list[Name]:
     ]
 
 
+def configured_operations(path: Path, text: str | None = None) -> list[Name]:
+    """Return the operation ids a schemathesis.toml selects operations by."""
+    config = tomllib.loads(path.read_text() if text is None else text)
+    return [
+        Name(path, 0, name)
+        for entry in config.get("operations", [])
+        for name in entry.get("include-operation-id", [])
+    ]
+
+
 def operations_named() -> list[Name]:
-    """Return the operation ids schemathesis.toml and the generated client's imports name."""
-    found = []
-    config = ROOT / "schemathesis.toml"
-    if config.exists():
-        for entry in tomllib.loads(config.read_text()).get("operations", []):
-            found += [Name(config, 0, name) for name in entry.get("include-operation-id", [])]
-    return found + [
-        name for path in FILES if path.suffix == ".py" for name in imported_operations(path)
+    """Return the operation ids each schemathesis.toml and each generated client's imports name."""
+    return [
+        name
+        for path in FILES
+        for name in (
+            configured_operations(path)
+            if path.name == "schemathesis.toml"
+            else imported_operations(path)
+            if path.suffix == ".py"
+            else []
+        )
     ]
 
 
@@ -244,8 +258,16 @@ def test_the_scan_finds_the_names_in_use_today() -> None:
 
     assert any(name.path == compose_check for name in ROUTES)
     assert any(name.path == compose_check for name in TABLES)
-    assert any(name.path.is_relative_to(ROOT / "tests") for name in ROUTES)
-    assert {name.name for name in operations_named()} & OPERATION_IDS
+    if uncollected := uncollected_test_folders():
+        assert any(name.path.is_relative_to(folder) for name in ROUTES for folder in uncollected)
+
+
+def test_the_scan_reads_each_schemathesis_toml_wherever_it_is() -> None:
+    # A layer keeps its own (the clients layer does); deleting the layer deletes it.
+    configs = {path for path in ROOT.rglob("schemathesis.toml") if not ignored_by_git(path)}
+
+    assert configs == {path for path in FILES if path.name == "schemathesis.toml"}
+    assert {name.path for name in operations_named() if name.path.suffix == ".toml"} == configs
 
 
 @pytest.mark.parametrize(
@@ -298,8 +320,10 @@ def test_an_operation_the_document_does_not_have_is_caught() -> None:
     imported = (
         "from blog_api_client.api.posts import (\n    create_post,\n    no_such_operation,\n)"
     )
+    configured = '[[operations]]\ninclude-operation-id = ["create_post", "no_such_operation"]\n'
 
     found = [name.name for name in imported_operations(ROOT / "x.py", imported)]
+    selected = [name.name for name in configured_operations(ROOT / "x.toml", configured)]
 
-    assert found == ["create_post", "no_such_operation"]
+    assert found == selected == ["create_post", "no_such_operation"]
     assert [name for name in found if name not in OPERATION_IDS] == ["no_such_operation"]

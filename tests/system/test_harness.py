@@ -1,8 +1,9 @@
 """The harness seen from outside: the suite run as a command, a demo server, the helpers alone.
 
 These start processes: pytest, to show what the suite does with its database before any test
-runs and after the last one; gunicorn, for the demo server the checks beyond `make test` use;
-and Python, to import the database helpers that bench/ shares without pytest.
+runs and after the last one, and which folders it leaves to their own make targets; gunicorn,
+for the demo server the checks beyond `make test` use; and Python, to import the database
+helpers that bench/ shares without pytest.
 """
 
 from __future__ import annotations
@@ -81,6 +82,27 @@ def test_the_suite_recreates_its_database_and_drops_it_at_the_end(database_url: 
         assert not exists(own)
     finally:
         drop(own)
+
+
+def test_the_checks_with_targets_of_their_own_are_collected_only_when_named() -> None:
+    # What `make test` collects, less tests/api, tests/models and the top-level modules of tests/
+    # and of each layer's tests/: nothing, where the folders pyproject.toml's norecursedirs names
+    # (this one, and checks that need a tool or a server, each run by a make target of its own)
+    # would be collected if pytest looked there.
+    command = ["--collect-only", "-q", "-p", "no:cacheprovider"]
+    ignored = ["--ignore=tests/api", "--ignore=tests/models", "--ignore-glob=tests/test_*.py"]
+    ignored.append("--ignore-glob=*/tests/test_*.py")
+    result = subprocess.run(  # noqa: S603 - this interpreter's own pytest
+        [sys.executable, "-m", "pytest", *command, *ignored],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, result.stdout + result.stderr
+    assert "no tests collected" in result.stdout
 
 
 def test_a_demo_server_serves_the_seeded_data_under_gunicorn_and_is_dropped_after(

@@ -4,24 +4,22 @@ Schemathesis reads /openapi.json and generates requests for each operation, vali
 invalid ones, signed in as a user who has a post, a comment and a follower. Every answer must be
 no 5xx, a status code the document lists for that operation, the content type it lists, and a
 body that matches the documented schema (problem details for errors); a valid request must be
-accepted and an invalid one refused, save where schemathesis.toml says what the tool cannot know.
-Each operation runs in its test's own rolled-back transaction.
+accepted and an invalid one refused, save where the layer's schemathesis.toml says what the tool
+cannot know. Each operation runs in its test's own rolled-back transaction.
 
 FUZZ_EXAMPLES is Hypothesis's max_examples for each operation in each mode (25 by default); a
-longer run: FUZZ_EXAMPLES=500 make pytest PYTEST_ARGS=tests/test_fuzz.py
+longer run: FUZZ_EXAMPLES=500 make pytest PYTEST_ARGS=clients/tests/test_fuzz.py
 
 Schemathesis's own pytest integration is broken under pytest 9.2: the tests it makes for a
 schema all have the same id, whatever their operation, and a schema made by a fixture fails
-outright. So each operation is an ordinary test here that runs schemathesis's Hypothesis
-strategy for it.
+outright (fuzz/test_pytest_plugin.py shows it, under make fuzz). So each operation is an
+ordinary test here that runs schemathesis's Hypothesis strategy for it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +42,6 @@ from blog import create_app
 from blog.config import Settings
 from tests import rows
 from tests.factories import CommentFactory, PostFactory, UserFactory
-from tests.fixtures import PROJECT_ROOT
 from tests.helpers import auth_headers
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
@@ -67,7 +64,7 @@ CASES = [
     if mode is schemathesis.GenerationMode.POSITIVE or can_be_invalid(operation)
 ]
 # What the tool cannot know from the document, shared with `make fuzz`.
-CONFIG = schemathesis.Config.from_path(os.path.join(PROJECT_ROOT, "schemathesis.toml"))
+CONFIG = schemathesis.Config.from_path(Path(__file__).parent.parent / "schemathesis.toml")
 
 
 @pytest.fixture
@@ -217,74 +214,3 @@ def test_the_document_is_built_without_a_database() -> None:
     spec = create_app(Settings(env="testing", database_url=nowhere)).spec
 
     assert spec["paths"] == PATHS  # type: ignore[index]
-
-
-INTEGRATION = """
-import pytest
-import schemathesis
-
-DOCUMENT = {
-    "openapi": "3.0.3",
-    "info": {"title": "Two", "version": "1"},
-    "paths": {
-        path: {"get": {"responses": {"200": {"description": "OK"}}}} for path in ("/a", "/b")
-    },
-}
-schema = schemathesis.openapi.from_dict(DOCUMENT)
-
-
-@pytest.fixture
-def document():
-    return schemathesis.openapi.from_dict(DOCUMENT)
-
-
-@schema.parametrize()
-def test_by_schema(case):
-    pass
-
-
-@schemathesis.pytest.from_fixture("document").parametrize()
-def test_by_fixture(case):
-    pass
-"""
-
-
-def test_schemathesis_pytest_integration_is_broken_under_this_pytest(tmp_path: Path) -> None:
-    (tmp_path / "pytest.ini").write_text("[pytest]\n")
-    (tmp_path / "test_integration.py").write_text(INTEGRATION)
-
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "schemathesis", "-p", "no:cacheprovider", "-v"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-    output = result.stdout + result.stderr
-    # Both operations' tests bear the one id, where a working integration names each operation.
-    assert output.count("test_integration.py::test_by_schema PASSED") == 2, output
-    assert "test_by_schema[GET /a]" not in output
-    assert "test_by_fixture FAILED" in output
-    assert "'Function' object has no attribute '_nodeid'" in output
-
-
-def test_the_slower_checks_are_collected_only_when_named() -> None:
-    # What `make test` collects, less tests/api, tests/models and the top-level modules of tests/
-    # and of each layer's tests/: nothing, where tests/browser, tests/client and tests/fuzz would
-    # be collected if pytest looked there.
-    command = ["--collect-only", "-q", "-p", "no:cacheprovider"]
-    ignored = ["--ignore=tests/api", "--ignore=tests/models", "--ignore-glob=tests/test_*.py"]
-    ignored.append("--ignore-glob=*/tests/test_*.py")
-    result = subprocess.run(  # noqa: S603 - this interpreter's own pytest
-        [sys.executable, "-m", "pytest", *command, *ignored],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-    assert result.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, result.stdout + result.stderr
-    assert "no tests collected" in result.stdout

@@ -9,12 +9,12 @@ then coverage, fuzzing and the stateful phase, which chains operations through l
 as the document declares none) with all of its checks: no 5xx, documented statuses,
 content types, headers and schemas, invalid requests refused, valid ones accepted,
 authentication enforced, deleted things gone, and the rest. What the tool cannot know from the
-document is in schemathesis.toml, each with why. Its report is printed as it runs; the test
-fails if it found anything.
+document is in the layer's schemathesis.toml, each with why. Its report is printed as it runs;
+the test fails if it found anything.
 
-tests/test_fuzz.py fuzzes the same document inside the suite, in each test's transaction, with
-schemathesis's generation alone; this one exercises the real server and the other phases too.
-Not part of `make test`: run it with `make fuzz`. FUZZ_EXAMPLES is passed on as --max-examples
+clients/tests/test_fuzz.py fuzzes the same document inside the suite, in each test's transaction,
+with schemathesis's generation alone; this one exercises the real server and the other phases
+too. Not part of `make test`: run it with `make fuzz`. FUZZ_EXAMPLES is passed on as --max-examples
 (20 by default), FUZZ_SEED as --seed.
 """
 
@@ -39,11 +39,11 @@ from werkzeug.serving import make_server
 from blog import create_app
 from blog.config import Settings
 from blog.seed import DEMO_PASSWORD
-from tests.fixtures import PROJECT_ROOT, demo_server
+from tests.fixtures import demo_server
 from tests.servers import Server, call, free_port
 
 SCHEMATHESIS = Path(sys.executable).parent / "st"
-CONFIG = Path(PROJECT_ROOT) / "schemathesis.toml"
+CONFIG = Path(__file__).resolve().parent.parent.parent / "schemathesis.toml"
 PHASES = "examples,coverage,fuzzing,stateful"
 EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "20")
 SEED = os.environ.get("FUZZ_SEED")
