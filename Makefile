@@ -6,14 +6,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 # What make lint and make typecheck check besides the core. A layer's layer.mk adds its own files
 # with += (a layer is a top-level folder with a layer.mk: docs/development.md, Layers).
-DOCKERFILES := Dockerfile docker/pgbouncer/Dockerfile
-SHELL_SCRIPTS := bin/app .ci/run .ci/without-layers docker/db/10-app-role.sh docker/pgbouncer/entrypoint.sh
-COMPOSE_FILES := docker-compose.yml docker-compose.scale.yml
+DOCKERFILES := Dockerfile
+SHELL_SCRIPTS := bin/app .ci/run .ci/without-layers docker/db/10-app-role.sh
+COMPOSE_FILES := docker-compose.yml
 LAYER_MYPY :=
 # The make targets of the layers' checks, which CI runs through make layer-checks.
 LAYER_CHECKS :=
 
-.PHONY: help install test lint typecheck pytest system-test pooler-test compose-test layer-checks docs format constraints clean
+.PHONY: help install test lint typecheck pytest system-test compose-test layer-checks docs format constraints clean
 
 help:  ## List the targets, the layers' included
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -55,19 +55,6 @@ pytest: install  ## The in-process test suite alone (needs PostgreSQL; see READM
 system-test: install  ## The tests that start processes: gunicorn, the compose commands, a cluster of their own
 	timeout 900 $(BIN)/pytest tests/system $(PYTEST_ARGS)
 
-# Debian's pgbouncer (as root, installed when missing), or any on PATH or in /usr/sbin.
-pooler-test: install  ## The app behind a real PgBouncer in transaction mode, several processes sharing it
-	@if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then \
-	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	        echo "Installing Debian's pgbouncer."; \
-	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install --yes --quiet \
-	            --no-upgrade --no-install-recommends pgbouncer; \
-	    else \
-	        echo "make pooler-test needs PgBouncer (Debian: apt-get install pgbouncer)." >&2; \
-	        exit 1; \
-	    fi; \
-	fi
-	timeout 900 $(BIN)/pytest tests/pooler $(PYTEST_ARGS)
 
 # Needs a Docker engine with Compose v2, and only the standard library of $(PYTHON): no .venv.
 compose-test:  ## docker compose up for real, from the committed tree: production, proxy, suite (minutes)

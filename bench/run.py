@@ -8,8 +8,9 @@ for every endpoint. Unless
 `--no-pooler` is given it starts two more: the app with DB_POOLER=transaction straight to
 PostgreSQL ("pooled mode": the cost of the mode itself, no prepared statements and a transaction
 with its settings for every read), and the same through a PgBouncer in transaction mode with one
-server connection per worker ("pgbouncer": the mode and the extra hop); their JSON must equal
-the baseline's too. Then:
+server connection per worker ("pgbouncer": the mode and the extra hop, with the PgBouncer the
+pooler layer's helper starts; a tree without pooler/ leaves both out, as --no-pooler does);
+their JSON must equal the baseline's too. Then:
 
 - counts the SQL statements each request costs, in process, for the app, the column page and
   the baseline;
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import importlib
 import json
 import os
 import platform
@@ -52,6 +54,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy import event
@@ -68,7 +71,6 @@ from blog.schemas import PostPage
 from blog.services import posts
 from tests import column_page
 from tests.databases import drop
-from tests.pgbouncer import pgbouncer, pgbouncer_program
 from tests.servers import APP, Server, call, running, server_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,6 +133,20 @@ NO_PGBOUNCER = (
     "PgBouncer is not installed (no pgbouncer on PATH or in /usr/sbin): install it"
     " (Debian: apt-get install pgbouncer) or pass --no-pooler to leave its columns out."
 )
+NO_POOLER_LAYER = (
+    "No pooler/ layer in this tree, so no PgBouncer helper: the pooled mode and pgbouncer"
+    " columns are left out, as with --no-pooler."
+)
+
+# The pooler layer's helper that starts a PgBouncer (pooler/pgbouncer.py), when the tree has that
+# layer; a clone may delete it, and the run then leaves the pooled columns out.
+POOLER: ModuleType | None
+try:
+    POOLER = importlib.import_module("pooler.pgbouncer")
+except ModuleNotFoundError as missing:
+    if missing.name not in {"pooler", "pooler.pgbouncer"}:
+        raise
+    POOLER = None
 
 
 @dataclass
@@ -219,13 +235,16 @@ class Served:
 
 
 @contextmanager
-def serving(dataset: Dataset, workers: int, *, pooler: bool) -> Iterator[dict[str, Served]]:
+def serving(
+    dataset: Dataset, workers: int, *, pooler: ModuleType | None
+) -> Iterator[dict[str, Served]]:
     """Start the app, the column page and the baseline under gunicorn, and with `pooler` the
     pooled app twice.
 
     The pooled app runs with DB_POOLER=transaction, once straight to PostgreSQL and once
-    through a PgBouncer in transaction mode with a server connection for each of its workers,
-    so that none waits for one. Everything started is stopped afterwards.
+    through a PgBouncer in transaction mode, which `pooler` (the pooler layer's helper) starts
+    with a server connection for each of the app's workers, so that none waits for one.
+    Everything started is stopped afterwards.
     """
     gunicorn = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
     with ExitStack() as stack:
@@ -241,11 +260,11 @@ def serving(dataset: Dataset, workers: int, *, pooler: bool) -> Iterator[dict[st
         environ = _environment(dataset, workers)
         base = start("baseline", [*gunicorn, "bench.baseline:app"], environ, "/api/tags")
         servers["baseline"] = Served(base)
-        if pooler:
+        if pooler is not None:
             environ = _environment(dataset, workers, DB_POOLER="transaction")
             servers["pooled_mode"] = Served(start("pooled mode", APP, environ, "/healthz"))
             bouncer = stack.enter_context(
-                pgbouncer(dataset.settings.database_url, pool_size=workers)
+                pooler.pgbouncer(dataset.settings.database_url, pool_size=workers)
             )
             environ = _environment(
                 dataset, workers, DB_POOLER="transaction", DATABASE_URL=bouncer.url
@@ -536,7 +555,7 @@ def bench_size(
     checks[PAGE_BUILDS] = page_builds(dataset, args.builds)
     for name, figures in checks.items():
         print(f"   {name}: " + ", ".join(f"{k} {v}" for k, v in figures.items()), flush=True)
-    with serving(dataset, args.workers, pooler=not args.no_pooler) as servers:
+    with serving(dataset, args.workers, pooler=None if args.no_pooler else POOLER) as servers:
         for endpoint in ENDPOINTS:
             if endpoint.name not in args.endpoints.split(","):
                 continue
@@ -755,15 +774,19 @@ def gates(problems: list[Problem]) -> list[str]:
     return lines
 
 
-def pgbouncer_version() -> str:
+def pgbouncer_version(pooler: ModuleType) -> str:
     """Return the first line of `pgbouncer --version`, such as "PgBouncer 1.18.0"."""
     output = subprocess.run(  # noqa: S603 - the machine's pgbouncer, asked its version
-        [pgbouncer_program(), "--version"], capture_output=True, text=True, check=True, timeout=10
+        [pooler.pgbouncer_program(), "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=10,
     ).stdout
     return output.splitlines()[0] if output else "unknown"
 
 
-def machine(*, pooler: bool) -> dict[str, Any]:
+def machine(*, pooler: ModuleType | None) -> dict[str, Any]:
     """Describe the machine the figures come from (and its PgBouncer, if it was measured)."""
     cpu = next(
         (
@@ -778,7 +801,7 @@ def machine(*, pooler: bool) -> dict[str, Any]:
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "load generator": load.tool(),
-    } | ({"pgbouncer": pgbouncer_version()} if pooler else {})
+    } | ({"pgbouncer": pgbouncer_version(pooler)} if pooler is not None else {})
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -828,15 +851,30 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def pooler_ready(args: argparse.Namespace) -> bool:
+    """Say whether the run may go on: False if the pooled columns need a PgBouncer it lacks.
+
+    Without the pooler layer the columns are left out, as with --no-pooler, and a line says so.
+    """
+    if args.no_pooler:
+        return True
+    if POOLER is None:
+        print(NO_POOLER_LAYER, file=sys.stderr)
+        args.no_pooler = True
+        return True
+    try:
+        POOLER.pgbouncer_program()
+    except RuntimeError:
+        print(NO_PGBOUNCER, file=sys.stderr)
+        return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; return 1 if anything it checks is wrong, 2 if PgBouncer is missing."""
     args = arguments(argv)
-    if not args.no_pooler:
-        try:
-            pgbouncer_program()
-        except RuntimeError:
-            print(NO_PGBOUNCER, file=sys.stderr)
-            return 2
+    if not pooler_ready(args):
+        return 2
     started = time.monotonic()
     results: list[Result] = []
     problems: list[Problem] = []
@@ -883,7 +921,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {line}")
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(pooler=not args.no_pooler),
+        "machine": machine(pooler=None if args.no_pooler else POOLER),
         "settings": {k: v for k, v in vars(args).items() if k != "database"},
         "seeding": seeding,
         "design checks": checks,

@@ -17,23 +17,21 @@ the standard library only. From a clean copy of the committed tree (`git archive
   production: the demo accounts can no longer be signed into, a bad setting stops a container
   with one line, the api refuses to serve while a demo account accepts the published password,
   and the app's database role can read and write rows but not change the schema;
-- then, as a third project, lays docker-compose.scale.yml over docker-compose.yml: three api
-  replicas behind the proxy, connecting through PgBouncer (transaction mode) with
-  DB_POOLER=transaction. Requests reach every replica, PostgreSQL sees no more of the app's
-  connections than PgBouncer's pool, reads under load all succeed, and the concurrency checks
-  hold through the proxy: posts sharing new tags make each tag once, one username registered
-  at once lets one in, likes at once make one row, edits with one If-Match let one through;
+- then, for each layer whose folder holds a compose_check.py (pooler/, for one), a project of
+  its own with the layer's overlay laid over docker-compose.yml, checked by the layer's code
+  (its CHECK, a LayerCheck); a tree without such a layer has none;
 - fails on an error or a traceback in the logs of the app's own services (the database's are
   left alone: the test suite provokes errors there on purpose).
 
-Every step has a time limit, and all three projects are taken down with their volumes at the
-end, whatever happened. It prints what it measured: the build, the start, the in-image suite.
+Every step has a time limit, and every project is taken down with its volumes at the end,
+whatever happened. It prints what it measured: the build, the start, the in-image suite, and
+a line from each layer's project.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
+import importlib
 import json
 import math
 import os
@@ -44,16 +42,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +56,6 @@ APP_SERVICES = ("migrate", "seed", "api", "proxy")
 DEMO_USERS = ("alice", "bob", "carol", "dave")
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the published one (blog/seed.py)
 SLOW_CLIENTS = 64
-# docker-compose.scale.yml's replicas of the api, and PgBouncer's server connections.
-API_REPLICAS = 3
-POOL_SIZE = 4
-AT_ONCE = 16
-READS_EACH = 20
-SCALE_FILES = "docker-compose.yml:docker-compose.scale.yml"
 SLOW_CLIENT_LIMIT_SECONDS = 3.0
 # What the logs of the app's own services must never show.
 BAD_LOG_LINE = re.compile(
@@ -163,8 +151,9 @@ class Project:
     # When the last `up` returned: the proxy's logs are checked from then on, since an `up` that
     # replaces the api container leaves the proxy answering 502 (and logging it) meanwhile.
     up_since: int = 0
-    # Run with docker-compose.scale.yml laid over docker-compose.yml (COMPOSE_FILE).
-    scaled: bool = False
+    # What a layer's overlay changes: the services it adds, and the api's replicas.
+    added_services: tuple[str, ...] = ()
+    api_replicas: int = 1
 
     def compose(
         self,
@@ -221,7 +210,7 @@ class Project:
     def check_services(self) -> None:
         """The one-shot services exited 0, the others are healthy, only the proxy publishes."""
         services = self.services()
-        expected = {"db", *APP_SERVICES, *(["pgbouncer"] if self.scaled else [])}
+        expected = {"db", *APP_SERVICES, *self.added_services}
         expect(set(services) == expected, f"unexpected services: {sorted(services)}")
         for name, containers in services.items():
             for record in containers:
@@ -236,8 +225,7 @@ class Project:
                         f"{record['Name']} is not healthy: {record['State']}, {record['Health']}",
                     )
         replicas = len(services["api"])
-        wanted = API_REPLICAS if self.scaled else 1
-        expect(replicas == wanted, f"{replicas} api containers, not {wanted}")
+        expect(replicas == self.api_replicas, f"{replicas} api containers, not {self.api_replicas}")
         published = {
             name
             for name, containers in services.items()
@@ -255,7 +243,7 @@ class Project:
 
     def check_logs(self) -> None:
         """No error or traceback in the logs of the app's own services."""
-        for service in (*APP_SERVICES, *(["pgbouncer"] if self.scaled else [])):
+        for service in (*APP_SERVICES, *self.added_services):
             bad = [
                 line
                 for line in self.logs(
@@ -323,6 +311,44 @@ class Project:
                 timeout=120,
                 check=False,
             )
+
+    def images(self, tag: str) -> set[str]:
+        """Return the images of the project's services that carry this run's `tag`."""
+        with suppress(CheckFailed):
+            listed = self.compose(
+                "--profile", "test", "config", "--images", timeout=60, check=False
+            ).stdout
+            return {name for name in listed.split() if name.endswith(f":{tag}")}
+        return set()
+
+
+@dataclass(frozen=True)
+class LayerCheck:
+    """A layer's part of the check: a project of its own, with the layer's overlay laid over.
+
+    A layer's compose_check.py names one as CHECK. The project is called like the others, with
+    `name` in it; `compose_file` is its COMPOSE_FILE (docker-compose.yml first, then the
+    overlay, relative to the project's top folder); `added_services` and `api_replicas` are what
+    the services must then be. `run` checks the project, which is not up yet, and returns a line
+    saying what it found; the project is taken down with its volumes afterwards.
+    """
+
+    name: str
+    compose_file: str
+    added_services: tuple[str, ...]
+    api_replicas: int
+    run: Callable[[Project], str]
+
+
+def layer_checks() -> list[LayerCheck]:
+    """Return the CHECK of each layer's compose_check.py, for the layers in the tree."""
+    checks = []
+    for module in sorted(ROOT.glob("*/compose_check.py")):
+        if (module.parent / "layer.mk").is_file():
+            check = importlib.import_module(f"{module.parent.name}.compose_check").CHECK
+            expect(isinstance(check, LayerCheck), f"{module}: CHECK is not a LayerCheck")
+            checks.append(check)
+    return checks
 
 
 def seeded(project: Project) -> tuple[int, int]:
@@ -584,125 +610,6 @@ def check_production(project: Project) -> None:
     project.check_logs()
 
 
-def at_once(requests: list[Callable[[], Answer]]) -> Counter[int]:
-    """Send the requests from one thread each, released together; count the statuses."""
-    start = threading.Barrier(len(requests))
-
-    def send(request: Callable[[], Answer]) -> Answer:
-        start.wait(timeout=30)
-        return request()
-
-    with ThreadPoolExecutor(len(requests)) as pool:
-        return Counter(answer.status for answer in pool.map(send, requests))
-
-
-def check_scale(project: Project) -> dict[str, float]:
-    """Replicas behind the proxy, through PgBouncer: spread, read load, the concurrency checks."""
-    say("scale project: docker-compose.scale.yml over docker-compose.yml (PgBouncer, 3 api)")
-    project.timed("scale_build", "build", "pgbouncer", timeout=900)
-    project.up("scale_up")
-    check_the_api(project, seeded(project)[1])
-
-    say("requests spread over the replicas")
-    marker = secrets.token_hex(6)
-    for number in range(10 * API_REPLICAS):
-        project.call(f"/api/users/{marker}-{number}")
-    logs = project.compose("logs", "--no-color", "api", timeout=60).stdout
-    serving = {line.split("|", 1)[0].strip() for line in logs.splitlines() if marker in line}
-    expect(len(serving) == API_REPLICAS, f"only {sorted(serving)} served the requests")
-
-    say(f"read load: {AT_ONCE} clients at once, {READS_EACH} reads each")
-    paths = ["/api/posts", "/api/tags", "/api/posts/1", "/api/users/alice", "/api/posts/1/comments"]
-    sequence = list(itertools.islice(itertools.cycle(paths), READS_EACH))
-
-    def reader() -> Answer:
-        answers = [project.call(path) for path in sequence]
-        failed = [answer for answer in answers if answer.status != 200]
-        return failed[0] if failed else answers[-1]
-
-    reads = at_once([reader] * AT_ONCE)
-    expect(reads == {200: AT_ONCE}, f"a read through PgBouncer failed: {dict(reads)}")
-
-    say("the concurrency checks, through the proxy")
-    alice = project.bearer("alice")
-    # Posts naming the same two new tags at once: each tag is made once, linked to every post.
-    shared = [f"{marker}-a", f"{marker}-b"]
-    posts = at_once(
-        [
-            partial(
-                project.call,
-                "/api/posts",
-                "POST",
-                {"title": f"Race {n}", "body": "x", "tags": [*shared, f"{marker}-{n}"]},
-                alice,
-            )
-            for n in range(AT_ONCE)
-        ]
-    )
-    expect(posts == {201: AT_ONCE}, f"posts sharing new tags answered {dict(posts)}")
-    for name in shared:
-        counted = project.psql(
-            "SELECT count(DISTINCT tags.id), count(post_tags.post_id) FROM tags"
-            " JOIN post_tags ON post_tags.tag_id = tags.id WHERE tags.name = :'name'",
-            name=name,
-        )
-        expect(counted == f"1|{AT_ONCE}", f"tag {name}: (tags, links) = {counted}")
-
-    # One username, differently cased, registered at once: exactly one gets it.
-    spellings = [f"Racer{marker}", f"racer{marker}", f"RACER{marker}"]
-    registrations = at_once(
-        [
-            partial(
-                project.call,
-                "/api/users",
-                "POST",
-                {
-                    "username": spellings[n % len(spellings)],
-                    "email": f"racer{n}-{marker}@example.com",
-                    "password": "pw-" * 4,
-                },
-            )
-            for n in range(AT_ONCE)
-        ]
-    )
-    expect(
-        registrations == {201: 1, 409: AT_ONCE - 1},
-        f"one username registered at once answered {dict(registrations)}",
-    )
-
-    # One user liking one post from every client at once: one row, every answer a 204.
-    created = project.call("/api/posts", "POST", {"title": "v1", "body": "x"}, alice)
-    post, etag = int(created.json()["id"]), created.headers["ETag"]
-    bob = project.bearer("bob")
-    like = partial(project.call, f"/api/posts/{post}/like", "PUT", None, bob)
-    likes = at_once([like] * AT_ONCE)
-    expect(likes == {204: AT_ONCE}, f"likes at once answered {dict(likes)}")
-    liked = project.psql("SELECT count(*) FROM likes WHERE post_id = :'post'", post=str(post))
-    expect(liked == "1", f"{liked} like rows after {AT_ONCE} likes of one user")
-
-    # Edits that all send the same If-Match at once: one applies, the others get 412.
-    edit = alice | {"If-Match": etag}
-    edits = at_once(
-        [
-            partial(project.call, f"/api/posts/{post}", "PATCH", {"title": f"Edit {n}"}, edit)
-            for n in range(AT_ONCE)
-        ]
-    )
-    expect(edits == {200: 1, 412: AT_ONCE - 1}, f"edits with one If-Match answered {dict(edits)}")
-
-    # After all that, PostgreSQL has seen no more of the app's connections than PgBouncer's pool
-    # (it keeps its server connections open between clients).
-    server_connections = int(
-        project.psql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'blog_app'")
-    )
-    expect(
-        0 < server_connections <= POOL_SIZE,
-        f"{server_connections} connections of blog_app, not 1 to {POOL_SIZE} (PgBouncer's)",
-    )
-    project.check_logs()
-    return {"replicas": len(serving), "server_connections": server_connections}
-
-
 @contextmanager
 def clean_copy() -> Iterator[Path]:
     """Yield a directory holding the committed tree, as a fresh clone has it."""
@@ -758,13 +665,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             },
             prod_port,
         )
-        scale = Project(
-            f"{args.project.replace('check', 'scale-check')}-{run_id}",
-            directory,
-            environ | {"API_PORT": str(scale_port := free_port()), "COMPOSE_FILE": SCALE_FILES},
-            scale_port,
-            scaled=True,
-        )
+        layers = []
+        for check in layer_checks():
+            layer_port = free_port()
+            project = Project(
+                f"{args.project.replace('check', f'{check.name}-check')}-{run_id}",
+                directory,
+                environ | {"API_PORT": str(layer_port), "COMPOSE_FILE": check.compose_file},
+                layer_port,
+                added_services=check.added_services,
+                api_replicas=check.api_replicas,
+            )
+            layers.append((check, project))
+        projects = [development, production, *(project for _, project in layers)]
+        reports = []
         current = development
         try:
             figures = check_development(
@@ -774,8 +688,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             current = production
             check_production(production)
             production.down()
-            current = scale
-            figures |= check_scale(scale)
+            for check, project in layers:
+                current = project
+                reports.append(f"{check.name}: {check.run(project)}")
+                project.down()
         except CheckFailed as failure:
             say(f"FAILED: {failure}")
             with suppress(CheckFailed):
@@ -783,21 +699,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(logs.stdout[-12000:], file=sys.stderr)
             return 1
         finally:
-            development.down()
-            production.down()
-            scale.down()
-            run(
-                [
-                    "docker",
-                    "rmi",
-                    f"blog-api:{tag}",
-                    f"blog-api-test:{tag}",
-                    f"blog-pgbouncer:{tag}",
-                ],
-                timeout=120,
-                check=False,
-            )
-    times = development.timings | production.timings | scale.timings
+            images = set().union(*(project.images(tag) for project in projects))
+            for project in projects:
+                project.down()
+            if images:
+                run(["docker", "rmi", *sorted(images)], timeout=120, check=False)
+    times = development.timings | production.timings
     say(
         f"passed in {time.monotonic() - started:.0f} s: build {times['build']:.0f} s,"
         f" up {times['up']:.0f} s, suite {times.get('suite', 0):.0f} s,"
@@ -811,15 +718,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" {figures['sign_in'] * 1000:.0f} ms; broken chunked framing:"
         f" {figures['broken_chunked_status']:.0f}"
     )
-    say(
-        f"scaled: PgBouncer built in {times['scale_build']:.0f} s,"
-        f" up in {times['scale_up']:.0f} s; {figures['replicas']:.0f} api replicas served,"
-        f" over {figures['server_connections']:.0f} server connections;"
-        f" {AT_ONCE * READS_EACH} reads and the"
-        " concurrency checks through the proxy passed"
-    )
+    for report in reports:
+        say(report)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # The layers' compose checks import this file as scripts.compose_check: run main() from that
+    # module, so that they and this run share its classes (CheckFailed, Project, LayerCheck).
+    sys.path.insert(0, str(ROOT))
+    sys.exit(importlib.import_module("scripts.compose_check").main())

@@ -1,6 +1,8 @@
 """The databases the suite makes for itself: created empty, built by the migrations, dropped.
 
-bench/ builds its databases with these too; nothing here needs pytest or anything from bench/.
+Also a database whose own defaults are not the app's, for the tests of DB_POOLER, and a URL as
+libpq takes it. bench/ builds its databases with these too; nothing here needs pytest or
+anything from a layer.
 """
 
 from __future__ import annotations
@@ -73,3 +75,25 @@ def migrate(url: str, revision: str = "head") -> None:
             command.upgrade(alembic_config(connection), revision)
     finally:
         engine.dispose()
+
+
+# What set_defaults_unlike_the_apps gives a database, so that anything the app leaves on a
+# server connection shows: no statement timeout, and a time zone other than UTC.
+DATABASE_TIME_ZONE = "America/New_York"
+
+
+def set_defaults_unlike_the_apps(url: str) -> None:
+    """Give `url`'s database a default time zone other than UTC, and no statement timeout."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            name = connection.dialect.identifier_preparer.quote(engine.url.database or "")
+            connection.execute(text(f"ALTER DATABASE {name} SET TimeZone = '{DATABASE_TIME_ZONE}'"))
+            connection.execute(text(f"ALTER DATABASE {name} SET statement_timeout = 0"))
+    finally:
+        engine.dispose()
+
+
+def libpq_url(url: str) -> str:
+    """Return a SQLAlchemy URL as libpq and psycopg.connect() take it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

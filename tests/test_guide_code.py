@@ -155,7 +155,10 @@ def test_every_example_runs(block: Block, sql: StatementLog) -> None:
 def test_every_excerpt_is_the_code_as_it_is(block: Block) -> None:
     match = EXCERPT_MARKER.fullmatch(block.marker or "")
     assert match
-    assert block.code in (ROOT / match[1]).read_text(), f"{block.name} is not in {match[1]}"
+    assert block.code in (ROOT / match[1]).read_text(), (
+        f"{block.name} quotes {match[1]}, which no longer has these lines as they are: change"
+        " the quote in the page to match the code (or the code back)."
+    )
 
 
 @pytest.mark.parametrize("output", of_kind("output"), ids=lambda block: block.name)

@@ -230,15 +230,18 @@ TABLES = [name for path in FILES for name in tables_named(path)]
 
 
 def test_every_route_named_outside_the_suite_is_routed(app: APIFlask) -> None:
-    assert [str(name) for name in ROUTES if not routed(app, name.name)] == []
+    unrouted = [str(name) for name in ROUTES if not routed(app, name.name)]
+    assert not unrouted, "No route of the app answers these:\n" + "\n".join(unrouted)
 
 
 def test_every_table_named_outside_the_suite_is_a_table_of_the_models() -> None:
-    assert [str(name) for name in TABLES if not known_table(name.name)] == []
+    unknown = [str(name) for name in TABLES if not known_table(name.name)]
+    assert not unknown, "The models have no such tables:\n" + "\n".join(unknown)
 
 
 def test_every_operation_named_outside_the_suite_is_documented() -> None:
-    assert [str(name) for name in operations_named() if name.name not in OPERATION_IDS] == []
+    unknown = [str(name) for name in operations_named() if name.name not in OPERATION_IDS]
+    assert not unknown, "The OpenAPI document has no such operations:\n" + "\n".join(unknown)
 
 
 # The checks themselves: they read today's files, and they catch a name the app does not have.

@@ -5,8 +5,9 @@ for one transaction at a time, so nothing set on a connection may be counted on 
 transaction. Under DB_POOLER=transaction the app sends no startup `options`, prepares no
 statements, and begins every transaction, reads included, by setting the statement timeout and
 the time zone with `SET LOCAL`. These tests check that against PostgreSQL directly, on a
-database whose own defaults differ from the app's; tests/pooler runs the app behind a real
-PgBouncer (make pooler-test). Without the setting nothing changes: the converse cases show it.
+database whose own defaults differ from the app's; the pooler layer, when the tree has it, runs
+the app behind a real PgBouncer (make pooler-test). Without the setting nothing changes: the
+converse cases show it.
 """
 
 from __future__ import annotations
@@ -21,9 +22,13 @@ from sqlalchemy import Connection, create_engine, event, text
 from blog import create_app
 from blog.config import ConfigError, Settings
 from blog.db import db
-from tests.databases import migrate
+from tests.databases import (
+    DATABASE_TIME_ZONE,
+    libpq_url,
+    migrate,
+    set_defaults_unlike_the_apps,
+)
 from tests.fixtures import sibling_database
-from tests.pgbouncer import DATABASE_TIME_ZONE, libpq_url, set_defaults_unlike_the_apps
 
 TIMEOUT_MS = 300
 

@@ -22,8 +22,8 @@ from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import joinedload, selectinload, with_expression
 
 from blog.db import db
-from blog.models import Like, Post, User
-from tests.factories import LikeFactory, PostFactory, TagFactory, UserFactory
+from blog.models import Comment, Post, User
+from tests.factories import CommentFactory, PostFactory, TagFactory, UserFactory
 from tests.helpers import StatementLog
 
 POSTS = 10
@@ -112,32 +112,32 @@ def test_a_joined_collection_under_a_limit_limits_the_parents_not_the_rows(
 
 def test_with_expression_fills_a_query_expression_only_where_asked() -> None:
     post = PostFactory()
-    LikeFactory.create_batch(2, post=post)
+    CommentFactory.create_batch(2, post=post)
     db.session.expunge_all()
 
     plain = db.session.get(Post, post.id)
     assert plain is not None
-    assert plain.like_count is None  # not a column: nothing fills it unless a query asks
+    assert plain.comment_count is None  # not a column: nothing fills it unless a query asks
     db.session.expunge_all()
-    likes = select(func.count()).where(Like.post_id == Post.id).scalar_subquery()
+    comments = select(func.count()).where(Comment.post_id == Post.id).scalar_subquery()
     counted = db.session.scalars(
-        select(Post).options(with_expression(Post.like_count, likes))
+        select(Post).options(with_expression(Post.comment_count, comments))
     ).one()
 
-    assert counted.like_count == 2
+    assert counted.comment_count == 2
 
 
 def test_with_expression_refills_an_object_the_session_already_has() -> None:
     post = PostFactory()
-    LikeFactory(post=post)
-    likes = select(func.count()).where(Like.post_id == Post.id).scalar_subquery()
-    query = select(Post).options(with_expression(Post.like_count, likes))
-    assert db.session.scalars(query).one().like_count == 1
+    CommentFactory(post=post)
+    comments = select(func.count()).where(Comment.post_id == Post.id).scalar_subquery()
+    query = select(Post).options(with_expression(Post.comment_count, comments))
+    assert db.session.scalars(query).one().comment_count == 1
 
-    LikeFactory(post=post)
+    CommentFactory(post=post)
     again = db.session.scalars(query).one()
 
     # The same object, and its expression read anew: no populate_existing needed (SQLAlchemy
     # 2.1), where the post's other attributes stay as the session has them.
     assert again is post
-    assert post.like_count == 2
+    assert post.comment_count == 2

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from tests.pgbouncer import pgbouncer
+from pooler.pgbouncer import pgbouncer
 from tests.servers import APP, Server, running
 from tests.system.test_concurrency import (
     database,

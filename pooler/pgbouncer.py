@@ -1,8 +1,9 @@
 """A real PgBouncer on 127.0.0.1, in transaction mode, in front of one of the suite's databases.
 
-For tests/pooler (make pooler-test) and the benchmark's pooled column. It runs the machine's own
-`pgbouncer`, which the tests do not install (`make pooler-test` installs Debian's package when it
-runs as root); as root it is started with `--user nobody`, the user it then runs as.
+For the layer's tests in pooler/tests/system (make pooler-test) and, while this layer is in the
+tree, the benchmark's pgbouncer column. It runs the machine's own `pgbouncer`, which the tests do
+not install (`make pooler-test` installs Debian's package when it runs as root); as root it is
+started with `--user nobody`, the user it then runs as.
 """
 
 from __future__ import annotations
@@ -18,14 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.databases import libpq_url
 from tests.servers import free_port
-
-# What set_defaults_unlike_the_apps gives a database, so that anything the app leaves on a
-# server connection shows: no statement timeout, and a time zone other than UTC.
-DATABASE_TIME_ZONE = "America/New_York"
 
 # Where Debian installs it, for a PATH without /usr/sbin.
 DEBIAN_PGBOUNCER = "/usr/sbin/pgbouncer"
@@ -131,11 +128,6 @@ def pgbouncer(
                 process.wait()
 
 
-def libpq_url(url: str) -> str:
-    """Return a SQLAlchemy URL as libpq and psycopg.connect() take it."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def _wait_until_ready(pooler: Pooler, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -149,15 +141,3 @@ def _wait_until_ready(pooler: Pooler, timeout: float) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
-
-
-def set_defaults_unlike_the_apps(url: str) -> None:
-    """Give `url`'s database a default time zone other than UTC, and no statement timeout."""
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            name = connection.dialect.identifier_preparer.quote(engine.url.database or "")
-            connection.execute(text(f"ALTER DATABASE {name} SET TimeZone = '{DATABASE_TIME_ZONE}'"))
-            connection.execute(text(f"ALTER DATABASE {name} SET statement_timeout = 0"))
-    finally:
-        engine.dispose()

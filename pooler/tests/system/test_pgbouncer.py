@@ -1,7 +1,7 @@
 """The app behind a real PgBouncer in transaction mode, with several app processes sharing it.
 
 PgBouncer is the machine's own (in CI Debian 12's 1.18, which refuses unknown startup parameters
-and has no prepared-statement support: the strictest case), started by tests/pgbouncer.py with
+and has no prepared-statement support: the strictest case), started by pooler/pgbouncer.py with
 fewer server connections than app processes, so the processes take turns on them transaction
 by transaction. Without DB_POOLER the app cannot work there; these tests show each way it
 fails, and that with DB_POOLER=transaction nothing does. tests/test_pooler_mode.py checks the
@@ -24,15 +24,14 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.databases import migrate
-from tests.fixtures import sibling_database
-from tests.pgbouncer import (
+from pooler.pgbouncer import Pooler, pgbouncer
+from tests.databases import (
     DATABASE_TIME_ZONE,
-    Pooler,
     libpq_url,
-    pgbouncer,
+    migrate,
     set_defaults_unlike_the_apps,
 )
+from tests.fixtures import sibling_database
 from tests.servers import APP, Answer, Server, call, running, server_environment
 from tests.system.test_concurrency import sign_up
 
