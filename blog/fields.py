@@ -91,7 +91,9 @@ Password = Annotated[
 ]
 # A password as typed to sign in or to confirm a change: only bounded, since it is compared with
 # a hash and never stored; the rules of a new password (Password) may have changed since.
-PasswordAttempt = Annotated[str, StringConstraints(max_length=128), AfterValidator(_reject_nul)]
+PasswordAttempt = Annotated[
+    str, StringConstraints(max_length=128), AfterValidator(_reject_nul), _documented(NO_NUL)
+]
 Bio = Annotated[
     str,
     StringConstraints(max_length=BIO_MAX_LENGTH),

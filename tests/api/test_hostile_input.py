@@ -140,6 +140,8 @@ def test_text_that_postgresql_cannot_store_is_refused(
 
     assert pointers(assert_problem(response, 422))[0].startswith(f"/{field.name}")
     assert rows.everything() == before
+    # The document says so too: a client that keeps to it never sends what is refused.
+    assert not field.accepts(value)
 
 
 @pytest.mark.parametrize(
