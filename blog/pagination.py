@@ -1,7 +1,6 @@
-"""Pages of results: page numbers for any list, and cursors for the lists of posts.
+"""Pages of results: page numbers for any list; for the lists of posts, cursors too.
 
-The lists of posts (the post list, a tag's or an author's posts, the feed) are all read by
-`paginate`: newest first, by page number or by cursor, the total in the same statement.
+`paginate` reads every list of posts: newest first, the total in the same statement.
 """
 
 from __future__ import annotations
@@ -16,9 +15,11 @@ from datetime import datetime
 from functools import lru_cache
 from math import ceil
 from operator import itemgetter
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from flask import current_app
+from pydantic import BeforeValidator, InstanceOf, WithJsonSchema
+from pydantic_core import PydanticCustomError
 from sqlalchemy import ColumnElement, DateTime, Row, Select, bindparam, tuple_
 
 from blog.db import db
@@ -27,6 +28,7 @@ from blog.models import Post, User
 
 # Past this a page number can only ever be empty; the bound keeps OFFSET within a bigint.
 MAX_PAGE = 2**31 - 1
+MAX_PAGE_SIZE = 100
 
 ItemT = TypeVar("ItemT")
 
@@ -43,7 +45,7 @@ class Page(Generic[ItemT]):
 
     @property
     def pages(self) -> int:
-        """Return the number of pages, at least one even when there are no items."""
+        """Return the number of pages, at least one."""
         return max(1, ceil(self.total / self.per_page))
 
 
@@ -56,11 +58,9 @@ def offset(page: int, per_page: int) -> int:
 class PostCursor:
     """Where a page of posts starts: after the post with this (created_at, id), newest first.
 
-    Sent to clients as an opaque string (`next_cursor`). Reading the page it names is one index
-    range scan however deep it is, where OFFSET would step over every earlier post. It carries
-    the page number it leads to, so a page read by cursor still says which it is, and the list
-    it was given out for (`scope`: its filters, or whose feed), so that it cannot page another
-    list. It is signed with the app's secret key: an edited cursor is refused.
+    Reading it is one index range scan however deep the page, where OFFSET would step over every
+    earlier post. It carries its page number, and the list it was given out for (`scope`: its
+    filters, or whose feed). Clients get it signed with the secret key (`next_cursor`).
     """
 
     page: int
@@ -70,56 +70,62 @@ class PostCursor:
 
     def encode(self, key: str) -> str:
         """Return the cursor as a signed, URL-safe string."""
-        raw = json.dumps(
-            [self.page, self.created_at.isoformat(), self.id, self.scope], separators=(",", ":")
-        )
-        return signed(_b64(raw.encode()), key)
+        fields = [self.page, self.created_at.isoformat(), self.id, self.scope]
+        raw = json.dumps(fields, separators=(",", ":")).encode()
+        return signed(base64.urlsafe_b64encode(raw).decode().rstrip("="), key)
 
     @classmethod
     def decode(cls, text: str, key: str) -> PostCursor:
         """Read a cursor made by `encode` with the same key; raise ValueError for anything else."""
-        payload, _, signature = text.partition(".")
-        if not hmac.compare_digest(signature.encode(), _signature(payload, key).encode()):
+        payload = text.partition(".")[0]
+        if not hmac.compare_digest(text.encode(), signed(payload, key).encode()):
             raise ValueError("not a cursor this API gave out")
-        try:
-            page, created_at, post_id, scope = json.loads(
-                base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-            )
-            cursor = cls(page, datetime.fromisoformat(created_at), post_id, scope)
-        except (ValueError, TypeError, UnicodeDecodeError) as exc:
-            raise ValueError("not a cursor this API gave out") from exc
-        return cursor
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+        page, created_at, post_id, scope = json.loads(base64.urlsafe_b64decode(payload + "=="))
+        return cls(page, datetime.fromisoformat(created_at), post_id, scope)
 
 
 def signed(payload: str, key: str) -> str:
-    """Return `payload` with its signature: what a client may send back but not forge."""
-    return f"{payload}.{_signature(payload, key)}"
+    """Return `payload` with its signature, 128 bits of HMAC-SHA256: enough not to be forged,
+    short enough for a URL."""
+    digest = hmac.digest(key.encode(), payload.encode(), hashlib.sha256)[:16]
+    return f"{payload}.{base64.urlsafe_b64encode(digest).decode().rstrip('=')}"
 
 
-def _signature(payload: str, key: str) -> str:
-    # 128 bits of HMAC-SHA256: enough that a cursor cannot be forged, short enough for a URL.
-    return _b64(hmac.new(key.encode(), payload.encode(), hashlib.sha256).digest()[:16])
+def _parse_cursor(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        return PostCursor.decode(value, key=current_app.config["SECRET_KEY"])
+    except ValueError as exc:
+        raise PydanticCustomError("cursor", "Not a cursor this API gave out") from exc
 
 
-NEWEST_FIRST = (Post.created_at.desc(), Post.id.desc())
+# The type of the `cursor` query parameter: a string that is read, and checked, as a PostCursor.
+Cursor = Annotated[
+    InstanceOf[PostCursor] | None,
+    BeforeValidator(_parse_cursor),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$",
+            "description": "`next_cursor` of the previous page of the same list (same filters);"
+            " when given, `page` is ignored.",
+        }
+    ),
+]
 
 
 @dataclass(frozen=True)
 class Listing:
-    """Which posts a list shows, and how to know how many there are without counting them.
+    """Which posts a list shows, and how to count them (None when no post can pass).
 
-    The conditions and the total take their values (the tag, the author, the reader) as bound
-    parameters, so that each kind of list is the same statement objects on every request.
+    Their values (tag, author, reader) are bound `parameters`, so that each kind of list is the
+    same statement objects on every request. `scope` is what a cursor names as its list.
     """
 
     conditions: tuple[ColumnElement[bool], ...]
-    total: Select[Any] | None  # None when no post can pass the filters
+    total: Select[Any] | None
     parameters: dict[str, Any]
-    # What a cursor names as its list: the filters, or whose feed.
     scope: str
 
 
@@ -131,17 +137,15 @@ def _page_statement(
     *,
     by_cursor: bool,
 ) -> Select[Any]:
-    # One statement object for each kind of page, its values parameters: SQLAlchemy finds its
-    # compiled form by the object, instead of working out the cache key of a new statement on
-    # every request.
+    # One statement object for each kind of page: SQLAlchemy finds its compiled form by the
+    # object, instead of working out the cache key of a new statement on every request.
     page = (
         query.where(*conditions)
-        .add_columns(total.scalar_subquery().label("total"))  # the total rides along
-        .order_by(*NEWEST_FIRST)
+        .add_columns(total.scalar_subquery().label("total"))
+        .order_by(Post.created_at.desc(), Post.id.desc())
         .limit(bindparam("limit"))
     )
-    if by_cursor:
-        # A range on the (created_at, id) index: as cheap on page 2,000 as on page 2.
+    if by_cursor:  # a range on the (created_at, id) index: as cheap on page 2,000 as on page 2
         after = tuple_(
             bindparam("before_created_at", type_=DateTime(timezone=True)), bindparam("before_id")
         )
@@ -161,9 +165,8 @@ def paginate(
 ) -> Page[Any]:
     """Return one page, newest first, of the posts `listing` shows, as `query` reads them.
 
-    `query` is built once (its reader's id the parameter `viewer_id`). Each row becomes an item
-    by `item` (its first column by default), which has the `id` and `created_at` of its post
-    for the next page's cursor.
+    `query` is built once, its reader's id the parameter `viewer_id`. `item` makes each row an
+    item (by default its first column) that has its post's `id` and `created_at`.
     """
     if cursor is not None and cursor.scope != listing.scope:
         raise Unprocessable(
@@ -180,8 +183,7 @@ def paginate(
         parameters |= {"before_created_at": cursor.created_at, "before_id": cursor.id}
     else:
         parameters["offset"] = offset(page, per_page)
-    # Joined tags repeat a post in a row per tag: one row per post, the first column (the post,
-    # or its id) telling them apart.
+    # Joined tags repeat a post in a row per tag; the first column tells the posts apart.
     rows = db.session.execute(statement, parameters).unique(itemgetter(0)).all()
     if not rows:  # past the last page: the total still has to be asked for
         total = db.session.scalar(listing.total, listing.parameters) or 0

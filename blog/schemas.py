@@ -1,50 +1,27 @@
-"""Request and response models: what the API accepts and what it returns.
+"""Request and response models: what the API accepts, built on blog/fields.py, and returns.
 
-Validation lives here, so a view only ever sees input it can trust. Request models forbid
-unknown fields and are built from the field types of blog/fields.py. PATCH models use `MISSING`
-as the default, so a field that is left out is told apart from one sent as `null`, and the
-OpenAPI document says that `null` is not accepted where it is not. Response models are
-validated from the objects the services load.
+A PATCH model's fields default to `MISSING`, so that one left out is told apart from `null`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal
 
 from pydantic import MISSING, BaseModel, BeforeValidator, ConfigDict, Field
 
-from blog.fields import (
-    MAX_PAGE_SIZE,
-    Bio,
-    Body,
-    CommentBody,
-    Cursor,
-    Email,
-    Id,
-    Password,
-    PasswordAttempt,
-    SearchText,
-    TagNames,
-    Title,
-    Username,
-    WebUrl,
-    no_default,
-)
-from blog.models import Tag
-from blog.pagination import MAX_PAGE
+from blog import fields
+from blog.pagination import MAX_PAGE, MAX_PAGE_SIZE, Cursor, ItemT
 
 
 class RequestModel(BaseModel):
-    """A request body: unknown fields are an error, not silently ignored."""
+    """A request body or query: unknown fields are an error, not silently ignored."""
 
     model_config = ConfigDict(extra="forbid")
 
 
-# Every request model carries an example of a body the API accepts. The OpenAPI document shows it
-# (`examples` of the schema), /docs fills "Try it out" with it, and the tests of every operation
-# send it (tests/api/test_every_operation.py). The examples speak as a user of the demo data, with
-# its published password (blog/seed.py), so that they work as they are on `bin/app seed`'s data.
+# Every request model has an example body, which the document shows, /docs fills "Try it out"
+# with, and tests/api/test_every_operation.py sends: it works as it is on the demo data.
 EXAMPLE_USER = "alice"
 EXAMPLE_PASSWORD = "demo-password"  # noqa: S105 - the demo data's, published in the README
 
@@ -54,9 +31,6 @@ def example(body: dict[str, Any]) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": [body]})
 
 
-# Requests
-
-
 class UserCreate(RequestModel):
     """A new account."""
 
@@ -64,9 +38,11 @@ class UserCreate(RequestModel):
         {"username": "newcomer", "email": "newcomer@example.com", "password": "a-long-passphrase"}
     )
 
-    username: Username = Field(description="3-32 letters, digits, `_` or `-`; case-insensitive.")
-    email: Email
-    password: Password
+    username: fields.Username = Field(
+        description="3-32 letters, digits, `_` or `-`; case-insensitive."
+    )
+    email: fields.Email
+    password: fields.Password
 
 
 class UserUpdate(RequestModel):
@@ -79,12 +55,12 @@ class UserUpdate(RequestModel):
 
     model_config = example({"current_password": EXAMPLE_PASSWORD, "email": "alice@example.org"})
 
-    current_password: PasswordAttempt = Field(
+    current_password: fields.PasswordAttempt = Field(
         description="Your password as it is now, needed for any change here. A wrong one is"
         " refused with 403 and changes nothing."
     )
-    email: Email | MISSING = MISSING
-    password: Password | MISSING = Field(
+    email: fields.Email | MISSING = MISSING
+    password: fields.Password | MISSING = Field(
         MISSING,
         description="The new password. Changing it ends every token issued before, the one"
         " sending this request included: sign in again with the new password.",
@@ -96,9 +72,9 @@ class ProfileUpdate(RequestModel):
 
     model_config = example({"bio": "Writes about SQL.", "website": "https://alice.example.com/"})
 
-    bio: Bio | MISSING | None = Field(MISSING, description="`null` clears it.")
-    website: WebUrl | MISSING | None = Field(MISSING, description="`null` clears it.")
-    avatar_url: WebUrl | MISSING | None = Field(MISSING, description="`null` clears it.")
+    bio: fields.Bio | MISSING | None = Field(MISSING, description="`null` clears it.")
+    website: fields.WebUrl | MISSING | None = Field(MISSING, description="`null` clears it.")
+    avatar_url: fields.WebUrl | MISSING | None = Field(MISSING, description="`null` clears it.")
 
 
 class TokenRequest(RequestModel):
@@ -106,8 +82,8 @@ class TokenRequest(RequestModel):
 
     model_config = example({"username": EXAMPLE_USER, "password": EXAMPLE_PASSWORD})
 
-    username: SearchText
-    password: PasswordAttempt
+    username: fields.SearchText
+    password: fields.PasswordAttempt
 
 
 class PostCreate(RequestModel):
@@ -121,9 +97,9 @@ class PostCreate(RequestModel):
         }
     )
 
-    title: Title
-    body: Body
-    tags: TagNames = []
+    title: fields.Title
+    body: fields.Body
+    tags: fields.TagNames = []
 
 
 class PostUpdate(RequestModel):
@@ -131,9 +107,11 @@ class PostUpdate(RequestModel):
 
     model_config = example({"title": "Index every foreign key"})
 
-    title: Title | MISSING = MISSING
-    body: Body | MISSING = MISSING
-    tags: TagNames | MISSING = Field(MISSING, description="Replaces the set; `[]` clears it.")
+    title: fields.Title | MISSING = MISSING
+    body: fields.Body | MISSING = MISSING
+    tags: fields.TagNames | MISSING = Field(
+        MISSING, description="Replaces the set; `[]` clears it."
+    )
 
 
 class CommentCreate(RequestModel):
@@ -141,15 +119,12 @@ class CommentCreate(RequestModel):
 
     model_config = example({"body": "Thanks: that explains the slow deletes."})
 
-    body: CommentBody
-    parent_id: Id | None = Field(None, description="The comment this replies to, if any.")
+    body: fields.CommentBody
+    parent_id: fields.Id | None = Field(None, description="The comment this replies to, if any.")
 
 
-class PageQuery(BaseModel):
+class PageQuery(RequestModel):
     """Which page of a list to return."""
-
-    # As with bodies, a parameter the API does not know is an error, not silently ignored.
-    model_config = ConfigDict(extra="forbid")
 
     page: int = Field(1, ge=1, le=MAX_PAGE)
     per_page: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
@@ -158,21 +133,19 @@ class PageQuery(BaseModel):
 class PostPageQuery(PageQuery):
     """Which page of a list of posts to return: by number, or by cursor for deep pages."""
 
-    # No "default: null" in the document: a query parameter is a string or absent, never null.
-    cursor: Cursor = Field(None, json_schema_extra=no_default)
+    # A default factory leaves "default: null" out of the document: a parameter is never null.
+    cursor: Cursor = Field(default_factory=lambda: None)
 
 
 class PostQuery(PostPageQuery):
     """Query parameters of the post list."""
 
-    tag: SearchText = Field("", description="Only posts with this tag.")
-    author: SearchText = Field("", description="Only posts by this username.")
+    tag: fields.SearchText = Field("", description="Only posts with this tag.")
+    author: fields.SearchText = Field("", description="Only posts by this username.")
 
 
-# Responses: built from the objects the services load (from_attributes), reading each field
-# from the attribute of the same name; a validator says where a field has another shape.
-
-ItemT = TypeVar("ItemT")
+# Responses are validated from the objects the services load, each field read from the
+# attribute of the same name.
 
 
 class ResponseModel(BaseModel):
@@ -231,33 +204,22 @@ class UserPage(PageOut[UserSummary]):
     """A page of users."""
 
 
-AuthorOut = UserSummary
-
-
-def _tag_names(tags: list[Tag]) -> list[str]:
-    return sorted(tag.name for tag in tags)
-
-
-def _none_is_missing(value: bool | None) -> bool | MISSING:
-    # Post.liked_by_me is None where the query did not ask: the reader sent no token.
-    return MISSING if value is None else value
-
-
 class PostOut(ResponseModel):
     """A post, with its author, tags and counts."""
 
     id: int
     title: str
     body: str
-    author: AuthorOut
-    tags: Annotated[list[str], BeforeValidator(_tag_names)] = Field(
-        description="Tag names in code-point order."
+    author: UserSummary
+    tags: Annotated[list[str], BeforeValidator(lambda tags: sorted(tag.name for tag in tags))] = (
+        Field(description="Tag names in code-point order.")
     )
     like_count: int
     comment_count: int
-    liked_by_me: Annotated[bool | MISSING, BeforeValidator(_none_is_missing)] = Field(
-        MISSING, description="Whether you like this post; only when a token is sent."
-    )
+    # None where the query did not ask: the reader sent no token.
+    liked_by_me: Annotated[
+        bool | MISSING, BeforeValidator(lambda v: MISSING if v is None else v)
+    ] = Field(MISSING, description="Whether you like this post; only when a token is sent.")
     created_at: datetime
     updated_at: datetime
 
@@ -275,7 +237,7 @@ class CommentOut(ResponseModel):
 
     id: int
     body: str
-    author: AuthorOut
+    author: UserSummary
     parent_id: int | None
     created_at: datetime
     replies: list[CommentOut] = Field(description="Replies, oldest first, each with theirs.")

@@ -28,7 +28,7 @@ from blog.db import db
 from blog.errors import NotFound
 from blog.models import Like, Post, Tag, User, post_tags
 from blog.pagination import Page, PostCursor, paginate
-from blog.schemas import AuthorOut, PostOut
+from blog.schemas import PostOut, UserSummary
 from blog.services.posts import COMMENT_COUNT, LIKE_COUNT, feed_listing, post_listing
 
 
@@ -80,7 +80,7 @@ def column_post(row: Row[Any]) -> ColumnPost:
         id=row.id,
         title=row.title,
         body=row.body,
-        author=AuthorOut(username=row.author),
+        author=UserSummary(username=row.author),
         tags=row.tags or [],
         like_count=row.like_count,
         comment_count=row.comment_count,
