@@ -1,7 +1,6 @@
 """The types of request fields, each rule checked and stated in the OpenAPI document alike.
 
-Text is kept exactly as sent; tag names are lower-cased. blog/schemas.py builds its models on these.
-"""
+Text is kept exactly as sent; tag names are lower-cased."""
 
 from __future__ import annotations
 
@@ -37,10 +36,9 @@ TAG_INPUT_PATTERN = r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$"
 
 @dataclass(frozen=True)
 class Text(GroupedMetadata):
-    """Text without NUL, which PostgreSQL cannot store, and unless `blank`, not only white space.
+    """Text without NUL (PostgreSQL cannot store it) and, unless `blank`, not only white space.
 
-    A validator gives a clearer error than a pattern would; the document states its rule as one.
-    """
+    A validator gives a clearer error than a pattern; the document states its rule as one."""
 
     max_length: int
     min_length: int | None = None

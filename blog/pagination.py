@@ -1,7 +1,4 @@
-"""Pages of results: page numbers for any list; for the lists of posts, cursors too.
-
-`paginate` reads every list of posts: newest first, the total in the same statement.
-"""
+"""Pages of results: page numbers for any list; for the lists of posts (`paginate`), cursors too."""
 
 from __future__ import annotations
 
@@ -59,8 +56,7 @@ class PostCursor:
     """Where a page of posts starts: after the post with this (created_at, id), newest first.
 
     Reading it is one index range scan however deep the page, where OFFSET would step over every
-    earlier post. It carries its page number, and the list it was given out for (`scope`: its
-    filters, or whose feed). Clients get it signed with the secret key (`next_cursor`).
+    earlier post. It names its page and its list (`scope`: the filters, or whose feed).
     """
 
     page: int
@@ -76,10 +72,10 @@ class PostCursor:
 
     @classmethod
     def decode(cls, text: str, key: str) -> PostCursor:
-        """Read a cursor made by `encode` with the same key; raise ValueError for anything else."""
+        """Read a cursor made by `encode` with the same key; refuse anything else."""
         payload = text.partition(".")[0]
         if not hmac.compare_digest(text.encode(), signed(payload, key).encode()):
-            raise ValueError("not a cursor this API gave out")
+            raise PydanticCustomError("cursor", "Not a cursor this API gave out")
         page, created_at, post_id, scope = json.loads(base64.urlsafe_b64decode(payload + "=="))
         return cls(page, datetime.fromisoformat(created_at), post_id, scope)
 
@@ -92,15 +88,12 @@ def signed(payload: str, key: str) -> str:
 
 
 def _parse_cursor(value: object) -> object:
-    if not isinstance(value, str):
-        return value
-    try:
+    if isinstance(value, str):
         return PostCursor.decode(value, key=current_app.config["SECRET_KEY"])
-    except ValueError as exc:
-        raise PydanticCustomError("cursor", "Not a cursor this API gave out") from exc
+    return value
 
 
-# The type of the `cursor` query parameter: a string that is read, and checked, as a PostCursor.
+# The `cursor` query parameter: a string, read as the PostCursor it signs.
 Cursor = Annotated[
     InstanceOf[PostCursor] | None,
     BeforeValidator(_parse_cursor),

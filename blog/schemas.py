@@ -1,7 +1,6 @@
-"""Request and response models: what the API accepts, built on blog/fields.py, and returns.
+"""Request and response models: what the API accepts (built on blog/fields.py) and returns.
 
-A PATCH model's fields default to `MISSING`, so that one left out is told apart from `null`.
-"""
+A PATCH model's fields default to `MISSING`: a field left out is told apart from `null`."""
 
 from __future__ import annotations
 
@@ -37,7 +36,6 @@ class UserCreate(RequestModel):
     model_config = example(
         {"username": "newcomer", "email": "newcomer@example.com", "password": "a-long-passphrase"}
     )
-
     username: fields.Username = Field(
         description="3-32 letters, digits, `_` or `-`; case-insensitive."
     )
@@ -54,7 +52,6 @@ class UserUpdate(RequestModel):
     """
 
     model_config = example({"current_password": EXAMPLE_PASSWORD, "email": "alice@example.org"})
-
     current_password: fields.PasswordAttempt = Field(
         description="Your password as it is now, needed for any change here. A wrong one is"
         " refused with 403 and changes nothing."
@@ -71,7 +68,6 @@ class ProfileUpdate(RequestModel):
     """Changes to your profile; fields left out stay as they are."""
 
     model_config = example({"bio": "Writes about SQL.", "website": "https://alice.example.com/"})
-
     bio: fields.Bio | MISSING | None = Field(MISSING, description="`null` clears it.")
     website: fields.WebUrl | MISSING | None = Field(MISSING, description="`null` clears it.")
     avatar_url: fields.WebUrl | MISSING | None = Field(MISSING, description="`null` clears it.")
@@ -81,7 +77,6 @@ class TokenRequest(RequestModel):
     """The credentials to trade for a bearer token."""
 
     model_config = example({"username": EXAMPLE_USER, "password": EXAMPLE_PASSWORD})
-
     username: fields.SearchText
     password: fields.PasswordAttempt
 
@@ -96,7 +91,6 @@ class PostCreate(RequestModel):
             "tags": ["postgresql", "performance"],
         }
     )
-
     title: fields.Title
     body: fields.Body
     tags: fields.TagNames = []
@@ -106,7 +100,6 @@ class PostUpdate(RequestModel):
     """Changes to a post; fields left out stay as they are."""
 
     model_config = example({"title": "Index every foreign key"})
-
     title: fields.Title | MISSING = MISSING
     body: fields.Body | MISSING = MISSING
     tags: fields.TagNames | MISSING = Field(
@@ -118,7 +111,6 @@ class CommentCreate(RequestModel):
     """A new comment, or a reply to one."""
 
     model_config = example({"body": "Thanks: that explains the slow deletes."})
-
     body: fields.CommentBody
     parent_id: fields.Id | None = Field(None, description="The comment this replies to, if any.")
 
@@ -142,10 +134,6 @@ class PostQuery(PostPageQuery):
 
     tag: fields.SearchText = Field("", description="Only posts with this tag.")
     author: fields.SearchText = Field("", description="Only posts by this username.")
-
-
-# Responses are validated from the objects the services load, each field read from the
-# attribute of the same name.
 
 
 class ResponseModel(BaseModel):
@@ -181,23 +169,20 @@ class ProfileOut(ResponseModel):
     avatar_url: str | None
 
 
-class UserProfileOut(ResponseModel):
-    """What anyone may see of a user."""
-
-    username: str
-    bio: str | None
-    website: str | None
-    avatar_url: str | None
-    created_at: datetime
-    post_count: int
-    follower_count: int
-    following_count: int
-
-
 class UserSummary(ResponseModel):
     """A user, as lists of people and posts name them."""
 
     username: str
+
+
+class UserProfileOut(ProfileOut, UserSummary):
+    """What anyone may see of a user."""
+
+    # The last base's fields come first: username, then the profile's, then these.
+    created_at: datetime
+    post_count: int
+    follower_count: int
+    following_count: int
 
 
 class UserPage(PageOut[UserSummary]):
