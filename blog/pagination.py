@@ -110,11 +110,8 @@ Cursor = Annotated[
 
 @dataclass(frozen=True)
 class Listing:
-    """Which posts a list shows, and how to count them (None when no post can pass).
-
-    Their values (tag, author, reader) are bound `parameters`, so that each kind of list is the
-    same statement objects on every request. `scope` is what a cursor names as its list.
-    """
+    """Which posts a list shows, how to count them (None when none can pass), and the values of
+    both as bound `parameters`; `scope` is what a cursor names as its list."""
 
     conditions: tuple[ColumnElement[bool], ...]
     total: Select[Any] | None
@@ -184,8 +181,6 @@ def paginate(
     items = [item(row) for row in rows[:per_page]]
     next_cursor = None
     if len(rows) > per_page:
-        last = items[-1]
-        next_cursor = PostCursor(page + 1, last.created_at, last.id, listing.scope).encode(
-            current_app.config["SECRET_KEY"]
-        )
+        after = PostCursor(page + 1, items[-1].created_at, items[-1].id, listing.scope)
+        next_cursor = after.encode(current_app.config["SECRET_KEY"])
     return Page(items, page, per_page, total=rows[0].total or 0, next_cursor=next_cursor)
