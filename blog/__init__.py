@@ -23,13 +23,8 @@ from blog.openapi import install_openapi
 def create_app(settings: Settings | None = None) -> APIFlask:
     """Create the app with `settings`, or with those the environment gives."""
     settings = Settings.from_env() if settings is None else settings
-    app = APIFlask(
-        __name__,
-        title="Blog API",
-        version=version("blog"),
-        spec_path="/openapi.json",
-        docs_path="/docs",
-    )
+    # APIFlask serves the OpenAPI document at /openapi.json and its page at /docs.
+    app = APIFlask(__name__, title="Blog API", version=version("blog"))
     app.config.from_mapping(settings.flask_config())
     app.extensions[EXTENSION_KEY] = settings
     framework.adapt(app)

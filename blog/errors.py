@@ -1,8 +1,8 @@
 """Every error the app answers, as RFC 9457 problem details (`application/problem+json`).
 
-Validation errors add `errors`, one entry per problem: a JSON Pointer into the body
-(`"pointer": "/tags/0"`) or the query parameter at fault (`"parameter": "per_page"`). Each
-handler rolls the session back first, so a request that fails leaves nothing in the database.
+A 422 adds `errors`, one entry per problem: a JSON Pointer into the body (`"pointer": "/tags/0"`)
+or the query parameter at fault (`"parameter": "per_page"`). Each handler rolls the session
+back first, so a request that fails leaves nothing in the database.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 from apiflask import APIFlask, HTTPError
 from flask import Response, current_app
 from psycopg.errors import QueryCanceled
-from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
@@ -101,28 +100,11 @@ def _http_exception(error: http.HTTPException) -> Response:
     return problem(error.code or 500, error.description, errors=errors, headers=headers)
 
 
-def _pointer(location: Sequence[str | int]) -> str:
-    # RFC 6901: `~` and `/` inside a name are escaped as `~0` and `~1`.
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in location)
-
-
 def _apiflask_error(error: HTTPError) -> Response:
     _rollback()
-    cause = error.__cause__
-    if not (isinstance(cause, ValidationError) and isinstance(error.detail, dict) and error.detail):
-        response = problem(error.status_code, error.message)
-        response.headers.update(error.headers)
-        return response
-    location = next(iter(error.detail))  # "json" or "query", the inputs the views take
-    errors = []
-    for item in cause.errors():
-        if location == "json":
-            errors.append({"pointer": _pointer(item["loc"]), "detail": item["msg"]})
-        else:
-            name = str(item["loc"][0]) if item["loc"] else ""
-            errors.append({"parameter": name, "detail": item["msg"]})
-    what = "request body" if location == "json" else "query string"
-    return problem(error.status_code, f"The {what} is not valid.", errors=errors)
+    response = problem(error.status_code, error.message)
+    response.headers.update(error.headers)
+    return response
 
 
 def _integrity_error(error: IntegrityError) -> Response:

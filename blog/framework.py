@@ -3,13 +3,13 @@ shows each default on a bare app."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from importlib.metadata import version
 from importlib.resources import files
 from typing import Any, NoReturn
 
-from apiflask import APIFlask, HTTPError
+from apiflask import APIFlask
 from apiflask.schema_adapters.pydantic import PydanticAdapter
 from flask import Request, current_app, request, url_for
 from markupsafe import escape
@@ -48,11 +48,8 @@ class ApiRequest(Request):
 
 
 class IdConverter(IntegerConverter):
-    """`<int:...>`, answering 404 to an id no row can have.
-
-    A converter's own `max` would make Werkzeug answer 405 where another method's rule
-    matches the path.
-    """
+    """`<int:...>`, answering 404 to an id no row can have (a converter's own `max` would make
+    Werkzeug answer 405 where another method's rule matches the path)."""
 
     def to_python(self, value: str) -> int:
         """Return the id, or raise NotFound."""
@@ -62,16 +59,31 @@ class IdConverter(IntegerConverter):
 
 
 class ModelAdapter(PydanticAdapter):
-    """APIFlask's pydantic adapter, refusing a JSON body of `null` rather than reading it as {}."""
+    """APIFlask's pydantic adapter, refusing a JSON body of `null` rather than reading it as {},
+    and answering 422 with an entry in `errors` for each problem."""
 
     def validate_input(self, request: Request, location: str, **kwargs: Any) -> Any:
-        """Validate the input as APIFlask does, `null` included."""
-        if location == "json" and request.get_json(force=True) is None:
-            try:
-                self.model_class.model_validate(None)
-            except ValidationError as error:
-                raise HTTPError(422, "Validation error", detail={"json": {}}) from error
-        return super().validate_input(request, location, **kwargs)
+        """Validate the JSON body or the query string, the inputs the views take."""
+        if location not in {"json", "query"}:
+            return super().validate_input(request, location, **kwargs)
+        data = request.get_json(force=True) if location == "json" else request.args.to_dict()
+        try:
+            return self.model_class.model_validate(data)
+        except ValidationError as invalid:
+            errors = []
+            for error in invalid.errors():
+                if location == "json":
+                    errors.append({"pointer": _json_pointer(error["loc"]), "detail": error["msg"]})
+                else:
+                    name = str(error["loc"][0]) if error["loc"] else ""
+                    errors.append({"parameter": name, "detail": error["msg"]})
+            what = "request body" if location == "json" else "query string"
+            raise Unprocessable(f"The {what} is not valid.", errors=errors) from invalid
+
+
+def _json_pointer(location: Sequence[str | int]) -> str:
+    # RFC 6901: `~` and `/` inside a name are escaped as `~0` and `~1`.
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in location)
 
 
 def refuse_oversized_requests() -> None:
