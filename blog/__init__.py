@@ -26,10 +26,9 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     # APIFlask serves the OpenAPI document at /openapi.json and its page at /docs.
     app = APIFlask(__name__, title="Blog API", version=version("blog"))
     app.config.from_mapping(settings.flask_config())
-    app.extensions[EXTENSION_KEY] = settings
-    framework.adapt(app)
-    install_openapi(app)
-
+    app.extensions[EXTENSION_KEY] = settings  # where current_settings() finds them
+    framework.adapt(app)  # where the app departs from Flask's and APIFlask's defaults
+    install_openapi(app)  # the description, and corrections to the generated document
     db.init_app(app)
 
     # Every request passes these checks, in this order, before its view; the first that
@@ -50,5 +49,5 @@ def create_app(settings: Settings | None = None) -> APIFlask:
 
     register_error_handlers(app)  # every error becomes problem details
     register_blueprints(app)  # the views, one blueprint per resource (blog/api/)
-    register_commands(app)  # `flask seed` and the like (blog/cli.py)
+    register_commands(app)  # `flask seed` (blog/cli.py)
     return app

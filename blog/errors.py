@@ -1,8 +1,8 @@
 """Every error the app answers, as RFC 9457 problem details (`application/problem+json`).
 
-A 422 adds `errors`, one entry per problem: a JSON Pointer into the body (`"pointer": "/tags/0"`)
-or the query parameter at fault (`"parameter": "per_page"`). Each handler rolls the session
-back first, so a request that fails leaves nothing in the database.
+Errors about the input add `errors`, one entry per fault: a JSON Pointer into the body
+(`"pointer": "/tags/0"`) or the query parameter (`"parameter": "per_page"`). Each handler rolls
+the session back first, so a request that fails leaves nothing in the database.
 """
 
 from __future__ import annotations
