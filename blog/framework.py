@@ -106,9 +106,8 @@ def refuse_unknown_query_parameters() -> None:
         return
     if any(location == "query" for _, location in getattr(view, "_spec", {}).get("args", [])):
         return
-    errors = [
-        {"parameter": name, "detail": "Extra inputs are not permitted"} for name in request.args
-    ]
+    extra = "Extra inputs are not permitted"  # pydantic's words for the same fault
+    errors = [{"parameter": name, "detail": extra} for name in request.args]
     raise Unprocessable("This operation takes no query parameters.", errors=errors)
 
 
