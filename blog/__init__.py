@@ -1,8 +1,7 @@
 """A small blog API whose models are a worked example of SQLAlchemy's back_populates.
 
-`create_app()` is the WSGI entry point (`gunicorn 'blog:create_app()'`): it reads the settings
-from the environment unless it is given some, and wires the extensions, blueprints and error
-handlers together.
+`create_app()` is the WSGI entry point (`gunicorn 'blog:create_app()'`) and the place to start
+reading: it builds the app from its settings, step by step.
 """
 
 from __future__ import annotations
@@ -11,42 +10,44 @@ from importlib.metadata import version
 
 from apiflask import APIFlask
 
-from blog import cors
+from blog import cors, framework
 from blog.api import register_blueprints
 from blog.auth import refuse_an_invalid_token
 from blog.cli import register_commands
 from blog.config import EXTENSION_KEY, Settings
 from blog.db import db, read_without_transaction, set_in_every_transaction
 from blog.errors import register_error_handlers
-from blog.framework import adapt
+from blog.openapi import install_openapi
 
 
 def create_app(settings: Settings | None = None) -> APIFlask:
-    """Create and configure the app (Settings validate themselves as they are made)."""
+    """Create the app with `settings`, or with those the environment gives."""
     settings = Settings.from_env() if settings is None else settings
-
-    app = APIFlask(
-        __name__,
-        title="Blog API",
-        version=version("blog"),
-        spec_path="/openapi.json",
-        docs_path="/docs",
-    )
+    # APIFlask serves the OpenAPI document at /openapi.json and its page at /docs.
+    app = APIFlask(__name__, title="Blog API", version=version("blog"))
     app.config.from_mapping(settings.flask_config())
-    app.extensions[EXTENSION_KEY] = settings
-    cors.install(app, settings.cors_origins)
-
-    # The framework's own checks of a request come first: they need no database.
-    adapt(app)
+    app.extensions[EXTENSION_KEY] = settings  # where current_settings() finds them
+    framework.adapt(app)  # where the app departs from Flask's and APIFlask's defaults
+    install_openapi(app)  # the description, and corrections to the generated document
     db.init_app(app)
+
+    # Every request passes these checks, in this order, before its view; the first that
+    # answers ends it. A CORS preflight is answered first: it carries no token.
+    cors.install(app, settings.cors_origins)
+    app.before_request(framework.refuse_oversized_requests)
+    app.before_request(framework.refuse_unknown_query_parameters)
+    app.before_request(refuse_an_invalid_token)
     if settings.db_pooler == "transaction":
+        # No autocommit reads behind a transaction-mode pooler: every transaction sets the
+        # timeout and the time zone itself.
         with app.app_context():
             set_in_every_transaction(
                 db.engine, statement_timeout_ms=settings.db_statement_timeout_ms
             )
-    app.before_request(refuse_an_invalid_token)
-    app.before_request(read_without_transaction)
-    register_error_handlers(app)
-    register_blueprints(app)
-    register_commands(app)
+    else:
+        app.before_request(read_without_transaction)
+
+    register_error_handlers(app)  # every error becomes problem details
+    register_blueprints(app)  # the views, one blueprint per resource (blog/api/)
+    register_commands(app)  # `flask seed` (blog/cli.py)
     return app

@@ -1,19 +1,9 @@
-"""Cross-origin requests (CORS): refused unless CORS_ORIGINS lists the origins allowed.
+"""Cross-origin requests (CORS), allowed only from the origins CORS_ORIGINS lists.
 
-A browser lets a page from another origin read an answer, or send an `Authorization` header or
-a JSON body at all, only if `Access-Control-*` headers say so. By default the app says nothing
-(tools that are not browsers are not affected). For the origins CORS_ORIGINS lists, and no other:
-
-- A preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) is answered 204 with
-  the methods and request headers the API takes, before every other request hook, so it needs
-  no token and meets none of the checks of real requests.
-- Every other answer, errors included, names the origin in `Access-Control-Allow-Origin` and
-  lets the page read `ETag`, `Location` and `Retry-After`.
-
-An unlisted origin gets no CORS header, and its preflight Flask's answer to any `OPTIONS` (200
-with `Allow`), which the browser takes as a refusal. Once origins are listed every answer says
-`Vary: Origin`, so that a cache does not hand one origin's answer to another. Tokens travel in
-`Authorization`, not cookies, so `Access-Control-Allow-Credentials` is never sent.
+For those origins a preflight is answered 204, and every other answer names the origin and lets
+the page read `ETag`, `Location` and `Retry-After`. Any other origin gets no CORS header, which
+a browser takes as a refusal. Tokens travel in `Authorization`, not in cookies, so
+`Access-Control-Allow-Credentials` is never sent.
 """
 
 from __future__ import annotations
@@ -23,11 +13,6 @@ from urllib.parse import urlsplit
 
 from apiflask import APIFlask
 from flask import Response, request
-
-ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE"
-ALLOWED_HEADERS = "Authorization, Content-Type, If-Match"
-EXPOSED_HEADERS = "ETag, Location, Retry-After"
-MAX_AGE_SECONDS = 600  # how long a browser may reuse a preflight's answer
 
 
 def check_origin(origin: str) -> str:
@@ -54,11 +39,13 @@ def check_origin(origin: str) -> str:
 
 
 def install(app: APIFlask, origins: Iterable[str]) -> None:
-    """Answer preflights and add CORS headers for `origins`; without any, do nothing."""
+    """Answer the origins' preflights, before any request hook registered later, and add the
+    CORS headers to every answer they get; without origins, do nothing."""
     allowed = frozenset(origins)
     if not allowed:
         return
 
+    @app.before_request
     def answer_preflight() -> Response | None:
         if (
             request.method != "OPTIONS"
@@ -67,23 +54,19 @@ def install(app: APIFlask, origins: Iterable[str]) -> None:
             or request.routing_exception is not None  # no such route: the 404 says so
         ):
             return None
-        return app.response_class(
-            status=204,
-            headers={
-                "Access-Control-Allow-Methods": ALLOWED_METHODS,
-                "Access-Control-Allow-Headers": ALLOWED_HEADERS,
-                "Access-Control-Max-Age": str(MAX_AGE_SECONDS),
-            },
-        )
+        headers = {
+            "Access-Control-Allow-Methods": "GET, HEAD, POST, PUT, PATCH, DELETE",
+            "Access-Control-Allow-Headers": "Authorization, Content-Type, If-Match",
+            "Access-Control-Max-Age": "600",  # seconds a browser may reuse this answer
+        }
+        return app.response_class(status=204, headers=headers)
 
+    @app.after_request
     def add_headers(response: Response) -> Response:
+        # Every answer varies with Origin, so that no cache hands one origin's to another.
         response.vary.add("Origin")
         origin = request.headers.get("Origin")
         if origin in allowed:
             response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+            response.headers["Access-Control-Expose-Headers"] = "ETag, Location, Retry-After"
         return response
-
-    # First of all request hooks, even those registered earlier: a preflight carries no token.
-    app.before_request_funcs.setdefault(None, []).insert(0, answer_preflight)
-    app.after_request(add_headers)

@@ -1,20 +1,15 @@
-"""Where this app departs from Flask's and APIFlask's defaults, each with the reason.
-
-tests/test_framework_defaults.py shows each default on a bare app. `adapt(app)` installs the
-request class, the checks made before any view, the id converter, the OpenAPI fixes of
-blog/openapi.py and the /docs page's own copy of Swagger UI; responses keep their fields'
-order. `blog.api` registers `ModelAdapter` before any view is declared.
-"""
+"""Where the app departs from Flask's and APIFlask's defaults; tests/test_framework_defaults.py
+shows each default on a bare app."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from importlib.metadata import version
 from importlib.resources import files
 from typing import Any, NoReturn
 
-from apiflask import APIFlask, HTTPError
+from apiflask import APIFlask
 from apiflask.schema_adapters.pydantic import PydanticAdapter
 from flask import Request, current_app, request, url_for
 from markupsafe import escape
@@ -25,7 +20,6 @@ from werkzeug.routing import IntegerConverter
 
 from blog.db import MAX_ID
 from blog.errors import Unprocessable
-from blog.openapi import install_openapi
 
 # Refused here as problem details; gunicorn.conf.py's limits, past which it answers in plain
 # HTML, sit above these.
@@ -34,7 +28,7 @@ MAX_HEADER_BYTES = 8192
 
 
 class ApiRequest(Request):
-    """A request that insists on JSON bodies and says what is wrong with a bad one."""
+    """A request that takes only JSON bodies and says what is wrong with a bad one."""
 
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
         """Parse the body as JSON; APIFlask asks with force=True, which would take any type."""
@@ -54,32 +48,46 @@ class ApiRequest(Request):
 
 
 class IdConverter(IntegerConverter):
-    """`<int:...>` limited to the range of the id columns."""
+    """`<int:...>`, answering 404 to an id no row can have (a converter's own `max` would make
+    Werkzeug answer 405 where another method's rule matches the path)."""
 
     def to_python(self, value: str) -> int:
-        """Return the id, or answer 404 for one no row can have (a converter's own `max`
-        would make Werkzeug answer 405 where another method's rule matches the path)."""
-        number = int(value)
-        if not 1 <= number <= MAX_ID:
+        """Return the id, or raise NotFound."""
+        if not 1 <= int(value) <= MAX_ID:
             raise http.NotFound("No row has this id.")
-        return number
+        return int(value)
 
 
 class ModelAdapter(PydanticAdapter):
-    """APIFlask's pydantic adapter, validating a JSON `null` body as what it is."""
+    """APIFlask's pydantic adapter, refusing a JSON body of `null` rather than reading it as {},
+    and answering 422 with an entry in `errors` for each problem."""
 
     def validate_input(self, request: Request, location: str, **kwargs: Any) -> Any:
-        """Validate the input, refusing a JSON body of `null` rather than reading it as {}."""
-        if location == "json" and request.get_json(force=True) is None:
-            try:
-                self.model_class.model_validate(None)
-            except ValidationError as error:
-                raise HTTPError(422, "Validation error", detail={"json": {}}) from error
-        return super().validate_input(request, location, **kwargs)
+        """Validate the JSON body or the query string, the inputs the views take."""
+        if location not in {"json", "query"}:
+            return super().validate_input(request, location, **kwargs)
+        data = request.get_json(force=True) if location == "json" else request.args.to_dict()
+        try:
+            return self.model_class.model_validate(data)
+        except ValidationError as invalid:
+            errors = []
+            for error in invalid.errors():
+                if location == "json":
+                    errors.append({"pointer": _json_pointer(error["loc"]), "detail": error["msg"]})
+                else:
+                    name = str(error["loc"][0]) if error["loc"] else ""
+                    errors.append({"parameter": name, "detail": error["msg"]})
+            what = "request body" if location == "json" else "query string"
+            raise Unprocessable(f"The {what} is not valid.", errors=errors) from invalid
+
+
+def _json_pointer(location: Sequence[str | int]) -> str:
+    # RFC 6901: `~` and `/` inside a name are escaped as `~0` and `~1`.
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in location)
 
 
 def refuse_oversized_requests() -> None:
-    """Answer 414 to an over-long URL and 431 to over-large headers, before any other work."""
+    """Answer 414 to an over-long URL and 431 to over-large headers."""
     url = request.environ.get("RAW_URI") or request.full_path
     if len(url.encode("latin-1", "replace")) > MAX_URL_BYTES:
         raise http.RequestURITooLarge(f"The URL is longer than {MAX_URL_BYTES} bytes.")
@@ -98,7 +106,7 @@ def refuse_unknown_query_parameters() -> None:
         return
     if any(location == "query" for _, location in getattr(view, "_spec", {}).get("args", [])):
         return
-    extra = "Extra inputs are not permitted"
+    extra = "Extra inputs are not permitted"  # pydantic's words for the same fault
     errors = [{"parameter": name, "detail": extra} for name in request.args]
     raise Unprocessable("This operation takes no query parameters.", errors=errors)
 
@@ -113,9 +121,7 @@ _NOSCRIPT = (
 )
 
 
-def add_noscript(view: Callable[..., str]) -> Callable[..., str]:
-    """Wrap the docs view so that its page says where the document is when JS cannot run."""
-
+def _with_noscript(view: Callable[..., str]) -> Callable[..., str]:
     @wraps(view)
     def docs(*args: object, **kwargs: object) -> str:
         url = escape(url_for("openapi.spec"))
@@ -124,27 +130,21 @@ def add_noscript(view: Callable[..., str]) -> Callable[..., str]:
     return docs
 
 
-def _serve_docs_assets(app: APIFlask) -> None:
+def adapt(app: APIFlask) -> None:
+    """Install the request class, the id converter, unsorted JSON keys and the /docs page's
+    own copy of Swagger UI, which says where the document is when JavaScript cannot run."""
+    app.request_class = ApiRequest
+    app.url_map.converters["int"] = IdConverter
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     prefix = f"{app.docs_path}/assets/{ASSETS_VERSION}"
     app.config.update(
         SWAGGER_UI_CSS=f"{prefix}/swagger-ui.css",
         SWAGGER_UI_BUNDLE_JS=f"{prefix}/swagger-ui-bundle.js",
         SWAGGER_UI_STANDALONE_PRESET_JS=f"{prefix}/swagger-ui-standalone-preset.js",
         DOCS_FAVICON=f"{prefix}/favicon-32x32.png",
-        DOCS_DECORATORS=[add_noscript],
+        DOCS_DECORATORS=[_with_noscript],
     )
     assets = str(files("flask_swagger_ui") / "dist")
     app.wsgi_app = SharedDataMiddleware(  # type: ignore[method-assign]
         app.wsgi_app, {prefix: assets}, cache_timeout=365 * 24 * 60 * 60
     )
-
-
-def adapt(app: APIFlask) -> None:
-    """Install this module's adaptations and blog/openapi.py's."""
-    app.request_class = ApiRequest
-    app.before_request(refuse_oversized_requests)
-    app.before_request(refuse_unknown_query_parameters)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.url_map.converters["int"] = IdConverter
-    install_openapi(app)
-    _serve_docs_assets(app)

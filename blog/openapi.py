@@ -1,11 +1,6 @@
 """The OpenAPI document: what APIFlask generates, corrected so that client generators can use it.
 
-`install_openapi(app)` sets the document's description and licence, names no server, and
-registers `fix_spec`, which describes errors as the RFC 9457 problem details the app really
-sends, with the statuses any operation can give; bounds ids as blog/framework.py's converter
-does; names each operation after its view and marks public ones as public; documents the
-headers; and gives each schema one component. Views describe their own error statuses and
-headers with `responses(...)` and `takes_if_match`.
+Views describe their own error statuses and headers with `responses(...)` and `takes_if_match`.
 """
 
 from __future__ import annotations
@@ -23,25 +18,23 @@ from blog.errors import PROBLEM_MEDIA_TYPE
 F = TypeVar("F", bound=Callable[..., Any])
 
 PROBLEM = "Problem"
+_STRING = {"type": "string"}
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "RFC 9457 problem details.",
     "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
+        "type": _STRING,
+        "title": _STRING,
         "status": {"type": "integer"},
-        "detail": {"type": "string"},
+        "detail": _STRING,
         "errors": {
             "type": "array",
             "items": {
                 "type": "object",
                 "properties": {
-                    "pointer": {
-                        "type": "string",
-                        "description": "JSON Pointer into the request body",
-                    },
-                    "parameter": {"type": "string", "description": "The query parameter at fault"},
-                    "detail": {"type": "string"},
+                    "pointer": _STRING | {"description": "JSON Pointer into the request body"},
+                    "parameter": _STRING | {"description": "The query parameter at fault"},
+                    "detail": _STRING,
                 },
                 "required": ["detail"],
             },
@@ -69,24 +62,22 @@ _WITH_BODY = {
     "415": "The body is not sent as application/json",
 }
 _RETRY_AFTER = {
-    "Retry-After": {
-        "description": "Seconds to wait before trying again",
-        "schema": {"type": "integer", "minimum": 0},
-    }
+    "description": "Seconds to wait before trying again",
+    "schema": {"type": "integer", "minimum": 0},
 }
 # Headers that come with a status wherever it is answered.
 _HEADERS_BY_STATUS: dict[str, dict[str, Any]] = {
     "401": {
         "WWW-Authenticate": {
             "description": "`Bearer`: the scheme a token must be sent with",
-            "schema": {"type": "string"},
+            "schema": _STRING,
         }
     },
-    "429": _RETRY_AFTER,
-    "503": _RETRY_AFTER,
+    "429": {"Retry-After": _RETRY_AFTER},
+    "503": {"Retry-After": _RETRY_AFTER},
 }
 # Response headers a view sends, for `responses(headers=...)` where it sends them.
-LOCATION = {"description": "The URL of what was created", "schema": {"type": "string"}}
+LOCATION = {"description": "The URL of what was created", "schema": _STRING}
 ETAG = {
     "description": "The post's version, to send back as If-Match",
     "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
@@ -97,7 +88,7 @@ IF_MATCH = {
     "required": False,
     "description": "The ETag you read: the change happens only if the post is still at that "
     "version (412 otherwise). `*`, or no If-Match at all, accepts any version.",
-    "schema": {"type": "string"},
+    "schema": _STRING,
 }
 
 
@@ -147,13 +138,10 @@ def _fix_operation(operation: dict[str, Any], view: Any) -> None:
 
 
 def _unique_components(spec: dict[str, Any]) -> dict[str, Any]:
-    """Give every schema one component under one name, which is also its title.
-
-    APIFlask registers the models nested in a response model once per parent
-    (`PostPage.PostOut`, `PostOut.UserSummary`, ...) with the same title, and the problem
-    details twice (`HTTPError`, `ValidationError`): client generators would see several
-    classes of one name. A component that only refers to another is that other one.
-    """
+    # APIFlask registers a model nested in a response model once per parent (`PostPage.PostOut`,
+    # `PostOut.UserSummary`, ...) with the same title, and the problem details twice: client
+    # generators would see several classes of one name. Here each schema is one component, named
+    # by its title; a component that only refers to another is that other one.
     names = {name: name.rpartition(".")[2] for name in spec["components"]["schemas"]}
     names |= {"HTTPError": PROBLEM, "ValidationError": PROBLEM}
     text = json.dumps(spec)
@@ -170,24 +158,8 @@ def _unique_components(spec: dict[str, Any]) -> dict[str, Any]:
     return fixed
 
 
-def fix_spec(spec: dict[str, Any] | str, app: APIFlask) -> dict[str, Any] | str:
-    """Correct the document APIFlask generated: see this module's docstring."""
-    if isinstance(spec, str):  # only when the document is requested as YAML text
-        return spec
-    views = {
-        (re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), method.lower()): rule.endpoint
-        for rule in app.url_map.iter_rules()
-        for method in rule.methods or ()
-    }
-    for path, operations in spec.get("paths", {}).items():
-        for method, operation in operations.items():
-            if isinstance(operation, dict):
-                _fix_operation(operation, app.view_functions[views[(path, method)]])
-    return _unique_components(spec)
-
-
 def install_openapi(app: APIFlask) -> None:
-    """Configure the document and register `fix_spec`."""
+    """Describe the API and register the corrections of the document APIFlask generates."""
     app.config.update(
         DESCRIPTION=DESCRIPTION,
         LICENSE={"name": "MIT", "identifier": "MIT"},
@@ -197,4 +169,16 @@ def install_openapi(app: APIFlask) -> None:
         # request's Host header can change what later clients are sent.
         AUTO_SERVERS=False,
     )
-    app.spec_processor(lambda spec: fix_spec(spec, app))
+
+    @app.spec_processor
+    def fix_spec(spec: Any) -> dict[str, Any]:  # APIFlask passes the document as a dict
+        views = {
+            (re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), method.lower()): rule.endpoint
+            for rule in app.url_map.iter_rules()
+            for method in rule.methods or ()
+        }
+        for path, operations in spec["paths"].items():
+            for method, operation in operations.items():
+                if isinstance(operation, dict):
+                    _fix_operation(operation, app.view_functions[views[(path, method)]])
+        return _unique_components(spec)

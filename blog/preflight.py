@@ -1,12 +1,7 @@
-"""What `bin/app` checks before it runs a command: one clear line instead of a traceback.
+"""What `bin/app` checks before it runs a command, answering in one line on stderr.
 
-    python -m blog.preflight          the settings (BLOG_ENV, DATABASE_URL, SECRET_KEY, ...)
-    python -m blog.preflight serve    and, in production, that no demo account can be signed into
-
-A bad setting exits with status 2 and a demo account that still accepts the published password
-with status 3, each with one line on stderr, so a container stops once with the reason rather
-than with a traceback from every gunicorn worker. `bin/app seed` in production disables those
-accounts (blog/cli.py).
+`python -m blog.preflight` checks the settings (exit status 2 if one is bad); with `serve`, in
+production, it also checks that no demo account accepts the published password (status 3).
 """
 
 from __future__ import annotations
@@ -24,40 +19,32 @@ CONFIG_ERROR = 2
 DEMO_ACCOUNTS_OPEN = 3
 
 
-def _say(message: str) -> None:
-    print(f"blog: {message}", file=sys.stderr)
-
-
-def open_demo_accounts(settings: Settings) -> list[str]:
-    """Return the demo accounts that accept the published password, in `settings`' database."""
-    app = create_app(settings)
-    with app.app_context():
-        return demo_accounts_with_the_published_password()
-
-
 def main(argv: Sequence[str]) -> int:
     """Run the checks `argv` asks for; return the exit status."""
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
-        _say(f"configuration error: {exc}")
+        print(f"blog: configuration error: {exc}", file=sys.stderr)
         return CONFIG_ERROR
-    if list(argv) == ["serve"] and settings.env == "production":
-        try:
-            names = open_demo_accounts(settings)
-        except SQLAlchemyError as exc:
-            # A driver's message may run over several lines; one is what this promises.
-            detail = " ".join(str(getattr(exc, "orig", None) or exc).split())
-            _say(f"cannot check the demo accounts: {detail}")
-            return DEMO_ACCOUNTS_OPEN
-        if names:
-            shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
-            accounts = "account" if len(names) == 1 else "accounts"
-            _say(
-                f"refusing to serve in production: {len(names)} demo {accounts} ({shown}) still"
-                " accept the published password; `bin/app seed` disables them."
-            )
-            return DEMO_ACCOUNTS_OPEN
+    if list(argv) != ["serve"] or settings.env != "production":
+        return 0
+    try:
+        with create_app(settings).app_context():
+            names = demo_accounts_with_the_published_password()
+    except SQLAlchemyError as exc:
+        # A driver's message may run over several lines; one is what this promises.
+        detail = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        print(f"blog: cannot check the demo accounts: {detail}", file=sys.stderr)
+        return DEMO_ACCOUNTS_OPEN
+    if names:
+        shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+        accounts = "account" if len(names) == 1 else "accounts"
+        print(
+            f"blog: refusing to serve in production: {len(names)} demo {accounts} ({shown})"
+            " still accept the published password; `bin/app seed` disables them.",
+            file=sys.stderr,
+        )
+        return DEMO_ACCOUNTS_OPEN
     return 0
 
 

@@ -111,3 +111,48 @@ def test_apiflask_loads_the_docs_page_assets_from_another_origin() -> None:
 
 def test_flasks_json_provider_sorts_the_keys() -> None:
     assert Flask("bare").json.dumps({"title": "t", "id": 1}) == '{"id": 1, "title": "t"}'
+
+
+def test_flask_answers_json_nested_too_deeply_with_a_500() -> None:
+    app = Flask("bare")
+
+    @app.post("/echo")
+    def echo() -> Any:
+        return request.get_json()
+
+    nested = "[" * 100_000 + "]" * 100_000
+    response = app.test_client().post("/echo", data=nested, content_type="application/json")
+
+    assert response.status_code == 500  # the parser's RecursionError is no ValueError
+
+
+def test_apiflask_ignores_query_parameters_an_operation_does_not_take() -> None:
+    app = APIFlask("bare")
+
+    @app.get("/ping")
+    def ping() -> dict[str, str]:
+        return {"ping": "pong"}
+
+    assert app.test_client().get("/ping?per_pgae=5").status_code == 200
+
+
+def test_werkzeug_sets_no_limit_on_the_url_or_the_headers() -> None:
+    app = Flask("bare")
+
+    @app.get("/ping")
+    def ping() -> str:
+        return "pong"
+
+    client = app.test_client()
+
+    # Past these only gunicorn's own limits stop a request, with a plain HTML answer.
+    assert client.get("/ping?" + "x" * 2 * framework.MAX_URL_BYTES).status_code == 200
+    padding = {"X-Padding": "x" * 2 * framework.MAX_HEADER_BYTES}
+    assert client.get("/ping", headers=padding).status_code == 200
+
+
+def test_apiflasks_docs_page_says_nothing_to_a_browser_without_javascript() -> None:
+    page = APIFlask("bare").test_client().get("/docs").get_data(as_text=True)
+
+    assert '<div id="swagger-ui"></div>' in page
+    assert "<noscript" not in page
