@@ -18,7 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, g, request
 from sqlalchemy import func, select
 
-from blog.config import current_settings
+from blog.config import Settings, current_settings
 from blog.db import db, utcnow
 from blog.errors import Unauthorized, problem
 from blog.models import User
@@ -34,35 +34,32 @@ OPTIONAL_BEARER: list[str | dict[str, list[Any]]] = [{"BearerAuth": []}, {}]
 
 
 @cache
-def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> tuple[PasswordHasher, str]:
-    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+def _hasher(settings: Settings) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_cost_kib,
+        parallelism=settings.argon2_parallelism,
+    )
     # Checked against when the user does not exist, so that case costs what a wrong password does.
     return hasher, hasher.hash("not the password of any user")
 
 
-def _current_hasher() -> tuple[PasswordHasher, str]:
-    settings = current_settings()
-    return _hasher(
-        settings.argon2_time_cost, settings.argon2_memory_cost_kib, settings.argon2_parallelism
-    )
-
-
 def hash_password(password: str) -> str:
     """Return an Argon2id hash of `password` with the configured cost."""
-    return _current_hasher()[0].hash(password)
+    return _hasher(current_settings())[0].hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     """Say whether `password` matches `password_hash`; a hash that is not Argon2 matches nothing."""
     try:
-        return _current_hasher()[0].verify(password_hash, password)
+        return _hasher(current_settings())[0].verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def authenticate(username: str, password: str) -> User | None:
     """Return the user these credentials belong to, or None, in about the same time either way."""
-    hasher, dummy_hash = _current_hasher()
+    hasher, dummy_hash = _hasher(current_settings())
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if user is None:
         verify_password(dummy_hash, password)
