@@ -1,8 +1,7 @@
 """Passwords (Argon2id), bearer tokens (JWT, HS256), and the `token_auth` guard of endpoints.
 
-A token's subject is its user's id and its `ver` claim the user's token version, which goes up
-with each password change; every request that presents it loads that user again and compares
-the two (docs/api.md, Security, says why).
+A token names its user and the user's token version, which each password change moves on; every
+request that sends one loads that user again and compares the two (docs/api.md, Security).
 """
 
 from __future__ import annotations
@@ -114,26 +113,21 @@ def _user_for_token(token: str) -> User | None:
     return None
 
 
-def _auth_problem() -> str:
-    reason: str = g.get("auth_problem", "This endpoint needs a bearer token.")
-    return reason
-
-
-# Flask-HTTPAuth adds `WWW-Authenticate: Bearer ...` to this response.
-token_auth.error_processor(lambda error: problem(error.status_code, _auth_problem()))
+NO_TOKEN = "This endpoint needs a bearer token."  # noqa: S105 - a message, not a password
+# Flask-HTTPAuth adds `WWW-Authenticate: Bearer ...` to this answer; `g.auth_problem` says why.
+token_auth.error_processor(
+    lambda error: problem(error.status_code, g.get("auth_problem", NO_TOKEN))
+)
 
 
 def optional_user() -> User | None:
-    """Return the user of the current request's token, or None if it sent no token.
-
-    Use under `auth_required(token_auth, optional=True)`. A token that was sent but is not
-    valid is still refused: the client asked to be someone and should learn that it is not.
-    """
+    """Return the user of the request's token, or None if it sent none (use under
+    `auth_required(token_auth, optional=True)`); a token that is not valid is refused."""
     user = token_auth.current_user
     if isinstance(user, User):
         return user
     if "auth_problem" in g:
-        raise Unauthorized(_auth_problem())
+        raise Unauthorized(g.auth_problem)
     return None
 
 
@@ -146,11 +140,8 @@ def current_user() -> User:
 
 
 def refuse_an_invalid_token() -> None:
-    """Answer 401 to a request that sends a token that is not valid, whatever it asks for.
-
-    This covers the public endpoints, which would otherwise ignore the header, and a header
-    that is not a bearer token at all, which optional authentication would read as no token.
-    """
+    """Answer 401 to a request that sends a token that is not valid, whatever it asks for:
+    public endpoints would ignore it, and optional authentication a header that is no token."""
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None or request.blueprint in {None, "openapi"}:
         return
@@ -160,4 +151,4 @@ def refuse_an_invalid_token() -> None:
     if auth is None or not auth.token:
         raise Unauthorized("This is not a bearer token: send `Authorization: Bearer <token>`.")
     if "auth" not in getattr(view, "_spec", {}) and _user_for_token(auth.token) is None:
-        raise Unauthorized(_auth_problem())
+        raise Unauthorized(g.auth_problem)

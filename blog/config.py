@@ -1,7 +1,7 @@
 """Settings, read from the environment once and validated before the app starts.
 
-Each field comes from the variable of its name in capitals (`BLOG_ENV` for `env`); empty ones
-are ignored. A bad value is a `ConfigError` of one line that names the variable.
+Each field comes from the variable of its name in capitals (`BLOG_ENV` for `env`), unless it is
+empty; a bad value is a `ConfigError` of one line that names the variable.
 """
 
 from __future__ import annotations
@@ -44,10 +44,9 @@ def normalise_database_url(raw: str) -> str:
     return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
-def database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
+def database_url_from_env() -> str:
     """Return the normalised DATABASE_URL alone (what the migrations need), or the default."""
-    environ = os.environ if environ is None else environ
-    return normalise_database_url(environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    return normalise_database_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
 
 
 def _pooler(value: Any) -> Any:
@@ -106,7 +105,12 @@ class Settings(BaseSettings):
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build validated settings from environment variables (os.environ by default)."""
-        values = _Variables(cls, os.environ if environ is None else environ)()
+        environ = os.environ if environ is None else environ
+        variables = EnvSettingsSource(cls)  # pydantic-settings' reading, of the given variables:
+        variables.env_vars = {  # only names in capitals, and only those that are not empty
+            name.lower(): value for name, value in environ.items() if value and name.isupper()
+        }
+        values = variables()
         if values.get("BLOG_ENV") == "testing":  # hashing as cheap as argon2-cffi allows
             cheap = {"argon2_time_cost": 1, "argon2_memory_cost_kib": 8, "argon2_parallelism": 1}
             values = cheap | values
@@ -147,20 +151,6 @@ class Settings(BaseSettings):
             "MAX_CONTENT_LENGTH": self.max_request_bytes,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             "SQLALCHEMY_ENGINE_OPTIONS": engine,
-        }
-
-
-class _Variables(EnvSettingsSource):
-    """pydantic-settings' reading of the environment, from a given mapping: only the names in
-    capitals that are not empty."""
-
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
-        self.environ = environ
-        super().__init__(settings_cls)
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        return {
-            name.lower(): value for name, value in self.environ.items() if value and name.isupper()
         }
 
 

@@ -31,12 +31,8 @@ bp = APIBlueprint(
 
 
 def load_replies(roots: list[Comment]) -> None:
-    """Load every reply below `roots`, at any depth, in one statement, and attach them.
-
-    A recursive CTE walks the whole subtree; the replies are then set as each comment's loaded
-    `replies` collection (set_committed_value), so reading comment.replies afterwards sends no
-    SQL, however deep the thread goes.
-    """
+    """Load every reply below `roots`, at any depth, with one recursive CTE, and set them as
+    each comment's loaded `replies`: reading those then sends no SQL, however deep they go."""
     # The CTE carries whole rows, so they are read once, by the parent_id index.
     tree = (
         select(Comment)

@@ -24,7 +24,7 @@ from blog.services.tags import ensure_tags
 
 # The ETags this API gives out: a post's version, in ASCII digits, within an `integer`.
 VERSION_TAG = re.compile(r"[0-9]{1,10}")
-# What an edit or a deletion of a post may answer instead.
+# What an edit or a deletion of a post may answer instead of doing it.
 REFUSALS = {
     403: "Not your post",
     404: "No such post",
@@ -48,12 +48,9 @@ def etag(version: int) -> dict[str, str]:
 
 
 def own_post(post_id: int, *options: ORMOption) -> Post:
-    """Return the signed-in user's post, if If-Match (when sent) names its version.
-
-    The row is locked until the transaction ends (FOR NO KEY UPDATE), so edits and deletes of
-    one post take turns, each checking the version the one before it left; comments and likes,
-    which only need the row to stay, go on meanwhile.
-    """
+    """Return the signed-in user's post, if If-Match (when sent) names its version."""
+    # Locked until the transaction ends (FOR NO KEY UPDATE): edits and deletes of a post take
+    # turns, each checking the version the one before it left, while likes and comments go on.
     post = db.session.get(Post, post_id, options=options, with_for_update={"key_share": True})
     if post is None:
         raise NotFound(f"There is no post {post_id}.")

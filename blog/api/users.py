@@ -37,7 +37,7 @@ bp = APIBlueprint(
 
 
 def named(username: str) -> ColumnElement[bool]:
-    """Return the condition that a user is called `username`, compared without regard to case."""
+    """Return the condition that a user is called `username`, whatever the case."""
     if not is_username(username):  # no user has such a name: do not ask the database
         raise NotFound(f"There is no user {username!r}.")
     return func.lower(User.username) == username.lower()
@@ -97,10 +97,8 @@ def get_me() -> UserOut:
 def update_me(data: UserUpdate) -> UserOut:
     """Change your email address or password, confirming it with your current password."""
     user = current_user()
-    # Each try counts towards the username's sign-in throttle, so that a token alone cannot
-    # guess the password faster than signing in can. A wrong one is 403: the token is good (a
-    # 401 would tell the client to drop it) and the body well-formed (not 422), but what it
-    # offers for this change is not enough (RFC 9110, section 15.5.4).
+    # Each try counts towards the sign-in throttle. A wrong password is 403: the token is good
+    # (401 would tell the client to drop it), but it is not enough for this change.
     throttle.attempt(user.username)
     if not verify_password(user.password_hash, data.current_password):
         detail = "The current password is wrong."
@@ -110,8 +108,7 @@ def update_me(data: UserUpdate) -> UserOut:
         user.email = data.email
     if data.password is not MISSING:
         user.password_hash = hash_password(data.password)
-        # Every token issued so far names the old version, and stops working (blog/auth.py).
-        user.token_version += 1
+        user.token_version += 1  # every token issued so far names the old one: refused
     db.session.commit()
     return UserOut.model_validate(user)
 
