@@ -106,8 +106,9 @@ class Settings(BaseSettings):
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build validated settings from environment variables (os.environ by default)."""
         environ = os.environ if environ is None else environ
-        variables = EnvSettingsSource(cls)  # pydantic-settings' reading, of the given variables:
-        variables.env_vars = {  # only names in capitals, and only those that are not empty
+        # pydantic-settings reads these variables: only names in capitals, and only if not empty.
+        variables = EnvSettingsSource(cls)
+        variables.env_vars = {
             name.lower(): value for name, value in environ.items() if value and name.isupper()
         }
         values = variables()

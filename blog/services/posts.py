@@ -132,7 +132,7 @@ def get_post(post_id: int, *, viewer: User | None) -> Post:
 
 
 def require_post(post_id: int) -> Post:
-    """Return the post with this id, or raise NotFound."""
+    """Return the post with this id, or raise NotFound (for the views that need only the row)."""
     post = db.session.get(Post, post_id)
     if post is None:
         raise NotFound(f"There is no post {post_id}.")
