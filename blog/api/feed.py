@@ -22,7 +22,7 @@ bp = APIBlueprint(
 @bp.output(PostPage)
 def get_feed(query: PostPageQuery) -> PostPage:
     """List the posts of the users you follow, newest first."""
-    user, page, per_page = current_user(), query.page, query.per_page
-    return PostPage.model_validate(
-        posts.feed(user=user, page=page, per_page=per_page, cursor=query.cursor)
+    page = posts.feed(
+        user=current_user(), page=query.page, per_page=query.per_page, cursor=query.cursor
     )
+    return PostPage.model_validate(page)

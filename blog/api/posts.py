@@ -60,8 +60,8 @@ def own_post(post_id: int, *options: ORMOption) -> Post:
     if if_match and not if_match.star_tag:
         # A strong ETag that is not a version this API gave out ("²", "9" * 5000) matches
         # nothing; Werkzeug reads an empty tag ("") as None.
-        tags = {int(tag) for tag in if_match.as_set() if tag and VERSION_TAG.fullmatch(tag)}
-        if post.version not in tags:
+        versions = {int(tag) for tag in if_match.as_set() if tag and VERSION_TAG.fullmatch(tag)}
+        if post.version not in versions:
             raise PreconditionFailed(
                 f"The post is at version {post.version}, not the one If-Match names; read it again."
             )
