@@ -1,14 +1,7 @@
-"""Passwords, bearer tokens, and the `token_auth` guard that protects endpoints.
+"""Passwords (Argon2id), bearer tokens (JWT, HS256), and the `token_auth` guard of endpoints.
 
-Passwords are stored as Argon2id hashes. Signing in returns a short-lived JWT (HS256, signed with
-SECRET_KEY) whose subject is the user's id; every request that presents it loads that user again,
-so the token of a deleted user stops working at once.
-
-A token also carries the user's token version (the `ver` claim), which goes up by one with each
-password change: a token issued before the change names an older version and is refused. The
-check reads the version from the row the request loads anyway, so it costs no statement. It is
-exact where comparing issued-at times would not be: `iat` has whole seconds, and a token issued
-in the second of the change, before it, would pass.
+A token names its user and the user's token version, which each password change moves on; every
+request that sends one loads that user again and compares the two (docs/api.md, Security).
 """
 
 from __future__ import annotations
@@ -18,13 +11,13 @@ from functools import cache
 from typing import Any
 
 import jwt
-from apiflask import HTTPError, HTTPTokenAuth
+from apiflask import HTTPTokenAuth
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Response, current_app, g, request
+from flask import current_app, g, request
 from sqlalchemy import func, select
 
-from blog.config import current_settings
+from blog.config import Settings, current_settings
 from blog.db import db, utcnow
 from blog.errors import Unauthorized, problem
 from blog.models import User
@@ -40,50 +33,38 @@ OPTIONAL_BEARER: list[str | dict[str, list[Any]]] = [{"BearerAuth": []}, {}]
 
 
 @cache
-def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> tuple[PasswordHasher, str]:
-    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
-    # Checked against when the user does not exist, so that case costs what a wrong password does.
-    dummy_hash = hasher.hash("not the password of any user")
-    return hasher, dummy_hash
-
-
-def _current_hasher() -> tuple[PasswordHasher, str]:
-    settings = current_settings()
-    return _hasher(
-        settings.argon2_time_cost, settings.argon2_memory_cost_kib, settings.argon2_parallelism
+def _hasher(settings: Settings) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_cost_kib,
+        parallelism=settings.argon2_parallelism,
     )
+    # Checked against when the user does not exist, so that case costs what a wrong password does.
+    return hasher, hasher.hash("not the password of any user")
 
 
 def hash_password(password: str) -> str:
     """Return an Argon2id hash of `password` with the configured cost."""
-    hasher, _ = _current_hasher()
-    return hasher.hash(password)
+    return _hasher(current_settings())[0].hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     """Say whether `password` matches `password_hash`; a hash that is not Argon2 matches nothing."""
-    hasher, _ = _current_hasher()
     try:
-        return hasher.verify(password_hash, password)
+        return _hasher(current_settings())[0].verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
-def password_matches(user: User, password: str) -> bool:
-    """Say whether `password` is `user`'s password."""
-    return verify_password(user.password_hash, password)
-
-
 def authenticate(username: str, password: str) -> User | None:
     """Return the user these credentials belong to, or None, in about the same time either way."""
+    hasher, dummy_hash = _hasher(current_settings())
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if user is None:
-        _, dummy_hash = _current_hasher()
         verify_password(dummy_hash, password)
         return None
     if not verify_password(user.password_hash, password):
         return None
-    hasher, _ = _current_hasher()
     if hasher.check_needs_rehash(user.password_hash):
         # The cost settings changed since this hash was made: upgrade it while we know the password.
         user.password_hash = hasher.hash(password)
@@ -113,8 +94,7 @@ def _user_for_token(token: str) -> User | None:
             algorithms=[TOKEN_ALGORITHM],
             options={"require": ["sub", "ver", "iat", "exp"]},
         )
-        user_id = int(claims["sub"])
-        version = claims["ver"]
+        user_id, version = int(claims["sub"]), claims["ver"]
         if not isinstance(version, int) or isinstance(version, bool):
             raise ValueError("ver is not a whole number")
     except jwt.ExpiredSignatureError:
@@ -126,38 +106,28 @@ def _user_for_token(token: str) -> User | None:
     user = db.session.get(User, user_id)
     if user is None:
         g.auth_problem = "The bearer token belongs to a user who no longer exists."
-        return None
-    if version != user.token_version:
+    elif version != user.token_version:
         g.auth_problem = "The bearer token was issued before the password changed: sign in again."
-        return None
-    return user
+    else:
+        return user
+    return None
 
 
-def auth_problem() -> str:
-    """Say why the current request was not authenticated."""
-    reason: str = g.get("auth_problem", "This endpoint needs a bearer token.")
-    return reason
-
-
-def _auth_error(error: HTTPError) -> Response:
-    # Flask-HTTPAuth adds `WWW-Authenticate: Bearer ...` to this response.
-    return problem(error.status_code, auth_problem())
-
-
-token_auth.error_processor(_auth_error)
+NO_TOKEN = "This endpoint needs a bearer token."  # noqa: S105 - a message, not a password
+# Flask-HTTPAuth adds `WWW-Authenticate: Bearer ...` to this answer; `g.auth_problem` says why.
+token_auth.error_processor(
+    lambda error: problem(error.status_code, g.get("auth_problem", NO_TOKEN))
+)
 
 
 def optional_user() -> User | None:
-    """Return the user of the current request's token, or None if it sent no token.
-
-    Use under `auth_required(token_auth, optional=True)`. A token that was sent but is not
-    valid is still refused: the client asked to be someone and should learn that it is not.
-    """
+    """Return the user of the request's token, or None if it sent none (use under
+    `auth_required(token_auth, optional=True)`); a token that is not valid is refused."""
     user = token_auth.current_user
     if isinstance(user, User):
         return user
     if "auth_problem" in g:
-        raise Unauthorized(auth_problem())
+        raise Unauthorized(g.auth_problem)
     return None
 
 
@@ -170,13 +140,8 @@ def current_user() -> User:
 
 
 def refuse_an_invalid_token() -> None:
-    """Answer 401 to a request that sends a token that is not valid, whatever it asks for.
-
-    Endpoints behind `token_auth` check a bearer token themselves; this covers the public ones,
-    which would otherwise ignore the header, and a header that is not a bearer token at all,
-    which optional authentication would read as no token: the client asked to be someone, and
-    should learn that it is not rather than be served as nobody.
-    """
+    """Answer 401 to a request that sends a token that is not valid, whatever it asks for:
+    public endpoints would ignore it, and optional authentication a header that is no token."""
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None or request.blueprint in {None, "openapi"}:
         return
@@ -186,4 +151,4 @@ def refuse_an_invalid_token() -> None:
     if auth is None or not auth.token:
         raise Unauthorized("This is not a bearer token: send `Authorization: Bearer <token>`.")
     if "auth" not in getattr(view, "_spec", {}) and _user_for_token(auth.token) is None:
-        raise Unauthorized(auth_problem())
+        raise Unauthorized(g.auth_problem)

@@ -1,9 +1,7 @@
 """Settings, read from the environment once and validated before the app starts.
 
-pydantic-settings reads each field from the variable of its name in capitals (`BLOG_ENV` for
-`env`), ignoring empty ones, and pydantic validates them; a bad value is a `ConfigError` with
-one line that names the variable. `Settings(...)` holds only what it is given: `from_env()` is
-the one place that reads `os.environ`.
+Each field comes from the variable of its name in capitals (`BLOG_ENV` for `env`), unless it is
+empty; a bad value is a `ConfigError` of one line that names the variable.
 """
 
 from __future__ import annotations
@@ -13,7 +11,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self, cast
 
 from flask import current_app
-from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -46,10 +44,19 @@ def normalise_database_url(raw: str) -> str:
     return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
-def database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
+def database_url_from_env() -> str:
     """Return the normalised DATABASE_URL alone (what the migrations need), or the default."""
-    environ = os.environ if environ is None else environ
-    return normalise_database_url(environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    return normalise_database_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+
+
+def _pooler(value: Any) -> Any:
+    return (value.strip().lower() or "none") if isinstance(value, str) else value
+
+
+def _origins(value: Any) -> Any:
+    if isinstance(value, str):  # comma-separated
+        value = [item.strip() for item in value.split(",") if item.strip()]
+    return tuple(check_origin(origin) for origin in value)
 
 
 AtLeastOne = Annotated[int, Field(ge=1)]
@@ -64,7 +71,7 @@ class Settings(BaseSettings):
     env: Literal["development", "testing", "production"] = Field(
         "development", validation_alias="BLOG_ENV"
     )
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: Annotated[str, AfterValidator(normalise_database_url)] = DEFAULT_DATABASE_URL
     secret_key: str = DEVELOPMENT_SECRET_KEY
     token_ttl_seconds: AtLeastOne = 3600
     # Argon2id: RFC 9106's second recommended option (from_env() makes it cheap under testing).
@@ -76,10 +83,10 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: AtLeastOne = 10_000
     # Off by default: a round trip before every request costs the light endpoints 15-25%.
     db_pool_pre_ping: Annotated[bool, Stripped] = False
-    db_pooler: Literal["none", "transaction"] = "none"
+    db_pooler: Annotated[Literal["none", "transaction"], BeforeValidator(_pooler)] = "none"
     sign_in_max_failures: AtLeastOne = 5
     sign_in_window_seconds: AtLeastOne = 900
-    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()  # comma-separated in CORS_ORIGINS
+    cors_origins: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_origins)] = ()
 
     def __init__(self, **values: Any) -> None:
         """Validate `values`, raising ConfigError with one line on the first problem."""
@@ -98,28 +105,17 @@ class Settings(BaseSettings):
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build validated settings from environment variables (os.environ by default)."""
-        values = _Variables(cls, os.environ if environ is None else environ)()
+        environ = os.environ if environ is None else environ
+        # pydantic-settings reads these variables: only names in capitals, and only if not empty.
+        variables = EnvSettingsSource(cls)
+        variables.env_vars = {
+            name.lower(): value for name, value in environ.items() if value and name.isupper()
+        }
+        values = variables()
         if values.get("BLOG_ENV") == "testing":  # hashing as cheap as argon2-cffi allows
             cheap = {"argon2_time_cost": 1, "argon2_memory_cost_kib": 8, "argon2_parallelism": 1}
             values = cheap | values
         return cls(**values)
-
-    @field_validator("database_url")
-    @classmethod
-    def _database_url(cls, value: str) -> str:
-        return normalise_database_url(value)
-
-    @field_validator("db_pooler", mode="before")
-    @classmethod
-    def _pooler(cls, value: Any) -> Any:
-        return (value.strip().lower() or "none") if isinstance(value, str) else value
-
-    @field_validator("cors_origins", mode="before")
-    @classmethod
-    def _origins(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = [item.strip() for item in value.split(",") if item.strip()]
-        return tuple(check_origin(origin) for origin in value)
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Self:
@@ -159,19 +155,6 @@ class Settings(BaseSettings):
         }
 
 
-class _Variables(EnvSettingsSource):
-    """pydantic-settings' reading of environment variables, from a given mapping: only names in
-    capitals, and only those that are not empty."""
-
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
-        self.environ = environ
-        super().__init__(settings_cls)
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        environ = self.environ.items()
-        return {name.lower(): value for name, value in environ if value and name.isupper()}
-
-
 _MUST_BE = {  # what a variable must be, by the kind of error pydantic reports
     "int_parsing": "a whole number, not {input!r}",
     "greater_than_equal": "at least {ge}, not {input}",
@@ -183,7 +166,7 @@ _MUST_BE = {  # what a variable must be, by the kind of error pydantic reports
 def _one_line(error: ValidationError) -> str:
     first = error.errors(include_url=False)[0]
     context = {"input": first["input"], **first.get("ctx", {})}
-    if first["type"] == "value_error":  # a ConfigError raised above
+    if first["type"] == "value_error":  # a ConfigError raised by a validator
         return str(context["error"])
     name = str(first["loc"][0]).upper() if first["loc"] else "The settings"
     if first["type"] not in _MUST_BE:

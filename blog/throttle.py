@@ -1,27 +1,7 @@
 """Sign-in throttling: after too many wrong passwords for one username, refuse for a while.
 
-Every password attempt for a username - signing in, or confirming a change with
-`current_password` - is counted in the `sign_in_failures` row of that name (lower-cased) before
-the password is checked. While a window of SIGN_IN_WINDOW_SECONDS holds more than
-SIGN_IN_MAX_FAILURES attempts, further ones are answered 429 with `Retry-After`, and their
-password is not checked at all: a refused attempt costs one small statement, not an Argon2 hash.
-A successful attempt deletes the row.
-
-The choices, and why:
-
-- **A fixed window.** It starts at the first failure and ends SIGN_IN_WINDOW_SECONDS later,
-  whatever happens in it; refused attempts do not extend it. So one burst of wrong passwords
-  locks a name out for one window at most. Someone who keeps sending wrong passwords can keep
-  new sign-ins for that name refused for as long as they keep at it; that is the price of any
-  limit per username, and the reason the limit is per username and short rather than an account
-  lock. Tokens already issued keep working, so a user who is signed in is not locked out.
-- **Counted before the check, in one statement.** `INSERT ... ON CONFLICT DO UPDATE` adds the
-  attempt and returns the new count atomically, so simultaneous requests, on any worker, can
-  together check at most SIGN_IN_MAX_FAILURES passwords per window. The count is committed at
-  once, so it stands however the request ends.
-- **The database's clock.** `now()` decides the windows, so every process agrees on them.
-- **Unknown usernames are counted too**, so that the answers for them are the same as for a
-  user who exists, and cannot tell the two apart.
+Every password attempt for a username (lower-cased) is counted before the password is checked,
+in a fixed window that starts at the first failure; docs/api.md, Security, says why.
 """
 
 from __future__ import annotations
@@ -47,7 +27,9 @@ def attempt(username: str) -> None:
     window = timedelta(seconds=settings.sign_in_window_seconds)
     now = func.now()
     row = SignInFailures.__table__.c
-    # In ON CONFLICT DO UPDATE, the table's columns are the row already there.
+    # One statement adds the attempt and returns the count, so simultaneous requests on any
+    # worker agree, by the database's clock. In ON CONFLICT DO UPDATE, the table's columns are
+    # the row already there.
     ended = row.window_started_at <= now - window
     counted = (
         insert(SignInFailures)

@@ -1,7 +1,4 @@
-"""The HTTP API: one blueprint per resource.
-
-A new resource gets its own module here with a `bp` blueprint, added to `BLUEPRINTS`.
-"""
+"""The HTTP API: one module per resource, whose blueprint `bp` is listed in `BLUEPRINTS`."""
 
 from apiflask import APIBlueprint, APIFlask
 from apiflask.schema_adapters import registry

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from apiflask import APIBlueprint
 from flask import url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from blog.auth import current_user, token_auth
 from blog.db import db
+from blog.errors import Forbidden, NotFound, Unprocessable
+from blog.models import Comment
 from blog.openapi import LOCATION, responses
+from blog.pagination import Page, offset
 from blog.schemas import CommentCreate, CommentOut, CommentPage, PageQuery
-from blog.services import comments
+from blog.services.posts import require_post
 
 bp = APIBlueprint(
     "comments",
@@ -22,14 +30,51 @@ bp = APIBlueprint(
 )
 
 
+def load_replies(roots: list[Comment]) -> None:
+    """Load every reply below `roots`, at any depth, with one recursive CTE, and set them as
+    each comment's loaded `replies`: reading those then sends no SQL, however deep they go."""
+    # The CTE carries whole rows, so they are read once, by the parent_id index.
+    tree = (
+        select(Comment)
+        .where(Comment.parent_id.in_([root.id for root in roots]))
+        .cte("tree", recursive=True)
+    )
+    tree = tree.union_all(select(Comment).join(tree, Comment.parent_id == tree.c.id))
+    row = aliased(Comment, tree)
+    replies = db.session.scalars(
+        select(row).options(joinedload(row.author, innerjoin=True)).order_by(row.created_at, row.id)
+    ).all()
+    children: dict[int | None, list[Comment]] = defaultdict(list)
+    for reply in replies:
+        children[reply.parent_id].append(reply)
+    for comment in [*roots, *replies]:
+        set_committed_value(comment, "replies", children[comment.id])
+
+
 @bp.get("/posts/<int:post_id>/comments")
 @bp.input(PageQuery, location="query", arg_name="query")
 @bp.output(CommentPage)
 @bp.doc(responses={404: "No such post"})
 def list_comments(post_id: int, query: PageQuery) -> CommentPage:
     """List a post's comments as threads: top-level comments, oldest first, replies nested."""
-    page = comments.list_comments(post_id=post_id, page=query.page, per_page=query.per_page)
-    return CommentPage.model_validate(page)
+    top_level = (Comment.post_id == post_id, Comment.parent_id.is_(None))
+    total = select(func.count()).select_from(Comment).where(*top_level)
+    rows = db.session.execute(
+        select(Comment, total.scalar_subquery().label("total"))  # the total rides along
+        .where(*top_level)
+        .options(joinedload(Comment.author, innerjoin=True))
+        .order_by(Comment.created_at, Comment.id)
+        .limit(query.per_page)
+        .offset(offset(query.page, query.per_page))
+    ).all()
+    roots = [row.Comment for row in rows]
+    if roots:
+        load_replies(roots)
+        count = rows[0].total
+    else:  # no post, no comments, or past the last page
+        require_post(post_id)
+        count = db.session.scalar(total) or 0
+    return CommentPage.model_validate(Page(roots, query.page, query.per_page, count))
 
 
 @bp.post("/posts/<int:post_id>/comments")
@@ -39,10 +84,29 @@ def list_comments(post_id: int, query: PageQuery) -> CommentPage:
 @bp.doc(responses=responses(errors={404: "No such post"}, headers={201: {"Location": LOCATION}}))
 def create_comment(post_id: int, data: CommentCreate) -> tuple[CommentOut, dict[str, str]]:
     """Comment on a post, or reply to one of its comments with `parent_id`."""
-    comment = comments.create_comment(post_id=post_id, author=current_user(), data=data)
+    post = require_post(post_id)
+    parent = None
+    if data.parent_id is not None:
+        parent = db.session.get(Comment, data.parent_id)
+        if parent is None:
+            raise Unprocessable(
+                f"There is no comment {data.parent_id} to reply to.",
+                errors=[{"pointer": "/parent_id", "detail": "No such comment."}],
+            )
+        if parent.post_id != post.id:
+            raise Unprocessable(
+                "A reply must be on the same post as the comment it replies to.",
+                errors=[{"pointer": "/parent_id", "detail": "That comment is on another post."}],
+            )
+    # Each relationship set here appends the comment to the other side's collection (post.
+    # comments, author.comments, parent.replies) if it is loaded, and never loads it for this.
+    comment = Comment(body=data.body, post=post, author=current_user(), parent=parent)
+    db.session.add(comment)
     db.session.commit()
-    location = url_for(".get_comment", comment_id=comment.id)
-    return CommentOut.model_validate(comment), {"Location": location}
+    set_committed_value(comment, "replies", [])  # a new comment has none: no need to ask
+    return CommentOut.model_validate(comment), {
+        "Location": url_for(".get_comment", comment_id=comment.id)
+    }
 
 
 @bp.get("/comments/<int:comment_id>")
@@ -50,7 +114,12 @@ def create_comment(post_id: int, data: CommentCreate) -> tuple[CommentOut, dict[
 @bp.doc(responses={404: "No such comment"})
 def get_comment(comment_id: int) -> CommentOut:
     """Read a comment and the replies below it."""
-    return CommentOut.model_validate(comments.get_comment(comment_id))
+    options = [joinedload(Comment.author, innerjoin=True)]
+    comment = db.session.get(Comment, comment_id, options=options)
+    if comment is None:
+        raise NotFound(f"There is no comment {comment_id}.")
+    load_replies([comment])
+    return CommentOut.model_validate(comment)
 
 
 @bp.delete("/comments/<int:comment_id>")
@@ -59,6 +128,12 @@ def get_comment(comment_id: int) -> CommentOut:
 @bp.doc(responses={403: "Neither your comment nor your post", 404: "No such comment"})
 def delete_comment(comment_id: int) -> tuple[str, int]:
     """Delete a comment with its replies: yours, or any on your posts."""
-    comments.delete_comment(comment_id=comment_id, user=current_user())
+    comment = db.session.get(Comment, comment_id, options=[joinedload(Comment.post)])
+    if comment is None:
+        raise NotFound(f"There is no comment {comment_id}.")
+    if current_user().id not in {comment.author_id, comment.post.author_id}:
+        raise Forbidden("Only the comment's author or the post's author may delete it.")
+    # The replies are not loaded: passive_deletes leaves them to ON DELETE CASCADE.
+    db.session.delete(comment)
     db.session.commit()
     return "", 204

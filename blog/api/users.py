@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from apiflask import APIBlueprint
 from flask import url_for
+from pydantic import MISSING
+from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import InstrumentedAttribute, with_parent
 
-from blog.auth import current_user, token_auth
+from blog import throttle
+from blog.auth import current_user, hash_password, token_auth, verify_password
 from blog.db import db
+from blog.errors import Forbidden, NotFound, Unprocessable
+from blog.fields import is_username
+from blog.models import Profile, User, follows
 from blog.openapi import LOCATION, responses
+from blog.pagination import Page, offset
 from blog.schemas import (
     PageQuery,
     ProfileOut,
@@ -18,7 +27,6 @@ from blog.schemas import (
     UserProfileOut,
     UserUpdate,
 )
-from blog.services import users
 
 bp = APIBlueprint(
     "users",
@@ -26,6 +34,21 @@ bp = APIBlueprint(
     url_prefix="/api/users",
     tag={"name": "Users", "description": "Accounts, profiles and who follows whom."},
 )
+
+
+def named(username: str) -> ColumnElement[bool]:
+    """Return the condition that a user is called `username`, whatever the case."""
+    if not is_username(username):  # no user has such a name: do not ask the database
+        raise NotFound(f"There is no user {username!r}.")
+    return func.lower(User.username) == username.lower()
+
+
+def require_user(username: str) -> User:
+    """Return the user called `username`, or raise NotFound."""
+    user = db.session.scalar(select(User).where(named(username)))
+    if user is None:
+        raise NotFound(f"There is no user {username!r}.")
+    return user
 
 
 @bp.post("")
@@ -39,10 +62,17 @@ bp = APIBlueprint(
 )
 def create_user(data: UserCreate) -> tuple[UserOut, dict[str, str]]:
     """Create an account."""
-    user = users.create_user(data=data)
-    db.session.commit()
-    location = url_for(".get_user", username=user.username)
-    return UserOut.model_validate(user), {"Location": location}
+    user = User(
+        username=data.username,
+        email=data.email,
+        password_hash=hash_password(data.password),
+        # A user always has a profile. Setting user.profile also sets profile.user
+        # (back_populates), and the save-update cascade adds it to the session with the user.
+        profile=Profile(),
+    )
+    db.session.add(user)
+    db.session.commit()  # a taken username or email fails here, and is answered 409
+    return UserOut.model_validate(user), {"Location": url_for(".get_user", username=user.username)}
 
 
 @bp.get("/me")
@@ -66,7 +96,19 @@ def get_me() -> UserOut:
 )
 def update_me(data: UserUpdate) -> UserOut:
     """Change your email address or password, confirming it with your current password."""
-    user = users.update_user(user=current_user(), data=data)
+    user = current_user()
+    # Each try counts towards the sign-in throttle. A wrong password is 403: the token is good
+    # (401 would tell the client to drop it), but it is not enough for this change.
+    throttle.attempt(user.username)
+    if not verify_password(user.password_hash, data.current_password):
+        detail = "The current password is wrong."
+        raise Forbidden(detail, errors=[{"pointer": "/current_password", "detail": detail}])
+    throttle.succeeded(user.username)
+    if data.email is not MISSING:
+        user.email = data.email
+    if data.password is not MISSING:
+        user.password_hash = hash_password(data.password)
+        user.token_version += 1  # every token issued so far names the old one: refused
     db.session.commit()
     return UserOut.model_validate(user)
 
@@ -76,7 +118,10 @@ def update_me(data: UserUpdate) -> UserOut:
 @bp.output({}, status_code=204, description="The account and everything it wrote are gone")
 def delete_me() -> tuple[str, int]:
     """Delete your account, with your posts, comments, likes and follows."""
-    users.delete_user(user=current_user())
+    # Every collection on User has passive_deletes=True and nothing of them is loaded, so this
+    # is a single DELETE: ON DELETE CASCADE removes the profile, posts (with their comments,
+    # likes and tag links), comments (with the replies below them), likes and follows.
+    db.session.delete(current_user())
     db.session.commit()
     return "", 204
 
@@ -95,7 +140,9 @@ def get_my_profile() -> ProfileOut:
 @bp.output(ProfileOut)
 def update_my_profile(data: ProfileUpdate) -> ProfileOut:
     """Change your bio, website or avatar; `null` clears a field."""
-    profile = users.update_profile(user=current_user(), data=data)
+    profile = current_user().profile
+    for field, value in data.model_dump(mode="json").items():
+        setattr(profile, field, value)
     db.session.commit()
     return ProfileOut.model_validate(profile)
 
@@ -105,7 +152,25 @@ def update_my_profile(data: ProfileUpdate) -> ProfileOut:
 @bp.doc(responses={404: "No such user"})
 def get_user(username: str) -> UserProfileOut:
     """Show a user's public profile."""
-    return users.get_profile(username)
+    followers = select(func.count()).where(follows.c.followed_id == User.id).scalar_subquery()
+    following = select(func.count()).where(follows.c.follower_id == User.id).scalar_subquery()
+    profile = db.session.execute(
+        select(
+            User.username,
+            Profile.bio,
+            Profile.website,
+            Profile.avatar_url,
+            User.created_at,
+            User.post_count,
+            followers.label("follower_count"),
+            following.label("following_count"),
+        )
+        .join(User.profile)
+        .where(named(username))
+    ).one_or_none()
+    if profile is None:
+        raise NotFound(f"There is no user {username!r}.")
+    return UserProfileOut.model_validate(profile)
 
 
 @bp.put("/<username>/follow")
@@ -114,7 +179,13 @@ def get_user(username: str) -> UserProfileOut:
 @bp.doc(responses={404: "No such user", 422: "You cannot follow yourself"})
 def follow(username: str) -> tuple[str, int]:
     """Follow a user."""
-    users.follow(follower=current_user(), username=username)
+    followed, follower = require_user(username), current_user()
+    if followed.id == follower.id:
+        raise Unprocessable("You cannot follow yourself.")
+    # A plain INSERT ... ON CONFLICT DO NOTHING rather than follower.following.append(): it
+    # needs no load of everyone they follow, and stays idempotent when two requests race.
+    row = insert(follows).values(follower_id=follower.id, followed_id=followed.id)
+    db.session.execute(row.on_conflict_do_nothing())
     db.session.commit()
     return "", 204
 
@@ -125,9 +196,32 @@ def follow(username: str) -> tuple[str, int]:
 @bp.doc(responses={404: "No such user"})
 def unfollow(username: str) -> tuple[str, int]:
     """Stop following a user."""
-    users.unfollow(follower=current_user(), username=username)
+    followed, follower = require_user(username), current_user()
+    db.session.execute(
+        delete(follows).where(
+            follows.c.follower_id == follower.id, follows.c.followed_id == followed.id
+        )
+    )
     db.session.commit()
     return "", 204
+
+
+def people(
+    username: str, relationship: InstrumentedAttribute[list[User]], query: PageQuery
+) -> UserPage:
+    """Return one page, by name, of the users in a user's `relationship` collection."""
+    # with_parent() turns a relationship into a WHERE clause: the rows of user.followers (or
+    # .following) without loading the whole collection, so it can be counted and paged.
+    criterion = with_parent(require_user(username), relationship)
+    total = db.session.scalar(select(func.count()).select_from(User).where(criterion)) or 0
+    page = db.session.scalars(
+        select(User)
+        .where(criterion)
+        .order_by(func.lower(User.username), User.id)
+        .limit(query.per_page)
+        .offset(offset(query.page, query.per_page))
+    )
+    return UserPage.model_validate(Page(list(page), query.page, query.per_page, total))
 
 
 @bp.get("/<username>/followers")
@@ -136,8 +230,7 @@ def unfollow(username: str) -> tuple[str, int]:
 @bp.doc(responses={404: "No such user"})
 def list_followers(username: str, query: PageQuery) -> UserPage:
     """List the users who follow a user, by name."""
-    page = users.followers(username=username, page=query.page, per_page=query.per_page)
-    return UserPage.model_validate(page)
+    return people(username, User.followers, query)
 
 
 @bp.get("/<username>/following")
@@ -146,5 +239,4 @@ def list_followers(username: str, query: PageQuery) -> UserPage:
 @bp.doc(responses={404: "No such user"})
 def list_following(username: str, query: PageQuery) -> UserPage:
     """List the users a user follows, by name."""
-    page = users.following(username=username, page=query.page, per_page=query.per_page)
-    return UserPage.model_validate(page)
+    return people(username, User.following, query)

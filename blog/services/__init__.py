@@ -1,6 +1,5 @@
-"""The work behind each endpoint, as keyword-only functions over the session.
+"""Work that several modules share: the pages of posts, and finding or creating tags.
 
-Views parse input, call one of these and serialise what it returns. These functions add, change
-and delete objects and flush when they need ids or constraint checks; committing is the view's
-job, because the request is the unit of work.
+A view does the rest of its work itself; committing is always the view's job, because the
+request is the unit of work.
 """

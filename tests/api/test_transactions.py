@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, event
 
+from blog.api import posts
 from blog.db import db
-from blog.services import posts
 from tests import rows
 from tests.factories import UserFactory
 from tests.helpers import assert_problem, auth_headers
