@@ -2,9 +2,9 @@
 # while clients/ is here; deleting clients/ removes these targets and the checks CI runs from
 # them. The in-process fuzz tests (clients/tests/test_fuzz.py) run with the rest of the suite.
 
-.PHONY: browser-test client-test openapi-lint fuzz
+.PHONY: browser-test client-test ts-client-test openapi-lint fuzz
 
-LAYER_CHECKS += browser-test client-test openapi-lint fuzz
+LAYER_CHECKS += browser-test client-test ts-client-test openapi-lint fuzz
 
 BROWSER_STAMP := $(subst .installed-,.browser-installed-,$(STAMP))
 CLIENT_STAMP := $(subst .installed-,.client-installed-,$(STAMP))
@@ -42,6 +42,12 @@ $(CLIENT_STAMP): $(STAMP)
 
 client-test: $(CLIENT_STAMP)  ## Generate a Python client from /openapi.json (no warning allowed) and use it against gunicorn
 	timeout 600 $(BIN)/pytest clients/tests/client -s $(PYTEST_ARGS)
+
+# The tools' versions are pinned in clients/tests/typescript/package.json and locked in its
+# package-lock.json; npm installs them into a temporary directory, from its cache when it can.
+ts-client-test: install  ## A TypeScript client from /openapi.json (openapi-typescript) under tsc --strict, run against gunicorn (needs npm)
+	@command -v npm >/dev/null || { echo "make ts-client-test needs Node.js 20 or later and npm." >&2; exit 1; }
+	timeout 600 $(BIN)/pytest clients/tests/typescript -s $(PYTEST_ARGS)
 
 # The document comes from the app itself, built without a server or a database.
 openapi-lint: install  ## Lint the OpenAPI document with Redocly's recommended rules (needs Node.js): no error allowed
