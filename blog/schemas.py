@@ -93,7 +93,9 @@ class PostCreate(RequestModel):
     )
     title: fields.Title
     body: fields.Body
-    tags: fields.TagNames = []
+    # A default factory leaves the default out of the document: openapi-typescript types a
+    # property that has one as required, so its clients could not leave it out.
+    tags: fields.TagNames = Field(default_factory=list)
 
 
 class PostUpdate(RequestModel):
@@ -112,7 +114,10 @@ class CommentCreate(RequestModel):
 
     model_config = example({"body": "Thanks: that explains the slow deletes."})
     body: fields.CommentBody
-    parent_id: fields.Id | None = Field(None, description="The comment this replies to, if any.")
+    # A default factory, as PostCreate.tags has, for the same reason.
+    parent_id: fields.Id | None = Field(
+        default_factory=lambda: None, description="The comment this replies to, if any."
+    )
 
 
 class PageQuery(RequestModel):
