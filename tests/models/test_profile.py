@@ -47,8 +47,10 @@ def test_setting_user_profile_sets_profile_user_at_once(sql: StatementLog) -> No
         assert profile.user is user
     assert statements == []
 
-    # Adding the user is enough: the save-update cascade of User.profile brings the profile.
+    # Adding the user is enough: the save-update cascade of User.profile brings the profile
+    # into the session at once, at session.add, not at the flush.
     db.session.add(user)
+    assert profile in db.session
     db.session.flush()
     assert profile_bio(user.id) == ["Hello"]
 
