@@ -1,7 +1,8 @@
 """User.profile <-> Profile.user: a one-to-one pair.
 
-uselist=False makes User.profile one object instead of a list; profiles.user_id being the primary
-key makes the database agree that a user has at most one. The profile is part of its user:
+The Mapped[Profile] annotation makes User.profile one object instead of a list (its uselist=False
+says so again); profiles.user_id being the primary key makes the database agree that a user has
+at most one. The profile is part of its user:
 created with it, deleted with it, and replaced rather than shared.
 """
 
