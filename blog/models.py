@@ -25,8 +25,9 @@ The pairs, one for each pattern:
     Post.likes      <->  Like.post        ... seen from both ends; User.liked_posts is a proxy
 
 Every foreign key is ON DELETE CASCADE, and every collection that owns its rows says
-`passive_deletes=True`: deleting a user or a post is one DELETE, and PostgreSQL removes what
-hangs off it. Every foreign key column is indexed, unless it leads a primary key.
+`passive_deletes=True`: deleting a user or a post with nothing of theirs loaded is one DELETE,
+and PostgreSQL removes what hangs off it (what is loaded, the ORM deletes first). Every foreign
+key column is indexed, unless it leads a primary key.
 """
 
 from __future__ import annotations
@@ -105,8 +106,9 @@ counters = Table(
 
 def _trigger_count() -> Mapped[int]:
     # Kept by database triggers; the app never writes it. A value already loaded stays as it
-    # was read when posts are added, after a commit too (the session does not expire on commit),
-    # until the object is refreshed or loaded again.
+    # was read when posts are added, after a commit too (the session does not expire on commit)
+    # and when a query returns the row again, until the object is refreshed, or expired, or
+    # read with populate_existing.
     return mapped_column(server_default=text("0"))
 
 
@@ -125,10 +127,10 @@ class User(Base):
     post_count: Mapped[int] = _trigger_count()
     token_version: Mapped[int] = mapped_column(default=0, server_default="0")  # see blog/auth.py
 
-    # Partner: Profile.user. One-to-one: uselist=False makes this attribute one object, not a
-    # list (the Mapped[Profile] annotation implies it; it is spelt out for the reader). The
-    # profile is part of its user: "all, delete-orphan" deletes it with the user, and a profile
-    # replaced by another is deleted too.
+    # Partner: Profile.user. One-to-one: the Mapped[Profile] annotation makes this attribute
+    # one object, not a list, and uselist=False says so again for the reader. The profile is
+    # part of its user: "all, delete-orphan" deletes it with the user, and a profile replaced by
+    # another is deleted too.
     profile: Mapped[Profile] = relationship(
         back_populates="user",
         uselist=False,
@@ -153,8 +155,9 @@ class User(Base):
     )
 
     # Partner: User.followers. The same class on both ends, so primaryjoin and secondaryjoin say
-    # which column of `follows` is which: this side is the follower. Only follows rows are ever
-    # deleted through it (no "delete" cascade): unfollowing someone must not delete them.
+    # which column of `follows` is which: this side is the follower. The default cascade
+    # (save-update, merge), no "delete": only follows rows are ever deleted through it, since
+    # unfollowing someone must not delete them.
     following: Mapped[list[User]] = relationship(
         secondary=follows,
         primaryjoin=id == follows.c.follower_id,
@@ -249,8 +252,8 @@ class Post(Base):
     author: Mapped[User] = relationship(back_populates="posts")
 
     # Partner: Tag.posts. Deleting a post removes only its post_tags rows, never a tag, which
-    # other posts may share (so no "delete" cascade here). passive_deletes lets ON DELETE
-    # CASCADE remove the rows instead of loading the collection to delete them one by one.
+    # other posts may share: the default cascade (save-update, merge), with no "delete".
+    # passive_deletes lets ON DELETE CASCADE remove the rows when the tags are not loaded.
     tags: Mapped[list[Tag]] = relationship(
         secondary=post_tags,
         back_populates="posts",

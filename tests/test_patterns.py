@@ -29,7 +29,7 @@ from sqlalchemy.orm import (
 from sqlalchemy.orm.exc import ObjectDeletedError
 
 from blog.db import db
-from blog.models import Post, User
+from blog.models import Post, Tag, User
 from tests.factories import PostFactory, TagFactory, UserFactory
 from tests.helpers import StatementLog, fresh
 
@@ -143,9 +143,20 @@ def test_deleting_the_parent_of_a_write_only_collection_needs_passive_deletes(
     )
 
     # The ORM would have to load the children to delete them, which a write-only
-    # collection never does.
+    # collection never does. With a "delete" cascade, the cascade refuses at once.
     with pytest.raises(InvalidRequestError, match="configure passive_deletes=True"):
         db.session.delete(parent)
+
+
+def test_without_a_delete_cascade_the_write_only_parent_is_refused_at_the_flush(
+    throwaway_base: type[DeclarativeBase], connection: Connection
+) -> None:
+    _, parent = a_parent_with_children(throwaway_base, connection, 3, write_only=True)
+
+    db.session.delete(parent)  # accepted: nothing cascades to the children here ...
+    # ... but the flush would have to load them to set their parent_id to NULL.
+    with pytest.raises(InvalidRequestError, match="configure passive_deletes=True"):
+        db.session.flush()
 
 
 def test_with_passive_deletes_the_database_deletes_a_write_only_collection(
@@ -280,8 +291,11 @@ def test_a_post_the_database_deleted_stays_readable_until_refreshed(
         assert post.title == "Still here?"  # expire_on_commit=False: nothing was expired
         assert db.session.get(Post, post_id) is post  # the identity map answers, not SQL
     assert statements == []
-    assert not db.session.scalar(select(Post).where(Post.id == post_id))  # the table says so
+    assert not db.session.scalar(select(Post).where(Post.id == post_id))  # a query finds no row
 
+    db.session.expire(post)  # expired, the next read goes to the row, and finds none
+    with pytest.raises(ObjectDeletedError, match="has been deleted"):
+        _ = post.title
     with pytest.raises(InvalidRequestError, match="Could not refresh instance"):
         db.session.refresh(post)
 
@@ -310,8 +324,28 @@ def test_a_count_kept_by_a_trigger_is_stale_in_a_loaded_tag_until_refreshed() ->
     # The trigger counted the post; the loaded tag still holds what it read.
     assert db.session.scalar(text("SELECT post_count FROM tags WHERE id = :id"), {"id": tag.id})
     assert tag.post_count == 0
+    # A query that returns the row again hands back the same object, its value as it was.
+    query = select(Tag).where(Tag.id == tag.id)
+    assert db.session.scalars(query).one() is tag
+    assert tag.post_count == 0
 
     db.session.refresh(tag)
+    assert tag.post_count == 1
+
+
+@pytest.mark.parametrize("how", ["expire", "populate_existing"])
+def test_expiring_or_populate_existing_reads_the_count_again(how: str) -> None:
+    tag = TagFactory()
+    assert tag.post_count == 0
+    PostFactory(tags=[tag])
+    db.session.commit()
+
+    query = select(Tag).where(Tag.id == tag.id)
+    if how == "expire":
+        db.session.expire(tag)  # the next read loads the row
+    else:
+        query = query.execution_options(populate_existing=True)  # overwrites what is loaded
+    assert db.session.scalars(query).one() is tag
     assert tag.post_count == 1
 
 
@@ -384,10 +418,13 @@ def labelled_items(base: type[DeclarativeBase], **options: Any) -> Models:
 def test_delete_orphan_on_a_many_to_many_is_refused_without_single_parent(
     throwaway_base: type[DeclarativeBase],
 ) -> None:
-    labelled_items(throwaway_base, cascade="all, delete-orphan")  # the classes are defined ...
+    # The classes are defined ... (and held here: the registry keeps its classes only weakly,
+    # so unreferenced ones could be garbage-collected before the mappers are configured)
+    models = labelled_items(throwaway_base, cascade="all, delete-orphan")
 
     with pytest.raises(ArgumentError, match="set the single_parent=True flag"):
         configure_mappers()  # ... and refused when the mappers are configured
+    assert models
 
 
 def test_single_parent_refuses_a_second_parent_and_deletes_an_orphan(

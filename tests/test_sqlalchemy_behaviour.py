@@ -1,8 +1,10 @@
 """What SQLAlchemy does with relationship pairs, on throwaway mappers: the facts the guide teaches.
 
-docs/relationships.md links here for what this app's models cannot show by themselves:
-misspelt keywords and partners, one-sided and wrong pairs, backref against back_populates,
-objects left out of the session, the SQL each cascade sends, and SQLite's foreign keys. Each test
+docs/relationships.md links here for what this app's models cannot show by themselves: how
+the annotation decides between one object and a collection, misspelt keywords and partners,
+one-sided and wrong pairs, when foreign_keys= and overlaps= are needed, backref against
+back_populates, what a cascade holds and which objects it takes into the session, the SQL each
+cascade sends, the statements each loading strategy sends, and SQLite's foreign keys. Each test
 maps its own small classes (a fresh registry, disposed afterwards) where it needs them, and
 compares the statements it records, never timings.
 """
@@ -10,20 +12,26 @@ compares the statements it records, never timings.
 from __future__ import annotations
 
 import sqlite3
+import warnings
 from contextlib import closing
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Connection, ForeignKey, Table, event, text
+from sqlalchemy import Column, Connection, ForeignKey, Table, event, select, text
 from sqlalchemy.exc import (
+    AmbiguousForeignKeysError,
     ArgumentError,
     IntegrityError,
     InvalidRequestError,
+    SADeprecationWarning,
     SAWarning,
 )
 from sqlalchemy.orm import (
     DeclarativeBase,
+    DynamicMapped,
     Mapped,
+    RelationshipDirection,
+    WriteOnlyMapped,
     configure_mappers,
     mapped_column,
     relationship,
@@ -34,6 +42,47 @@ from blog.models import Post, Tag
 from tests.factories import UserFactory
 from tests.helpers import StatementLog
 from tests.throwaway import Models, child_rows, pair, parent_and_child
+
+# The annotation: one object or a collection, and which collection
+
+
+def test_the_annotation_decides_one_object_or_a_collection_and_its_type(
+    throwaway_base: type[DeclarativeBase],
+) -> None:
+    """A Mapped[...] annotation that is not a collection makes the attribute one object
+    (uselist=False), on either side. A collection annotation gives the collection's type; whether
+    there is a collection at all then follows the direction, so on the many-to-one side a list
+    annotation is ignored and the attribute is one object."""
+
+    # viewonly, so that several relationships can share one foreign key without a warning.
+    class Shelf(throwaway_base):
+        __tablename__ = "throwaway_shelves"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        as_list: Mapped[list[Book]] = relationship(viewonly=True)
+        as_set: Mapped[set[Book]] = relationship(viewonly=True)
+        as_one: Mapped[Book | None] = relationship(viewonly=True)
+        unannotated = relationship("Book", viewonly=True)
+
+    class Book(throwaway_base):
+        __tablename__ = "throwaway_books"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        shelf_id: Mapped[int] = mapped_column(ForeignKey(Shelf.id))
+        shelf: Mapped[Shelf] = relationship(viewonly=True)
+        shelf_as_list: Mapped[list[Shelf]] = relationship(viewonly=True)
+
+    configure_mappers()
+    # The foreign key is on books: the relationships from Book are many-to-one.
+    assert Shelf.as_list.property.direction is RelationshipDirection.ONETOMANY
+    assert Book.shelf.property.direction is RelationshipDirection.MANYTOONE
+    shelf, book = Shelf(), Book()
+    assert (Shelf.as_list.property.uselist, type(shelf.as_list).__mro__[1]) == (True, list)
+    assert (Shelf.as_set.property.uselist, type(shelf.as_set).__mro__[1]) == (True, set)
+    assert (Shelf.as_one.property.uselist, shelf.as_one) == (False, None)
+    # No annotation: the direction decides, and a collection is a list.
+    assert (Shelf.unannotated.property.uselist, type(shelf.unannotated).__mro__[1]) == (True, list)
+    assert (Book.shelf.property.uselist, book.shelf) == (False, None)
+    assert (Book.shelf_as_list.property.uselist, book.shelf_as_list) == (False, None)
+
 
 # A misspelt keyword
 
@@ -58,15 +107,23 @@ def test_a_misspelt_keyword_is_a_type_error_when_the_class_body_runs(
 def backref_and_back_populates_scenario(
     models: Models, connection: Connection, sql: StatementLog
 ) -> list[str]:
-    """Create, move and delete children through the relationships; return the SQL sent."""
+    """Create, load, move, orphan and delete children through the relationships; return the
+    SQL sent. Each step shows one option of Parent.children: the save-update cascade, the
+    loading strategy, the sync, delete-orphan, and the delete cascade."""
     parent_cls, child_cls = models
     parent_cls.metadata.create_all(connection)
     with sql.recording() as statements:
         first, second = parent_cls(), parent_cls()
-        first.children.extend([child_cls(), child_cls()])
+        first.children.extend([child_cls(), child_cls(), child_cls()])
         db.session.add_all([first, second])
         db.session.flush()
-        first.children[0].parent = second
+        db.session.expunge_all()
+        first, second = db.session.scalars(select(parent_cls).order_by(parent_cls.id)).all()
+        moved, orphan, _ = first.children
+        assert second.children == []
+        moved.parent = second
+        db.session.flush()
+        first.children.remove(orphan)
         db.session.flush()
         db.session.expire_all()
         db.session.delete(first)
@@ -106,7 +163,7 @@ def test_backref_and_back_populates_send_the_same_sql(
         WithBackPopulates.registry.dispose()
         WithBackref.registry.dispose()
 
-    assert len(first) >= 6
+    assert len(first) >= 10
     assert first == second
 
 
@@ -381,12 +438,97 @@ def test_back_populates_on_one_side_only_works_one_way(
 def test_two_relationships_over_one_foreign_key_without_back_populates_draw_a_warning(
     throwaway_base: type[DeclarativeBase],
 ) -> None:
-    parent_and_child(throwaway_base, make_children=relationship, make_parent=relationship)
+    models = parent_and_child(throwaway_base, make_children=relationship, make_parent=relationship)
 
     # Both write throwaway_children.parent_id, and nothing says they are one pair.
     with pytest.warns(SAWarning, match="conflicts with relationship") as warnings:
         configure_mappers()
     assert any("Child.parent" in str(warning.message) for warning in warnings)
+    assert models  # held until here: the registry keeps its classes only weakly
+
+
+# When back_populates is not enough: foreign_keys= and overlaps=
+
+
+def test_two_foreign_keys_to_one_table_need_foreign_keys() -> None:
+    """With two foreign keys to one table SQLAlchemy cannot tell which one a relationship
+    follows: an error at configuration, until foreign_keys= names the column."""
+
+    def map_books(base: type[DeclarativeBase], **options: Any) -> Models:
+        class Author(base):  # type: ignore[misc,valid-type]
+            __tablename__ = "throwaway_authors"
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+        class Book(base):  # type: ignore[misc,valid-type]
+            __tablename__ = "throwaway_books"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            author_id: Mapped[int] = mapped_column(ForeignKey(Author.id))
+            editor_id: Mapped[int] = mapped_column(ForeignKey(Author.id))
+            author: Mapped[Author] = relationship(**options)
+
+        return Author, Book
+
+    class Without(DeclarativeBase):
+        pass
+
+    class With(DeclarativeBase):
+        pass
+
+    try:
+        ambiguous = map_books(Without)
+        with pytest.raises(AmbiguousForeignKeysError, match="Specify the 'foreign_keys'"):
+            configure_mappers()
+        Without.registry.dispose()
+        told = map_books(With, foreign_keys="Book.author_id")
+        configure_mappers()
+        assert ambiguous
+        assert told[1].__mapper__.configured
+    finally:
+        Without.registry.dispose()
+        With.registry.dispose()
+
+
+def test_a_self_referential_many_to_many_needs_primaryjoin_and_secondaryjoin(
+    throwaway_base: type[DeclarativeBase],
+) -> None:
+    # Both columns of the link table point at the same table: which is "mine" is ambiguous.
+    links = Table(
+        "throwaway_follows",
+        throwaway_base.metadata,
+        Column("follower_id", ForeignKey("throwaway_users.id"), primary_key=True),
+        Column("followed_id", ForeignKey("throwaway_users.id"), primary_key=True),
+    )
+
+    class Person(throwaway_base):
+        __tablename__ = "throwaway_users"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        following: Mapped[list[Person]] = relationship(secondary=links)
+
+    with pytest.raises(AmbiguousForeignKeysError, match="multiple foreign key paths"):
+        configure_mappers()
+
+
+@pytest.mark.parametrize("side", ["children", "parent"])
+def test_overlaps_acknowledges_two_relationships_that_write_one_column(
+    throwaway_base: type[DeclarativeBase], side: str
+) -> None:
+    """Two relationships over one foreign key, not a pair: overlaps= on either of them, naming
+    the other, and the warning of the test above is not given."""
+    models = parent_and_child(
+        throwaway_base,
+        make_children=(lambda: relationship(overlaps="parent"))
+        if side == "children"
+        else relationship,
+        make_parent=(lambda: relationship(overlaps="children"))
+        if side == "parent"
+        else relationship,
+    )
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        configure_mappers()
+    assert caught == []
+    assert all(model.__mapper__.configured for model in models)
 
 
 # backref: an attribute that appears at configuration
@@ -413,6 +555,22 @@ def test_backref_creates_an_attribute_no_one_can_see_until_configuration(
     configure_mappers()
     assert hasattr(Parent, "children")
     assert "children" not in Parent.__annotations__
+
+
+# What a cascade holds
+
+
+def test_the_default_cascade_is_save_update_and_merge_and_all_adds_three() -> None:
+    """cascade= lists the session operations a relationship passes on to the objects it holds.
+    The default is "save-update, merge"; "all" adds refresh-expire, expunge and delete, and
+    delete-orphan is never part of it."""
+    default = relationship("Child").cascade
+    everything = relationship("Child", cascade="all").cascade
+    owned = relationship("Child", cascade="all, delete-orphan").cascade
+
+    assert default == {"save-update", "merge"}
+    assert everything == {"save-update", "merge", "refresh-expire", "expunge", "delete"}
+    assert owned == everything | {"delete-orphan"}
 
 
 # Cascades: the SQL each configuration sends when a parent is deleted
@@ -534,6 +692,98 @@ def test_cascade_all_on_a_many_to_many_deletes_tags_other_posts_share(
     assert second.tags == [shared]  # stale: the tag the second post still shows is gone
 
 
+# Loading strategies: the statements each sends
+
+PARENTS, CHILDREN = 3, 2
+
+
+def read_every_parents_children(
+    base: type[DeclarativeBase], lazy: str
+) -> tuple[list[str], list[Any]]:
+    """Map Parent.children with one loading strategy, store PARENTS parents with CHILDREN
+    children each, then query the parents and read each one's children as that strategy allows.
+    Return the statements sent and what each read gave."""
+
+    class Parent(base):  # type: ignore[misc,valid-type]
+        __tablename__ = "throwaway_parents"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        if lazy == "write_only":
+            children: WriteOnlyMapped[Child] = relationship()
+        elif lazy == "dynamic":
+            children: DynamicMapped[Child] = relationship()
+        else:
+            children: Mapped[list[Child]] = relationship(lazy=lazy)
+
+    class Child(base):  # type: ignore[misc,valid-type]
+        __tablename__ = "throwaway_children"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        parent_id: Mapped[int] = mapped_column(ForeignKey(Parent.id))
+
+    configure_mappers()
+    connection = db.session.connection()
+    base.metadata.create_all(connection)
+    parents = [Parent() for _ in range(PARENTS)]
+    db.session.add_all(parents)
+    db.session.flush()
+    db.session.add_all([Child(parent_id=p.id) for p in parents for _ in range(CHILDREN)])
+    db.session.flush()
+    db.session.expunge_all()
+
+    sql = StatementLog(connection)
+    read: list[Any] = []
+    with sql.recording() as statements:
+        for parent in db.session.scalars(select(Parent)).unique():
+            if lazy == "write_only":
+                read.append(len(db.session.scalars(parent.children.select()).all()))
+            elif lazy == "dynamic":
+                read.append(parent.children.count())
+            else:
+                try:
+                    read.append(len(parent.children))
+                except InvalidRequestError as error:
+                    read.append(type(error))
+    return statements, read
+
+
+@pytest.mark.parametrize(
+    ("lazy", "statements", "read"),
+    [
+        ("select", 1 + PARENTS, [CHILDREN] * PARENTS),
+        ("joined", 1, [CHILDREN] * PARENTS),
+        ("selectin", 2, [CHILDREN] * PARENTS),
+        ("subquery", 2, [CHILDREN] * PARENTS),
+        ("raise", 1, [InvalidRequestError] * PARENTS),
+        ("write_only", 1 + PARENTS, [CHILDREN] * PARENTS),
+        ("dynamic", 1 + PARENTS, [CHILDREN] * PARENTS),
+    ],
+)
+def test_each_loading_strategy_sends_its_statements(
+    throwaway_base: type[DeclarativeBase], lazy: str, statements: int, read: list[Any]
+) -> None:
+    """What reading the children of every parent costs under each strategy: lazy ("select")
+    one query per parent; joined none beyond the parents' own; selectin and subquery one for
+    all; raise refuses; write_only and dynamic one for each query the code runs."""
+    sent, got = read_every_parents_children(throwaway_base, lazy)
+
+    assert (len(sent), got) == (statements, read)
+    if lazy == "selectin":
+        assert " IN (" in sent[1]  # the parents' keys
+    if lazy == "subquery":
+        assert "FROM (SELECT throwaway_parents.id" in sent[1]  # the parents' query, again
+
+
+def test_noload_is_deprecated_warns_and_reads_an_empty_collection(
+    throwaway_base: type[DeclarativeBase],
+) -> None:
+    with pytest.warns(
+        SADeprecationWarning, match=r"``noload`` loader strategy is deprecated.*since: 2\.1"
+    ):
+        sent, got = read_every_parents_children(throwaway_base, "noload")
+
+    # One statement, and every parent seems to have no children: they are never loaded.
+    assert (len(sent), got) == (1, [0] * PARENTS)
+
+
 # SQLite, for contrast: why the tests run on PostgreSQL
 
 
@@ -596,3 +846,30 @@ def test_appending_to_the_collection_does_cascade() -> None:
     assert post in db.session
     db.session.flush()
     assert post.id is not None
+
+
+def test_adding_the_parent_again_cascades_only_along_a_loaded_collection() -> None:
+    """What takes a new post into the session is a save-update cascade that reaches it:
+    session.add(user) cascades along user.posts when the collection is loaded and holds the
+    post, and reaches nothing when the append is only queued."""
+    user = UserFactory()
+    assert user.posts == []  # loaded
+    post = Post(title="A title", body="A body", author=user)
+    assert post not in db.session
+
+    db.session.add(user)  # already in the session; the cascade runs again
+    assert post in db.session
+
+    other = UserFactory()
+    db.session.expire(other, ["posts"])  # not loaded, as in a new request
+    queued = Post(title="A title", body="A body", author=other)
+    db.session.add(other)
+    assert queued not in db.session
+
+
+def test_cascade_backrefs_was_removed_in_2_0() -> None:
+    """SQLAlchemy 1.x also cascaded an object into the session through the partner's event
+    (cascade_backrefs=True). 2.0 removed it: only False is accepted, and
+    test_setting_the_author_does_not_save_the_post shows what is left."""
+    with pytest.raises(ArgumentError, match=r"'cascade_backrefs' .* may only be set to False"):
+        relationship("Post", cascade_backrefs=True)

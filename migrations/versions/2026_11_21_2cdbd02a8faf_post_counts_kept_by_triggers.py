@@ -4,7 +4,8 @@ count(*) reads every row it counts: 14 ms for 100,000 posts, and the tag list's 
 post_tags 111 ms (the benchmark's "design checks"). These counts are read on every page of
 posts, so PostgreSQL keeps them instead, in users.post_count, tags.post_count and the 'posts'
 row of counters, updated by statement-level triggers on posts and post_tags. They stay right
-whatever changes the rows: the ORM, raw SQL, ON DELETE CASCADE or COPY.
+whatever inserts, updates or deletes the rows: the ORM, raw SQL, ON DELETE CASCADE or COPY
+(TRUNCATE fires none of them).
 
 Every trigger first locks the counters row, so concurrent writers update the counts one at a
 time and cannot deadlock on them.

@@ -11,6 +11,7 @@ SQLAlchemy which end is the parent. Deleting a comment deletes its replies at an
 from __future__ import annotations
 
 from sqlalchemy import text
+from sqlalchemy.orm import RelationshipDirection
 
 from blog.db import db
 from blog.models import Comment
@@ -34,6 +35,15 @@ def thread() -> tuple[Comment, Comment, Comment, Comment]:
 
 
 # Synchronisation
+
+
+def test_remote_side_makes_the_parent_side_many_to_one() -> None:
+    # comments.parent_id = comments.id joins the table to itself; remote_side=[Comment.id]
+    # says that id is on the far end of Comment.parent, so a comment has one parent and many
+    # replies.
+    assert Comment.parent.property.direction is RelationshipDirection.MANYTOONE
+    assert Comment.replies.property.direction is RelationshipDirection.ONETOMANY
+    assert Comment.parent.property.remote_side == {Comment.__table__.c.id}
 
 
 def test_appending_to_post_comments_sets_comment_post(sql: StatementLog) -> None:

@@ -1,7 +1,8 @@
 """The post counts PostgreSQL keeps (users.post_count, tags.post_count, counters 'posts').
 
-Triggers keep them, so they must match count(*) after any change, however it is made: through
-the ORM, in raw SQL, by ON DELETE CASCADE, or by the bulk loader's COPY.
+Statement triggers on INSERT, UPDATE and DELETE keep them, so they must match count(*) after
+any such statement, however it is sent: through the ORM, in raw SQL, by ON DELETE CASCADE, or by
+the bulk loader's COPY. TRUNCATE fires none of these triggers, and leaves the counts wrong.
 """
 
 from __future__ import annotations
@@ -105,3 +106,15 @@ def test_bulk_loading_with_copy_is_counted() -> None:
     seed_bulk(posts=120)
 
     assert_counts_are_exact()
+
+
+def test_truncate_is_not_counted() -> None:
+    tag = TagFactory()
+    PostFactory(tags=[tag])
+    assert post_count("tags", tag.id) == 1
+
+    db.session.execute(text("TRUNCATE post_tags"))
+
+    # No trigger fires on TRUNCATE: the tag still counts the post it lost.
+    assert post_count("tags", tag.id) == 1
+    assert db.session.scalar(text("SELECT count(*) FROM post_tags")) == 0

@@ -70,6 +70,30 @@ def test_unfollowing_deletes_only_the_follows_row(sql: StatementLog) -> None:
     assert rows.exists("users", bob.id)
 
 
+def test_each_side_reads_its_own_column_of_follows() -> None:
+    alice, bob, carol = UserFactory(), UserFactory(), UserFactory()
+    follow = text("INSERT INTO follows (follower_id, followed_id) VALUES (:follower, :followed)")
+    db.session.execute(follow, {"follower": alice.id, "followed": bob.id})
+    db.session.execute(follow, {"follower": carol.id, "followed": alice.id})
+    alice = fresh(alice)
+
+    # Loaded from the rows, not synced in memory: each side's primaryjoin picks its column.
+    assert [user.id for user in alice.following] == [bob.id]
+    assert [user.id for user in alice.followers] == [carol.id]
+
+
+def test_a_new_user_followed_is_saved_with_the_follow() -> None:
+    alice = UserFactory()
+    newcomer = User(username="newcomer", email="newcomer@example.com", password_hash="x")
+
+    alice.following.append(newcomer)
+
+    # The default save-update cascade of User.following takes the new user into the session.
+    assert newcomer in db.session
+    db.session.flush()
+    assert follow_rows() == {(alice.id, newcomer.id)}
+
+
 def test_two_users_may_follow_each_other() -> None:
     alice, bob = UserFactory(), UserFactory()
 

@@ -1,7 +1,8 @@
 """User.profile <-> Profile.user: a one-to-one pair.
 
-uselist=False makes User.profile one object instead of a list; profiles.user_id being the primary
-key makes the database agree that a user has at most one. The profile is part of its user:
+The Mapped[Profile] annotation makes User.profile one object instead of a list (its uselist=False
+says so again); profiles.user_id being the primary key makes the database agree that a user has
+at most one. The profile is part of its user:
 created with it, deleted with it, and replaced rather than shared.
 """
 
@@ -47,8 +48,10 @@ def test_setting_user_profile_sets_profile_user_at_once(sql: StatementLog) -> No
         assert profile.user is user
     assert statements == []
 
-    # Adding the user is enough: the save-update cascade of User.profile brings the profile.
+    # Adding the user is enough: the save-update cascade of User.profile brings the profile
+    # into the session at once, at session.add, not at the flush.
     db.session.add(user)
+    assert profile in db.session
     db.session.flush()
     assert profile_bio(user.id) == ["Hello"]
 

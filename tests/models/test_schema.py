@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, inspect, select, text
+from sqlalchemy.dialects import postgresql
 
 from blog.db import Base, db
+from blog.models import Post
+from blog.pagination import NEWEST_FIRST
 
 
 def foreign_keys(connection: Connection) -> list[tuple[str, dict[str, Any]]]:
@@ -90,3 +93,19 @@ def test_postgresql_does_not_index_a_referencing_column(connection: Connection) 
 
     # The referenced key (posts.id) has its index already; the foreign key column gets none.
     assert "schema_notes.post_id" in not_indexed(connection)
+
+
+def test_the_post_lists_order_is_read_from_an_index_without_sorting(
+    connection: Connection,
+) -> None:
+    # The lists' order, newest first with the id as tie-breaker, read off ix_posts_created_at_id
+    # backwards. The planner is told not to scan the table, so that on a table this small it
+    # still shows whether an index can give that order with no sort.
+    connection.execute(text("SET LOCAL enable_seqscan = off"))
+    query = select(Post.id).order_by(*NEWEST_FIRST).limit(21)
+    compiled = query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+
+    plan = "\n".join(connection.scalars(text(f"EXPLAIN {compiled}")))
+
+    assert "Scan Backward using ix_posts_created_at_id on posts" in plan
+    assert "Sort" not in plan

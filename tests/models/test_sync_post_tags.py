@@ -51,8 +51,14 @@ def test_an_unloaded_side_is_not_loaded_just_to_stay_in_step(sql: StatementLog) 
     # The append is queued for tag.posts rather than loading it.
     assert statements == []
 
-    # Reading tag.posts later flushes, loads it, and finds the post.
-    assert tag.posts == [post]
+    # Reading tag.posts later flushes (autoflush writes the link), loads it, and finds the post.
+    with sql.recording() as statements:
+        assert tag.posts == [post]
+    assert [statement.split(" (")[0].split(" FROM")[0] for statement in statements] == [
+        "INSERT INTO post_tags",
+        "SELECT posts.id, posts.title, posts.body, posts.created_at, posts.updated_at,"
+        " posts.author_id, posts.version",
+    ]
 
 
 def test_removing_from_post_tags_removes_from_tag_posts(sql: StatementLog) -> None:
@@ -86,17 +92,20 @@ def test_removing_from_tag_posts_removes_from_post_tags(sql: StatementLog) -> No
     assert rows.exists("posts", post.id)
 
 
-def test_replacing_post_tags_updates_every_tag_posts() -> None:
+def test_replacing_post_tags_updates_every_tag_posts(sql: StatementLog) -> None:
     python, flask, sqlalchemy = TagFactory(), TagFactory(), TagFactory()
     post = PostFactory(tags=[python, flask])
     assert python.posts == [post]
+    assert flask.posts == [post]
     assert sqlalchemy.posts == []
 
-    post.tags = [flask, sqlalchemy]
+    with sql.recording() as statements:
+        post.tags = [flask, sqlalchemy]
+        assert python.posts == []
+        assert flask.posts == [post]
+        assert sqlalchemy.posts == [post]
+    assert statements == []
 
-    assert python.posts == []
-    assert flask.posts == [post]
-    assert sqlalchemy.posts == [post]
     db.session.flush()
     assert rows.tag_links(post_id=post.id) == {(post.id, flask.id), (post.id, sqlalchemy.id)}
 

@@ -129,18 +129,20 @@ def test_setting_post_author_to_none_removes_it_from_user_posts(sql: StatementLo
     assert not rows.exists("posts", post.id)
 
 
-def test_replacing_user_posts_updates_every_post_author() -> None:
+def test_replacing_user_posts_updates_every_post_author(sql: StatementLog) -> None:
     alice = UserFactory()
     old_one, old_two = PostFactory(author=alice), PostFactory(author=alice)
     new_one, new_two = new_post(), new_post()
     assert set(alice.posts) == {old_one, old_two}
 
-    alice.posts = [new_one, new_two]
+    with sql.recording() as statements:
+        alice.posts = [new_one, new_two]
+        assert old_one.author is None
+        assert old_two.author is None
+        assert new_one.author is alice
+        assert new_two.author is alice
+    assert statements == []
 
-    assert old_one.author is None
-    assert old_two.author is None
-    assert new_one.author is alice
-    assert new_two.author is alice
     db.session.flush()
     assert rows.author_id(new_one.id) == alice.id
     assert rows.author_id(new_two.id) == alice.id
