@@ -18,15 +18,13 @@ bp = APIBlueprint(
 )
 
 # RFC 6749, section 5.1: no cache may keep a token response.
-NOT_STORED = {
-    "Cache-Control": {
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+NO_STORE_DOC = {
+    name: {
         "description": "No cache may keep the token",
-        "schema": {"type": "string", "const": "no-store"},
-    },
-    "Pragma": {
-        "description": "The same, for HTTP/1.0 caches",
-        "schema": {"type": "string", "const": "no-cache"},
-    },
+        "schema": {"type": "string", "const": value},
+    }
+    for name, value in NO_STORE.items()
 }
 
 
@@ -40,7 +38,7 @@ NOT_STORED = {
             401: "Wrong username or password",
             429: "Too many wrong passwords for this username lately; try again after Retry-After",
         },
-        headers={200: NOT_STORED},
+        headers={200: NO_STORE_DOC},
     )
 )
 def create_token(data: TokenRequest) -> tuple[TokenOut, dict[str, str]]:
@@ -53,6 +51,4 @@ def create_token(data: TokenRequest) -> tuple[TokenOut, dict[str, str]]:
     # Commits, with the password hash if authenticate() upgraded it.
     throttle.succeeded(data.username)
     token, expires_in = issue_token(user)
-    return TokenOut(access_token=token, expires_in=expires_in), {
-        name: header["schema"]["const"] for name, header in NOT_STORED.items()
-    }
+    return TokenOut(access_token=token, expires_in=expires_in), NO_STORE
