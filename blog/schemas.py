@@ -44,9 +44,8 @@ class UserCreate(RequestModel):
 
 
 class PasswordConfirmation(RequestModel):
-    """Your current password, which every change to your account needs and deleting it too, so
-    that a token alone (copied, or left signed in on a shared computer) cannot take the account
-    over or end it."""
+    """Your current password, asked for again before your account is changed or deleted, so that
+    a token alone (copied, or left signed in on a shared computer) cannot take it over or end it."""
 
     model_config = example({"current_password": EXAMPLE_PASSWORD})
     current_password: fields.PasswordAttempt = Field(
