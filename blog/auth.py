@@ -6,9 +6,10 @@ request that sends one loads that user again and compares the two (docs/api.md, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import jwt
 from apiflask import HTTPTokenAuth
@@ -22,6 +23,7 @@ from blog.db import db, utcnow
 from blog.errors import Unauthorized, problem
 from blog.models import User
 
+F = TypeVar("F", bound=Callable[..., Any])
 TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
 
 token_auth = HTTPTokenAuth(
@@ -139,11 +141,21 @@ def current_user() -> User:
     return user
 
 
+def ignores_authorization(view: F) -> F:
+    """Mark a view that never looks at the Authorization header, so that a stale token left in
+    a client's default headers cannot stop it: signing in and up (RFC 6749, section 5.1, and
+    RFC 6750, section 3, speak only of protected resources) and the health check."""
+    view.ignores_authorization = True  # type: ignore[attr-defined]
+    return view
+
+
 def refuse_an_invalid_token() -> None:
     """Answer 401 to a request that sends a token that is not valid, whatever it asks for:
     public endpoints would ignore it, and optional authentication a header that is no token."""
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None or request.blueprint in {None, "openapi"}:
+        return
+    if getattr(view, "ignores_authorization", False):
         return
     if "Authorization" not in request.headers:
         return

@@ -43,19 +43,22 @@ class UserCreate(RequestModel):
     password: fields.Password
 
 
-class UserUpdate(RequestModel):
-    """Changes to your account's credentials; fields left out stay as they are.
+class PasswordConfirmation(RequestModel):
+    """Your current password, asked for again before your account is changed or deleted, so that
+    a token alone (copied, or left signed in on a shared computer) cannot take it over or end it."""
 
-    Every change needs `current_password`, so that a token alone (copied, or left signed in on
-    a shared computer) cannot take the account over. The bio is part of the profile:
-    `PATCH /api/users/me/profile` changes it.
-    """
+    model_config = example({"current_password": EXAMPLE_PASSWORD})
+    current_password: fields.PasswordAttempt = Field(
+        description="Your password as it is now. A wrong one is refused with 403 and changes"
+        " nothing."
+    )
+
+
+class UserUpdate(PasswordConfirmation):
+    """Changes to your account's credentials; fields left out stay as they are. The bio is part
+    of the profile: `PATCH /api/users/me/profile` changes it."""
 
     model_config = example({"current_password": EXAMPLE_PASSWORD, "email": "alice@example.org"})
-    current_password: fields.PasswordAttempt = Field(
-        description="Your password as it is now, needed for any change here. A wrong one is"
-        " refused with 403 and changes nothing."
-    )
     email: fields.Email | MISSING = MISSING
     password: fields.Password | MISSING = Field(
         MISSING,

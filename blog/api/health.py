@@ -5,6 +5,7 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 from sqlalchemy import text
 
+from blog.auth import ignores_authorization
 from blog.db import db
 from blog.schemas import HealthOut
 
@@ -16,6 +17,7 @@ bp = APIBlueprint(
 
 
 @bp.get("/healthz")
+@ignores_authorization
 @bp.output(HealthOut)
 @bp.doc(responses={503: "The database does not answer"})
 def healthz() -> HealthOut:

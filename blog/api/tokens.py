@@ -5,8 +5,9 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 
 from blog import throttle
-from blog.auth import authenticate, issue_token
+from blog.auth import authenticate, ignores_authorization, issue_token
 from blog.errors import Unauthorized
+from blog.openapi import responses
 from blog.schemas import TokenOut, TokenRequest
 
 bp = APIBlueprint(
@@ -16,17 +17,31 @@ bp = APIBlueprint(
     tag={"name": "Tokens", "description": "Bearer tokens, traded for a username and password."},
 )
 
+# RFC 6749, section 5.1: no cache may keep a token response.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+NO_STORE_DOC = {
+    name: {
+        "description": "No cache may keep the token",
+        "schema": {"type": "string", "const": value},
+    }
+    for name, value in NO_STORE.items()
+}
+
 
 @bp.post("")
+@ignores_authorization
 @bp.input(TokenRequest, arg_name="data")
 @bp.output(TokenOut)
 @bp.doc(
-    responses={
-        401: "Wrong username or password",
-        429: "Too many wrong passwords for this username lately; try again after Retry-After",
-    }
+    responses=responses(
+        errors={
+            401: "Wrong username or password",
+            429: "Too many wrong passwords for this username lately; try again after Retry-After",
+        },
+        headers={200: NO_STORE_DOC},
+    )
 )
-def create_token(data: TokenRequest) -> TokenOut:
+def create_token(data: TokenRequest) -> tuple[TokenOut, dict[str, str]]:
     """Sign in and get a bearer token."""
     throttle.attempt(data.username)
     user = authenticate(data.username, data.password)
@@ -36,4 +51,4 @@ def create_token(data: TokenRequest) -> TokenOut:
     # Commits, with the password hash if authenticate() upgraded it.
     throttle.succeeded(data.username)
     token, expires_in = issue_token(user)
-    return TokenOut(access_token=token, expires_in=expires_in)
+    return TokenOut(access_token=token, expires_in=expires_in), NO_STORE

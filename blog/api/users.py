@@ -10,7 +10,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute, with_parent
 
 from blog import throttle
-from blog.auth import current_user, hash_password, token_auth, verify_password
+from blog.auth import (
+    current_user,
+    hash_password,
+    ignores_authorization,
+    token_auth,
+    verify_password,
+)
 from blog.db import db
 from blog.errors import Forbidden, NotFound, Unprocessable
 from blog.fields import is_username
@@ -19,6 +25,7 @@ from blog.openapi import LOCATION, responses
 from blog.pagination import Page, offset
 from blog.schemas import (
     PageQuery,
+    PasswordConfirmation,
     ProfileOut,
     ProfileUpdate,
     UserCreate,
@@ -52,6 +59,7 @@ def require_user(username: str) -> User:
 
 
 @bp.post("")
+@ignores_authorization
 @bp.input(UserCreate, arg_name="data")
 @bp.output(UserOut, status_code=201, description="The new account")
 @bp.doc(
@@ -83,20 +91,16 @@ def get_me() -> UserOut:
     return UserOut.model_validate(current_user())
 
 
-@bp.patch("/me")
-@bp.auth_required(token_auth)
-@bp.input(UserUpdate, arg_name="data")
-@bp.output(UserOut)
-@bp.doc(
-    responses={
-        403: "The current password is wrong",
-        409: "The email address is taken",
-        429: "Too many wrong passwords for this username lately; try again after Retry-After",
-    }
-)
-def update_me(data: UserUpdate) -> UserOut:
-    """Change your email address or password, confirming it with your current password."""
-    user = current_user()
+# What an operation that needs `current_password` may answer besides its success.
+CONFIRMED = {
+    403: "The current password is wrong",
+    429: "Too many wrong passwords for this username lately; try again after Retry-After",
+}
+
+
+def confirm_password(user: User, data: PasswordConfirmation) -> None:
+    """Raise Forbidden unless `data.current_password` is the user's password (OWASP: ask for it
+    again before a change that takes the account over or ends it)."""
     # Each try counts towards the sign-in throttle. A wrong password is 403: the token is good
     # (401 would tell the client to drop it), but it is not enough for this change.
     throttle.attempt(user.username)
@@ -104,6 +108,17 @@ def update_me(data: UserUpdate) -> UserOut:
         detail = "The current password is wrong."
         raise Forbidden(detail, errors=[{"pointer": "/current_password", "detail": detail}])
     throttle.succeeded(user.username)
+
+
+@bp.patch("/me")
+@bp.auth_required(token_auth)
+@bp.input(UserUpdate, arg_name="data")
+@bp.output(UserOut)
+@bp.doc(responses=CONFIRMED | {409: "The email address is taken"})
+def update_me(data: UserUpdate) -> UserOut:
+    """Change your email address or password, confirming it with your current password."""
+    user = current_user()
+    confirm_password(user, data)
     if data.email is not MISSING:
         user.email = data.email
     if data.password is not MISSING:
@@ -115,13 +130,17 @@ def update_me(data: UserUpdate) -> UserOut:
 
 @bp.delete("/me")
 @bp.auth_required(token_auth)
+@bp.input(PasswordConfirmation, arg_name="data")
 @bp.output({}, status_code=204, description="The account and everything it wrote are gone")
-def delete_me() -> tuple[str, int]:
-    """Delete your account, with your posts, comments, likes and follows."""
+@bp.doc(responses=CONFIRMED)
+def delete_me(data: PasswordConfirmation) -> tuple[str, int]:
+    """Delete your account and all it wrote, liked or followed, confirming your password."""
+    user = current_user()
+    confirm_password(user, data)
     # Every collection on User has passive_deletes=True and nothing of them is loaded, so this
     # is a single DELETE: ON DELETE CASCADE removes the profile, posts (with their comments,
     # likes and tag links), comments (with the replies below them), likes and follows.
-    db.session.delete(current_user())
+    db.session.delete(user)
     db.session.commit()
     return "", 204
 

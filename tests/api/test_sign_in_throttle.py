@@ -207,6 +207,41 @@ def test_wrong_current_passwords_count_too(client: FlaskClient, verified: list[s
     assert (me.status_code, me.get_json()["email"]) == (200, user.email)
 
 
+def test_wrong_current_passwords_to_delete_the_account_count_too(
+    client: FlaskClient, verified: list[str]
+) -> None:
+    user = UserFactory(username="alice")
+    headers = auth_headers(user)
+    for _ in range(MAX_FAILURES):
+        wrong = client.delete("/api/users/me", json={"current_password": WRONG}, headers=headers)
+        assert_problem(wrong, 403)
+    assert len(verified) == MAX_FAILURES
+    verified.clear()
+
+    refused = client.delete("/api/users/me", json={"current_password": PASSWORD}, headers=headers)
+
+    assert_problem(refused, 429)
+    assert refused.headers["Retry-After"] == str(WINDOW)
+    assert verified == []
+    assert_problem(sign_in(client, "alice", PASSWORD), 429)
+    assert client.get("/api/users/me", headers=headers).status_code == 200
+
+
+def test_a_right_current_password_to_delete_the_account_clears_the_failures(
+    client: FlaskClient,
+) -> None:
+    user = UserFactory(username="alice")
+    for _ in range(MAX_FAILURES - 1):
+        sign_in(client, "alice")
+
+    response = client.delete(
+        "/api/users/me", json={"current_password": PASSWORD}, headers=auth_headers(user)
+    )
+
+    assert response.status_code == 204
+    assert stored("alice") is None
+
+
 def test_a_right_current_password_clears_the_failures(client: FlaskClient) -> None:
     user = UserFactory(username="alice")
     for _ in range(MAX_FAILURES - 1):
@@ -221,7 +256,9 @@ def test_a_right_current_password_clears_the_failures(client: FlaskClient) -> No
 
 
 @pytest.mark.parametrize(
-    ("path", "method"), [("/api/tokens", "post"), ("/api/users/me", "patch")], ids=str
+    ("path", "method"),
+    [("/api/tokens", "post"), ("/api/users/me", "patch"), ("/api/users/me", "delete")],
+    ids=str,
 )
 def test_the_document_lists_429_with_retry_after(
     client: FlaskClient, path: str, method: str

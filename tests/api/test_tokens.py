@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from blog.auth import TOKEN_ALGORITHM
 from blog.config import current_settings
 from blog.db import db, utcnow
+from blog.models import User
 from blog.seed import DEMO_PASSWORD, DISABLED_PASSWORD_HASH
 from tests.factories import PASSWORD, UserFactory
 from tests.helpers import assert_problem, auth_headers
@@ -27,6 +28,16 @@ def test_signing_in_returns_a_bearer_token_that_works(client: FlaskClient) -> No
     assert body["expires_in"] == current_settings().token_ttl_seconds
     me = client.get("/api/users/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.get_json()["id"] == user.id
+
+
+def test_no_cache_keeps_a_token(client: FlaskClient) -> None:
+    UserFactory(username="alice")
+
+    response = client.post("/api/tokens", json={"username": "alice", "password": PASSWORD})
+
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Pragma"] == "no-cache"
 
 
 @pytest.mark.parametrize("password", [DEMO_PASSWORD, DISABLED_PASSWORD_HASH, PASSWORD, ""])
@@ -80,6 +91,57 @@ def test_an_expired_token_is_refused(client: FlaskClient) -> None:
     response = client.get("/api/users/me", headers={"Authorization": f"Bearer {expired}"})
 
     assert "expired" in assert_problem(response, 401)["detail"]
+
+
+def stale_authorization(user: User) -> list[str]:
+    """Return Authorization headers a client may have left set: an expired token of the user,
+    one from before a password change, garbage, and another scheme."""
+    expired = token(sub=str(user.id), exp=utcnow() - timedelta(seconds=1))
+    earlier = token(sub=str(user.id), ver=user.token_version - 1)
+    return [f"Bearer {expired}", f"Bearer {earlier}", "Bearer not-a-token", "Bearer ", "Basic eDp4"]
+
+
+def test_a_stale_token_does_not_stop_you_signing_in_again(client: FlaskClient) -> None:
+    user = UserFactory(username="alice", token_version=1)
+
+    for authorization in stale_authorization(user):
+        response = client.post(
+            "/api/tokens",
+            json={"username": "alice", "password": PASSWORD},
+            headers={"Authorization": authorization},
+        )
+        assert response.status_code == 200, authorization
+        # The token it gets is a fresh one, which works.
+        fresh = {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+        assert client.get("/api/users/me", headers=fresh).status_code == 200
+
+
+def test_a_stale_token_is_not_read_by_sign_up_or_the_health_check(client: FlaskClient) -> None:
+    user = UserFactory(token_version=1)
+
+    for number, authorization in enumerate(stale_authorization(user)):
+        headers = {"Authorization": authorization}
+        signed_up = client.post(
+            "/api/users",
+            json={
+                "username": f"new{number}",
+                "email": f"new{number}@example.com",
+                "password": PASSWORD,
+            },
+            headers=headers,
+        )
+        assert signed_up.status_code == 201, authorization
+        assert client.get("/healthz", headers=headers).status_code == 200, authorization
+
+
+def test_a_stale_token_is_still_refused_where_a_token_is_read(client: FlaskClient) -> None:
+    user = UserFactory(token_version=1)
+
+    for authorization in stale_authorization(user):
+        for path in ("/api/users/me", "/api/posts", "/api/tags"):
+            response = client.get(path, headers={"Authorization": authorization})
+            assert_problem(response, 401)
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_a_tampered_token_is_refused(client: FlaskClient) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import Table
 
 from blog.db import Base, db
 from blog.models import User
+from blog.schemas import EXAMPLE_PASSWORD
 from tests import rows
 from tests.factories import PASSWORD, PostFactory, TagFactory, UserFactory
 from tests.helpers import assert_problem, auth_headers, pointers
@@ -255,7 +256,9 @@ def test_deleting_your_account_deletes_your_posts_and_their_links_but_not_tags(
     referring = [table.name for table in Base.metadata.sorted_tables if refers_to_users(table)]
     assert [table for table in referring if not users_rows[table]] == []
 
-    response = client.delete("/api/users/me", headers=headers)
+    response = client.delete(
+        "/api/users/me", json={"current_password": EXAMPLE_PASSWORD}, headers=headers
+    )
 
     assert response.status_code == 204
     assert response.get_data() == b""
@@ -268,6 +271,60 @@ def test_deleting_your_account_deletes_your_posts_and_their_links_but_not_tags(
     assert rows.exists("tags", python.id)
     # The token of a deleted user no longer works.
     assert_problem(client.get("/api/users/me", headers=headers), 401)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [(None, 415), ({}, 422), ({"current_password": None}, 422)],
+    ids=["no body", "{}", "null"],
+)
+def test_deleting_your_account_needs_your_current_password(
+    client: FlaskClient, body: dict[str, None] | None, status: int
+) -> None:
+    user = UserFactory()
+    PostFactory(author=user)
+    before = rows.everything()
+
+    response = client.delete("/api/users/me", json=body, headers=auth_headers(user))
+
+    problem = assert_problem(response, status)
+    if status == 422:
+        assert pointers(problem) == ["/current_password"]
+    assert rows.everything() == before
+
+
+def test_a_wrong_current_password_does_not_delete_your_account(client: FlaskClient) -> None:
+    user = UserFactory()
+    PostFactory(author=user)
+    headers = auth_headers(user)
+    before = rows.everything()
+
+    response = client.delete(
+        "/api/users/me", json={"current_password": "not-the-password"}, headers=headers
+    )
+
+    body = assert_problem(response, 403)
+    assert body["errors"] == [{"pointer": "/current_password", "detail": body["detail"]}]
+    assert "WWW-Authenticate" not in response.headers
+    # Nothing changed but the count of wrong passwords (test_sign_in_throttle.py).
+    after = rows.everything()
+    counted = after["sign_in_failures"] - before["sign_in_failures"]
+    assert [dict(row)["username_lower"] for row in counted] == [user.username.lower()]
+    assert after == before | {"sign_in_failures": after["sign_in_failures"]}
+    assert client.get("/api/users/me", headers=headers).status_code == 200
+
+
+def test_the_document_says_deleting_your_account_needs_the_current_password(
+    client: FlaskClient,
+) -> None:
+    spec = client.get("/openapi.json").get_json()
+    operation = spec["paths"]["/api/users/me"]["delete"]
+    reference = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schema = spec["components"]["schemas"][reference.rpartition("/")[2]]
+
+    assert operation["requestBody"]["required"] is True
+    assert schema["required"] == ["current_password"]
+    assert {"403", "422", "429"} <= set(operation["responses"])
 
 
 def refers_to_users(table: Table) -> bool:

@@ -6,8 +6,8 @@ generate the client without a single warning: it warns about a part of the docum
 generate, and leaves that part out, and about a formatting hook it cannot run. The generated
 package is then imported from a temporary directory and drives a whole session through the real
 HTTP server: sign up, sign in, write, read, edit with If-Match, like, comment, reply, follow,
-read the feed, delete. Every answer is checked as the generated model class, not as a dict, so a
-response the generator could not type fails here.
+read the feed, delete a post, then an account. Every answer is checked as the generated model
+class, not as a dict, so a response the generator could not type fails here.
 
 Not part of `make test`: it needs the `client` dependency group. Run it with `make client-test`.
 """
@@ -233,11 +233,19 @@ def test_a_whole_session_through_the_generated_client(server: Server, generated:
     from blog_api_client.api.posts import create_post, delete_post, get_post, like_post, update_post
     from blog_api_client.api.tags import get_tag
     from blog_api_client.api.tokens import create_token
-    from blog_api_client.api.users import create_user, follow, get_me, get_user, list_followers
+    from blog_api_client.api.users import (
+        create_user,
+        delete_me,
+        follow,
+        get_me,
+        get_user,
+        list_followers,
+    )
     from blog_api_client.models import (
         CommentCreate,
         CommentOut,
         CommentPage,
+        PasswordConfirmation,
         PostCreate,
         PostOut,
         PostPage,
@@ -360,3 +368,27 @@ def test_a_whole_session_through_the_generated_client(server: Server, generated:
     assert gone.status_code == 404
     assert isinstance(gone.parsed, Problem)
     assert isinstance(get_feed.sync(client=reader), PostPage)
+
+    # The reader deletes their account, which needs their password: a wrong one is a typed 403
+    # and changes nothing; with the right one it is gone, and its token with it.
+    wrong = delete_me.sync_detailed(
+        client=reader, body=PasswordConfirmation(current_password="not-the-password")
+    )
+    assert wrong.status_code == 403
+    assert isinstance(wrong.parsed, Problem)
+    assert isinstance(get_me.sync(client=reader), UserOut)
+    deleted = delete_me.sync_detailed(
+        client=reader, body=PasswordConfirmation(current_password=PASSWORD)
+    )
+    assert deleted.status_code == 204
+    assert get_me.sync_detailed(client=reader).status_code == 401
+    # A client that still sends the dead token signs up and in again: those ignore it.
+    again = create_user.sync_detailed(
+        client=reader,
+        body=UserCreate(username="reader", email="reader@example.com", password=PASSWORD),
+    )
+    assert again.status_code == 201
+    token = create_token.sync(
+        client=reader, body=TokenRequest(username="reader", password=PASSWORD)
+    )
+    assert isinstance(token, TokenOut)
