@@ -3,8 +3,8 @@
 `seed_demo()` loads users (with profiles), posts, tags, threaded comments, follows and likes,
 the same every time, so that the README can name the demo users and every relationship has
 something to show; if any demo user exists it adds nothing. Its password is published, as is
-that of the synthetic writers of blog/bulk.py: in production `bin/app seed` loads nothing and
-calls `disable_demo_accounts()`, so that no account accepts that password there.
+that of the benchmark's synthetic writers (bench/): in production `bin/app seed` loads nothing
+and calls `disable_demo_accounts()`, so that no account accepts that password there.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from blog.models import Comment, Post, Profile, User
 from blog.services.tags import ensure_tags
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published in the README on purpose
-# The synthetic writers of blog/bulk.py are named writer00001, ... and share DEMO_PASSWORD.
+# The benchmark's synthetic writers (bench/) are named writer00001, ... and share DEMO_PASSWORD.
 WRITER_PREFIX = "writer"
 # Not an Argon2 hash, so no password matches it: an account with it cannot be signed into.
 DISABLED_PASSWORD_HASH = "!disabled: a demo account, in production"  # noqa: S105
@@ -206,7 +206,7 @@ class SeedReport:
 
     users: int
     posts: int
-    links: int  # the other rows, as seed_demo() and seed_bulk() count them
+    links: int  # the tags of the posts
     seconds: float
 
     @property
