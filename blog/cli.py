@@ -18,9 +18,9 @@ def seed_command() -> None:
     accounts a development run left behind.
     """
     if current_settings().env != "production":
-        demo = seed_demo()
+        users, posts = seed_demo()
         db.session.commit()
-        click.echo(f"Demo data: added {demo.users} users and {demo.posts} posts.")
+        click.echo(f"Demo data: added {users} users and {posts} posts.")
         return
     disabled = disable_demo_accounts()
     db.session.commit()
