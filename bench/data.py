@@ -1,4 +1,4 @@
-"""Benchmark databases: built by the migrations, filled by the app's own bulk loader."""
+"""Benchmark databases: built by the migrations, filled by the bulk loader (bench/bulk.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from math import ceil
 
 from sqlalchemy import create_engine, select, text
 
+from bench.bulk import seed_bulk
 from blog import create_app
 from blog.auth import issue_token
-from blog.bulk import seed_bulk
 from blog.config import Settings
 from blog.db import db
 from blog.models import Comment, Post, Profile, User
 from blog.pagination import PostCursor
+from blog.seed import WRITER_PREFIX
 from blog.services.posts import list_scope
 from tests.databases import migrate, recreate
 
@@ -45,7 +46,7 @@ def _add_reader_and_thread(reader_follows: int) -> tuple[User, Post]:
     """Add a reader who follows writers and likes posts, and a long thread on the newest post."""
     writers = list(
         db.session.scalars(
-            select(User).where(User.username.startswith("writer")).limit(reader_follows)
+            select(User).where(User.username.startswith(WRITER_PREFIX)).limit(reader_follows)
         )
     )
     reader = User(

@@ -1,9 +1,10 @@
-"""Small helpers the tests share: signing in, checking problem details, recording SQL."""
+"""Small helpers the tests share: signing in, loading rows with COPY, checking problem details,
+recording SQL."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -46,6 +47,17 @@ class StatementLog:
             yield self.statements
         finally:
             event.remove(self.connection, "before_cursor_execute", self._record)
+
+
+def copy_rows(statement: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Stream `rows` into PostgreSQL with `statement`, a COPY ... FROM STDIN, on the session's
+    own connection."""
+    driver_connection = db.session.connection().connection.driver_connection
+    if driver_connection is None:
+        raise RuntimeError("The session's connection has been closed.")
+    with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:

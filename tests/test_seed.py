@@ -6,11 +6,11 @@ at which the users were created and the likes given.
 
 from __future__ import annotations
 
+from apiflask import APIFlask
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
 from blog.auth import hash_password, verify_password
-from blog.bulk import seed_bulk
 from blog.db import db
 from blog.models import Comment, Tag, User
 from blog.schemas import EXAMPLE_PASSWORD, EXAMPLE_USER
@@ -18,6 +18,7 @@ from blog.seed import (
     DEMO_PASSWORD,
     DEMO_POSTS,
     DEMO_USERS,
+    WRITER_PREFIX,
     demo_accounts_with_the_published_password,
     disable_demo_accounts,
     seed_demo,
@@ -76,9 +77,9 @@ def test_the_demo_data_is_the_same_every_time() -> None:
 
 
 def test_the_demo_data_gives_every_relationship_something_to_show() -> None:
-    report = seed_demo()
+    added = seed_demo()
 
-    assert (report.users, report.posts) == (len(DEMO_USERS), len(DEMO_POSTS))
+    assert added == (len(DEMO_USERS), len(DEMO_POSTS))
     users = db.session.scalars(select(User)).all()
     assert all(user.profile.bio and user.profile.website for user in users)
     assert all(user.posts for user in users)
@@ -95,9 +96,9 @@ def test_seeding_the_demo_data_twice_adds_nothing() -> None:
     seed_demo()
     before = rows.everything()
 
-    report = seed_demo()
+    added = seed_demo()
 
-    assert (report.users, report.posts, report.links) == (0, 0, 0)
+    assert added == (0, 0)
     assert rows.everything() == before
 
 
@@ -108,11 +109,24 @@ def test_the_demo_data_is_all_or_nothing() -> None:
     db.session.flush()
     before = rows.everything()
 
-    report = seed_demo()
+    added = seed_demo()
 
     # Other demo users remain, so nothing is added: reset the database to start over.
-    assert report.users == 0
+    assert added == (0, 0)
     assert rows.everything() == before
+
+
+def test_the_seed_command_loads_the_demo_data_once(app: APIFlask) -> None:
+    runner = app.test_cli_runner()
+
+    first = runner.invoke(args=["seed"])
+    again = runner.invoke(args=["seed"])
+
+    assert (first.exit_code, again.exit_code) == (0, 0), first.output + again.output
+    added = f"added {len(DEMO_USERS)} users and {len(DEMO_POSTS)} posts"
+    assert first.output == f"Demo data: {added}.\n"
+    assert again.output == "Demo data: added 0 users and 0 posts.\n"
+    assert rows.count("posts") == len(DEMO_POSTS)
 
 
 def test_demo_users_can_sign_in_with_the_published_password(client: FlaskClient) -> None:
@@ -138,8 +152,10 @@ def test_disabling_the_demo_accounts_leaves_none_that_accepts_the_published_pass
     client: FlaskClient,
 ) -> None:
     seed_demo()
-    seed_bulk(posts=40)
-    writers = [f"writer{n:05d}" for n in (1, 2)]
+    # The benchmark's synthetic writers share the published password.
+    writers = [f"{WRITER_PREFIX}{n:05d}" for n in (1, 2)]
+    for username in writers:
+        UserFactory(username=username, password_hash=hash_password(DEMO_PASSWORD))
 
     before = demo_accounts_with_the_published_password()
     disabled = disable_demo_accounts()

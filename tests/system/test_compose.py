@@ -517,9 +517,16 @@ def test_in_production_no_demo_account_can_sign_in(seeded_in_development: Stack)
     assert set(statuses) == {user.username for user in DEMO_USERS}
 
 
-def test_in_production_seeding_makes_no_synthetic_writers(seeded_in_development: Stack) -> None:
-    result = seeded_in_development.run("seed", "bin/app", "seed", "--posts", "20", **PRODUCTION)
+def test_in_production_seeding_a_new_database_loads_nothing(database_url: str) -> None:
+    with compose_database(database_url, "compose_production_new") as (owner_url, app_url):
+        stack = Stack(owner_url, app_url, server_environment(HOME="/nonexistent"), "")
+        migrate = stack.run("migrate", **PRODUCTION)
+        seed = stack.run("seed", **PRODUCTION)
+        counts = table_counts(owner_url)
 
-    assert result.returncode != 0
-    assert "--posts makes accounts with the published demo password" in result.stderr
-    assert table_counts(seeded_in_development.owner_url)["users"] == len(DEMO_USERS)
+    assert migrate.returncode == 0, migrate.stderr
+    assert seed.returncode == 0, seed.stderr
+    assert seed.stdout.splitlines() == [
+        "Production: no demo data loaded; disabled 0 demo accounts."
+    ]
+    assert counts == dict.fromkeys(counts, 0)

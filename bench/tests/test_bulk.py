@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 
-from apiflask import APIFlask
+import pytest
 from sqlalchemy import Connection, select, text
 
-from blog.bulk import POSTS_PER_WRITER, TAGS_PER_POST, seed_bulk
+from bench.bulk import POSTS_PER_WRITER, TAGS_PER_POST, load, main, seed_bulk
 from blog.db import Base, db
 from blog.models import Post, Tag, User, post_tags
-from blog.seed import DEMO_POSTS
 from tests import rows
 from tests.factories import PostFactory
 
@@ -37,17 +36,32 @@ def test_bulk_loading_adds_exactly_the_missing_posts() -> None:
     assert all(user.following for user in db.session.scalars(select(User)))
 
 
-def test_the_seed_command_bulk_loads_the_posts_it_is_asked_for(app: APIFlask) -> None:
-    runner = app.test_cli_runner()
+def test_loading_says_what_it_added_and_then_that_nothing_was_missing() -> None:
+    first = load(40)
+    again = load(40)
 
-    first = runner.invoke(args=["seed", "--posts", "40"])
-    again = runner.invoke(args=["seed", "--posts", "40"])
+    assert first.startswith(f"Added {40 // POSTS_PER_WRITER} users, 40 posts and ")
+    assert again == "All 40 synthetic posts were already there."
+    assert rows.count("posts") == 40
 
-    assert first.exit_code == 0, first.output
-    assert f"added {40 // POSTS_PER_WRITER} users, 40 posts" in first.output
-    assert again.exit_code == 0, again.output
-    assert "all 40 posts were already there" in again.output
-    assert rows.count("posts") == 40 + len(DEMO_POSTS)
+
+def test_the_command_refuses_to_run_in_production(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The writers share the published demo password: production must never get them.
+    for name, value in {
+        "BLOG_ENV": "production",
+        "SECRET_KEY": "a-production-key-that-is-long-enough-to-pass",
+        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nothing",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--posts", "10"])
+
+    assert exit_info.value.code == 2
+    assert "not in production" in capsys.readouterr().err
+    assert rows.count("posts") == 0
 
 
 def test_bulk_loading_works_with_a_single_writer() -> None:

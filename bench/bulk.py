@@ -1,13 +1,21 @@
-"""Bulk synthetic data, for benchmarks: many complete posts, loaded with COPY.
+"""Synthetic posts in bulk, for the benchmark and the soak, loaded with COPY.
 
-`seed_bulk(posts=N)` makes sure there are N synthetic posts by synthetic writers (`writer00001`,
-...), each with three tags from a pool of 300, with likes, comments and follows in fixed
-proportions. It loads them with PostgreSQL's COPY rather than one INSERT per row, and is
-idempotent: it adds only the posts that are missing. `flask --app blog seed --posts N` runs it.
+    python -m bench.bulk --posts 10000     top the synthetic posts up to 10,000 in the database
+                                           DATABASE_URL names (not with BLOG_ENV=production)
+
+`seed_bulk(posts=N)` makes sure there are N posts by synthetic writers (`writer00001`, ...),
+each with three tags from a pool of 300, with likes, comments and follows in fixed proportions.
+It loads them with PostgreSQL's COPY rather than one INSERT per row, and adds only the posts
+that are missing. The writers share the demo password, so in production `bin/app seed`
+disables them like the demo users (blog/seed.py).
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from math import ceil
 from time import perf_counter
@@ -16,11 +24,14 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
+from blog import create_app
 from blog.auth import hash_password
+from blog.config import ConfigError, Settings
 from blog.db import db
 from blog.models import Post, User
-from blog.seed import DEMO_PASSWORD, WRITER_PREFIX, SeedReport
+from blog.seed import DEMO_PASSWORD, WRITER_PREFIX
 from blog.services.tags import ensure_tags
+from tests.helpers import copy_rows
 
 POSTS_PER_WRITER = 20
 TAG_POOL_SIZE = 300
@@ -32,6 +43,21 @@ _BULK_BODIES = (
     "Some thoughts, a code sample left out for brevity, and a link that is not here.",
     "What worked, what did not, and what to try next time.",
 )
+
+
+@dataclass(frozen=True)
+class BulkReport:
+    """What seed_bulk() added: writers, posts and the rows around them."""
+
+    users: int
+    posts: int
+    links: int  # tags of posts, likes, comments, follows and profiles
+    seconds: float
+
+    @property
+    def rows(self) -> int:
+        """Return users + posts + links."""
+        return self.users + self.posts + self.links
 
 
 def _writer_name(number: int) -> str:
@@ -47,16 +73,6 @@ def _sequence_values(table: str, count: int) -> list[int]:
     return list(db.session.scalars(query, {"table": table, "n": count}))
 
 
-def _copy(statement: str, rows: list[tuple[Any, ...]]) -> None:
-    """Stream `rows` into PostgreSQL with COPY on the session's own connection."""
-    driver_connection = db.session.connection().connection.driver_connection
-    if driver_connection is None:
-        raise RuntimeError("The session's connection has been closed.")
-    with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 def _count_writer_posts() -> int:
     query = (
         select(func.count())
@@ -67,7 +83,7 @@ def _count_writer_posts() -> int:
     return db.session.scalar(query) or 0
 
 
-def seed_bulk(*, posts: int) -> SeedReport:
+def seed_bulk(*, posts: int) -> BulkReport:
     """Make sure there are `posts` synthetic posts, loading the missing ones with COPY.
 
     Each new post has three tags; of every three posts one has no like, one has one and one has
@@ -77,7 +93,7 @@ def seed_bulk(*, posts: int) -> SeedReport:
     started = perf_counter()
     have = _count_writer_posts()
     if have >= posts:
-        return SeedReport(users=0, posts=0, links=0, seconds=perf_counter() - started)
+        return BulkReport(users=0, posts=0, links=0, seconds=perf_counter() - started)
 
     writers_needed = ceil(posts / POSTS_PER_WRITER)
     password_hash = hash_password(DEMO_PASSWORD)
@@ -145,20 +161,54 @@ def seed_bulk(*, posts: int) -> SeedReport:
             rows["follows"] += [(writer, followed) for followed in sorted(following)]
 
     # All of these rows are new (new posts, new writers), so plain COPY cannot collide.
-    _copy("COPY profiles (user_id) FROM STDIN", rows["profiles"])
-    _copy(
+    copy_rows("COPY profiles (user_id) FROM STDIN", rows["profiles"])
+    copy_rows(
         "COPY posts (id, title, body, author_id, created_at, updated_at) FROM STDIN",
         rows["posts"],
     )
-    _copy("COPY post_tags (post_id, tag_id) FROM STDIN", rows["post_tags"])
-    _copy("COPY likes (user_id, post_id, created_at) FROM STDIN", rows["likes"])
-    _copy("COPY comments (post_id, author_id, body, created_at) FROM STDIN", rows["comments"])
-    _copy("COPY follows (follower_id, followed_id) FROM STDIN", rows["follows"])
+    copy_rows("COPY post_tags (post_id, tag_id) FROM STDIN", rows["post_tags"])
+    copy_rows("COPY likes (user_id, post_id, created_at) FROM STDIN", rows["likes"])
+    copy_rows("COPY comments (post_id, author_id, body, created_at) FROM STDIN", rows["comments"])
+    copy_rows("COPY follows (follower_id, followed_id) FROM STDIN", rows["follows"])
     # Fresh statistics, so the planner knows the tables just grew.
     db.session.execute(text("ANALYZE"))
-    return SeedReport(
+    return BulkReport(
         users=len(new_writers),
         posts=len(rows["posts"]),
         links=sum(len(rows[t]) for t in ("post_tags", "likes", "comments", "follows", "profiles")),
         seconds=perf_counter() - started,
     )
+
+
+def load(posts: int) -> str:
+    """Top the synthetic posts up to `posts`, commit, and say what was added."""
+    report = seed_bulk(posts=posts)
+    db.session.commit()
+    if not report.posts:
+        return f"All {posts} synthetic posts were already there."
+    return (
+        f"Added {report.users} users, {report.posts} posts and {report.links} other rows"
+        f" in {report.seconds:.2f} s ({report.rows / report.seconds:,.0f} rows/s)."
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Load the synthetic posts into DATABASE_URL's database, refusing to in production."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.bulk", description="Load synthetic posts in bulk, with COPY."
+    )
+    parser.add_argument("--posts", type=int, required=True, help="how many there should be")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        parser.error(str(exc))
+    if settings.env == "production":
+        parser.error("the synthetic writers have the published demo password: not in production")
+    with create_app(settings).app_context():
+        print(load(args.posts))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The benchmark layer's in-process tests: its bulk loader (bench/README.md)."""
