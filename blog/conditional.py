@@ -12,7 +12,8 @@ from blog.errors import PreconditionFailed
 
 # entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, and a list of them, empty elements allowed (§5.6.1).
 TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
-TAG_LIST = re.compile(rf"[ \t]*(?:{TAG})?[ \t]*(?:,[ \t]*(?:{TAG})?[ \t]*)*")
+# Each space can be matched one way only, so a long field cannot make the match backtrack.
+TAG_LIST = re.compile(rf"[ \t]*(?:{TAG}[ \t]*)?(?:,[ \t]*(?:{TAG}[ \t]*)?)*")
 
 
 def entity_tag(representation: str) -> str:

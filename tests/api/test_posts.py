@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -654,6 +655,20 @@ def test_an_if_match_naming_no_current_representation_changes_nothing(
     assert_problem(response, 412)
     assert version(post.id) == before
     assert client.get(f"/api/posts/{post.id}").get_json()["title"] == "Original"
+
+
+@pytest.mark.parametrize("field", [" " * 7000 + "x", ", " * 3500 + "x", '"a" ' * 1750 + "x"])
+def test_a_long_malformed_if_match_is_refused_at_once(client: FlaskClient, field: str) -> None:
+    # A pattern that could match a run of spaces in several ways would take seconds here.
+    post = PostFactory()
+
+    started = time.monotonic()
+    response = client.delete(
+        f"/api/posts/{post.id}", headers=auth_headers(post.author) | {"If-Match": field}
+    )
+
+    assert_problem(response, 412)
+    assert time.monotonic() - started < 1
 
 
 def test_a_delete_based_on_a_stale_copy_is_refused_and_deletes_nothing(
