@@ -56,7 +56,7 @@ def install(app: APIFlask, origins: Iterable[str]) -> None:
             return None
         headers = {
             "Access-Control-Allow-Methods": "GET, HEAD, POST, PUT, PATCH, DELETE",
-            "Access-Control-Allow-Headers": "Authorization, Content-Type, If-Match",
+            "Access-Control-Allow-Headers": "Authorization, Content-Type, If-Match, If-None-Match",
             "Access-Control-Max-Age": "600",  # seconds a browser may reuse this answer
         }
         return app.response_class(status=204, headers=headers)

@@ -68,7 +68,7 @@ def columns(*, signed_in: bool, one: bool = False) -> Select[Any]:
 
 
 class ColumnPost(PostOut):
-    """A post read as columns, with the version its ETag names (which its JSON leaves out)."""
+    """A post read as columns, with its version (which its JSON leaves out)."""
 
     tags: list[str]  # names already, in order, where PostOut reads them from Tag objects
     version: int = Field(exclude=True)

@@ -2,33 +2,41 @@
 
 from __future__ import annotations
 
-import re
-
 from apiflask import APIBlueprint
-from flask import request, url_for
+from flask import Response, url_for
 from pydantic import MISSING
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.interfaces import ORMOption
 
 from blog.auth import OPTIONAL_BEARER, current_user, optional_user, token_auth
+from blog.conditional import entity_tag, evaluate
 from blog.db import db, utcnow
-from blog.errors import Forbidden, NotFound, PreconditionFailed
+from blog.errors import Forbidden
 from blog.models import Like, Post
-from blog.openapi import ETAG, LOCATION, responses, takes_if_match
+from blog.openapi import LOCATION, responses, takes_if_match
 from blog.schemas import PostCreate, PostOut, PostPage, PostQuery, PostUpdate
 from blog.services import posts
 from blog.services.tags import ensure_tags
 
-# The ETags this API gives out: a post's version, in ASCII digits, within an `integer`.
-VERSION_TAG = re.compile(r"[0-9]{1,10}")
 # What an edit or a deletion of a post may answer instead of doing it.
 REFUSALS = {
+    400: "If-None-Match is malformed",
     403: "Not your post",
     404: "No such post",
-    412: "If-Match names another version than the post's",
+    412: "If-Match names no current entity-tag of the post (or is malformed), "
+    "or If-None-Match names it",
+}
+# The ETag of the post as this reader gets it; the body differs with the token (liked_by_me).
+SHOWN = {
+    "ETag": {
+        "description": "A digest of this representation: send it back as If-Match or If-None-Match",
+        "schema": {"type": "string"},
+    },
+    "Vary": {
+        "description": "`Authorization`: the post differs with the token",
+        "schema": {"type": "string"},
+    },
 }
 
 bp = APIBlueprint(
@@ -42,38 +50,29 @@ bp = APIBlueprint(
 )
 
 
-def etag(version: int) -> dict[str, str]:
-    """Return the ETag header of a post at `version`."""
-    return {"ETag": f'"{version}"'}
+def shown(post: Post) -> tuple[PostOut, dict[str, str]]:
+    """Return the post's representation, with its ETag (a digest of it) and Vary headers."""
+    out = PostOut.model_validate(post)
+    return out, {"ETag": entity_tag(out.model_dump_json()), "Vary": "Authorization"}
 
 
-def own_post(post_id: int, *options: ORMOption) -> Post:
-    """Return the signed-in user's post, if If-Match (when sent) names its version."""
-    # Locked until the transaction ends (FOR NO KEY UPDATE): edits and deletes of a post take
-    # turns, each checking the version the one before it left, while likes and comments go on.
-    post = db.session.get(Post, post_id, options=options, with_for_update={"key_share": True})
-    if post is None:
-        raise NotFound(f"There is no post {post_id}.")
+def own_post(post_id: int) -> Post:
+    """Return the signed-in user's post as they would read it, if its preconditions hold."""
+    # Locked until the transaction ends (FOR NO KEY UPDATE OF posts): edits and deletes of a
+    # post take turns, each checking what the one before it left, while likes and comments go on.
+    post = posts.get_post(post_id, viewer=current_user(), locked=True)
     if post.author_id != current_user().id:
         raise Forbidden("Only the author of a post may change or delete it.")
-    if_match = request.if_match
-    if if_match and not if_match.star_tag:
-        # A strong ETag that is not a version this API gave out ("²", "9" * 5000) matches
-        # nothing; Werkzeug reads an empty tag ("") as None.
-        versions = {int(tag) for tag in if_match.as_set() if tag and VERSION_TAG.fullmatch(tag)}
-        if post.version not in versions:
-            raise PreconditionFailed(
-                f"The post is at version {post.version}, not the one If-Match names; read it again."
-            )
+    evaluate(shown(post)[1]["ETag"], safe=False)
     return post
 
 
 @bp.get("")
 @bp.auth_required(token_auth, optional=True)  # type: ignore[arg-type]  # hinted as str
-@bp.doc(security=OPTIONAL_BEARER)
+@bp.doc(security=OPTIONAL_BEARER, responses=responses(headers={200: {"Vary": SHOWN["Vary"]}}))
 @bp.input(PostQuery, location="query", arg_name="query")
 @bp.output(PostPage)
-def list_posts(query: PostQuery) -> PostPage:
+def list_posts(query: PostQuery) -> tuple[PostPage, dict[str, str]]:
     """List posts, newest first, optionally by tag and author."""
     page = posts.list_posts(
         page=query.page,
@@ -83,14 +82,14 @@ def list_posts(query: PostQuery) -> PostPage:
         author=query.author or None,
         viewer=optional_user(),
     )
-    return PostPage.model_validate(page)
+    return PostPage.model_validate(page), {"Vary": "Authorization"}  # liked_by_me
 
 
 @bp.post("")
 @bp.auth_required(token_auth)
 @bp.input(PostCreate, arg_name="data")
 @bp.output(PostOut, status_code=201, description="The new post")
-@bp.doc(responses=responses(headers={201: {"Location": LOCATION, "ETag": ETAG}}))
+@bp.doc(responses=responses(headers={201: {"Location": LOCATION} | SHOWN}))
 def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
     """Write a post; tags that do not exist yet are created."""
     # Setting post.author is enough to link both sides: back_populates appends the post to
@@ -103,8 +102,8 @@ def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
     # Known without asking: nobody has liked or commented on a post yet, its author included.
     for name, value in (("like_count", 0), ("comment_count", 0), ("liked_by_me", False)):
         set_committed_value(post, name, value)
-    headers = {"Location": url_for(".get_post", post_id=post.id)} | etag(post.version)
-    return PostOut.model_validate(post), headers
+    out, headers = shown(post)
+    return out, {"Location": url_for(".get_post", post_id=post.id)} | headers
 
 
 @bp.get("/<int:post_id>")
@@ -112,12 +111,21 @@ def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
 @bp.output(PostOut)
 @bp.doc(
     security=OPTIONAL_BEARER,
-    responses=responses(errors={404: "No such post"}, headers={200: {"ETag": ETAG}}),
+    responses=responses(
+        errors={
+            304: "If-None-Match names the post as you would get it: no body",
+            404: "No such post",
+            412: "If-Match names no current entity-tag of the post (or is malformed)",
+        },
+        headers={200: SHOWN, 304: SHOWN},
+    ),
 )
-def get_post(post_id: int) -> tuple[PostOut, dict[str, str]]:
-    """Read a post; its ETag names its version, for If-Match."""
-    post = posts.get_post(post_id, viewer=optional_user())
-    return PostOut.model_validate(post), etag(post.version)
+def get_post(post_id: int) -> tuple[PostOut, dict[str, str]] | Response:
+    """Read a post; its ETag is for If-Match, and If-None-Match answers 304 if it is unchanged."""
+    out, headers = shown(posts.get_post(post_id, viewer=optional_user()))
+    if not evaluate(headers["ETag"], safe=True):
+        return Response(status=304, headers=headers)
+    return out, headers
 
 
 @bp.patch("/<int:post_id>")
@@ -125,28 +133,31 @@ def get_post(post_id: int) -> tuple[PostOut, dict[str, str]]:
 @bp.auth_required(token_auth)
 @bp.input(PostUpdate, arg_name="data")
 @bp.output(PostOut)
-@bp.doc(responses=responses(errors=REFUSALS, headers={200: {"ETag": ETAG}}))
+@bp.doc(responses=responses(errors=REFUSALS, headers={200: SHOWN}))
 def update_post(post_id: int, data: PostUpdate) -> tuple[PostOut, dict[str, str]]:
     """Edit your post; `tags` replaces the whole set.
 
-    Send the ETag you read as `If-Match` to be sure nobody changed the post since: if someone
-    did, nothing changes and the answer is 412. Without If-Match the edit is applied anyway.
+    Send the ETag you read as `If-Match` to be sure the post is as you read it: if it is not
+    (an edit, a like or a comment since), nothing changes and the answer is 412. Without
+    If-Match the edit is applied anyway. An edit that changes nothing changes no ETag.
     """
-    # The tags are loaded, so that assigning post.tags below can work out what changed.
-    post = own_post(post_id, selectinload(Post.tags))
+    # Its tags are loaded, so that assigning post.tags below can work out what changed.
+    post = own_post(post_id)
     # The tags first: ensure_tags() runs a statement, which would autoflush any change already
     # made to the post, and two UPDATEs would move the version on by two.
     if data.tags is not MISSING:
         post.tags = ensure_tags(data.tags)  # the ORM works out which post_tags rows change
     for name, value in data.model_dump(exclude={"tags"}).items():
-        setattr(post, name, value)
-    post.updated_at = utcnow()
-    db.session.flush()
-    # Read back before the commit, while the row is still locked, so the answer shows this
-    # edit; the counts are filled in anew on the object the session already has.
-    post = posts.get_post(post_id, viewer=current_user())
+        setattr(post, name, value)  # the same value again is no change to the ORM
+    if db.session.is_modified(post):  # else no UPDATE: the version and updated_at stay
+        post.updated_at = utcnow()
+        db.session.flush()
+        # Read back before the commit, while the row is still locked, so the answer shows this
+        # edit; the counts are filled in anew on the object the session already has.
+        post = posts.get_post(post_id, viewer=current_user())
+    answer = shown(post)  # before the commit, whose flush of an unchanged post resets its counts
     db.session.commit()
-    return PostOut.model_validate(post), etag(post.version)
+    return answer
 
 
 @bp.delete("/<int:post_id>")
@@ -157,12 +168,15 @@ def update_post(post_id: int, data: PostUpdate) -> tuple[PostOut, dict[str, str]
 def delete_post(post_id: int) -> tuple[str, int]:
     """Delete your post; its tags stay.
 
-    As with an edit, an `If-Match` with the ETag you read makes sure nobody changed the post
-    since; without it the post is deleted whatever its version.
+    As with an edit, an `If-Match` with the ETag you read makes sure the post is as you read
+    it; without it the post is deleted whatever it is now.
     """
-    # Nothing of it is loaded but the row, so with passive_deletes=True on its collections
-    # this is one DELETE, and ON DELETE CASCADE removes its tag links, comments and likes.
-    db.session.delete(own_post(post_id))
+    post = own_post(post_id)
+    # Its tags unloaded again, nothing of it is loaded but the row: with passive_deletes=True on
+    # its collections this is one DELETE, and ON DELETE CASCADE removes its tag links, comments
+    # and likes.
+    db.session.expire(post, ["tags"])
+    db.session.delete(post)
     db.session.commit()
     return "", 204
 

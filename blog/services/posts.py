@@ -24,11 +24,11 @@ COMMENT_COUNT = select(func.count()).where(Comment.post_id == Post.id).scalar_su
 
 
 @cache
-def shown(*, signed_in: bool, one: bool = False) -> Select[Post]:
+def shown(*, signed_in: bool, one: bool = False, locked: bool = False) -> Select[Post]:
     """Select posts with what their response shows: author, tags, counts and `liked_by_me`.
 
     Built once, not on every request; the reader's id is the bound parameter `viewer_id`, and
-    with `one` the post's id is `post_id`.
+    with `one` the post's id is `post_id`. `locked` locks the post's row (FOR NO KEY UPDATE).
     """
     expressions = [
         with_expression(Post.like_count, LIKE_COUNT),
@@ -45,7 +45,8 @@ def shown(*, signed_in: bool, one: bool = False) -> Select[Post]:
         joinedload(Post.tags),
         *expressions,
     )
-    return query.where(Post.id == bindparam("post_id")) if one else query
+    query = query.where(Post.id == bindparam("post_id")) if one else query
+    return query.with_for_update(key_share=True, of=Post) if locked else query
 
 
 def list_scope(*, tag: str | None, author: str | None) -> str:
@@ -119,11 +120,11 @@ def feed(*, user: User, page: int, per_page: int, cursor: PostCursor | None) -> 
     return paginate(listing, query, page=page, per_page=per_page, cursor=cursor, viewer=user)
 
 
-def get_post(post_id: int, *, viewer: User | None) -> Post:
+def get_post(post_id: int, *, viewer: User | None, locked: bool = False) -> Post:
     """Return the post with this id, loaded as the API shows it; or raise NotFound."""
     # The same statement object every time, the ids its parameters: SQLAlchemy then finds its
     # compiled form without working out its cache key again.
-    query = shown(signed_in=viewer is not None, one=True)
+    query = shown(signed_in=viewer is not None, one=True, locked=locked)
     parameters = {"post_id": post_id} | ({} if viewer is None else {"viewer_id": viewer.id})
     post = db.session.scalars(query, parameters).unique().one_or_none()
     if post is None:

@@ -82,7 +82,7 @@ def test_a_listed_origin_gets_its_preflight_answered(
     methods = {method.strip() for method in headers["Access-Control-Allow-Methods"].split(",")}
     assert methods >= {"GET", "POST", "PUT", "PATCH", "DELETE"}
     allowed = {name.strip() for name in headers["Access-Control-Allow-Headers"].split(",")}
-    assert allowed >= {"Authorization", "Content-Type", "If-Match"}
+    assert allowed >= {"Authorization", "Content-Type", "If-Match", "If-None-Match"}
     assert int(headers["Access-Control-Max-Age"]) > 0
     assert "Access-Control-Allow-Credentials" not in headers
     assert "Origin" in response.vary

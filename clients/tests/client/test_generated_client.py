@@ -300,11 +300,13 @@ def test_a_whole_session_through_the_generated_client(server: Server, generated:
     assert post.author.username == "writer"
     assert created.headers["Location"].endswith(f"/api/posts/{post.id}")
 
-    # Read it back anonymously: the same ETag, the version to edit.
+    # Read it back anonymously: no liked_by_me, so another representation, another ETag.
     read = get_post.sync_detailed(post.id, client=anonymous)
     assert isinstance(read.parsed, PostOut)
     assert isinstance(read.parsed.liked_by_me, Unset)
-    etag = read.headers["ETag"]
+    assert read.headers["ETag"] != created.headers["ETag"]
+    # Read as the writer, the ETag to edit with: the one the post came with.
+    etag = get_post.sync_detailed(post.id, client=writer).headers["ETag"]
     assert etag == created.headers["ETag"]
 
     # Edit with If-Match: applied once, refused with the stale ETag.

@@ -1,0 +1,59 @@
+"""Conditional requests (RFC 9110 §13): entity-tags, If-Match and If-None-Match."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from flask import request
+from werkzeug.exceptions import BadRequest
+
+from blog.errors import PreconditionFailed
+
+# entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, and a list of them, empty elements allowed (§5.6.1).
+TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
+# Each space can be matched one way only, so a long field cannot make the match backtrack.
+TAG_LIST = re.compile(rf"[ \t]*(?:{TAG}[ \t]*)?(?:,[ \t]*(?:{TAG}[ \t]*)?)*")
+
+
+def entity_tag(representation: str) -> str:
+    """Return the strong entity-tag of a representation: a digest of its text."""
+    return '"' + hashlib.sha256(representation.encode()).hexdigest()[:32] + '"'
+
+
+def listed(field: str) -> list[str] | None:
+    """Return what the request's `field` lists: ["*"], its entity-tags, or None if malformed.
+
+    Several field lines of one name reach here already joined by commas, as one list (§5.3).
+    """
+    value = request.headers.get(field, "")
+    if value.strip(" \t") == "*":
+        return ["*"]
+    return re.findall(TAG, value) if TAG_LIST.fullmatch(value) else None
+
+
+def evaluate(current: str, *, safe: bool) -> bool:
+    """Evaluate If-Match, then If-None-Match, against the current entity-tag (§13.2.2).
+
+    Return False where a GET should answer 304 Not Modified; raise 412 where a condition fails
+    otherwise. Opaque tags are compared as strings: `"05"` is not `"5"`.
+    """
+    if "If-Match" in request.headers:
+        matched = listed("If-Match") or []
+        # Strong comparison; a field that is neither `*` nor a list of tags is false (§13.1.1).
+        if "*" not in matched and current not in matched:
+            raise PreconditionFailed(
+                "If-Match names no current entity-tag of this post; read it again."
+            )
+    if "If-None-Match" in request.headers:
+        tags = listed("If-None-Match")
+        if tags is None:  # true by §13.1.2, but a write is not guessed through
+            if safe:
+                return True
+            raise BadRequest("If-None-Match is neither `*` nor a list of entity-tags.")
+        # Weak comparison: W/"x" matches "x".
+        if "*" in tags or current in {tag.removeprefix("W/") for tag in tags}:
+            if safe:
+                return False
+            raise PreconditionFailed("If-None-Match names the post as it is now.")
+    return True
