@@ -1,8 +1,5 @@
-"""Settings, read from the environment once and validated before the app starts.
-
-Each field comes from the variable of its name in capitals (`BLOG_ENV` for `env`), unless it is
-empty; a bad value is a `ConfigError` of one line that names the variable.
-"""
+"""Settings, each read from the non-empty variable of its name in capitals (`BLOG_ENV` for `env`)
+and validated before the app starts: a bad value is a one-line `ConfigError` naming the variable."""
 
 from __future__ import annotations
 
@@ -89,7 +86,6 @@ class Settings(BaseSettings):
     cors_origins: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_origins)] = ()
 
     def __init__(self, **values: Any) -> None:
-        """Validate `values`, raising ConfigError with one line on the first problem."""
         try:
             super().__init__(**values)
         except ValidationError as error:

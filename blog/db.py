@@ -54,12 +54,8 @@ def read_without_transaction() -> None:
 
 
 def set_in_every_transaction(engine: Engine, *, statement_timeout_ms: int) -> None:
-    """Make every transaction on `engine` begin by setting the statement timeout and UTC.
-
-    For a transaction-mode pooler, where a server connection passes from client to client
-    between transactions: `set_config(..., true)` is `SET LOCAL`, which ends with the
-    transaction.
-    """
+    """Make every transaction on `engine` begin with `SET LOCAL` (`set_config(..., true)`) of the
+    statement timeout and UTC, for a pooler that passes server connections between clients."""
     settings = (
         f"SELECT set_config('statement_timeout', '{int(statement_timeout_ms)}', true),"
         " set_config('TimeZone', 'UTC', true)"
