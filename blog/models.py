@@ -156,8 +156,8 @@ class User(Base):
 
     # Partner: User.followers. The same class on both ends, so primaryjoin and secondaryjoin say
     # which column of `follows` is which: this side is the follower. The default cascade
-    # (save-update, merge), no "delete": only follows rows are ever deleted through it, since
-    # unfollowing someone must not delete them.
+    # (save-update, merge), no "delete": deleting a user deletes only follows rows, never the
+    # users at the other end (tests/models/test_follows.py).
     following: Mapped[list[User]] = relationship(
         secondary=follows,
         primaryjoin=id == follows.c.follower_id,
@@ -241,7 +241,9 @@ class Post(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads a dict
 
     # Not columns: filled in by a query that asks for them with with_expression() (the pages
-    # of posts, blog/services/posts.py), and None on a post loaded by any other. How many likes
+    # of posts, blog/services/posts.py), and None on a post first loaded by any other; a value
+    # once loaded stays until the post is expired or read with populate_existing
+    # (tests/models/test_loading.py). How many likes
     # and comments a post has is a count, not something to load the collections for; whether
     # the reader likes it depends on who reads it, so no single column_property could say.
     like_count: Mapped[int | None] = query_expression()

@@ -145,6 +145,25 @@ def test_deleting_a_user_removes_their_follows_in_both_directions(sql: Statement
     assert follow_rows() == {(bob.id, carol.id)}
 
 
+def test_deleting_a_user_whose_follows_are_loaded_keeps_the_users_at_the_other_end() -> None:
+    alice, bob, carol = UserFactory(), UserFactory(), UserFactory()
+    alice.following.append(bob)
+    carol.following.append(alice)
+    db.session.flush()
+    alice = fresh(alice)
+    loaded = ([user.id for user in alice.following], [user.id for user in alice.followers])
+    assert loaded == ([bob.id], [carol.id])  # both collections loaded now
+
+    db.session.delete(alice)
+    db.session.flush()
+
+    # The default cascade has no "delete": with the collections loaded, the ORM deletes only
+    # the follows rows it holds; the users followed and following stay.
+    assert follow_rows() == set()
+    assert rows.exists("users", bob.id)
+    assert rows.exists("users", carol.id)
+
+
 def test_deleting_a_user_with_raw_sql_removes_their_follows_too() -> None:
     alice, bob = UserFactory(), UserFactory()
     alice.following.append(bob)

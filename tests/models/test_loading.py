@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import joinedload, selectinload, with_expression
 
@@ -127,17 +127,32 @@ def test_with_expression_fills_a_query_expression_only_where_asked() -> None:
     assert counted.comment_count == 2
 
 
-def test_with_expression_refills_an_object_the_session_already_has() -> None:
+def test_with_expression_leaves_a_value_already_loaded_until_populate_existing() -> None:
     post = PostFactory()
     CommentFactory(post=post)
     comments = select(func.count()).where(Comment.post_id == Post.id).scalar_subquery()
     query = select(Post).options(with_expression(Post.comment_count, comments))
     assert db.session.scalars(query).one().comment_count == 1
+    db.session.execute(
+        insert(Comment).values(post_id=post.id, author_id=post.author_id, body="Added in SQL")
+    )
 
+    # The same object comes back, and a value it already holds is kept, as a column's would be.
+    assert db.session.scalars(query).one() is post
+    assert post.comment_count == 1
+    assert db.session.scalars(select(Post)).one().comment_count == 1  # a query without it too
+    refreshed = db.session.scalars(query.execution_options(populate_existing=True)).one()
+    assert refreshed.comment_count == 2
+
+
+def test_a_flush_that_changes_the_post_expires_its_expressions() -> None:
+    post = PostFactory()
+    comments = select(func.count()).where(Comment.post_id == Post.id).scalar_subquery()
+    query = select(Post).options(with_expression(Post.comment_count, comments))
+    assert db.session.scalars(query).one().comment_count == 0
+
+    # Comment(post=post) appends to post.comments through back_populates, so the flush takes in
+    # the post, and a flushed object's expressions are expired: the next query fills them anew.
     CommentFactory(post=post)
-    again = db.session.scalars(query).one()
-
-    # The same object, and its expression read anew: no populate_existing needed (SQLAlchemy
-    # 2.1), where the post's other attributes stay as the session has them.
-    assert again is post
-    assert post.comment_count == 2
+    assert "comment_count" in inspect(post).unloaded
+    assert db.session.scalars(query).one().comment_count == 1

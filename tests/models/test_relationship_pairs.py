@@ -2,11 +2,12 @@
 
 SQLAlchemy does not enforce this. back_populates on one side only raises nothing (the sync then
 works one way), and a partner name that belongs to another relationship back to this class
-raises nothing either while linking the wrong attributes: SQLAlchemy checks only that the
-partner leads back to this class, in the other direction. Only a check like this one catches
-them, so
-it walks every mapper, including any model added later, and the second half of this module
-shows that it does catch each mistake.
+configures without an error: SQLAlchemy checks only that the partner leads back to this class,
+in the other direction. The wrong attributes are then linked, which raises only when the wrong
+partner names a relationship of its own, and only when that link is used
+(tests/test_sqlalchemy_behaviour.py). Only a check like this one catches them at once, so it
+walks every mapper, including any model added later, and the second half of this module shows
+that it does catch each mistake.
 """
 
 from __future__ import annotations
