@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql
 
 from blog.db import Base, db
 from blog.models import Post
+from blog.pagination import NEWEST_FIRST
 
 
 def foreign_keys(connection: Connection) -> list[tuple[str, dict[str, Any]]]:
@@ -101,7 +102,7 @@ def test_the_post_lists_order_is_read_from_an_index_without_sorting(
     # backwards. The planner is told not to scan the table, so that on a table this small it
     # still shows whether an index can give that order with no sort.
     connection.execute(text("SET LOCAL enable_seqscan = off"))
-    query = select(Post.id).order_by(Post.created_at.desc(), Post.id.desc()).limit(21)
+    query = select(Post.id).order_by(*NEWEST_FIRST).limit(21)
     compiled = query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
 
     plan = "\n".join(connection.scalars(text(f"EXPLAIN {compiled}")))
