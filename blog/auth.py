@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import jwt
 from apiflask import HTTPTokenAuth
@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from blog.config import Settings, current_settings
 from blog.db import db, utcnow
-from blog.errors import Unauthorized, problem
+from blog.errors import INVALID_TOKEN, TOKEN_REQUIRED, Unauthorized
 from blog.models import User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -116,10 +116,16 @@ def _user_for_token(token: str) -> User | None:
 
 
 NO_TOKEN = "This endpoint needs a bearer token."  # noqa: S105 - a message, not a password
-# Flask-HTTPAuth adds `WWW-Authenticate: Bearer ...` to this answer; `g.auth_problem` says why.
-token_auth.error_processor(
-    lambda error: problem(error.status_code, g.get("auth_problem", NO_TOKEN))
-)
+
+
+def _refuse(error: Any) -> NoReturn:
+    # `g.auth_problem` says why a token was refused; without it, none was sent. The error
+    # handler answers with the `WWW-Authenticate` of the kind.
+    kind = INVALID_TOKEN if "auth_problem" in g else TOKEN_REQUIRED
+    raise Unauthorized(g.get("auth_problem", NO_TOKEN), kind=kind)
+
+
+token_auth.error_processor(_refuse)
 
 
 def optional_user() -> User | None:
@@ -161,6 +167,8 @@ def refuse_an_invalid_token() -> None:
         return
     auth = token_auth.get_auth()
     if auth is None or not auth.token:
-        raise Unauthorized("This is not a bearer token: send `Authorization: Bearer <token>`.")
+        raise Unauthorized(
+            "This is not a bearer token: send `Authorization: Bearer <token>`.", kind=TOKEN_REQUIRED
+        )
     if "auth" not in getattr(view, "_spec", {}) and _user_for_token(auth.token) is None:
         raise Unauthorized(g.auth_problem)

@@ -1,5 +1,10 @@
 """Every error the app answers, as RFC 9457 problem details (`application/problem+json`).
 
+Each kind of error a client may want to tell apart has a problem type: a `type` URI that does not
+change, a title (RFC 9110's name for its status) and a page the app serves at that URI saying what
+it means. `PROBLEM_TYPES` holds them all, and the OpenAPI document, the pages and the tests read
+them from there. An error that names no type gets the first one registered for its status.
+
 Errors about the input add `errors`, one entry per fault: a JSON Pointer into the body
 (`"pointer": "/tags/0"`) or the query parameter (`"parameter": "per_page"`). Each handler rolls
 the session back first, so a request that fails leaves nothing in the database.
@@ -8,7 +13,10 @@ the session back first, so a request that fails leaves nothing in the database.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
 from http import HTTPStatus
 from typing import Any
 
@@ -19,32 +27,213 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug import exceptions as http
-from werkzeug.datastructures import WWWAuthenticate
 
 from blog.db import db
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# Where the problem types live: `type` is this path and the type's name, a relative reference
+# that a client resolves against the request's URL to read the type's page.
+PROBLEM_TYPES_PATH = "/docs/problems/"
+# RFC 9110 renamed these statuses; Python's HTTPStatus has their RFC 7231 names before 3.13.
+_RFC_9110_TITLES = {
+    413: "Content Too Large",
+    414: "URI Too Long",
+    416: "Range Not Satisfiable",
+    422: "Unprocessable Content",
+}
 
 log = logging.getLogger(__name__)
 
+
+def title(status: int) -> str:
+    """Return the standard name of `status`, as RFC 9110 (or RFC 6585, for 428-431) gives it."""
+    return _RFC_9110_TITLES.get(status) or HTTPStatus(status).phrase
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    """A kind of error with its own `type`, answered with `status`; `means` says when, in
+    Markdown."""
+
+    name: str
+    status: int
+    means: str
+
+    @property
+    def uri(self) -> str:
+        """Return the `type` of this kind of problem."""
+        return PROBLEM_TYPES_PATH + self.name
+
+    @property
+    def title(self) -> str:
+        """Return the `title`: the standard name of the status."""
+        return title(self.status)
+
+
+PROBLEM_TYPES: dict[str, ProblemType] = {}
+_DEFAULT_TYPES: dict[int, ProblemType] = {}
+
+
+def _problem_type(name: str, status: int, means: str) -> ProblemType:
+    kind = ProblemType(name, status, means)
+    PROBLEM_TYPES[name] = kind
+    _DEFAULT_TYPES.setdefault(status, kind)  # the first of a status is what its errors default to
+    return kind
+
+
+INVALID_JSON = _problem_type(
+    "invalid-json",
+    400,
+    "The body is not valid JSON: malformed, not UTF-8, or nested too deeply. `detail` says what"
+    " the parser found.",
+)
+TOKEN_REQUIRED = _problem_type(
+    "token-required",
+    401,
+    "No bearer token came with the request: none was sent where the operation needs one, or the"
+    " `Authorization` header is not a bearer token (another scheme, or `Bearer` with nothing"
+    " after it). Sign in with `POST /api/tokens` and send `Authorization: Bearer <token>`."
+    " `WWW-Authenticate` is `Bearer`.",
+)
+INVALID_TOKEN = _problem_type(
+    "invalid-token",
+    401,
+    "The bearer token sent is not valid: malformed, tampered with, expired, issued before its"
+    " user's last password change, or its user is gone. It is refused wherever it is sent, even"
+    " where no token is needed. Sign in again; `detail` says which it was. `WWW-Authenticate` is"
+    ' `Bearer error="invalid_token"` with the same words as `error_description`.',
+)
+WRONG_CREDENTIALS = _problem_type(
+    "wrong-credentials",
+    401,
+    "Signing in failed: the username or the password is wrong (one answer for both, so neither"
+    " can be probed).",
+)
+NOT_YOURS = _problem_type(
+    "not-yours",
+    403,
+    "The thing is someone else's: only a post's author may change or delete it, and only a"
+    " comment's author or its post's author may delete a comment. Your token is good.",
+)
+WRONG_PASSWORD = _problem_type(
+    "wrong-password",
+    403,
+    "The `current_password` that confirms a change to your account is wrong; `errors` points at"
+    " it. Nothing changed, and your token is still good. Wrong passwords count towards the"
+    " sign-in throttle.",
+)
+NOT_FOUND = _problem_type(
+    "not-found",
+    404,
+    "No such route, or nothing has the id, username or tag name the path gives (an id beyond"
+    " PostgreSQL's `integer` included).",
+)
+METHOD_NOT_ALLOWED = _problem_type(
+    "method-not-allowed",
+    405,
+    "The route exists, but not with this method; `Allow` lists the methods it has.",
+)
+CONFLICT = _problem_type(
+    "conflict",
+    409,
+    "The change would break a rule of the stored data: a username or email address that is"
+    " taken, in any case; `errors` points at the field.",
+)
+PRECONDITION_FAILED = _problem_type(
+    "precondition-failed",
+    412,
+    "`If-Match` names a version the post is no longer at: someone changed it since you read it."
+    " Nothing changed; read it again and retry.",
+)
+CONTENT_TOO_LARGE = _problem_type(
+    "content-too-large",
+    413,
+    "The body is larger than the server accepts (`MAX_REQUEST_BYTES`, 1 MiB by default).",
+)
+URI_TOO_LONG = _problem_type("uri-too-long", 414, "The URL is longer than 4,096 bytes.")
+UNSUPPORTED_MEDIA_TYPE = _problem_type(
+    "unsupported-media-type",
+    415,
+    "The body is not sent as `application/json` (a `charset` parameter is fine; `+json` types"
+    " are refused).",
+)
+INVALID_INPUT = _problem_type(
+    "invalid-input",
+    422,
+    "The request is well-formed but cannot be acted on: a field or query parameter is missing,"
+    " unknown or breaks its rule, or names what it cannot (a reply to another post's comment, a"
+    " cursor of another list, yourself to follow). `errors` has an entry per fault, with a JSON"
+    ' Pointer into the body (`"pointer"`) or the name of a query parameter (`"parameter"`).',
+)
+TOO_MANY_ATTEMPTS = _problem_type(
+    "too-many-attempts",
+    429,
+    "Too many wrong passwords for this username lately, to sign in or as `current_password`;"
+    " the password was not checked. Wait the seconds `Retry-After` gives.",
+)
+HEADERS_TOO_LARGE = _problem_type(
+    "headers-too-large", 431, "The request's headers add up to more than 8,192 bytes."
+)
+INTERNAL_ERROR = _problem_type(
+    "internal-error",
+    500,
+    "Something went wrong on the server's side; the server logged it. Nothing changed.",
+)
+DATABASE_UNAVAILABLE = _problem_type(
+    "database-unavailable",
+    503,
+    "The database is not available, or took longer than the statement timeout. Nothing changed;"
+    " retry after the seconds `Retry-After` gives.",
+)
+
+
+def default_type(status: int) -> ProblemType | None:
+    """Return the type an error of `status` has unless it names one (None: `about:blank`)."""
+    return _DEFAULT_TYPES.get(status)
+
+
 # What views and services raise: Werkzeug's exceptions, whose description is the `detail`,
-# and this module's subclasses of them. TooManyRequests takes `retry_after`, in seconds.
+# and this module's subclasses of them, which may name their problem type (`kind`).
+# TooManyRequests takes `retry_after`, in seconds.
 NotFound = http.NotFound
 PreconditionFailed = http.PreconditionFailed
 TooManyRequests = http.TooManyRequests
 
+# RFC 6750, section 3: what an `error_description` may hold (printable ASCII but `"` and `\`).
+_NOT_IN_A_DESCRIPTION = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
+
 
 class Unauthorized(http.Unauthorized):
-    """A 401 whose `WWW-Authenticate` names the scheme a token must be sent with."""
+    """A 401 with the `WWW-Authenticate` of RFC 6750, section 3: `Bearer` where no bearer token
+    came, and `Bearer error="invalid_token"`, with the detail as `error_description`, where the
+    token that came is not valid (`kind` INVALID_TOKEN, the default)."""
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, www_authenticate=WWWAuthenticate("bearer"))
+    def __init__(self, detail: str, *, kind: ProblemType = INVALID_TOKEN) -> None:
+        super().__init__(detail)
+        self.kind = kind
+
+    def get_headers(
+        self, environ: Any = None, scope: dict[str, Any] | None = None
+    ) -> list[tuple[str, str]]:
+        """Return the headers, the challenge included."""
+        challenge = "Bearer"
+        if self.kind is INVALID_TOKEN:
+            description = _NOT_IN_A_DESCRIPTION.sub("", self.description or "")
+            challenge += f' error="invalid_token", error_description="{description}"'
+        return [*super().get_headers(environ, scope), ("WWW-Authenticate", challenge)]
 
 
 class _WithErrors(http.HTTPException):
-    def __init__(self, detail: str, *, errors: Sequence[Mapping[str, str]] = ()) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[Mapping[str, str]] = (),
+        kind: ProblemType | None = None,
+    ) -> None:
         super().__init__(detail)
         self.errors = list(errors)  # the parts of the input at fault
+        self.kind = kind
 
 
 class Forbidden(_WithErrors, http.Forbidden):
@@ -66,13 +255,17 @@ def problem(
     status: int,
     detail: str | None = None,
     *,
+    kind: ProblemType | None = None,
     errors: Sequence[Mapping[str, str]] = (),
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    """Build an RFC 9457 problem details response."""
+    """Build an RFC 9457 problem details response, of type `kind` or the status's default."""
+    kind = kind or default_type(status)
+    if kind is not None and kind.status != status:
+        raise ValueError(f"The problem type {kind.name} is answered with {kind.status}.")
     body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
+        "type": kind.uri if kind else "about:blank",
+        "title": title(status),
         "status": status,
         "detail": detail or HTTPStatus(status).description,
     }
@@ -97,7 +290,8 @@ def _http_exception(error: http.HTTPException) -> Response:
     _rollback()
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     errors = getattr(error, "errors", ())
-    return problem(error.code or 500, error.description, errors=errors, headers=headers)
+    kind = getattr(error, "kind", None)
+    return problem(error.code or 500, error.description, kind=kind, errors=errors, headers=headers)
 
 
 def _apiflask_error(error: HTTPError) -> Response:
@@ -141,8 +335,51 @@ def _unexpected(error: Exception) -> Response:
     return problem(500, "Something went wrong on our side.")
 
 
+def _page(kind: ProblemType, docs_path: str) -> bytes:
+    # `means` is Markdown with code spans only: escaped, then each span made <code>.
+    means = re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(kind.means, quote=False))
+    return f"""<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{kind.title}: {kind.name}</title></head>
+<body>
+<h1>{kind.title}</h1>
+<p>The problem type <code>{kind.uri}</code>, answered with status {kind.status}.</p>
+<p>{means}</p>
+<p>Every error of this API is RFC 9457 problem details; <a href="{docs_path}">the API's page</a>
+describes its operations.</p>
+</body>
+</html>
+""".encode()
+
+
+def serve_problem_type_pages(app: APIFlask) -> None:
+    """Answer `GET` of each problem type's URI with a page saying what the type means.
+
+    A WSGI middleware, as the docs page's assets are: no request hook runs, so a client can read
+    a page whatever its request looked like, and while the database is down.
+    """
+    pages = {kind.uri: _page(kind, app.docs_path or "/") for kind in PROBLEM_TYPES.values()}
+    answer_the_app = app.wsgi_app
+
+    def wsgi_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        page = pages.get(environ.get("PATH_INFO", ""))
+        if page is None or environ.get("REQUEST_METHOD") not in {"GET", "HEAD"}:
+            return answer_the_app(environ, start_response)
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("Content-Length", str(len(page))),
+                ("Cache-Control", "public, max-age=86400"),
+            ],
+        )
+        return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [page]
+
+    app.wsgi_app = wsgi_app  # type: ignore[method-assign]
+
+
 def register_error_handlers(app: APIFlask) -> None:
-    """Route every kind of error through `problem()`."""
+    """Route every kind of error through `problem()`, and serve the problem types' pages."""
     app.error_processor(_apiflask_error)
     # Registered after APIFlask's own handler for Werkzeug's exceptions, so this one wins.
     app.register_error_handler(http.HTTPException, _http_exception)
@@ -151,3 +388,4 @@ def register_error_handlers(app: APIFlask) -> None:
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(PoolTimeoutError, _database_unavailable)
     app.register_error_handler(Exception, _unexpected)
+    serve_problem_type_pages(app)

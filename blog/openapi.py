@@ -13,18 +13,27 @@ from typing import Any, TypeVar
 from apiflask import APIFlask
 
 from blog.db import MAX_ID
-from blog.errors import PROBLEM_MEDIA_TYPE
+from blog.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 PROBLEM = "Problem"
 _STRING = {"type": "string"}
+PROBLEM_TYPE_SCHEMA = {
+    "type": "string",
+    "format": "uri-reference",
+    "description": "The kind of problem, one that clients can switch on: a URI reference that"
+    " never changes, which resolved against the request's URL is a page saying what it means."
+    " More kinds may come; take one you do not know by its status. The kinds:\n\n"
+    + "\n".join(f"- `{kind.uri}` ({kind.status}): {kind.means}" for kind in PROBLEM_TYPES.values()),
+    "examples": [next(iter(PROBLEM_TYPES.values())).uri],
+}
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "RFC 9457 problem details.",
     "properties": {
-        "type": _STRING,
-        "title": _STRING,
+        "type": PROBLEM_TYPE_SCHEMA,
+        "title": _STRING | {"description": "The status's name in RFC 9110"},
         "status": {"type": "integer"},
         "detail": _STRING,
         "errors": {
@@ -69,7 +78,9 @@ _RETRY_AFTER = {
 _HEADERS_BY_STATUS: dict[str, dict[str, Any]] = {
     "401": {
         "WWW-Authenticate": {
-            "description": "`Bearer`: the scheme a token must be sent with",
+            "description": "`Bearer`, the scheme a token must be sent with; where the token"
+            ' sent is not valid, with `error="invalid_token"` and an `error_description`'
+            " (RFC 6750)",
             "schema": _STRING,
         }
     },

@@ -13,6 +13,7 @@ from werkzeug.test import TestResponse
 
 from blog.auth import issue_token
 from blog.db import Base, db
+from blog.errors import PROBLEM_TYPES, ProblemType
 from blog.models import User
 
 ModelT = TypeVar("ModelT", bound=Base)
@@ -60,15 +61,22 @@ def copy_rows(statement: str, rows: Iterable[tuple[Any, ...]]) -> None:
             copy.write_row(row)
 
 
-def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
-    """Check that `response` is RFC 9457 problem details with `status`, and return its body."""
+def assert_problem(
+    response: TestResponse, status: int, kind: ProblemType | None = None
+) -> dict[str, Any]:
+    """Check that `response` is RFC 9457 problem details with `status`, of one of the problem
+    types blog/errors.py registers (`kind`, if given), and return its body."""
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
     body = response.get_json()
     assert isinstance(body, dict)
-    assert body["type"] == "about:blank"
+    types = {registered.uri: registered for registered in PROBLEM_TYPES.values()}
+    assert body["type"] in types, body
+    assert types[body["type"]].status == status
+    if kind is not None:
+        assert body["type"] == kind.uri, body
     assert body["status"] == status
-    assert body["title"]
+    assert body["title"] == types[body["type"]].title
     assert body["detail"]
     return body
 

@@ -6,7 +6,7 @@ from apiflask import APIBlueprint
 
 from blog import throttle
 from blog.auth import authenticate, ignores_authorization, issue_token
-from blog.errors import Unauthorized
+from blog.errors import WRONG_CREDENTIALS, Unauthorized
 from blog.openapi import responses
 from blog.schemas import TokenOut, TokenRequest
 
@@ -47,7 +47,7 @@ def create_token(data: TokenRequest) -> tuple[TokenOut, dict[str, str]]:
     user = authenticate(data.username, data.password)
     if user is None:
         # One answer for an unknown user and a wrong password, so neither can be probed.
-        raise Unauthorized("The username or password is wrong.")
+        raise Unauthorized("The username or password is wrong.", kind=WRONG_CREDENTIALS)
     # Commits, with the password hash if authenticate() upgraded it.
     throttle.succeeded(data.username)
     token, expires_in = issue_token(user)

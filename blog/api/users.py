@@ -18,7 +18,7 @@ from blog.auth import (
     verify_password,
 )
 from blog.db import db
-from blog.errors import Forbidden, NotFound, Unprocessable
+from blog.errors import WRONG_PASSWORD, Forbidden, NotFound, Unprocessable
 from blog.fields import is_username
 from blog.models import Profile, User, follows
 from blog.openapi import LOCATION, responses
@@ -106,7 +106,9 @@ def confirm_password(user: User, data: PasswordConfirmation) -> None:
     throttle.attempt(user.username)
     if not verify_password(user.password_hash, data.current_password):
         detail = "The current password is wrong."
-        raise Forbidden(detail, errors=[{"pointer": "/current_password", "detail": detail}])
+        raise Forbidden(
+            detail, errors=[{"pointer": "/current_password", "detail": detail}], kind=WRONG_PASSWORD
+        )
     throttle.succeeded(user.username)
 
 

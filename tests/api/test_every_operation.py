@@ -21,6 +21,7 @@ Each refusal is RFC 9457 problem details and changes no row of any table of the 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from apiflask import APIFlask
@@ -30,6 +31,7 @@ from werkzeug.test import TestResponse
 from blog import create_app
 from blog.config import Settings
 from blog.db import db
+from blog.errors import INVALID_TOKEN, TOKEN_REQUIRED, ProblemType
 from tests import rows
 from tests.factories import MAKERS
 from tests.helpers import assert_problem, auth_headers
@@ -105,8 +107,8 @@ def test_without_a_token_only_what_needs_one_is_a_401(
     response = world.call(client, operation, json=operation.example())
 
     if operation.needs_a_token:
-        assert_problem(response, 401)
-        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert_problem(response, 401, TOKEN_REQUIRED)
+        assert response.headers["WWW-Authenticate"] == "Bearer"
         assert rows.everything() == before
     else:
         succeeded(operation, response)
@@ -157,19 +159,35 @@ def test_an_unknown_query_parameter_is_a_422(
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=str)
-@pytest.mark.parametrize("authorization", ["Bearer not-a-token", "Bearer ", "Basic b3duZXI6eA=="])
+@pytest.mark.parametrize(
+    ("authorization", "answer"),
+    [
+        # RFC 6750, section 3: an error code only where a bearer token came and is not valid.
+        (
+            "Bearer not-a-token",
+            (INVALID_TOKEN, r'Bearer error="invalid_token", error_description="[^"]+"'),
+        ),
+        ("Bearer ", (TOKEN_REQUIRED, "Bearer")),
+        ("Basic b3duZXI6eA==", (TOKEN_REQUIRED, "Bearer")),
+    ],
+)
 def test_a_token_that_is_not_valid_is_a_401_wherever_it_is_read(
-    app: APIFlask, client: FlaskClient, world: World, operation: Operation, authorization: str
+    client: FlaskClient,
+    world: World,
+    operation: Operation,
+    authorization: str,
+    answer: tuple[ProblemType, str],
 ) -> None:
+    kind, challenge = answer
     before = rows.everything()
 
     response = world.call(
         client, operation, headers={"Authorization": authorization}, json=operation.example()
     )
 
-    if reads_authorization(app, operation):
-        assert_problem(response, 401)
-        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    if reads_authorization(client.application, operation):  # type: ignore[arg-type]
+        assert_problem(response, 401, kind)
+        assert re.fullmatch(challenge, response.headers["WWW-Authenticate"])
         assert rows.everything() == before
     else:
         # Signing in, signing up and the health check: public, and deaf to the header.
