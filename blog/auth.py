@@ -22,6 +22,7 @@ from blog.config import Settings, current_settings
 from blog.db import db, utcnow
 from blog.errors import INVALID_TOKEN, TOKEN_REQUIRED, Unauthorized
 from blog.models import User
+from blog.openapi import answers
 
 F = TypeVar("F", bound=Callable[..., Any])
 TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
@@ -155,13 +156,22 @@ def ignores_authorization(view: F) -> F:
     return view
 
 
+def reads_authorization(view: Any) -> bool:
+    """Say whether a view reads the Authorization header (not marked `ignores_authorization`)."""
+    return not getattr(view, "ignores_authorization", False)
+
+
+@answers(
+    {401: "A token was sent that is not valid, or a header that is not a bearer token"},
+    for_view=reads_authorization,
+)
 def refuse_an_invalid_token() -> None:
     """Answer 401 to a request that sends a token that is not valid, whatever it asks for:
     public endpoints would ignore it, and optional authentication a header that is no token."""
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None or request.blueprint in {None, "openapi"}:
         return
-    if getattr(view, "ignores_authorization", False):
+    if not reads_authorization(view):
         return
     if "Authorization" not in request.headers:
         return

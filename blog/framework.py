@@ -20,6 +20,7 @@ from werkzeug.routing import IntegerConverter
 
 from blog.db import MAX_ID
 from blog.errors import Unprocessable
+from blog.openapi import answers
 
 # Refused here as problem details; gunicorn.conf.py's limits, past which it answers in plain
 # HTML, sit above these.
@@ -86,6 +87,12 @@ def _json_pointer(location: Sequence[str | int]) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in location)
 
 
+@answers(
+    {
+        414: "The URL is longer than the server accepts",
+        431: "The headers are larger than the server accepts",
+    }
+)
 def refuse_oversized_requests() -> None:
     """Answer 414 to an over-long URL and 431 to over-large headers."""
     url = request.environ.get("RAW_URI") or request.full_path
@@ -98,13 +105,19 @@ def refuse_oversized_requests() -> None:
         )
 
 
+def takes_no_query(view: Callable[..., Any]) -> bool:
+    """Say whether a view takes no query parameters (it has no query model)."""
+    return all(location != "query" for _, location in getattr(view, "_spec", {}).get("args", []))
+
+
+@answers({422: "A query parameter the operation does not take"}, for_view=takes_no_query)
 def refuse_unknown_query_parameters() -> None:
     """Answer 422 to query parameters sent to an operation that takes none, as the models of
     those that take some do to the others: a misspelt parameter is never silently ignored."""
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None or request.blueprint in {None, "openapi"} or not request.args:
         return
-    if any(location == "query" for _, location in getattr(view, "_spec", {}).get("args", [])):
+    if not takes_no_query(view):
         return
     extra = "Extra inputs are not permitted"  # pydantic's words for the same fault
     errors = [{"parameter": name, "detail": extra} for name in request.args]

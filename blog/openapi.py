@@ -1,13 +1,17 @@
 """The OpenAPI document: what APIFlask generates, corrected so that client generators can use it.
 
 Views describe their own error statuses and headers with `responses(...)` and `takes_if_match`.
+What the app answers around the views is added to each operation it can happen to, read from the
+app: a request hook marked with `answers(...)` adds its statuses to the operations it runs for,
+an operation with a body the statuses of reading one, an integer in the path 404, If-Match 412.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from apiflask import APIFlask
@@ -59,10 +63,10 @@ Sign up with `POST /api/users`, trade your username and password for a bearer to
 
 Every error is RFC 9457 problem details (`application/problem+json`)."""
 
-# Answers any operation can give, and those of any operation that takes a body.
+# Answers any operation can give (the error handlers'), and those of any operation that takes a
+# body.
 _ALWAYS = {
-    "414": "The URL is longer than the server accepts",
-    "431": "The headers are larger than the server accepts",
+    "500": "Something went wrong on the server's side",
     "503": "The database is not available",
 }
 _WITH_BODY = {
@@ -117,6 +121,27 @@ def responses(
     return described
 
 
+@dataclass(frozen=True)
+class HookAnswers:
+    """The errors a request hook can answer, and the views it can answer them for."""
+
+    errors: Mapping[int, str]
+    for_view: Callable[[Any], bool]
+
+
+def answers(
+    errors: Mapping[int, str], *, for_view: Callable[[Any], bool] = lambda view: True
+) -> Callable[[F], F]:
+    """Mark a request hook with the errors it can answer and, if not every view's, the views it
+    can answer them for: the document lists them for each of those operations."""
+
+    def mark(hook: F) -> F:
+        hook.openapi_answers = HookAnswers(errors, for_view)  # type: ignore[attr-defined]
+        return hook
+
+    return mark
+
+
 def takes_if_match(view: F) -> F:
     """Mark a view that honours If-Match, so the document lists the header as its parameter."""
     view.takes_if_match = True  # type: ignore[attr-defined]
@@ -126,17 +151,30 @@ def takes_if_match(view: F) -> F:
 _PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{PROBLEM}"}}}
 
 
-def _fix_operation(operation: dict[str, Any], view: Any) -> None:
+def _add_answer(answers: dict[str, Any], status: int | str, text: str) -> None:
+    # A status the view describes already keeps its words, with these added; APIFlask's own
+    # words for a 401 or 422 say nothing in particular and already cover these.
+    described = answers.setdefault(str(status), {"description": text})
+    if described["description"] not in {text, "Authentication error", "Validation error"}:
+        described["description"] += f"; or {text[0].lower()}{text[1:]}"
+
+
+def _fix_operation(operation: dict[str, Any], view: Any, hooks: Iterable[HookAnswers]) -> None:
     operation["operationId"] = view.__name__
     # An operation without security is public; saying so explicitly is what tools expect.
     operation.setdefault("security", [])
     if "requestBody" in operation:
         operation["requestBody"]["required"] = True
+    answers = operation.setdefault("responses", {})
     if getattr(view, "takes_if_match", False):
         operation.setdefault("parameters", []).append(IF_MATCH)
-    answers = operation.setdefault("responses", {})
+        answers.setdefault("412", {"description": "If-Match names another version"})
     for status, text in (_ALWAYS | (_WITH_BODY if "requestBody" in operation else {})).items():
         answers.setdefault(status, {"description": text})
+    for hook in hooks:
+        if hook.for_view(view):
+            for code, text in hook.errors.items():
+                _add_answer(answers, code, text)
     for status, response in answers.items():
         if int(status) >= 400:  # described by APIFlask as JSON, or by `responses(errors=...)`
             response["content"] = _PROBLEM_CONTENT
@@ -145,7 +183,9 @@ def _fix_operation(operation: dict[str, Any], view: Any) -> None:
     for parameter in operation.get("parameters", []):
         schema = parameter.get("schema", {})
         if parameter.get("in") == "path" and schema.get("type") == "integer":
+            # An id no row can have is refused by the converter (blog/framework.py) with 404.
             schema.update(minimum=1, maximum=MAX_ID)
+            answers.setdefault("404", {"description": "No row has this id"})
 
 
 def _unique_components(spec: dict[str, Any]) -> dict[str, Any]:
@@ -191,5 +231,13 @@ def install_openapi(app: APIFlask) -> None:
         for path, operations in spec["paths"].items():
             for method, operation in operations.items():
                 if isinstance(operation, dict):
-                    _fix_operation(operation, app.view_functions[views[(path, method)]])
+                    endpoint = views[(path, method)]
+                    _fix_operation(operation, app.view_functions[endpoint], _hooks(app, endpoint))
         return _unique_components(spec)
+
+
+def _hooks(app: APIFlask, endpoint: str) -> list[HookAnswers]:
+    """Return what the request hooks that run before `endpoint` say they can answer."""
+    blueprint = endpoint.rpartition(".")[0]
+    hooks = [*app.before_request_funcs.get(None, []), *app.before_request_funcs.get(blueprint, [])]
+    return [hook.openapi_answers for hook in hooks if hasattr(hook, "openapi_answers")]

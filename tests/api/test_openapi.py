@@ -14,6 +14,7 @@ from pydantic import ConfigDict, StringConstraints, TypeAdapter, ValidationError
 from blog import create_app
 from blog.config import Settings
 from blog.errors import PROBLEM_MEDIA_TYPE
+from blog.openapi import answers
 from tests.inventory import api_rules, openapi_path, routed_operations
 
 
@@ -158,6 +159,30 @@ def test_the_docs_page_is_served(client: FlaskClient) -> None:
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     assert "/openapi.json" in response.get_data(as_text=True)
+
+
+def test_what_a_request_hook_answers_is_documented_for_the_operations_it_runs_for(
+    settings: Settings,
+) -> None:
+    app = create_app(settings)
+
+    @answers({418: "Only posts are refused"}, for_view=lambda view: "post" in view.__name__)
+    def refuse_posts() -> None:
+        return None
+
+    app.before_request(refuse_posts)
+    refused = {
+        operation["operationId"]
+        for operation in operations(app.spec)  # type: ignore[arg-type]
+        if "418" in operation["responses"]
+    }
+
+    assert refused
+    assert refused == {
+        operation["operationId"]
+        for operation in operations(app.spec)  # type: ignore[arg-type]
+        if "post" in operation["operationId"]
+    }
 
 
 def test_no_query_parameter_is_documented_with_a_null_default(client: FlaskClient) -> None:
