@@ -312,6 +312,7 @@ def test_writing_a_post(client: FlaskClient) -> None:
     assert response.headers["Location"] == f"/api/posts/{body['id']}"
     assert body["title"] == "  Hello  "  # as sent
     assert body["author"] == {"username": "alice"}
+    assert body["tags"] == []  # none sent
     assert body["created_at"] == body["updated_at"]
     assert body["created_at"].endswith("Z")  # timezone-aware, in UTC
     assert {name: body[name] for name in no_counts()} == no_counts()
