@@ -61,7 +61,8 @@ DESCRIPTION = """A small blog: users write posts and file them under tags.
 Sign up with `POST /api/users`, trade your username and password for a bearer token with
 `POST /api/tokens`, and send it as `Authorization: Bearer <token>` to write.
 
-Every error is RFC 9457 problem details (`application/problem+json`)."""
+Every error is RFC 9457 problem details (`application/problem+json`), whose `type` says what
+kind of problem it is (the `Problem` schema lists them)."""
 
 # Answers any operation can give (the error handlers'), and those of any operation that takes a
 # body.
