@@ -16,7 +16,6 @@ from urllib.parse import urljoin, urlsplit
 
 import jwt
 import pytest
-from apiflask import APIFlask
 from flask.testing import FlaskClient
 from werkzeug import exceptions as http
 from werkzeug.test import TestResponse
@@ -286,7 +285,7 @@ def test_a_problem_types_page_runs_no_request_hook_and_needs_no_database(
     assert response.status_code == 200
 
 
-def test_only_a_problem_types_name_is_a_page(app: APIFlask, client: FlaskClient) -> None:
+def test_only_a_problem_types_name_is_a_page(client: FlaskClient) -> None:
     uri = next(iter(PROBLEM_TYPES.values())).uri
 
     assert_problem(client.get(uri + "-or-not"), 404)
