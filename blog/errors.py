@@ -81,11 +81,12 @@ def _problem_type(name: str, status: int, means: str) -> ProblemType:
     return kind
 
 
-INVALID_JSON = _problem_type(
-    "invalid-json",
+MALFORMED_REQUEST = _problem_type(
+    "malformed-request",
     400,
-    "The body is not valid JSON: malformed, not UTF-8, or nested too deeply. `detail` says what"
-    " the parser found.",
+    "The request cannot be read: its body is not valid JSON (malformed, not UTF-8, or nested too"
+    " deeply), or, on a write, `If-None-Match` is neither `*` nor a list of entity-tags."
+    " `detail` says which.",
 )
 TOKEN_REQUIRED = _problem_type(
     "token-required",
@@ -142,8 +143,9 @@ CONFLICT = _problem_type(
 PRECONDITION_FAILED = _problem_type(
     "precondition-failed",
     412,
-    "`If-Match` names a version the post is no longer at: someone changed it since you read it."
-    " Nothing changed; read it again and retry.",
+    "A condition of the request is false, and nothing changed: `If-Match` names no current"
+    " entity-tag of the post (someone changed it since you read it: read it again and retry),"
+    " or `If-None-Match` on a write names it.",
 )
 CONTENT_TOO_LARGE = _problem_type(
     "content-too-large",

@@ -169,7 +169,7 @@ def _fix_operation(operation: dict[str, Any], view: Any, hooks: Iterable[HookAns
     answers = operation.setdefault("responses", {})
     if getattr(view, "takes_if_match", False):
         operation.setdefault("parameters", []).append(IF_MATCH)
-        answers.setdefault("412", {"description": "If-Match names another version"})
+        answers.setdefault("412", {"description": "If-Match names no current entity-tag"})
     for status, text in (_ALWAYS | (_WITH_BODY if "requestBody" in operation else {})).items():
         answers.setdefault(status, {"description": text})
     for hook in hooks:

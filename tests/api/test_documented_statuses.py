@@ -4,9 +4,10 @@ Each operation of the document is sent a set of probes on the world of
 tests/api/test_every_operation.py: the ways a careful client, or a careless one, gets an error
 (no token, a token that is not valid, someone else's token, an unknown query parameter, a body
 that is not JSON or not an object or too large, a URL or headers too large, a path that names
-nothing, a stale If-Match, wrong passwords until the throttle answers, the database down) and,
-last, the request as it works. Whatever each answers, the document must list that status for
-that operation: a generated client then has a type for every answer it can get.
+nothing, a stale or malformed If-Match or If-None-Match, wrong passwords until the throttle
+answers, the database down) and, last, the request as it works. Whatever each answers, the
+document must list that status for that operation: a generated client then has a type for every
+answer it can get.
 """
 
 from __future__ import annotations
@@ -100,6 +101,11 @@ PROBES: dict[str, Callable[[Probe], int]] = {
         ).status_code
     ),
     "with a stale If-Match": lambda p: p.send(headers=p.world.headers | {"If-Match": '"999999"'}),
+    "with a malformed If-Match": lambda p: p.send(headers=p.world.headers | {"If-Match": "x"}),
+    "with a malformed If-None-Match": lambda p: p.send(
+        headers=p.world.headers | {"If-None-Match": "x"}
+    ),
+    "with If-None-Match: *": lambda p: p.send(headers=p.world.headers | {"If-None-Match": "*"}),
     "with the database down": lambda p: p.send(client=p.offline),
     "with the database down and no token": lambda p: p.send(client=p.offline, headers={}),
     "with someone else's token": lambda p: p.send(headers=auth_headers(someone_else())),

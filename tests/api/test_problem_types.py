@@ -26,6 +26,7 @@ from blog.config import Settings, current_settings
 from blog.db import db, utcnow
 from blog.errors import (
     INVALID_TOKEN,
+    MALFORMED_REQUEST,
     PROBLEM_TYPES,
     TOKEN_REQUIRED,
     WRONG_CREDENTIALS,
@@ -99,7 +100,7 @@ def answer_of_a_failing_route(settings: Settings, error: Exception) -> TestRespo
     return response
 
 
-@probe("invalid-json")
+@probe("malformed-request")
 def _(client: FlaskClient, settings: Settings) -> TestResponse:
     return client.post(
         "/api/posts",
@@ -243,6 +244,20 @@ def test_each_problem_type_is_documented_on_the_api_page_and_in_the_document(nam
 
     assert f"`{uri}`" in API_PAGE.read_text()
     assert f"`{uri}`" in SCHEMAS["Problem"]["properties"]["type"]["description"]
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+def test_a_malformed_if_none_match_on_a_write_is_a_malformed_request(
+    client: FlaskClient, method: str
+) -> None:
+    post = PostFactory()
+    headers = auth_headers(post.author) | {"If-None-Match": "not-a-tag"}
+
+    response = client.open(
+        f"/api/posts/{post.id}", method=method, json={"title": "New"}, headers=headers
+    )
+
+    assert_problem(response, 400, MALFORMED_REQUEST)
 
 
 def test_the_titles_are_the_standards_names_of_the_statuses() -> None:
