@@ -10,13 +10,14 @@ the standard library only. From a clean copy of the committed tree (`git archive
 - asks for /healthz, the demo posts, /docs, and signs in as a demo user;
 - holds 64 connections that never finish their body and still gets /healthz within 3 s, and
   sends broken chunked framing, which gets a 4xx;
-- on a fresh proxy, signs in and signs up from one address until the proxy answers 429, with
-  Retry-After and problem details, while every other operation still gets the app's answer, and
-  again once Retry-After has passed; and finds the security headers on every kind of answer,
-  with a Content-Security-Policy that allows /docs's inline script and style by their hashes;
 - runs the test suite in the test image (`docker compose run --rm tests`);
 - restarts with the volume kept (seeding adds nothing), and after `down --volumes` (seeding
   loads the demo data again);
+- between the two, on the restarted proxy, whose limits have counted nothing yet: signs in and
+  signs up from one address until the proxy answers 429 with Retry-After and problem details,
+  while every other operation still gets the app's answer, and again once Retry-After has
+  passed; and finds the security headers on every kind of answer, with a
+  Content-Security-Policy that allows /docs's inline script and style by their hashes;
 - then, as a second compose project with its own volume, seeds in development and restarts in
   production: the demo accounts can no longer be signed into, a bad setting stops a container
   with one line, the api refuses to serve while a demo account accepts the published password,
