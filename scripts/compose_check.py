@@ -13,6 +13,11 @@ the standard library only. From a clean copy of the committed tree (`git archive
 - runs the test suite in the test image (`docker compose run --rm tests`);
 - restarts with the volume kept (seeding adds nothing), and after `down --volumes` (seeding
   loads the demo data again);
+- between the two, on the restarted proxy, whose limits have counted nothing yet: signs in and
+  signs up from one address until the proxy answers 429 with Retry-After and problem details,
+  while every other operation still gets the app's answer, and again once Retry-After has
+  passed; and finds the security headers on every kind of answer, with a
+  Content-Security-Policy that allows /docs's inline script and style by their hashes;
 - then, as a second compose project with its own volume, seeds in development and restarts in
   production: the demo accounts can no longer be signed into, a bad setting stops a container
   with one line, the api refuses to serve while a demo account accepts the published password,
@@ -31,6 +36,8 @@ a line from each layer's project.
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import importlib
 import json
 import math
@@ -57,6 +64,7 @@ DEMO_USERS = ("alice", "bob", "carol", "dave")
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the published one (blog/seed.py)
 SLOW_CLIENTS = 64
 SLOW_CLIENT_LIMIT_SECONDS = 3.0
+CALL_TIMEOUT_SECONDS = 60
 # What the logs of the app's own services must never show.
 BAD_LOG_LINE = re.compile(
     r"Traceback|Exception|Control server error|Permission denied"
@@ -68,8 +76,15 @@ PROVOKED_LOG_LINE = re.compile(r"client sent invalid chunked body")
 # Settings a developer may have exported, which a fresh clone does not have.
 OWN_SETTINGS = re.compile(
     r"BLOG_\w+|SECRET_KEY|DATABASE_URL|POSTGRES_\w+|APP_DATABASE_\w+|API_PORT|WEB_CONCURRENCY"
-    r"|COMPOSE_\w+|DOCKER_DEFAULT_PLATFORM"
+    r"|COMPOSE_\w+|DOCKER_DEFAULT_PLATFORM|PROXY_\w+"
 )
+# The headers the proxy adds to every answer, each with the values that do what it is for.
+SECURITY_HEADERS: dict[str, set[str]] = {
+    "X-Content-Type-Options": {"nosniff"},
+    "X-Frame-Options": {"DENY"},
+    "Referrer-Policy": {"no-referrer", "same-origin", "strict-origin"},
+    "Cross-Origin-Resource-Policy": {"same-origin", "same-site"},
+}
 
 
 class CheckFailed(Exception):
@@ -133,10 +148,16 @@ class Answer:
     status: int
     headers: dict[str, str]
     body: bytes
+    # Every header line, in order, a repeated header as often as it came.
+    header_lines: list[tuple[str, str]] = field(default_factory=list)
 
     def json(self) -> Any:
         """Return the body parsed as JSON."""
         return json.loads(self.body)
+
+    def values(self, name: str) -> list[str]:
+        """Return the value of each `name` header line (case-insensitively)."""
+        return [value for key, value in self.header_lines if key.lower() == name.lower()]
 
 
 @dataclass
@@ -284,10 +305,18 @@ class Project:
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                return Answer(response.status, dict(response.headers), response.read())
+            # Generous: an answer's time is checked where it matters, and on a busy machine
+            # 16 password hashes at once (a registration race) take more than 10 s.
+            opened = urllib.request.urlopen(request, timeout=CALL_TIMEOUT_SECONDS)  # noqa: S310
+            with opened as response:
+                return Answer(
+                    response.status,
+                    dict(response.headers),
+                    response.read(),
+                    response.headers.items(),
+                )
         except urllib.error.HTTPError as error:
-            return Answer(error.code, dict(error.headers), error.read())
+            return Answer(error.code, dict(error.headers), error.read(), error.headers.items())
 
     def bearer(self, username: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
         """Sign in as `username`; return the Authorization header for their token."""
@@ -391,9 +420,11 @@ def status_of(answer: bytes) -> int:
 
 def check_slow_clients(project: Project) -> dict[str, float]:
     """Slow and broken clients: the proxy holds them, the workers never see them."""
+    # To an operation the proxy does not rate-limit: past their burst, half sign-ins would be
+    # refused at once (429) rather than held.
     half_body = (
-        b"POST /api/tokens HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-        b'Content-Length: 1000\r\n\r\n{"username": "alice", '
+        b"POST /api/posts HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 1000\r\n\r\n{"title": "Slow", '
     )
     held: list[socket.socket] = []
     try:
@@ -444,6 +475,151 @@ def check_slow_clients(project: Project) -> dict[str, float]:
     }
 
 
+def proxy_setting(project: Project, name: str) -> int:
+    """Return a number the compose file gives the proxy's environment, as compose resolves it."""
+    config = json.loads(project.compose("config", "--format", "json", timeout=60).stdout)
+    return int(config["services"]["proxy"]["environment"][name])
+
+
+def expect_security_headers(answer: Answer, what: str) -> None:
+    """Each security header once, with a value that does its job; frames refused by CSP too."""
+    for name, good in SECURITY_HEADERS.items():
+        values = answer.values(name)
+        expect(len(values) == 1 and values[0] in good, f"{what}: {name} is {values}")
+    policies = answer.values("Content-Security-Policy")
+    expect(len(policies) == 1, f"{what}: Content-Security-Policy is {policies}")
+    directives = csp_directives(policies[0])
+    expect(directives.get("frame-ancestors") == ["'none'"], f"{what}: CSP {policies[0]}")
+
+
+def csp_directives(policy: str) -> dict[str, list[str]]:
+    """Return a Content-Security-Policy's directives, each with its sources."""
+    parts = (directive.split() for directive in policy.split(";"))
+    return {words[0].lower(): words[1:] for words in parts if words}
+
+
+def inline_hashes(page: str, tag: str) -> list[str]:
+    """Return the CSP hash source ('sha256-...') of each inline <tag> element of an HTML page."""
+    found = re.findall(rf"<{tag}(\s[^>]*)?>(.*?)</{tag}>", page, re.DOTALL | re.IGNORECASE)
+    return [
+        "'sha256-" + base64.b64encode(hashlib.sha256(content.encode()).digest()).decode() + "'"
+        for attributes, content in found
+        if "src=" not in attributes
+    ]
+
+
+def check_headers(project: Project) -> None:
+    """The security headers on the app's answers, its errors and nginx's own; /docs's CSP."""
+    for path in ("/healthz", "/api/posts", "/openapi.json", "/api/posts/999999999"):
+        answer = project.call(path)
+        expect_security_headers(answer, f"GET {path} ({answer.status})")
+        policy = csp_directives(answer.values("Content-Security-Policy")[0])
+        expect(policy.get("default-src") == ["'none'"], f"GET {path}: CSP {policy}")
+    # An answer nginx makes itself, without the app: a request line it cannot parse.
+    raw = raw_exchange(project.port, b"NOT HTTP\r\n\r\n")
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")[1:]
+    lines = [(key.strip(), value.strip()) for key, _, value in (x.partition(":") for x in head)]
+    nginx_own = Answer(status_of(raw), dict(lines), b"", lines)
+    expect(nginx_own.status == 400, f"a broken request line got {raw[:40]!r}")
+    expect_security_headers(nginx_own, "nginx's own 400")
+    # /docs: Swagger UI's inline script and style are allowed by their hashes, nothing else inline.
+    docs = project.call("/docs")
+    expect_security_headers(docs, "GET /docs")
+    policy = csp_directives(docs.values("Content-Security-Policy")[0])
+    page = docs.body.decode()
+    for tag, directive in (("script", "script-src"), ("style", "style-src")):
+        hashes = inline_hashes(page, tag)
+        sources = policy.get(directive, [])
+        expect(hashes, f"/docs has no inline {tag}: nothing to check the policy against")
+        expect(
+            set(hashes) <= set(sources) and "'unsafe-inline'" not in sources,
+            f"/docs's {directive} {sources} does not allow its inline {tag}s {hashes}",
+        )
+
+
+def check_rate_limits(project: Project) -> dict[str, float]:
+    """Sign-in and sign-up, per client address: a burst, then 429 until Retry-After has passed.
+
+    Run on a fresh proxy, whose limits have counted nothing yet: from one address, the first
+    burst + 1 requests pass (and one more for each interval of the rate that the run takes),
+    then the proxy refuses. Every other operation still reaches the app meanwhile.
+    """
+    figures: dict[str, float] = {}
+    refused_at: dict[str, float] = {}
+    limits: list[tuple[str, str, dict[str, str], int]] = [
+        ("sign_in", "/api/tokens", {"username": "alice", "password": DEMO_PASSWORD}, 200),
+        # An empty body: the app refuses it (422) at once, and no account is made.
+        ("sign_up", "/api/users", {}, 422),
+    ]
+    for name, path, body, passed_status in limits:
+        burst = proxy_setting(project, f"PROXY_{name.upper()}_BURST")
+        passed, took = 0, []
+        started = time.monotonic()
+        for _ in range(burst + 20):
+            sent = time.monotonic()
+            answer = project.call(path, "POST", body)
+            if answer.status == 429:
+                refused_at[path] = time.monotonic()
+                refused_in = refused_at[path] - sent
+                break
+            expect(answer.status == passed_status, f"POST {path} answered {answer.status}")
+            took.append(time.monotonic() - sent)
+            passed += 1
+        else:
+            raise CheckFailed(f"POST {path}: {burst + 20} from one address, and no 429")
+        elapsed = time.monotonic() - started
+        retry_after = answer.headers.get("Retry-After", "")
+        expect(retry_after.isdigit() and int(retry_after) > 0, f"{path}: Retry-After {retry_after}")
+        interval = int(retry_after)
+        expect(
+            burst + 1 <= passed <= burst + 1 + math.ceil(elapsed / interval),
+            f"POST {path}: {passed} passed in {elapsed:.1f} s before a 429 (burst {burst})",
+        )
+        expect(
+            answer.headers.get("Content-Type") == "application/problem+json",
+            f"POST {path}: the 429 is {answer.headers.get('Content-Type')}",
+        )
+        problem = answer.json()
+        expect(
+            problem.get("status") == 429
+            and problem.get("title") == "Too Many Requests"
+            and set(problem) == {"type", "title", "status", "detail"},
+            f"POST {path}: the 429's body is {problem}",
+        )
+        expect_security_headers(answer, f"POST {path} (429)")
+        expect(len(answer.values("Retry-After")) == 1, f"{path}: Retry-After more than once")
+        figures |= {
+            f"{name}_burst": burst,
+            f"{name}_passed": passed,
+            f"{name}_median": sorted(took)[len(took) // 2],
+            f"{name}_refused": refused_in,
+            f"{name}_retry_after": interval,
+        }
+
+    # Both refused now; nothing else is: reads, other writes, other methods on the same paths.
+    others: list[tuple[str, str, dict[str, str] | None, int]] = [
+        ("GET", "/healthz", None, 200),
+        ("GET", "/api/posts", None, 200),
+        ("GET", "/api/users/alice", None, 200),
+        ("GET", "/api/tags", None, 200),
+        ("POST", "/api/posts", {"title": "t", "body": "b"}, 401),
+        ("PATCH", "/api/users/me", {}, 401),
+        ("GET", "/api/tokens", None, 405),
+        ("GET", "/api/users", None, 405),
+    ]
+    for _ in range(3):
+        for method, path, other_body, status in others:
+            answer = project.call(path, method, other_body)
+            expect(answer.status == status, f"{method} {path} answered {answer.status} meanwhile")
+
+    # Retry-After is honest: once it has passed since the refusal, the client is let in again.
+    for name, path, body, passed_status in limits:
+        time.sleep(max(0.0, refused_at[path] + figures[f"{name}_retry_after"] - time.monotonic()))
+        again = project.call(path, "POST", body).status
+        expect(again == passed_status, f"POST {path} answered {again} after its Retry-After")
+    return figures
+
+
 def check_development(project: Project, *, suite: bool, cache: bool) -> dict[str, float]:
     """The development stack: up, answers, slow clients, the suite, restarts, logs."""
     say("building the images (docker compose build, from the clean copy)")
@@ -477,6 +653,9 @@ def check_development(project: Project, *, suite: bool, cache: bool) -> dict[str
     expect(seeded(project) == (0, 0), "seeding added rows on a restart with the volume kept")
     expect("Running upgrade" not in project.logs("migrate"), "migrate upgraded a second time")
     check_the_api(project, posts)
+    say("the proxy's rate limits (a fresh proxy) and security headers")
+    figures |= check_rate_limits(project)
+    check_headers(project)
     project.check_logs()
 
     say("restart after down --volumes")
@@ -703,6 +882,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" {figures['healthz_max'] * 1000:.0f} ms at most; a sign-in in"
         f" {figures['sign_in'] * 1000:.0f} ms; broken chunked framing:"
         f" {figures['broken_chunked_status']:.0f}"
+    )
+    say(
+        f"from one address, {figures['sign_in_passed']:.0f} sign-ins passed (burst"
+        f" {figures['sign_in_burst']:.0f}; {figures['sign_in_median'] * 1000:.0f} ms each, median),"
+        f" then 429 in {figures['sign_in_refused'] * 1000:.0f} ms with Retry-After"
+        f" {figures['sign_in_retry_after']:.0f}; {figures['sign_up_passed']:.0f} sign-ups passed"
+        f" (burst {figures['sign_up_burst']:.0f}), then 429 with Retry-After"
+        f" {figures['sign_up_retry_after']:.0f}"
     )
     for report in reports:
         say(report)

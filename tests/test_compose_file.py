@@ -1,4 +1,5 @@
-"""docker-compose.yml and the Dockerfile, read: what `docker compose up` would run, and how.
+"""docker-compose.yml, the Dockerfile and the proxy's nginx configuration, read: what
+`docker compose up` would run, and how.
 
 The commands themselves are run without Docker by tests/system/test_compose.py (make
 system-test), and with Docker by `make compose-test`.
@@ -11,12 +12,55 @@ import runpy
 from pathlib import Path
 
 import pytest
+from apiflask import APIFlask
+from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
+from scripts.compose_check import csp_directives, inline_hashes
 from tests.compose import APP_ROLE_SCRIPT, COMPOSE, compose_environment, service
 from tests.fixtures import PROJECT_ROOT
 
 NGINX_CONF = Path(PROJECT_ROOT, "docker", "nginx", "default.conf")
+
+
+def nginx_directives(conf: str) -> list[tuple[list[str], list[str]]]:
+    """Return each directive of an nginx configuration, as its words, with the blocks it sits in.
+
+    The blocks come outermost first (`["server", "location /"]`). Comments are dropped; a quoted
+    string is one word, unquoted, and so is a `${NAME}`.
+    """
+    text = re.sub(r"#[^\n]*", "", conf)
+    tokens = re.findall(r"'[^']*'|\"[^\"]*\"|[{};]|(?:\$\{\w+\}|[^\s{};'\"])+", text)
+    found: list[tuple[list[str], list[str]]] = []
+    stack: list[str] = []
+    words: list[str] = []
+    for token in tokens:
+        if token == "{":
+            stack.append(" ".join(words))
+            words = []
+        elif token == "}":
+            stack.pop()
+        elif token == ";":
+            found.append((list(stack), words))
+            words = []
+        else:
+            words.append(token[1:-1] if token[0] in "'\"" else token)
+    return found
+
+
+def nginx_lines(conf: str) -> list[tuple[list[str], str]]:
+    """Return each directive of an nginx configuration as one line, with its blocks."""
+    return [(blocks, " ".join(words)) for blocks, words in nginx_directives(conf)]
+
+
+def map_entries(conf: str, variable: str) -> dict[str, str]:
+    """Return the entries of the nginx `map ... $variable` block: key -> value."""
+    entries = {}
+    for blocks, words in nginx_directives(conf):
+        if blocks and blocks[-1].startswith("map ") and blocks[-1].endswith(f" ${variable}"):
+            key, value = words
+            entries[key] = value
+    return entries
 
 
 def test_every_one_shot_service_is_awaited_by_a_long_running_one() -> None:
@@ -100,7 +144,10 @@ def test_only_the_proxy_publishes_a_port_and_it_passes_requests_to_gunicorn(
     assert published == {"proxy"}
     assert proxy["image"].startswith("nginx:")
     assert proxy["depends_on"] == {"api": {"condition": "service_healthy"}}
-    assert "./docker/nginx/default.conf:/etc/nginx/conf.d/default.conf:ro" in proxy["volumes"]
+    assert (
+        "./docker/nginx/default.conf:/etc/nginx/templates/default.conf.template:ro"
+        in (proxy["volumes"])
+    )
     # gunicorn.conf.py binds PORT, 8000 unless the api service sets another.
     monkeypatch.delenv("HOST", raising=False)
     monkeypatch.delenv("PORT", raising=False)
@@ -122,3 +169,95 @@ def test_the_db_service_makes_the_app_role_that_the_app_connects_as() -> None:
     assert app_user == compose_environment("seed")["DATABASE_URL"].split("//")[1].split(":")[0]
     assert app_user == "blog_app"
     assert make_url(compose_environment("migrate")["DATABASE_URL"]).username == "postgres"
+
+
+def test_every_setting_the_proxy_template_reads_is_in_the_proxys_environment() -> None:
+    # The image fills in the ${NAME}s its environment sets; any other would reach nginx as is.
+    directives = " ".join(directive for _, directive in nginx_lines(NGINX_CONF.read_text()))
+    read = set(re.findall(r"\$\{(\w+)\}", directives))
+    environment = compose_environment("proxy")
+
+    assert read
+    assert read <= set(environment)
+    assert all(int(environment[name]) > 0 for name in read)
+
+
+def test_the_proxy_limits_per_client_only_the_apps_sign_in_and_sign_up(app: APIFlask) -> None:
+    conf = NGINX_CONF.read_text()
+    directives = nginx_lines(conf)
+    zones = {
+        match[2]: match[1]
+        for _, directive in directives
+        if (match := re.fullmatch(r"limit_req_zone \$(\w+) zone=(\w+):\S+ rate=\S+", directive))
+    }
+    applied = {
+        match[1]
+        for _, directive in directives
+        if (match := re.match(r"limit_req zone=(\w+) ", directive))
+    }
+    urls = app.url_map.bind("localhost")
+    keyed: dict[str, str] = {}
+    for variable in zones.values():
+        entries = map_entries(conf, variable)
+        assert entries.pop("default") == ""  # any other request is not counted
+        [(request, key)] = entries.items()
+        assert key == "$binary_remote_addr"
+        method, path = request.split(" ")
+        endpoint, _ = urls.match(path, method)
+        keyed[endpoint] = method
+    # The two operations that hash a password for anyone, signed in or not.
+    assert keyed == {"tokens.create_token": "POST", "users.create_user": "POST"}
+    assert applied == set(zones)
+
+
+def test_the_proxys_limit_refusal_is_a_problem_with_retry_after_for_each_limited_path() -> None:
+    conf = NGINX_CONF.read_text()
+    directives = nginx_lines(conf)
+    limited_paths = {
+        request.split(" ")[1]
+        for _, directive in directives
+        if (match := re.fullmatch(r"limit_req_zone \$(\w+) .*", directive))
+        for request in map_entries(conf, match[1])
+        if request != "default"
+    }
+    retry_after = map_entries(conf, "retry_after")
+    refusal = [d for blocks, d in directives if blocks[-1:] == ["location @too_many_requests"]]
+
+    assert retry_after.pop("default") == ""
+    assert {key.split(" ")[1] for key in retry_after} == limited_paths
+    assert all(key.startswith("REJECTED ") and int(v) > 0 for key, v in retry_after.items())
+    assert ["server", "location /"] in [
+        blocks for blocks, d in directives if d == "error_page 429 @too_many_requests"
+    ]
+    assert "default_type application/problem+json" in refusal
+
+
+def test_the_proxy_adds_its_headers_to_every_answer_of_the_server() -> None:
+    # add_header in a location would drop the server's there; without `always`, nginx adds a
+    # header to a few success and redirect statuses only.
+    added = [(blocks, d) for blocks, d in nginx_lines(NGINX_CONF.read_text()) if "add_header" in d]
+
+    assert {d.split(" ")[1] for _, d in added} >= {
+        "X-Content-Type-Options",
+        "X-Frame-Options",
+        "Content-Security-Policy",
+        "Retry-After",
+    }
+    assert all(blocks == ["server"] and d.endswith(" always") for blocks, d in added)
+
+
+def test_the_proxys_policy_for_docs_allows_the_pages_inline_script_and_style_by_hash(
+    app: APIFlask, client: FlaskClient
+) -> None:
+    # The compose check does the same against the page the running stack serves.
+    policies = map_entries(NGINX_CONF.read_text(), "proxy_content_security_policy")
+    page = client.get(app.docs_path).get_data(as_text=True)
+    directives = csp_directives(policies[app.docs_path])
+    for tag, directive in (("script", "script-src"), ("style", "style-src")):
+        hashes = inline_hashes(page, tag)
+
+        assert hashes, f"the page has no inline {tag}"
+        assert set(hashes) <= set(directives[directive]), f"update the hashes in {NGINX_CONF}"
+        assert "'unsafe-inline'" not in directives[directive]
+    assert directives["frame-ancestors"] == ["'none'"]
+    assert directives["default-src"] == ["'none'"]
