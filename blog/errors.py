@@ -1,13 +1,8 @@
 """Every error the app answers, as RFC 9457 problem details (`application/problem+json`).
 
-Each kind of error a client may want to tell apart has a problem type: a `type` URI that does not
-change, a title (RFC 9110's name for its status) and a page the app serves at that URI saying what
-it means. `PROBLEM_TYPES` holds them all, and the OpenAPI document, the pages and the tests read
-them from there. An error that names no type gets the first one registered for its status.
-
-Errors about the input add `errors`, one entry per fault: a JSON Pointer into the body
-(`"pointer": "/tags/0"`) or the query parameter (`"parameter": "per_page"`). Each handler rolls
-the session back first, so a request that fails leaves nothing in the database.
+Each kind a client may tell apart has a problem type in `PROBLEM_TYPES`: a `type` URI that does
+not change, RFC 9110's title for its status, and a page at that URI. Errors about the input add
+`errors`, one entry per fault: a JSON Pointer into the body (`pointer`) or a query `parameter`.
 """
 
 from __future__ import annotations
@@ -52,8 +47,7 @@ def title(status: int) -> str:
 
 @dataclass(frozen=True)
 class ProblemType:
-    """A kind of error with its own `type`, answered with `status`; `means` says when, in
-    Markdown."""
+    """A kind of error with its own `type`, answered with `status`; `means` says when."""
 
     name: str
     status: int
@@ -70,10 +64,6 @@ class ProblemType:
         return title(self.status)
 
 
-PROBLEM_TYPES: dict[str, ProblemType] = {}
-_DEFAULT_TYPES: dict[int, ProblemType] = {}
-
-
 def _problem_type(name: str, status: int, means: str) -> ProblemType:
     kind = ProblemType(name, status, means)
     PROBLEM_TYPES[name] = kind
@@ -81,112 +71,35 @@ def _problem_type(name: str, status: int, means: str) -> ProblemType:
     return kind
 
 
+# Each kind's meaning is the page at its URI; docs/api.md, Errors, says more about each.
+PROBLEM_TYPES: dict[str, ProblemType] = {}
+_DEFAULT_TYPES: dict[int, ProblemType] = {}
 MALFORMED_REQUEST = _problem_type(
-    "malformed-request",
-    400,
-    "The request cannot be read: its body is not valid JSON (malformed, not UTF-8, or nested too"
-    " deeply), or, on a write, `If-None-Match` is neither `*` nor a list of entity-tags."
-    " `detail` says which.",
+    "malformed-request", 400, "The body is not JSON or UTF-8, or a write's If-None-Match is bad."
 )
 TOKEN_REQUIRED = _problem_type(
-    "token-required",
-    401,
-    "No bearer token came with the request: none was sent where the operation needs one, or the"
-    " `Authorization` header is not a bearer token (another scheme, or `Bearer` with nothing"
-    " after it). Sign in with `POST /api/tokens` and send `Authorization: Bearer <token>`."
-    " `WWW-Authenticate` is `Bearer`.",
+    "token-required", 401, "No bearer token came where one is needed: sign in (POST /api/tokens)."
 )
 INVALID_TOKEN = _problem_type(
-    "invalid-token",
-    401,
-    "The bearer token sent is not valid: malformed, tampered with, expired, issued before its"
-    " user's last password change, or its user is gone. It is refused wherever it is sent, even"
-    " where no token is needed. Sign in again; `detail` says which it was. `WWW-Authenticate` is"
-    ' `Bearer error="invalid_token"` with the same words as `error_description`.',
+    "invalid-token", 401, "The bearer token is malformed, expired or revoked: sign in again."
 )
-WRONG_CREDENTIALS = _problem_type(
-    "wrong-credentials",
-    401,
-    "Signing in failed: the username or the password is wrong (one answer for both, so neither"
-    " can be probed).",
-)
-NOT_YOURS = _problem_type(
-    "not-yours",
-    403,
-    "The thing is someone else's: only a post's author may change or delete it, and only a"
-    " comment's author or its post's author may delete a comment. Your token is good.",
-)
+WRONG_CREDENTIALS = _problem_type("wrong-credentials", 401, "The username or password is wrong.")
+_problem_type("not-yours", 403, "The post or comment is someone else's; your token is good.")
 WRONG_PASSWORD = _problem_type(
-    "wrong-password",
-    403,
-    "The `current_password` that confirms a change to your account is wrong; `errors` points at"
-    " it. Nothing changed, and your token is still good. Wrong passwords count towards the"
-    " sign-in throttle.",
+    "wrong-password", 403, "The `current_password` confirming the change is wrong."
 )
-NOT_FOUND = _problem_type(
-    "not-found",
-    404,
-    "No such route, or nothing has the id, username or tag name the path gives (an id beyond"
-    " PostgreSQL's `integer` included).",
-)
-METHOD_NOT_ALLOWED = _problem_type(
-    "method-not-allowed",
-    405,
-    "The route exists, but not with this method; `Allow` lists the methods it has.",
-)
-CONFLICT = _problem_type(
-    "conflict",
-    409,
-    "The change would break a rule of the stored data: a username or email address that is"
-    " taken, in any case; `errors` points at the field.",
-)
-PRECONDITION_FAILED = _problem_type(
-    "precondition-failed",
-    412,
-    "A condition of the request is false, and nothing changed: `If-Match` names no current"
-    " entity-tag of the post (someone changed it since you read it: read it again and retry),"
-    " or `If-None-Match` on a write names it.",
-)
-CONTENT_TOO_LARGE = _problem_type(
-    "content-too-large",
-    413,
-    "The body is larger than the server accepts (`MAX_REQUEST_BYTES`, 1 MiB by default).",
-)
-URI_TOO_LONG = _problem_type("uri-too-long", 414, "The URL is longer than 4,096 bytes.")
-UNSUPPORTED_MEDIA_TYPE = _problem_type(
-    "unsupported-media-type",
-    415,
-    "The body is not sent as `application/json` (a `charset` parameter is fine; `+json` types"
-    " are refused).",
-)
-INVALID_INPUT = _problem_type(
-    "invalid-input",
-    422,
-    "The request is well-formed but cannot be acted on: a field or query parameter is missing,"
-    " unknown or breaks its rule, or names what it cannot (a reply to another post's comment, a"
-    " cursor of another list, yourself to follow). `errors` has an entry per fault, with a JSON"
-    ' Pointer into the body (`"pointer"`) or the name of a query parameter (`"parameter"`).',
-)
-TOO_MANY_ATTEMPTS = _problem_type(
-    "too-many-attempts",
-    429,
-    "Too many wrong passwords for this username lately, to sign in or as `current_password`;"
-    " the password was not checked. Wait the seconds `Retry-After` gives.",
-)
-HEADERS_TOO_LARGE = _problem_type(
-    "headers-too-large", 431, "The request's headers add up to more than 8,192 bytes."
-)
-INTERNAL_ERROR = _problem_type(
-    "internal-error",
-    500,
-    "Something went wrong on the server's side; the server logged it. Nothing changed.",
-)
-DATABASE_UNAVAILABLE = _problem_type(
-    "database-unavailable",
-    503,
-    "The database is not available, or took longer than the statement timeout. Nothing changed;"
-    " retry after the seconds `Retry-After` gives.",
-)
+_problem_type("not-found", 404, "No such route, id, username or tag.")
+_problem_type("method-not-allowed", 405, "The route has no such method; `Allow` lists its own.")
+_problem_type("conflict", 409, "The username or email address is taken.")
+_problem_type("precondition-failed", 412, "`If-Match` or `If-None-Match` is false: read again.")
+_problem_type("content-too-large", 413, "The body is larger than the server accepts.")
+_problem_type("uri-too-long", 414, "The URL is longer than 4,096 bytes.")
+_problem_type("unsupported-media-type", 415, "The body is not sent as `application/json`.")
+_problem_type("invalid-input", 422, "A field or query parameter breaks its rule; see `errors`.")
+_problem_type("too-many-attempts", 429, "Too many wrong passwords lately: wait `Retry-After`.")
+_problem_type("headers-too-large", 431, "The headers add up to more than 8,192 bytes.")
+_problem_type("internal-error", 500, "A fault on the server's side, logged; nothing changed.")
+_problem_type("database-unavailable", 503, "The database is down or too slow: wait `Retry-After`.")
 
 
 def default_type(status: int) -> ProblemType | None:
@@ -338,18 +251,14 @@ def _unexpected(error: Exception) -> Response:
 
 
 def _page(kind: ProblemType, docs_path: str) -> bytes:
-    # `means` is Markdown with code spans only: escaped, then each span made <code>.
+    # `means` is text with code spans only: escaped, then each span made <code>.
     means = re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(kind.means, quote=False))
     return f"""<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>{kind.title}: {kind.name}</title></head>
-<body>
+<html lang="en"><meta charset="utf-8"><title>{kind.title}: {kind.name}</title>
 <h1>{kind.title}</h1>
-<p>The problem type <code>{kind.uri}</code>, answered with status {kind.status}.</p>
-<p>{means}</p>
+<p>The problem type <code>{kind.uri}</code>, answered with status {kind.status}. {means}</p>
 <p>Every error of this API is RFC 9457 problem details; <a href="{docs_path}">the API's page</a>
 describes its operations.</p>
-</body>
 </html>
 """.encode()
 
@@ -367,15 +276,8 @@ def serve_problem_type_pages(app: APIFlask) -> None:
         page = pages.get(environ.get("PATH_INFO", ""))
         if page is None or environ.get("REQUEST_METHOD") not in {"GET", "HEAD"}:
             return answer_the_app(environ, start_response)
-        start_response(
-            "200 OK",
-            [
-                ("Content-Type", "text/html; charset=utf-8"),
-                ("Content-Length", str(len(page))),
-                ("Cache-Control", "public, max-age=86400"),
-            ],
-        )
-        return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [page]
+        cache = {"Cache-Control": "public, max-age=86400"}  # Werkzeug sends no body to a HEAD
+        return Response(page, mimetype="text/html", headers=cache)(environ, start_response)
 
     app.wsgi_app = wsgi_app  # type: ignore[method-assign]
 

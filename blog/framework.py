@@ -1,5 +1,4 @@
-"""Where the app departs from Flask's and APIFlask's defaults; tests/test_framework_defaults.py
-shows each default on a bare app."""
+"""Where the app departs from Flask's and APIFlask's defaults (tests/test_framework_defaults.py)."""
 
 from __future__ import annotations
 
@@ -22,8 +21,7 @@ from blog.db import MAX_ID
 from blog.errors import Unprocessable
 from blog.openapi import answers
 
-# Refused here as problem details; gunicorn.conf.py's limits, past which it answers in plain
-# HTML, sit above these.
+# Refused as problem details; gunicorn.conf.py's plain-HTML limits sit above these.
 MAX_URL_BYTES = 4096
 MAX_HEADER_BYTES = 8192
 
@@ -32,8 +30,7 @@ class ApiRequest(Request):
     """A request that takes only JSON bodies and says what is wrong with a bad one."""
 
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
-        """Parse the body as JSON; APIFlask asks with force=True, which would take any type."""
-        # Only application/json: Werkzeug's is_json would also take any `+json` type.
+        """Parse a body sent as application/json (APIFlask's force=True would take any type)."""
         if self.mimetype != "application/json":
             raise http.UnsupportedMediaType(
                 "Send the request body as JSON, with Content-Type: application/json."
@@ -49,8 +46,7 @@ class ApiRequest(Request):
 
 
 class IdConverter(IntegerConverter):
-    """`<int:...>`, answering 404 to an id no row can have (a converter's own `max` would make
-    Werkzeug answer 405 where another method's rule matches the path)."""
+    """`<int:...>`, answering 404 to an id no row can have (a `max` would give 405 at times)."""
 
     def to_python(self, value: str) -> int:
         """Return the id, or raise NotFound."""
@@ -60,8 +56,7 @@ class IdConverter(IntegerConverter):
 
 
 class ModelAdapter(PydanticAdapter):
-    """APIFlask's pydantic adapter, refusing a JSON body of `null` rather than reading it as {},
-    and answering 422 with an entry in `errors` for each problem."""
+    """APIFlask's pydantic adapter: a `null` body is refused, and each fault is in `errors`."""
 
     def validate_input(self, request: Request, location: str, **kwargs: Any) -> Any:
         """Validate the JSON body or the query string, the inputs the views take."""
@@ -71,28 +66,23 @@ class ModelAdapter(PydanticAdapter):
         try:
             return self.model_class.model_validate(data)
         except ValidationError as invalid:
-            errors = []
-            for error in invalid.errors():
-                if location == "json":
-                    errors.append({"pointer": _json_pointer(error["loc"]), "detail": error["msg"]})
-                else:
-                    name = str(error["loc"][0]) if error["loc"] else ""
-                    errors.append({"parameter": name, "detail": error["msg"]})
+            where = "pointer" if location == "json" else "parameter"
+            errors = [
+                {where: _place(location, error["loc"]), "detail": error["msg"]}
+                for error in invalid.errors()
+            ]
             what = "request body" if location == "json" else "query string"
             raise Unprocessable(f"The {what} is not valid.", errors=errors) from invalid
 
 
-def _json_pointer(location: Sequence[str | int]) -> str:
-    # RFC 6901: `~` and `/` inside a name are escaped as `~0` and `~1`.
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in location)
+def _place(location: str, loc: Sequence[str | int]) -> str:
+    if location == "query":  # the parameter's name
+        return str(loc[0]) if loc else ""
+    # A JSON Pointer (RFC 6901): `~` and `/` inside a name are escaped as `~0` and `~1`.
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in loc)
 
 
-@answers(
-    {
-        414: "The URL is longer than the server accepts",
-        431: "The headers are larger than the server accepts",
-    }
-)
+@answers({414: "The URL is too long", 431: "The headers are too large"})
 def refuse_oversized_requests() -> None:
     """Answer 414 to an over-long URL and 431 to over-large headers."""
     url = request.environ.get("RAW_URI") or request.full_path
@@ -112,8 +102,7 @@ def takes_no_query(view: Callable[..., Any]) -> bool:
 
 @answers({422: "A query parameter the operation does not take"}, for_view=takes_no_query)
 def refuse_unknown_query_parameters() -> None:
-    """Answer 422 to query parameters sent to an operation that takes none, as the models of
-    those that take some do to the others: a misspelt parameter is never silently ignored."""
+    """Answer 422 to a query parameter of an operation that takes none, as query models do."""
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None or request.blueprint in {None, "openapi"} or not request.args:
         return
@@ -124,8 +113,7 @@ def refuse_unknown_query_parameters() -> None:
     raise Unprocessable("This operation takes no query parameters.", errors=errors)
 
 
-# Swagger UI's files (flask-swagger-ui's version is Swagger UI's), served by a WSGI middleware:
-# they run no request hook (the page loads while the database is down), and are cached a year.
+# Swagger UI's files, served by a WSGI middleware: no request hook runs, cached for a year.
 ASSETS_VERSION = version("flask-swagger-ui")
 _MOUNT = '<div id="swagger-ui"></div>'  # where APIFlask's page mounts Swagger UI
 _NOSCRIPT = (
@@ -144,8 +132,7 @@ def _with_noscript(view: Callable[..., str]) -> Callable[..., str]:
 
 
 def adapt(app: APIFlask) -> None:
-    """Install the request class, the id converter, unsorted JSON keys and the /docs page's
-    own copy of Swagger UI, which says where the document is when JavaScript cannot run."""
+    """Install the request class, the id converter, unsorted JSON keys and /docs' Swagger UI."""
     app.request_class = ApiRequest
     app.url_map.converters["int"] = IdConverter
     app.json.sort_keys = False  # type: ignore[attr-defined]
