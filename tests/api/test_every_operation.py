@@ -44,7 +44,7 @@ from tests.inventory import (
     Operation,
     routed_operations,
 )
-from tests.world import World, someone_else
+from tests.world import World, assert_every_parameter_has_a_maker, someone_else
 
 WITH_BODY = [operation for operation in OPERATIONS if operation.takes_a_body]
 # Headers that come with any answer, whatever the operation.
@@ -81,7 +81,9 @@ def test_the_document_is_built_without_a_database() -> None:
 
 def test_every_path_parameter_has_a_maker_and_every_maker_a_parameter() -> None:
     assert PATH_PARAMETERS
-    assert set(MAKERS) == set(PATH_PARAMETERS)
+    assert_every_parameter_has_a_maker()
+    unused = sorted(set(MAKERS) - set(PATH_PARAMETERS))
+    assert not unused, f"tests/factories.py has a maker (@makes) for {unused}, which no path has"
 
 
 def test_every_operation_with_a_body_is_checked() -> None:
