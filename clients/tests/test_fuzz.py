@@ -1,7 +1,8 @@
 """Fuzzing: requests generated from the app's own OpenAPI document, for every operation.
 
 Schemathesis reads /openapi.json and generates requests for each operation, valid ones and
-invalid ones, signed in as a user who has a post, a comment and a follower. Every answer must be
+invalid ones, signed in as a user who has a row for each path parameter's maker in
+tests/factories.py (a post, a comment, ...), beside a post of someone else's. Every answer must be
 no 5xx, a status code the document lists for that operation, the content type it lists, and a
 body that matches the documented schema (problem details for errors); a valid request must be
 accepted and an invalid one refused, save where the layer's schemathesis.toml says what the tool
@@ -41,7 +42,7 @@ from sqlalchemy import create_engine, text
 from blog import create_app
 from blog.config import Settings
 from tests import rows
-from tests.factories import CommentFactory, PostFactory, UserFactory
+from tests.factories import MAKERS, PostFactory, UserFactory
 from tests.helpers import auth_headers
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
@@ -71,9 +72,8 @@ CONFIG = schemathesis.Config.from_path(Path(__file__).parent.parent / "schemathe
 def signed_in() -> dict[str, str]:
     """Return the headers of a user with something to act on, and things around them."""
     user = UserFactory(username="fuzzer")
-    post = PostFactory(author=user)
-    CommentFactory(post=post, author=user)
-    user.followers.append(UserFactory())
+    for maker in MAKERS.values():
+        maker(user)
     PostFactory()
     return auth_headers(user)
 
