@@ -25,6 +25,7 @@ Nothing is skipped: a ```python block with any other marker fails.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import io
 import re
 import sys
@@ -151,13 +152,30 @@ def test_every_example_runs(block: Block, sql: StatementLog) -> None:
     run(block, sql)
 
 
+def quote_against_code(quote: str, code: str) -> str:
+    """Return a unified diff of a quote against the lines of `code` most like it, so that the
+    first line that differs shows."""
+    quoted, lines = quote.splitlines(), code.splitlines()
+    spans = [
+        lines[start : start + length]
+        for length in range(max(len(quoted) - 3, 1), len(quoted) + 4)
+        for start in range(max(len(lines) - length, 0) + 1)
+    ]
+    closest = max(spans, key=lambda span: difflib.SequenceMatcher(None, quoted, span).ratio())
+    diff = difflib.unified_diff(quoted, closest, "the quote", "the code", n=1, lineterm="")
+    return "\n".join(diff)
+
+
 @pytest.mark.parametrize("block", of_kind("excerpt"), ids=lambda block: block.name)
 def test_every_excerpt_is_the_code_as_it_is(block: Block) -> None:
     match = EXCERPT_MARKER.fullmatch(block.marker or "")
     assert match
-    assert block.code in (ROOT / match[1]).read_text(), (
+    code = (ROOT / match[1]).read_text()
+    quoted_as_it_is = block.code in code
+    assert quoted_as_it_is, (
         f"{block.name} quotes {match[1]}, which no longer has these lines as they are: change"
-        " the quote in the page to match the code (or the code back)."
+        " the quote in the page to match the code (or the code back).\n"
+        + quote_against_code(block.code, code)
     )
 
 
@@ -231,6 +249,19 @@ def test_a_block_is_told_apart_by_the_comment_right_above_it(tmp_path: Path) -> 
     ]
     assert found[3].marker == "excerpt: blog/models.py"
     assert found[3].code == "class User(Base):\n    pass\n"  # the list item's indent removed
+
+
+def test_a_quote_that_is_not_the_code_shows_its_first_differing_line() -> None:
+    code = "".join(f"line {n}\n" for n in range(40))
+    quote = "line 20\nline 21\nline twenty-two\nline 23\n"
+
+    diff = quote_against_code(quote, code).splitlines()
+
+    assert [line for line in diff if line[:1] in "-+" and line[:3] not in {"---", "+++"}] == [
+        "-line twenty-two",
+        "+line 22",
+    ]
+    assert quote_against_code("line 20\nline 21\n", code) == ""
 
 
 def made_up(code: str) -> Block:
