@@ -14,8 +14,8 @@ The answers follow one rule of the app's design, which the schema decides, not t
 - a many-to-one or many-to-many relationship owns nothing: saving and merging reach what it
   holds (the default cascade, "save-update, merge"), expiring, expunging and deleting do not.
 
-Every relationship loads lazily, holds what its annotation says, in no promised order, and
-writes what is set through it. Each test loads the object afresh, as a new request would.
+Every relationship loads lazily, holds what its annotation says, in no promised order. Each
+test loads the objects afresh, as a new request would.
 """
 
 from __future__ import annotations
