@@ -356,15 +356,13 @@ def passive_deletes(site: RelationshipSite) -> Iterator[Mutation]:
 
 
 def uselist(site: RelationshipSite) -> Iterator[Mutation]:
-    """uselist flipped; left out where it is spelt out, which the annotation may make moot."""
+    """uselist flipped, and left out where it is spelt out. Beside an annotation that is not a
+    collection, SQLAlchemy sets uselist=False whatever the relationship says."""
     holds_a_list = bool(site.prop.uselist)
+    scalar = "" if holds_a_list else f"the annotation {site.annotation} sets uselist=False"
     if keyword(site.call, "uselist"):
-        if site.annotation.startswith("Mapped[list[") == holds_a_list:
-            reason = f"the annotation {site.annotation} gives uselist={holds_a_list} too"
-            yield site.leave_out("uselist", equivalent=reason)
-        else:
-            yield site.leave_out("uselist")
-    yield site.change("uselist", str(not holds_a_list))
+        yield site.leave_out("uselist", equivalent=scalar)
+    yield site.change("uselist", str(not holds_a_list), equivalent=scalar)
 
 
 def loading(site: RelationshipSite) -> Iterator[Mutation]:

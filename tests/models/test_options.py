@@ -23,8 +23,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect
-from sqlalchemy.orm import RelationshipDirection, RelationshipProperty, configure_mappers
+from sqlalchemy import ForeignKey, inspect
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    RelationshipDirection,
+    RelationshipProperty,
+    configure_mappers,
+    mapped_column,
+    relationship,
+)
 
 from blog.db import Base, db
 from tests.factories import CommentFactory, LikeFactory, PostFactory, TagFactory, UserFactory
@@ -133,13 +141,38 @@ def test_every_relationship_loads_lazily_with_one_select(
 def test_every_relationship_holds_what_its_annotation_says(
     world: list[Base], rel: Relationship
 ) -> None:
-    """Mapped[list[X]] is a list of X; Mapped[X] is one X, not a list. For User.profile the
-    annotation alone decides it: the uselist=False beside it only says so again."""
+    """Mapped[list[X]] is a list of X; Mapped[X] is one X, not a list."""
     parent, [first, *_] = loaded(world, rel)
     value = getattr(parent, rel.key)
 
     assert isinstance(value, list) == declares_a_list(rel)
     assert isinstance(first, rel.mapper.class_)
+
+
+def test_beside_a_scalar_annotation_uselist_true_is_overruled(
+    throwaway_base: type[DeclarativeBase],
+) -> None:
+    """Whether a relationship holds one object or a list, SQLAlchemy reads from its annotation:
+    beside Mapped[X] it sets uselist=False, even over a uselist=True, so the uselist=False
+    written beside Mapped[Profile] only says it again. Beside Mapped[list[X]], an explicit
+    uselist=False is obeyed: one object, under an annotation that promises a list."""
+
+    class Owner(throwaway_base):
+        __tablename__ = "options_owners"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        card: Mapped[Card] = relationship(uselist=True)
+        cards: Mapped[list[Card]] = relationship(uselist=False, viewonly=True)
+
+    class Card(throwaway_base):
+        __tablename__ = "options_cards"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        owner_id: Mapped[int] = mapped_column(ForeignKey(Owner.id))
+
+    configure_mappers()
+    assert Owner.card.property.uselist is False
+    assert Owner.cards.property.uselist is False
+    assert Owner().card is None
+    assert Owner().cards is None
 
 
 @COLLECTIONS
