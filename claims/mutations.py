@@ -350,7 +350,12 @@ def passive_deletes(site: RelationshipSite) -> Iterator[Mutation]:
     if prop.passive_deletes is True:
         yield site.leave_out("passive_deletes")
         if not set(prop.cascade) & {"delete", "delete-orphan"}:
-            yield site.change("passive_deletes", '"all"')
+            same = (
+                "on a many-to-many SQLAlchemy treats it as True"
+                if prop.secondary is not None
+                else ""
+            )
+            yield site.change("passive_deletes", '"all"', equivalent=same)
     elif prop.direction is RelationshipDirection.MANYTOONE:
         yield site.change("passive_deletes", "True")
 
@@ -366,11 +371,15 @@ def uselist(site: RelationshipSite) -> Iterator[Mutation]:
 
 
 def loading(site: RelationshipSite) -> Iterator[Mutation]:
-    """lazy set to each other strategy that SQLAlchemy has for such a relationship."""
+    """lazy set to each other strategy that SQLAlchemy has for such a relationship. From a
+    class to itself, eager loading stops at once unless join_depth says how deep to go."""
     strategies = COLLECTION_STRATEGIES if site.prop.uselist else SCALAR_STRATEGIES
+    to_itself = site.prop.mapper is site.prop.parent and site.prop.join_depth is None
     for strategy in strategies:
         if strategy != site.prop.lazy:
-            yield site.change("lazy", f'"{strategy}"')
+            eager = to_itself and strategy in ("joined", "selectin")
+            same = "from a class to itself, with no join_depth, it still loads lazily"
+            yield site.change("lazy", f'"{strategy}"', equivalent=same if eager else "")
 
 
 def order(site: RelationshipSite) -> Iterator[Mutation]:

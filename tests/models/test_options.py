@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import ForeignKey, inspect
+from sqlalchemy import Column, Connection, ForeignKey, Table, inspect
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -292,8 +292,7 @@ def test_deleting_an_object_deletes_the_links_of_a_loaded_many_to_many_itself(
     world: list[Base], rel: Relationship, sql: StatementLog
 ) -> None:
     """passive_deletes=True leaves to ON DELETE CASCADE only what is not loaded: the links of a
-    loaded many-to-many collection, the ORM deletes itself, before the object. ("all" would
-    leave even those to the database, and the in-memory collection would not know.)"""
+    loaded many-to-many collection, the ORM deletes itself, before the object."""
     parent, _ = loaded(world, rel)
     tables = [rel.secondary.name, rel.parent.local_table.name]  # type: ignore[union-attr]
 
@@ -302,3 +301,78 @@ def test_deleting_an_object_deletes_the_links_of_a_loaded_many_to_many_itself(
         db.session.flush()
 
     assert [s.split(" WHERE")[0].removeprefix("DELETE FROM ") for s in statements] == tables
+
+
+# Where an option changes nothing
+
+
+def test_a_class_joined_to_itself_is_not_loaded_eagerly_without_a_join_depth(
+    throwaway_base: type[DeclarativeBase], connection: Connection, sql: StatementLog
+) -> None:
+    """Eager loading stops where a relationship leads back to a class already being loaded,
+    unless it says how deep to go (join_depth). So lazy="joined" or "selectin" on
+    User.following, User.followers, Comment.parent or Comment.replies would change nothing:
+    such a relationship is still loaded on first read, with one SELECT."""
+
+    class Node(throwaway_base):
+        __tablename__ = "options_nodes"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        parent_id: Mapped[int | None] = mapped_column(ForeignKey(id))
+        joined: Mapped[list[Node]] = relationship(lazy="joined")
+        selectin: Mapped[list[Node]] = relationship(lazy="selectin", viewonly=True)
+
+    throwaway_base.metadata.create_all(connection)
+    root = Node(joined=[Node()])
+    db.session.add(root)
+    db.session.flush()
+    db.session.expunge_all()
+
+    with sql.recording() as loading:
+        root = db.session.get(Node, root.id)
+    with sql.recording() as reading_joined:
+        assert len(root.joined) == 1
+    with sql.recording() as reading_selectin:
+        assert len(root.selectin) == 1
+
+    assert len(loading) == len(reading_joined) == len(reading_selectin) == 1
+    assert " JOIN " not in loading[0]
+
+
+def test_on_a_many_to_many_passive_deletes_all_is_the_same_as_true(
+    throwaway_base: type[DeclarativeBase], connection: Connection, sql: StatementLog
+) -> None:
+    """passive_deletes="all" differs from True on a one-to-many, whose loaded children it does
+    not set to NULL. On a many-to-many it changes nothing: the links of a loaded collection are
+    deleted by the ORM, as with True."""
+    links = Table(
+        "options_links",
+        throwaway_base.metadata,
+        Column("left_id", ForeignKey("options_lefts.id", ondelete="CASCADE"), primary_key=True),
+        Column("right_id", ForeignKey("options_rights.id", ondelete="CASCADE"), primary_key=True),
+    )
+
+    class Left(throwaway_base):
+        __tablename__ = "options_lefts"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        rights: Mapped[list[Right]] = relationship(
+            secondary=links, back_populates="lefts", passive_deletes="all"
+        )
+
+    class Right(throwaway_base):
+        __tablename__ = "options_rights"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        lefts: Mapped[list[Left]] = relationship(
+            secondary=links, back_populates="rights", passive_deletes=True
+        )
+
+    throwaway_base.metadata.create_all(connection)
+    left = Left(rights=[Right()])
+    db.session.add(left)
+    db.session.flush()
+
+    with sql.recording() as statements:
+        db.session.delete(left)
+        db.session.flush()
+
+    tables = [s.split(" WHERE")[0].removeprefix("DELETE FROM ") for s in statements]
+    assert tables == ["options_links", "options_lefts"]
