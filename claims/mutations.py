@@ -4,6 +4,7 @@ the model tests on the result: each change must make at least one of them fail.
     python -m claims.mutations            # every mutation (make mutations)
     python -m claims.mutations --list     # list them, run nothing
     python -m claims.mutations --only User.posts --jobs 2
+    python -m claims.mutations --resume report.txt   # only what an earlier report lacks
 
 The mutations are derived from the models, not listed by hand. The script reads blog/models.py
 (each `relationship()` and each `ForeignKey()`), asks the mappers what each relationship is (its
@@ -49,6 +50,7 @@ import argparse
 import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -58,7 +60,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -584,14 +586,33 @@ def database_url(job: int) -> str:
     return base.set(database=name).render_as_string(hide_password=False)
 
 
-def run_all(chosen: list[Mutation], jobs: int) -> list[Outcome]:
-    """Run every mutation that can change something, `jobs` at a time, each job in a copy."""
+REPORT_LINE = re.compile(
+    r"^ *(killed at configuration|killed|refused|survived|error)  (.+?)  \((\d+) s\)  (.*)$"
+)
+
+
+def earlier(report: Path) -> dict[str, Outcome]:
+    """Read the outcomes a report of this script printed, by mutation name."""
+    found = {}
+    for line in report.read_text().splitlines():
+        if match := REPORT_LINE.match(line):
+            verdict, name, seconds, detail = match.groups()
+            found[name] = Outcome(Mutation(name, ()), verdict, detail, float(seconds))
+    return found
+
+
+def run_all(chosen: list[Mutation], jobs: int, known: dict[str, Outcome]) -> list[Outcome]:
+    """Run every mutation that can change something and has no outcome in `known`, `jobs` at
+    a time, each job in a copy of its own."""
     outcomes = {
         index: Outcome(mutation, "equivalent", mutation.equivalent)
         for index, mutation in enumerate(chosen)
         if mutation.equivalent
     }
-    queue = [(index, mutation) for index, mutation in enumerate(chosen) if not mutation.equivalent]
+    for index, mutation in enumerate(chosen):
+        if index not in outcomes and mutation.name in known:
+            outcomes[index] = replace(known[mutation.name], mutation=mutation)
+    queue = [(index, mutation) for index, mutation in enumerate(chosen) if index not in outcomes]
 
     def work(job: int) -> None:
         url = database_url(job)
@@ -621,6 +642,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the mutations; run none")
     parser.add_argument("--only", default="", help="only the mutations whose name has this")
     parser.add_argument("--jobs", type=int, default=1, help="mutations run at once (default 1)")
+    parser.add_argument(
+        "--resume", type=Path, help="a report of an earlier run: run only what it has not"
+    )
     args = parser.parse_args(argv)
 
     chosen = [mutation for mutation in mutations() if args.only in mutation.name]
@@ -630,7 +654,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{mutation.name}{reason}")
         return 0
     print(f"{len(chosen)} mutations of {MODELS}, each tested with {MODEL_TESTS} and {DRIFT_TEST}")
-    outcomes = run_all(chosen, max(1, args.jobs))
+    known = earlier(args.resume) if args.resume else {}
+    outcomes = run_all(chosen, max(1, args.jobs), known)
 
     counts: dict[str, int] = {}
     for done in outcomes:
