@@ -359,7 +359,12 @@ def passive_deletes(site: RelationshipSite) -> Iterator[Mutation]:
             )
             yield site.change("passive_deletes", '"all"', equivalent=same)
     elif prop.direction is RelationshipDirection.MANYTOONE:
-        yield site.change("passive_deletes", "True")
+        moot = (
+            ""
+            if "delete" in prop.cascade
+            else "a many-to-one that cascades no delete never reads it"
+        )
+        yield site.change("passive_deletes", "True", equivalent=moot)
 
 
 def uselist(site: RelationshipSite) -> Iterator[Mutation]:

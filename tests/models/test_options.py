@@ -16,7 +16,7 @@ The answers follow one rule of the app's design, which the schema decides, not t
 
 Every relationship loads lazily, holds what its annotation says, in no promised order. Each
 test loads the objects afresh, as a new request would. The last tests show, on throwaway
-models, three options that would change nothing here if they were set otherwise.
+models, options that would change nothing here if they were set otherwise.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from sqlalchemy.orm import (
 from blog.db import Base, db
 from tests.factories import CommentFactory, LikeFactory, PostFactory, TagFactory, UserFactory
 from tests.helpers import StatementLog, fresh
+from tests.throwaway import parent_and_child
 
 Relationship = RelationshipProperty[Any]
 
@@ -377,3 +378,35 @@ def test_on_a_many_to_many_passive_deletes_all_is_the_same_as_true(
 
     tables = [s.split(" WHERE")[0].removeprefix("DELETE FROM ") for s in statements]
     assert tables == ["options_links", "options_lefts"]
+
+
+@pytest.mark.parametrize("passive_deletes", [False, True])
+def test_on_a_many_to_one_passive_deletes_changes_nothing(
+    throwaway_base: type[DeclarativeBase],
+    connection: Connection,
+    sql: StatementLog,
+    passive_deletes: bool,
+) -> None:
+    """passive_deletes says what to do with what an object holds when it is deleted. A
+    many-to-one side holds its parent, which its deletion never touches (unless it cascades
+    delete to it, which none here does): one DELETE, the parent loaded or not, either way."""
+    parent_cls, child_cls = parent_and_child(
+        throwaway_base,
+        make_children=lambda: relationship(back_populates="parent"),
+        make_parent=lambda: relationship(
+            back_populates="children", passive_deletes=passive_deletes
+        ),
+    )
+    throwaway_base.metadata.create_all(connection)
+    parent = parent_cls(children=[child_cls(), child_cls()])
+    db.session.add(parent)
+    db.session.flush()
+    loaded_parent, unloaded_parent = parent.children
+    db.session.expire(unloaded_parent, ["parent"])
+
+    with sql.recording() as statements:
+        db.session.delete(loaded_parent)
+        db.session.delete(unloaded_parent)
+        db.session.flush()
+
+    assert [s.split(" WHERE")[0] for s in statements] == ["DELETE FROM throwaway_children"]
