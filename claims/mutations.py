@@ -618,6 +618,8 @@ def run_all(chosen: list[Mutation], jobs: int, known: dict[str, Outcome]) -> lis
         if index not in outcomes and mutation.name in known:
             outcomes[index] = replace(known[mutation.name], mutation=mutation)
     queue = [(index, mutation) for index, mutation in enumerate(chosen) if index not in outcomes]
+    if not queue:
+        return [outcomes[index] for index in sorted(outcomes)]
 
     def work(job: int) -> None:
         url = database_url(job)
