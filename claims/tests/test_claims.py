@@ -11,8 +11,11 @@ timing. Each claim's test says its verdict in its docstring ("Verdict: false"), 
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
-from sqlalchemy import Column, Connection, ForeignKey, Integer, Table, text
+from sqlalchemy import Column, Connection, ForeignKey, Integer, Table, select, text
 from sqlalchemy.exc import (
     IntegrityError,
     InvalidRequestError,
@@ -24,7 +27,9 @@ from sqlalchemy.orm import (
     RelationshipDirection,
     RelationshipProperty,
     configure_mappers,
+    joinedload,
     mapped_column,
+    registry,
     relationship,
 )
 from sqlalchemy.orm.exc import StaleDataError
@@ -128,13 +133,19 @@ def test_claim_11_the_one_side_or_the_many_side_may_carry_the_relationship(
 def test_claim_12_a_model_takes_keyword_arguments_only() -> None:
     """Claim 12: a user is created with its name as a positional argument, User("alice").
     Verdict: false. The constructor the declarative base gives a model takes keyword arguments
-    only, and only the names of mapped attributes."""
+    only. It takes any name the class has as an attribute, mapped or not, and sets it on the
+    instance; a name the class lacks is a TypeError."""
     with pytest.raises(TypeError, match="takes 1 positional argument but 2 were given"):
         User("alice")  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="'name' is an invalid keyword argument for User"):
         User(name="alice")
 
     assert User(username="alice").username == "alice"
+    # Not only mapped attributes: the association proxy, and even a class attribute.
+    post = Post(title="A title", body="A body")
+    assert [like.post for like in User(liked_posts=[post]).likes] == [post]
+    assert vars(User(__tablename__="elsewhere"))["__tablename__"] == "elsewhere"
+    assert User.__tablename__ == "users"
 
 
 # Claim 13
@@ -221,6 +232,28 @@ def test_claim_15_the_names_of_the_column_and_the_relationship_are_independent(
     db.session.add(user)
     db.session.flush()
     assert connection.scalar(text("SELECT author_id FROM claims_posts")) == user.id
+
+
+def test_claim_15_the_partner_named_as_the_prose_names_it_fails(
+    throwaway_base: type[DeclarativeBase],
+) -> None:
+    """The tutorial's prose says the two back_populates are "author" and "posts", while its
+    code names the post's side user. Written as the prose has it, the user's side names an
+    attribute Post does not have, which fails at configuration."""
+
+    class User(throwaway_base):
+        __tablename__ = "claims_users"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        posts: Mapped[list[Post]] = relationship(back_populates="author")
+
+    class Post(throwaway_base):
+        __tablename__ = "claims_posts"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        author_id: Mapped[int | None] = mapped_column(ForeignKey(User.id))
+        user: Mapped[User | None] = relationship(back_populates="posts")
+
+    with pytest.raises(InvalidRequestError, match="has no property 'author'"):
+        configure_mappers()
 
 
 def test_their_posts_may_have_no_author_and_this_apps_may_not(
@@ -470,13 +503,32 @@ def test_claim_26_back_populates_names_the_partner_attribute_nothing_else() -> N
 # Claim 27
 
 
-def test_claim_27_back_populates_is_a_parameter_of_sqlalchemys_relationship() -> None:
-    """Claim 27: back_populates belongs to SQLAlchemy and no other ORM. Verdict: true.
-    It is a parameter of sqlalchemy.orm.relationship(); Flask-SQLAlchemy's db.relationship()
-    passes it on to that function. What other ORMs offer is beyond what this suite can test."""
+def test_claim_27_sqlmodel_takes_back_populates_and_hands_it_to_sqlalchemy() -> None:
+    """Claim 27: back_populates belongs to SQLAlchemy, and no other ORM can use it.
+    Verdict: false. SQLModel, an ORM built on SQLAlchemy, takes back_populates in its own
+    Relationship() and hands it to SQLAlchemy's relationship(), which keeps the pair in step;
+    so does Flask-SQLAlchemy's db.relationship(). Whether an ORM not built on SQLAlchemy has
+    something like it is beyond what this suite can test."""
     import inspect as python_inspect
 
-    assert "back_populates" in python_inspect.signature(relationship).parameters
+    from sqlmodel import Relationship
+
+    from claims.tests.sqlmodel_pair import teams_and_heroes
+
+    assert "back_populates" in python_inspect.signature(Relationship).parameters
+    mappers = registry()
+    try:
+        team_cls, hero_cls = teams_and_heroes(mappers)
+        configure_mappers()
+        handed_on = team_cls.heroes.property
+        assert isinstance(handed_on, RelationshipProperty)
+        assert handed_on.back_populates == "team"
+        team, hero = team_cls(), hero_cls()
+        team.heroes.append(hero)
+        assert hero.team is team
+    finally:
+        mappers.dispose()
+
     declared = db.relationship("Post", back_populates="author")
     assert isinstance(declared, RelationshipProperty)
     assert declared.back_populates == "author"
@@ -687,3 +739,141 @@ def test_claim_32_types_come_from_annotations_not_from_back_populates(
     assert Link.__annotations__["untyped"] == "Mapped[Untyped | None]"
     # Both are relationships alike at run time: the annotation is all a type checker gets.
     assert Untyped.links.property.back_populates == "untyped"
+
+
+# Claim 35
+
+
+def test_claim_35_a_many_to_many_pair_syncs_and_writes_each_link_once(
+    throwaway_base: type[DeclarativeBase], connection: Connection, sql: StatementLog
+) -> None:
+    """Claim 35: back_populates works for a many-to-many too. Verdict: true. Both sides name
+    the same link table; a link made on either side shows on the other at once, with no SQL,
+    and the flush writes one row for it, not one for each side."""
+    _, (student_cls, course_cls) = their_many_to_many(throwaway_base)
+    throwaway_base.metadata.create_all(connection)
+    student, maths, music = student_cls(), course_cls(), course_cls()
+
+    with sql.recording() as statements:
+        student.courses.append(maths)  # from one side ...
+        music.students.append(student)  # ... and from the other
+        assert maths.students == [student]
+        assert student.courses == [maths, music]
+    assert statements == []
+
+    db.session.add(student)
+    db.session.flush()
+    links = connection.execute(text("SELECT student_id, course_id FROM claims_student_courses"))
+    assert sorted(links) == [(student.id, maths.id), (student.id, music.id)]
+
+
+# Claim 36
+
+TYPED_MODELS = """
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+class Base(DeclarativeBase):
+    pass
+
+class Author(Base):
+    __tablename__ = "authors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    books: Mapped[list["Book"]] = relationship(back_populates="author")
+    drafts = relationship("Book", viewonly=True)  # no annotation
+
+class Book(Base):
+    __tablename__ = "books"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey(Author.id))
+    author: Mapped[Author] = relationship(back_populates="books")
+
+def use(author: Author) -> None:
+    reveal_type(author.books)
+    reveal_type(author.books[0].author)
+    reveal_type(author.drafts)
+    author.books.append(author)
+"""
+
+
+def test_claim_36_a_type_checker_reads_what_a_relationship_holds_from_its_annotation(
+    tmp_path: Path,
+) -> None:
+    """Claim 36: with modern SQLAlchemy, type hints give better IDE support. Verdict: true.
+    A type checker (here mypy, which the project runs) reads Mapped[list[Book]] as a list of
+    Book, and flags appending anything else; an IDE that runs one sees the same. A relationship
+    without an annotation is Any to it: nothing is known, nothing is checked."""
+    from mypy import api
+
+    models, settings = tmp_path / "models.py", tmp_path / "mypy.ini"
+    models.write_text(TYPED_MODELS)
+    settings.write_text("[mypy]\n")  # none of the project's settings
+    report, _, status = api.run(
+        ["--config-file", str(settings), "--cache-dir", str(tmp_path / "cache"), str(models)]
+    )
+
+    assert status == 1
+    assert re.findall(r'Revealed type is "(.+)"', report) == [
+        "list[models.Book]",
+        "models.Author",
+        "Any",
+    ]
+    assert 'Argument 1 to "append" of "list" has incompatible type "Author"' in report
+
+
+# Claim 37
+
+
+def test_claim_37_back_populates_declares_each_side_in_its_own_class(
+    throwaway_base: type[DeclarativeBase],
+) -> None:
+    """Claim 37: back_populates states the intent explicitly, making the model's structure
+    clear to other developers. Verdict: true. Each side is written in its own class, with its
+    annotation, and is there as soon as the class is; the side backref makes is in no class
+    body, and appears only when the mappers are configured. Whether that reads more clearly
+    is for the reader; where each side is written, a test can see."""
+    parent_cls, child_cls = parent_and_child(throwaway_base, **pair())
+
+    class Author(throwaway_base):
+        __tablename__ = "claims_authors"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    class Book(throwaway_base):
+        __tablename__ = "claims_books"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        author_id: Mapped[int] = mapped_column(ForeignKey(Author.id))
+        author: Mapped[Author] = relationship(backref="books")
+
+    # Before configuration: both halves of the pair are there, the generated side is not.
+    assert "children" in vars(parent_cls)
+    assert "parent" in vars(child_cls)
+    assert "books" not in vars(Author)
+    configure_mappers()
+    assert "books" in vars(Author)
+    assert "books" not in Author.__annotations__
+
+
+# Claim 38
+
+
+def test_claim_38_the_orm_writes_the_sql_but_how_much_is_for_you_to_say(
+    sql: StatementLog,
+) -> None:
+    """Claim 38: SQLAlchemy takes care of every interaction with the database for you.
+    Verdict: misleading. It writes the SQL for what goes through the session, but how many
+    statements that takes follows from how you load: the authors of five posts cost six
+    queries read lazily, one with joinedload. And what is changed in SQL behind its back, it
+    does not learn (claim 3)."""
+    PostFactory.create_batch(5)  # each by an author of its own
+    db.session.expunge_all()
+
+    with sql.recording() as lazily:
+        for post in db.session.scalars(select(Post)):
+            assert post.author.username
+    db.session.expunge_all()
+    with sql.recording() as joined:
+        for post in db.session.scalars(select(Post).options(joinedload(Post.author))):
+            assert post.author.username
+
+    assert len(lazily) == 1 + 5
+    assert len(joined) == 1
