@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 
 from blog.auth import TOKEN_ALGORITHM
 from blog.config import current_settings
-from blog.errors import INVALID_TOKEN
 from blog.db import MAX_ID, db, utcnow
+from blog.errors import INVALID_TOKEN
 from blog.models import User
 from blog.seed import DEMO_PASSWORD, DISABLED_PASSWORD_HASH
 from tests.factories import PASSWORD, UserFactory
