@@ -19,7 +19,7 @@ from flask import current_app, g, request
 from sqlalchemy import func, select
 
 from blog.config import Settings, current_settings
-from blog.db import db, utcnow
+from blog.db import MAX_ID, db, utcnow
 from blog.errors import INVALID_TOKEN, TOKEN_REQUIRED, Unauthorized
 from blog.models import User
 from blog.openapi import answers
@@ -98,6 +98,8 @@ def _user_for_token(token: str) -> User | None:
             options={"require": ["sub", "ver", "iat", "exp"]},
         )
         user_id, version = int(claims["sub"]), claims["ver"]
+        if claims["sub"] != str(user_id) or not 1 <= user_id <= MAX_ID:  # "007", "-1", ...
+            raise ValueError("sub is not a user id")
         if not isinstance(version, int) or isinstance(version, bool):
             raise ValueError("ver is not a whole number")
     except jwt.ExpiredSignatureError:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any, TypeVar
 
-from flask import request
+from flask import Response, current_app, request
 from werkzeug.exceptions import BadRequest
 
 from blog.errors import PreconditionFailed
+from blog.openapi import answers
+
+F = TypeVar("F")
 
 # entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, and a list of them, empty elements allowed (§5.6.1).
 TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
@@ -57,3 +61,35 @@ def evaluate(current: str, *, safe: bool) -> bool:
                 return False
             raise PreconditionFailed("If-None-Match names the post as it is now.")
     return True
+
+
+def evaluates_conditions(view: F) -> F:
+    """Mark a view that evaluates If-Match and If-None-Match itself, against its entity-tag."""
+    view.evaluates_conditions = True  # type: ignore[attr-defined]
+    return view
+
+
+def has_no_entity_tag(view: Any) -> bool:
+    """Say whether a view leaves its conditions to `refuse_false_conditions` (is not marked)."""
+    return not getattr(view, "evaluates_conditions", False)
+
+
+@answers(
+    {412: "If-Match is not `*`: this resource has no entity-tag; or If-None-Match is `*`"},
+    for_view=has_no_entity_tag,
+    to_reads={304: "If-None-Match is `*`, and the resource exists: no body"},
+)
+def refuse_false_conditions() -> Response | None:
+    """Evaluate the conditions of a request to a resource without entity-tags, which the route
+    matched and which is taken to exist: If-Match holds only as `*`, If-None-Match never as `*`
+    (304 to a read, 412 otherwise), and a list of tags in If-None-Match always holds."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or request.blueprint in {None, "openapi"} or not has_no_entity_tag(view):
+        return None
+    if "If-Match" in request.headers and listed("If-Match") != ["*"]:
+        raise PreconditionFailed("This resource has no entity-tag: If-Match can only be `*`.")
+    if "If-None-Match" in request.headers and listed("If-None-Match") == ["*"]:
+        if request.method in {"GET", "HEAD"}:
+            return Response(status=304)
+        raise PreconditionFailed("If-None-Match is `*`, and this resource exists.")
+    return None

@@ -128,16 +128,21 @@ class HookAnswers:
 
     errors: Mapping[int, str]
     for_view: Callable[[Any], bool]
+    to_reads: Mapping[int, str]
 
 
 def answers(
-    errors: Mapping[int, str], *, for_view: Callable[[Any], bool] = lambda view: True
+    errors: Mapping[int, str],
+    *,
+    for_view: Callable[[Any], bool] = lambda view: True,
+    to_reads: Mapping[int, str] | None = None,
 ) -> Callable[[F], F]:
     """Mark a request hook with the errors it can answer and, if not every view's, the views it
-    can answer them for: the document lists them for each of those operations."""
+    can answer them for: the document lists them for each of those operations, and `to_reads`
+    for those of them that are a GET."""
 
     def mark(hook: F) -> F:
-        hook.openapi_answers = HookAnswers(errors, for_view)  # type: ignore[attr-defined]
+        hook.openapi_answers = HookAnswers(errors, for_view, to_reads or {})  # type: ignore[attr-defined]
         return hook
 
     return mark
@@ -160,7 +165,9 @@ def _add_answer(answers: dict[str, Any], status: int | str, text: str) -> None:
         described["description"] += f"; or {text[0].lower()}{text[1:]}"
 
 
-def _fix_operation(operation: dict[str, Any], view: Any, hooks: Iterable[HookAnswers]) -> None:
+def _fix_operation(
+    operation: dict[str, Any], method: str, view: Any, hooks: Iterable[HookAnswers]
+) -> None:
     operation["operationId"] = view.__name__
     # An operation without security is public; saying so explicitly is what tools expect.
     operation.setdefault("security", [])
@@ -174,7 +181,8 @@ def _fix_operation(operation: dict[str, Any], view: Any, hooks: Iterable[HookAns
         answers.setdefault(status, {"description": text})
     for hook in hooks:
         if hook.for_view(view):
-            for code, text in hook.errors.items():
+            reads = hook.to_reads if method == "get" else {}
+            for code, text in (*hook.errors.items(), *reads.items()):
                 _add_answer(answers, code, text)
     for status, response in answers.items():
         if int(status) >= 400:  # described by APIFlask as JSON, or by `responses(errors=...)`
@@ -233,7 +241,8 @@ def install_openapi(app: APIFlask) -> None:
             for method, operation in operations.items():
                 if isinstance(operation, dict):
                     endpoint = views[(path, method)]
-                    _fix_operation(operation, app.view_functions[endpoint], _hooks(app, endpoint))
+                    view = app.view_functions[endpoint]
+                    _fix_operation(operation, method, view, _hooks(app, endpoint))
         return _unique_components(spec)
 
 

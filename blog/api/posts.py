@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm.attributes import set_committed_value
 
 from blog.auth import OPTIONAL_BEARER, current_user, optional_user, token_auth
-from blog.conditional import entity_tag, evaluate
+from blog.conditional import entity_tag, evaluate, evaluates_conditions
 from blog.db import db, utcnow
 from blog.errors import Forbidden
 from blog.models import Like, Post
@@ -107,6 +107,7 @@ def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
 
 
 @bp.get("/<int:post_id>")
+@evaluates_conditions
 @bp.auth_required(token_auth, optional=True)  # type: ignore[arg-type]  # hinted as str
 @bp.output(PostOut)
 @bp.doc(
@@ -129,6 +130,7 @@ def get_post(post_id: int) -> tuple[PostOut, dict[str, str]] | Response:
 
 
 @bp.patch("/<int:post_id>")
+@evaluates_conditions
 @takes_if_match
 @bp.auth_required(token_auth)
 @bp.input(PostUpdate, arg_name="data")
@@ -161,6 +163,7 @@ def update_post(post_id: int, data: PostUpdate) -> tuple[PostOut, dict[str, str]
 
 
 @bp.delete("/<int:post_id>")
+@evaluates_conditions
 @takes_if_match
 @bp.auth_required(token_auth)
 @bp.output({}, status_code=204, description="The post is gone, with its comments and likes")

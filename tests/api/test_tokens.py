@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 
 from blog.auth import TOKEN_ALGORITHM
 from blog.config import current_settings
-from blog.db import db, utcnow
+from blog.db import MAX_ID, db, utcnow
+from blog.errors import INVALID_TOKEN
 from blog.models import User
 from blog.seed import DEMO_PASSWORD, DISABLED_PASSWORD_HASH
 from tests.factories import PASSWORD, UserFactory
@@ -192,6 +193,24 @@ def test_the_token_names_the_users_token_version(client: FlaskClient) -> None:
         algorithms=[TOKEN_ALGORITHM],
     )
     assert claims["ver"] == user.token_version == 0
+
+
+@pytest.mark.parametrize(
+    "sub",
+    ["99999999999999", str(MAX_ID + 1), "0", "-1", "0{id}", "+{id}", " {id}", "{id}.0", "{id}\n"],
+    ids=repr,
+)
+@pytest.mark.parametrize("path", ["/api/users/me", "/api/posts"])
+def test_a_token_whose_subject_is_no_canonical_id_is_refused(
+    client: FlaskClient, sub: str, path: str
+) -> None:
+    user = UserFactory()
+    signed = token(sub=sub.format(id=user.id), ver=user.token_version)
+
+    response = client.get(path, headers={"Authorization": f"Bearer {signed}"})
+
+    assert_problem(response, 401, INVALID_TOKEN)
+    assert client.get(path, headers=auth_headers(user)).status_code == 200
 
 
 def test_a_token_without_a_token_version_is_refused(client: FlaskClient) -> None:
