@@ -179,13 +179,17 @@ const postUrl = header(created.response, "Location");
 expect(postUrl.endsWith(`/api/posts/${post.id}`), "Location names the post");
 const path = { post_id: post.id };
 
-// Read back anonymously: the same post and ETag, and no liked_by_me without a token.
+// Read back anonymously: the same post, and no liked_by_me without a token.
 const read = await anonymous.GET("/api/posts/{post_id}", { params: { path } });
 const readPost = answered("GET /api/posts/{post_id}", 200, read, postOut);
 expect(readPost.title === post.title, "the post as written");
 expect(readPost.liked_by_me === undefined, "no liked_by_me without a token");
+// The ETag is of the body each reader gets: the writer reads the one it was created with.
+const own = await writer.GET("/api/posts/{post_id}", { params: { path } });
+answered("GET /api/posts/{post_id}", 200, own, postOut);
 const etag = header(created.response, "ETag");
-expect(header(read.response, "ETag") === etag, "the ETag it was created with");
+expect(header(own.response, "ETag") === etag, "the ETag it was created with");
+expect(header(read.response, "ETag") !== etag, "another ETag for another body");
 
 // Listed: by its author, and on the first page of every post.
 const mine = answered(
