@@ -6,11 +6,11 @@ import hashlib
 import re
 from typing import Any, TypeVar
 
-from flask import Response, current_app, request
+from flask import Response, request
 from werkzeug.exceptions import BadRequest
 
 from blog.errors import PreconditionFailed
-from blog.openapi import answers
+from blog.openapi import answers, operation_view
 
 F = TypeVar("F")
 
@@ -83,8 +83,8 @@ def refuse_false_conditions() -> Response | None:
     """Evaluate the conditions of a request to a resource without entity-tags, which the route
     matched and which is taken to exist: If-Match holds only as `*`, If-None-Match never as `*`
     (304 to a read, 412 otherwise), and a list of tags in If-None-Match always holds."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    if view is None or request.blueprint in {None, "openapi"} or not has_no_entity_tag(view):
+    view = operation_view()
+    if view is None or not has_no_entity_tag(view):
         return None
     if "If-Match" in request.headers and listed("If-Match") != ["*"]:
         raise PreconditionFailed("This resource has no entity-tag: If-Match can only be `*`.")

@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 from apiflask import APIFlask
 from apiflask.schema_adapters.pydantic import PydanticAdapter
-from flask import Request, current_app, request, url_for
+from flask import Request, request, url_for
 from markupsafe import escape
 from pydantic import ValidationError
 from werkzeug import exceptions as http
@@ -19,7 +19,7 @@ from werkzeug.routing import IntegerConverter
 
 from blog.db import MAX_ID
 from blog.errors import Unprocessable
-from blog.openapi import answers
+from blog.openapi import answers, operation_view
 
 # Refused as problem details; gunicorn.conf.py's plain-HTML limits sit above these.
 MAX_URL_BYTES = 4096
@@ -103,10 +103,8 @@ def takes_no_query(view: Callable[..., Any]) -> bool:
 @answers({422: "A query parameter the operation does not take"}, for_view=takes_no_query)
 def refuse_unknown_query_parameters() -> None:
     """Answer 422 to a query parameter of an operation that takes none, as query models do."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    if view is None or request.blueprint in {None, "openapi"} or not request.args:
-        return
-    if not takes_no_query(view):
+    view = operation_view()
+    if view is None or not request.args or not takes_no_query(view):
         return
     extra = "Extra inputs are not permitted"  # pydantic's words for the same fault
     errors = [{"parameter": name, "detail": extra} for name in request.args]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from apiflask import APIFlask
+from flask import current_app, request
 
 from blog.db import MAX_ID
 from blog.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
@@ -129,6 +130,13 @@ class HookAnswers:
     errors: Mapping[int, str]
     for_view: Callable[[Any], bool]
     to_reads: Mapping[int, str]
+
+
+def operation_view() -> Callable[..., Any] | None:
+    """Return the view of the API operation the request is for; None for no route or /docs."""
+    if request.blueprint in {None, "openapi"}:
+        return None
+    return current_app.view_functions.get(request.endpoint or "")
 
 
 def answers(
