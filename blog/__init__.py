@@ -10,11 +10,10 @@ from importlib.metadata import version
 
 from apiflask import APIFlask
 
-from blog import cors, framework
+from blog import conditional, cors, framework
 from blog.api import register_blueprints
 from blog.auth import refuse_an_invalid_token
 from blog.cli import register_commands
-from blog.conditional import refuse_false_conditions
 from blog.config import EXTENSION_KEY, Settings
 from blog.db import db, read_without_transaction, set_in_every_transaction
 from blog.errors import register_error_handlers
@@ -38,7 +37,7 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     app.before_request(framework.refuse_oversized_requests)
     app.before_request(framework.refuse_unknown_query_parameters)
     app.before_request(refuse_an_invalid_token)
-    app.before_request(refuse_false_conditions)  # where views evaluate none themselves
+    conditional.install(app)  # for the views that evaluate no conditions themselves
     if settings.db_pooler == "transaction":
         # No autocommit reads behind a transaction-mode pooler: every transaction sets the
         # timeout and the time zone itself.

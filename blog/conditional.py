@@ -6,10 +6,13 @@ import hashlib
 import re
 from typing import Any, TypeVar
 
-from flask import Response, request
+from flask import Flask, Response, g, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest
 
-from blog.errors import PreconditionFailed
+from blog.db import db
+from blog.errors import PreconditionFailed, problem
 from blog.openapi import answers, operation_view
 
 F = TypeVar("F")
@@ -70,7 +73,7 @@ def evaluates_conditions(view: F) -> F:
 
 
 def has_no_entity_tag(view: Any) -> bool:
-    """Say whether a view leaves its conditions to `refuse_false_conditions` (is not marked)."""
+    """Say whether a view leaves its conditions to `judge_conditions` (is not marked)."""
     return not getattr(view, "evaluates_conditions", False)
 
 
@@ -79,17 +82,41 @@ def has_no_entity_tag(view: Any) -> bool:
     for_view=has_no_entity_tag,
     to_reads={304: "If-None-Match is `*`, and the resource exists: no body"},
 )
-def refuse_false_conditions() -> Response | None:
-    """Evaluate the conditions of a request to a resource without entity-tags, which the route
-    matched and which is taken to exist: If-Match holds only as `*`, If-None-Match never as `*`
-    (304 to a read, 412 otherwise), and a list of tags in If-None-Match always holds."""
+def judge_conditions() -> None:
+    """Judge the conditions of a request to a resource without entity-tags, which the route
+    matched and which is taken to exist: If-Match holds only as `*`, If-None-Match never as `*`,
+    and a list of tags in If-None-Match always holds.
+
+    A false condition is only noted here. RFC 9110 (section 13.2.1) lets a 401, 403 or 404 the
+    view would answer come first, so it is enforced where the method would take effect, at the
+    commit, and on a successful answer (304 to a read, 412 otherwise).
+    """
     view = operation_view()
     if view is None or not has_no_entity_tag(view):
-        return None
+        return
     if "If-Match" in request.headers and listed("If-Match") != ["*"]:
-        raise PreconditionFailed("This resource has no entity-tag: If-Match can only be `*`.")
-    if "If-None-Match" in request.headers and listed("If-None-Match") == ["*"]:
-        if request.method in {"GET", "HEAD"}:
-            return Response(status=304)
-        raise PreconditionFailed("If-None-Match is `*`, and this resource exists.")
-    return None
+        g.false_condition = 412, "This resource has no entity-tag: If-Match can only be `*`."
+    elif "If-None-Match" in request.headers and listed("If-None-Match") == ["*"]:
+        status = 304 if request.method in {"GET", "HEAD"} else 412
+        g.false_condition = status, "If-None-Match is `*`, and this resource exists."
+
+
+@event.listens_for(db.session, "before_commit")
+def _refuse_to_commit(session: Session) -> None:
+    if has_request_context() and "false_condition" in g:
+        raise PreconditionFailed(g.false_condition[1])
+
+
+def answer_false_conditions(response: Response) -> Response:
+    """Replace the successful answer of a request whose condition is false: 304 to a read
+    that sent `If-None-Match: *`, 412 otherwise."""
+    if "false_condition" not in g or not 200 <= response.status_code < 300:
+        return response
+    status, detail = g.false_condition
+    return Response(status=304) if status == 304 else problem(412, detail)
+
+
+def install(app: Flask) -> None:
+    """Judge conditions before the views that leave them to the app, and enforce them after."""
+    app.before_request(judge_conditions)
+    app.after_request(answer_false_conditions)

@@ -153,11 +153,14 @@ def test_the_post_author_may_delete_any_comment_on_it(client: FlaskClient) -> No
     assert not rows.exists("comments", target.id)
 
 
-def test_nobody_else_may_delete_a_comment(client: FlaskClient) -> None:
+@pytest.mark.parametrize("conditions", [{}, {"If-Match": '"x"'}], ids=str)
+def test_nobody_else_may_delete_a_comment(client: FlaskClient, conditions: dict[str, str]) -> None:
     target: Comment = CommentFactory()
+    headers = auth_headers(UserFactory()) | conditions
 
-    response = client.delete(f"/api/comments/{target.id}", headers=auth_headers(UserFactory()))
+    response = client.delete(f"/api/comments/{target.id}", headers=headers)
 
+    # The 403 comes before the false If-Match (RFC 9110, section 13.2.1).
     assert_problem(response, 403)
     assert rows.exists("comments", target.id)
 

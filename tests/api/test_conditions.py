@@ -3,8 +3,9 @@ that evaluate If-Match and If-None-Match themselves (tests/api/test_posts.py che
 
 Such a resource, once its route matched, is taken to exist and has no entity-tag: an If-Match
 other than `*` is false, so the method is not performed (412); `If-None-Match: *` is false too
-(304 to a read, 412 to anything else). The operations are read from the OpenAPI document, and
-which of them evaluate conditions themselves from the app.
+(304 to a read, 412 to anything else). But a 401, 403 or 404 the request meets without its
+conditions comes first (RFC 9110, section 13.2.1). The operations are read from the OpenAPI
+document, and which of them evaluate conditions themselves from the app.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from flask.testing import FlaskClient
 from blog import create_app
 from blog.conditional import has_no_entity_tag
 from blog.config import Settings
+from blog.db import MAX_ID
 from blog.errors import PROBLEM_TYPES
 from tests import rows
 from tests.helpers import assert_problem
@@ -83,3 +85,43 @@ def test_if_none_match_star_is_false_on_a_resource_that_exists(
         assert_problem(response, 412, PRECONDITION_FAILED)
     assert operation.documents(response.status_code)
     assert rows.everything() == before
+
+
+def _failing(operation: Operation) -> list[str]:
+    # The ways a request to `operation` can fail before its conditions are judged.
+    failures = ["no token"] if operation.needs_a_token else []
+    return [*failures, "no such row"] if operation.path_parameters else failures
+
+
+def _nothing_there(operation: Operation) -> dict[str, str]:
+    # A value for each path parameter that its route accepts but that names no row.
+    types = {p["name"]: p["schema"].get("type") for p in operation.spec.get("parameters", [])}
+    return {name: str(MAX_ID) if types[name] == "integer" else "nobody" for name in types}
+
+
+@pytest.mark.parametrize(
+    ("operation", "failure"),
+    [(op, failure) for op in UNTAGGED for failure in _failing(op)],
+    ids=str,
+)
+@pytest.mark.parametrize("conditions", [{"If-Match": '"x"'}, {"If-None-Match": "*"}], ids=str)
+def test_a_failure_without_the_conditions_comes_before_them(
+    client: FlaskClient,
+    world: World,
+    operation: Operation,
+    failure: str,
+    conditions: dict[str, str],
+) -> None:
+    headers, parameters = world.headers, world.parameters
+    if failure == "no token":
+        headers = {}
+    else:
+        parameters = parameters | _nothing_there(operation)
+    url = operation.path.format(**parameters)
+    body = operation.example()
+
+    plain = client.open(url, method=operation.method, headers=headers, json=body)
+    conditional = client.open(url, method=operation.method, headers=headers | conditions, json=body)
+
+    assert plain.status_code in {401, 404}
+    assert (conditional.status_code, conditional.json) == (plain.status_code, plain.json)
