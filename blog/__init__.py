@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     # answers ends it. A CORS preflight is answered first: it carries no token.
     cors.install(app, settings.cors_origins)
     app.before_request(framework.refuse_oversized_requests)
-    app.before_request(framework.refuse_unknown_query_parameters)
+    app.before_request(framework.refuse_unfit_query_parameters)
     app.before_request(refuse_an_invalid_token)
     conditional.install(app)  # for the views that evaluate no conditions themselves
     if settings.db_pooler == "transaction":

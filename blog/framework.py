@@ -101,14 +101,20 @@ def takes_no_query(view: Callable[..., Any]) -> bool:
 
 
 @answers({422: "A query parameter the operation does not take"}, for_view=takes_no_query)
-def refuse_unknown_query_parameters() -> None:
-    """Answer 422 to a query parameter of an operation that takes none, as query models do."""
+def refuse_unfit_query_parameters() -> None:
+    """Answer 422 to a query parameter given more than once (no query model here takes a
+    list, and the model would see only the first), or to any of an operation that takes none."""
     view = operation_view()
-    if view is None or not request.args or not takes_no_query(view):
+    if view is None or not request.args:
         return
-    extra = "Extra inputs are not permitted"  # pydantic's words for the same fault
-    errors = [{"parameter": name, "detail": extra} for name in request.args]
-    raise Unprocessable("This operation takes no query parameters.", errors=errors)
+    repeated = [name for name, values in request.args.lists() if len(values) > 1]
+    if repeated:
+        errors = [{"parameter": name, "detail": "Given more than once"} for name in repeated]
+        raise Unprocessable("A query parameter can be given once.", errors=errors)
+    if takes_no_query(view):
+        extra = "Extra inputs are not permitted"  # pydantic's words for the same fault
+        errors = [{"parameter": name, "detail": extra} for name in request.args]
+        raise Unprocessable("This operation takes no query parameters.", errors=errors)
 
 
 # Swagger UI's files, served by a WSGI middleware: no request hook runs, cached for a year.

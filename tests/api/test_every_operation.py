@@ -167,6 +167,23 @@ def test_an_unknown_query_parameter_is_a_422(
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=str)
+def test_a_query_parameter_given_twice_is_a_422(
+    client: FlaskClient, world: World, operation: Operation
+) -> None:
+    taken = [p["name"] for p in operation.spec.get("parameters", []) if p["in"] == "query"]
+    name = taken[0] if taken else "page"
+    before = rows.everything()
+
+    response = world.call(
+        client, operation, f"?{name}=1&{name}=2", headers=world.headers, json=operation.example()
+    )
+
+    body = assert_problem(response, 422)
+    assert body["errors"] == [{"parameter": name, "detail": "Given more than once"}]
+    assert rows.everything() == before
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=str)
 @pytest.mark.parametrize(
     ("authorization", "answer"),
     [
