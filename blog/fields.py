@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from annotated_types import GroupedMetadata
-from pydantic import AfterValidator, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
 from pydantic_core import PydanticCustomError
 
 from blog import models
@@ -76,6 +83,17 @@ Body = Annotated[
 CommentBody = Annotated[str, Text(models.COMMENT_MAX_LENGTH, min_length=1, blank=False)]
 WebUrl = Annotated[str, StringConstraints(max_length=models.URL_MAX_LENGTH, pattern=URL_PATTERN)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _digits(value: object) -> object:
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise PydanticCustomError("int_parsing", "Input should be a whole number in digits")
+    return value
+
+
+# An integer in a query string: decimal digits only, where int() would also take "+5", " 5"
+# and "5_0".
+QueryInt = Annotated[int, BeforeValidator(_digits)]
 TagName = Annotated[
     str,
     StringConstraints(max_length=models.TAG_MAX_LENGTH, pattern=TAG_INPUT_PATTERN),

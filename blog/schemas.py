@@ -126,8 +126,8 @@ class CommentCreate(RequestModel):
 class PageQuery(RequestModel):
     """Which page of a list to return."""
 
-    page: int = Field(1, ge=1, le=MAX_PAGE)
-    per_page: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+    page: fields.QueryInt = Field(1, ge=1, le=MAX_PAGE)
+    per_page: fields.QueryInt = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
 
 class PostPageQuery(PageQuery):

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
-from blog.db import utcnow
+from blog.db import db, utcnow
 from blog.models import Comment, User
 from tests import rows
 from tests.factories import CommentFactory, PostFactory, UserFactory
@@ -50,6 +51,20 @@ def test_replying_to_a_comment(client: FlaskClient) -> None:
     assert response.get_json()["parent_id"] == parent.id
     tree = client.get(f"/api/comments/{parent.id}").get_json()
     assert ids([tree]) == [[parent.id, [[response.get_json()["id"], []]]]]
+
+
+@pytest.mark.parametrize("spelling", [str, float, lambda _: True], ids=["string", "float", "true"])
+def test_a_parent_id_must_be_a_json_integer(client: FlaskClient, spelling: Any) -> None:
+    parent = CommentFactory()
+    post_id = parent.post_id
+    # Given id 1, which a lax reading of `true` would take it for.
+    db.session.execute(update(Comment).where(Comment.id == parent.id).values(id=1))
+    db.session.expire_all()
+
+    response = comment(client, UserFactory(), post_id, parent_id=spelling(1))
+
+    assert pointers(assert_problem(response, 422)) == ["/parent_id"]
+    assert rows.count("comments") == 1
 
 
 def test_a_reply_must_be_on_the_same_post_as_its_parent(client: FlaskClient) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm.exc import StaleDataError
 
 from blog import create_app
 from blog.config import Settings
+from blog.framework import MAX_ERRORS
 from tests import rows
 from tests.factories import UserFactory
 from tests.helpers import assert_problem, auth_headers, pointers
@@ -24,23 +28,52 @@ def test_a_wrong_method_is_a_405_problem_that_lists_the_allowed_ones(client: Fla
     assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
 
 
+# Python's own words for these faults, which mean nothing to a client.
+PYTHON_TERMS = ["codec", "sys.", "(char ", "utf-8-sig", "int_max_str_digits"]
+
+
 @pytest.mark.parametrize(
-    ("data", "detail"),
+    "data",
     [
-        ('{"title": ', "not valid JSON"),
-        ("", "not valid JSON"),
-        (b"\xff\xfe", "not valid JSON"),
-        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        b'{"title": ',
+        b"",
+        b"\xff\xfe",
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"title": "caf\xe9", "body": "b"}',  # Latin-1, not UTF-8
+        json.dumps({"title": "t", "body": "b"}).encode("utf-16"),
+        json.dumps({"title": "t", "body": "b"}).encode("utf-32"),
+        b"\xef\xbb\xbf" + json.dumps({"title": "t", "body": "b"}).encode(),  # a UTF-8 BOM
+        b'{"title": "t", "body": "b", "title": "u"}',
+        b'{"title": "t", "body": "b", "tags": [NaN]}',
+        b'{"title": "t", "body": "b", "tags": ' + b"9" * 5000 + b"}",
     ],
+    ids=repr,
 )
-def test_malformed_json_is_a_400_problem(client: FlaskClient, data: str, detail: str) -> None:
+def test_a_body_that_is_not_json_in_utf8_is_a_400_in_the_clients_terms(
+    client: FlaskClient, data: bytes
+) -> None:
     user = UserFactory()
 
     response = client.post(
         "/api/posts", data=data, content_type="application/json", headers=auth_headers(user)
     )
 
-    assert detail in assert_problem(response, 400)["detail"]
+    detail = assert_problem(response, 400)["detail"]
+    assert not [term for term in PYTHON_TERMS if term in detail], detail
+    assert rows.count("posts") == 0
+
+
+def test_json_in_a_charset_other_than_utf8_is_a_415(client: FlaskClient) -> None:
+    body = json.dumps({"title": "t", "body": "b"}).encode("utf-16")
+
+    response = client.post(
+        "/api/posts",
+        data=body,
+        content_type="application/json; charset=utf-16",
+        headers=auth_headers(UserFactory()),
+    )
+
+    assert_problem(response, 415)
     assert rows.count("posts") == 0
 
 
@@ -73,6 +106,39 @@ def test_a_body_over_the_size_limit_is_a_413_problem(client: FlaskClient) -> Non
 
     assert_problem(response, 413)
     assert rows.count("posts") == 0
+
+
+@pytest.mark.parametrize("size", [1024 * 1024 - 1, 1024 * 1024, 1024 * 1024 + 1])
+def test_a_body_without_content_length_is_refused_whole_past_the_limit(
+    client: FlaskClient, size: int
+) -> None:
+    # Chunked, as a server passes it on: no Content-Length, the stream ends where the body does.
+    # The body is valid JSON padded with spaces, so a cut-off one would be applied.
+    body = json.dumps({"title": "t", "body": "b"}).encode()
+    response = client.post(
+        "/api/posts",
+        input_stream=io.BytesIO(body.ljust(size)),
+        content_type="application/json",
+        headers=auth_headers(UserFactory()) | {"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+    if size > 1024 * 1024:
+        assert_problem(response, 413)
+        assert rows.count("posts") == 0
+    else:
+        assert response.status_code == 201
+        assert rows.count("posts") == 1
+
+
+def test_an_error_lists_a_bounded_number_of_faults(client: FlaskClient) -> None:
+    body = {f"unknown-{i}": 1 for i in range(5 * MAX_ERRORS)}
+
+    response = client.post("/api/users", json=body)
+
+    problem = assert_problem(response, 422)
+    assert len(problem["errors"]) == MAX_ERRORS
+    assert str(5 * MAX_ERRORS + 3) in problem["detail"]  # the unknown ones and the 3 missing
 
 
 def test_an_unknown_query_parameter_is_refused_by_name(client: FlaskClient) -> None:

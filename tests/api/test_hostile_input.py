@@ -198,7 +198,8 @@ def test_a_body_that_is_not_sent_as_json_is_a_415(
 @pytest.mark.parametrize(
     ("operation", "field"), NUMBERS, ids=[f"{op} {name}" for op, name in NUMBERS]
 )
-@pytest.mark.parametrize("value", [2**63, -1, 1.5, "1e400", True])
+# JSON Schema: an integer is a JSON number with no fraction; `true`, `"10"` and `1.0` are not.
+@pytest.mark.parametrize("value", [2**63, -1, 1.5, "1e400", True, "10", 1.0])
 def test_numbers_out_of_range_are_refused(
     client: FlaskClient, world: World, operation: Operation, field: str, value: Any
 ) -> None:
@@ -256,7 +257,10 @@ NUMBERED = [
 @pytest.mark.parametrize(
     ("operation", "parameter"), NUMBERED, ids=[f"{op} {name}" for op, name in NUMBERED]
 )
-@pytest.mark.parametrize("value", ["99999999999999999999", "1e3", "-0", "%00", "%F0%9F%98%80"])
+@pytest.mark.parametrize(
+    "value",
+    ["99999999999999999999", "1e3", "-0", "%00", "%F0%9F%98%80", "5_0", "%2B5", "%205", "1.0"],
+)
 def test_page_numbers_that_are_not_whole_numbers_in_range_are_refused(
     client: FlaskClient, world: World, operation: Operation, parameter: str, value: str
 ) -> None:
