@@ -17,7 +17,7 @@ from typing import Any
 
 from apiflask import APIFlask, HTTPError
 from flask import Response, current_app
-from psycopg.errors import QueryCanceled
+from psycopg.errors import ForeignKeyViolation, QueryCanceled
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
@@ -222,6 +222,9 @@ def _integrity_error(error: IntegrityError) -> Response:
     if constraint in UNIQUE_VIOLATIONS:
         pointer, detail = UNIQUE_VIOLATIONS[constraint]
         return problem(409, detail, errors=[{"pointer": pointer, "detail": detail}])
+    if isinstance(error.orig, ForeignKeyViolation):
+        # A row this request refers to was deleted by another one since it was found.
+        return problem(404, "What this request refers to was deleted while it ran.")
     log.warning("Integrity error mapped to 409: %s", error.orig)
     return problem(409, "The request conflicts with the current state of the data.")
 

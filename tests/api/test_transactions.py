@@ -8,12 +8,15 @@ import psycopg
 import pytest
 from flask.testing import FlaskClient
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, delete, event
 
+from blog.api import comments as api_comments
 from blog.api import posts
 from blog.db import db
+from blog.models import Post
+from blog.services import posts as services_posts
 from tests import rows
-from tests.factories import UserFactory
+from tests.factories import PostFactory, UserFactory
 from tests.helpers import assert_problem, auth_headers
 
 
@@ -74,3 +77,37 @@ def test_a_get_reads_without_a_transaction_and_a_post_runs_in_one(
     assert reads == [(True, TransactionStatus.IDLE)]
     assert seen  # the POST's statements ...
     assert set(seen) == {(False, TransactionStatus.INTRANS)}  # ... run in a transaction
+
+
+@pytest.mark.parametrize(
+    ("module", "method", "path"),
+    [
+        (services_posts, "PUT", "/api/posts/{}/like"),
+        (api_comments, "POST", "/api/posts/{}/comments"),
+    ],
+    ids=["like", "comment"],
+)
+def test_a_post_deleted_while_the_request_runs_is_a_404_not_a_conflict(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, module: Any, method: str, path: str
+) -> None:
+    post = PostFactory()
+    real_require_post = module.require_post
+
+    def found_then_deleted(post_id: int) -> object:
+        # As if its author's DELETE committed just after this request found the post.
+        found = real_require_post(post_id)
+        # Unknown to this session, as another transaction's DELETE would be.
+        gone = delete(Post).where(Post.id == post_id)
+        db.session.execute(gone, execution_options={"synchronize_session": False})
+        return found
+
+    monkeypatch.setattr(module, "require_post", found_then_deleted)
+
+    response = client.open(
+        path.format(post.id),
+        method=method,
+        json={"body": "Too late."},
+        headers=auth_headers(UserFactory()),
+    )
+
+    assert_problem(response, 404)
