@@ -92,7 +92,8 @@ def judge_conditions() -> None:
     commit, and on a successful answer (304 to a read, 412 otherwise).
     """
     view = operation_view()
-    if view is None or not has_no_entity_tag(view):
+    # OPTIONS asks about the resource, not for it: Flask answers it, with the methods it has.
+    if view is None or request.method == "OPTIONS" or not has_no_entity_tag(view):
         return
     if "If-Match" in request.headers and listed("If-Match") != ["*"]:
         g.false_condition = 412, "This resource has no entity-tag: If-Match can only be `*`."
@@ -113,7 +114,11 @@ def answer_false_conditions(response: Response) -> Response:
     if "false_condition" not in g or not 200 <= response.status_code < 300:
         return response
     status, detail = g.false_condition
-    return Response(status=304) if status == 304 else problem(412, detail)
+    if status == 412:
+        return problem(412, detail)
+    # A 304 keeps the fields of section 15.4.5 that the 200 had: Vary above all, for caches.
+    kept = {"Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Vary"}
+    return Response(status=304, headers=[(k, v) for k, v in response.headers if k in kept])
 
 
 def install(app: Flask) -> None:

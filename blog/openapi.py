@@ -1,6 +1,6 @@
 """The OpenAPI document: what APIFlask generates, corrected so that client generators can use it.
 
-Views describe their own error statuses and headers with `responses(...)` and `takes_if_match`.
+Views describe their own error statuses and headers with `responses(...)`.
 What the app answers around the views is added to each operation it can happen to, read from the
 app: a request hook marked with `answers(...)` adds its statuses to the operations it runs for,
 an operation with a body the statuses of reading one, an integer in the path 404, If-Match 412.
@@ -95,17 +95,30 @@ _HEADERS_BY_STATUS: dict[str, dict[str, Any]] = {
 }
 # Response headers a view sends, for `responses(headers=...)` where it sends them.
 LOCATION = {"description": "The URL of what was created", "schema": _STRING}
-ETAG = {
-    "description": "The post's version, to send back as If-Match",
-    "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
-}
-IF_MATCH = {
-    "name": "If-Match",
-    "in": "header",
-    "required": False,
-    "description": "The ETag you read: the change happens only if the post is still at that "
-    "version (412 otherwise). `*`, or no If-Match at all, accepts any version.",
-    "schema": _STRING,
+CONDITIONS = [
+    {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "description": "The ETag you read: the request goes ahead only if the post's current"
+        " ETag is listed (strong comparison), 412 otherwise. `*`, or no If-Match, takes any.",
+        "schema": _STRING,
+    },
+    {
+        "name": "If-None-Match",
+        "in": "header",
+        "required": False,
+        "description": "ETags you hold (weak comparison), or `*`: if one is current, a GET"
+        " answers 304 with no body, and a change is refused with 412.",
+        "schema": _STRING,
+    },
+]
+
+
+# The Vary header of an answer whose body differs with the token (`liked_by_me`).
+VARY = {
+    "description": "`Authorization`: the body differs with the token",
+    "schema": {"type": "string"},
 }
 
 
@@ -156,12 +169,6 @@ def answers(
     return mark
 
 
-def takes_if_match(view: F) -> F:
-    """Mark a view that honours If-Match, so the document lists the header as its parameter."""
-    view.takes_if_match = True  # type: ignore[attr-defined]
-    return view
-
-
 _PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{PROBLEM}"}}}
 
 
@@ -182,8 +189,8 @@ def _fix_operation(
     if "requestBody" in operation:
         operation["requestBody"]["required"] = True
     answers = operation.setdefault("responses", {})
-    if getattr(view, "takes_if_match", False):
-        operation.setdefault("parameters", []).append(IF_MATCH)
+    if getattr(view, "evaluates_conditions", False):  # blog/conditional.py
+        operation.setdefault("parameters", []).extend(CONDITIONS)
         answers.setdefault("412", {"description": "If-Match names no current entity-tag"})
     for status, text in (_ALWAYS | (_WITH_BODY if "requestBody" in operation else {})).items():
         answers.setdefault(status, {"description": text})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 
 from blog.auth import current_user, token_auth
+from blog.openapi import VARY, responses
 from blog.schemas import PostPage, PostPageQuery
 from blog.services import posts
 
@@ -18,11 +19,12 @@ bp = APIBlueprint(
 
 @bp.get("")
 @bp.auth_required(token_auth)
+@bp.doc(responses=responses(headers={200: {"Vary": VARY}}))
 @bp.input(PostPageQuery, location="query", arg_name="query")
 @bp.output(PostPage)
-def get_feed(query: PostPageQuery) -> PostPage:
+def get_feed(query: PostPageQuery) -> tuple[PostPage, dict[str, str]]:
     """List the posts of the users you follow, newest first."""
     page = posts.feed(
         user=current_user(), page=query.page, per_page=query.per_page, cursor=query.cursor
     )
-    return PostPage.model_validate(page)
+    return PostPage.model_validate(page), {"Vary": "Authorization"}  # liked_by_me

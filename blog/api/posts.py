@@ -14,7 +14,7 @@ from blog.conditional import entity_tag, evaluate, evaluates_conditions
 from blog.db import db, utcnow
 from blog.errors import Forbidden
 from blog.models import Like, Post
-from blog.openapi import LOCATION, responses, takes_if_match
+from blog.openapi import LOCATION, VARY, responses
 from blog.schemas import PostCreate, PostOut, PostPage, PostQuery, PostUpdate
 from blog.services import posts
 from blog.services.tags import ensure_tags
@@ -33,10 +33,7 @@ SHOWN = {
         "description": "A digest of this representation: send it back as If-Match or If-None-Match",
         "schema": {"type": "string"},
     },
-    "Vary": {
-        "description": "`Authorization`: the post differs with the token",
-        "schema": {"type": "string"},
-    },
+    "Vary": VARY,
 }
 
 bp = APIBlueprint(
@@ -131,7 +128,6 @@ def get_post(post_id: int) -> tuple[PostOut, dict[str, str]] | Response:
 
 @bp.patch("/<int:post_id>")
 @evaluates_conditions
-@takes_if_match
 @bp.auth_required(token_auth)
 @bp.input(PostUpdate, arg_name="data")
 @bp.output(PostOut)
@@ -164,7 +160,6 @@ def update_post(post_id: int, data: PostUpdate) -> tuple[PostOut, dict[str, str]
 
 @bp.delete("/<int:post_id>")
 @evaluates_conditions
-@takes_if_match
 @bp.auth_required(token_auth)
 @bp.output({}, status_code=204, description="The post is gone, with its comments and likes")
 @bp.doc(responses=REFUSALS)

@@ -10,6 +10,8 @@ document, and which of them evaluate conditions themselves from the app.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask.testing import FlaskClient
 
@@ -20,7 +22,7 @@ from blog.db import MAX_ID
 from blog.errors import PROBLEM_TYPES
 from tests import rows
 from tests.helpers import assert_problem
-from tests.inventory import OPERATIONS, Operation
+from tests.inventory import OPERATIONS, SCHEMAS, Operation
 from tests.world import World
 
 PRECONDITION_FAILED = PROBLEM_TYPES["precondition-failed"]
@@ -125,3 +127,49 @@ def test_a_failure_without_the_conditions_comes_before_them(
 
     assert plain.status_code in {401, 404}
     assert (conditional.status_code, conditional.json) == (plain.status_code, plain.json)
+
+
+def _mentions(schema: Any, name: str, seen: frozenset[str] = frozenset()) -> bool:
+    # Whether a property called `name` appears anywhere in the schema, references followed.
+    if isinstance(schema, list):
+        return any(_mentions(value, name, seen) for value in schema)
+    if not isinstance(schema, dict):
+        return False
+    if name in schema.get("properties", {}):
+        return True
+    if "$ref" in schema:
+        ref = schema["$ref"].rpartition("/")[2]
+        return ref not in seen and _mentions(SCHEMAS[ref], name, seen | {ref})
+    return any(_mentions(value, name, seen) for value in schema.values())
+
+
+# The reads whose body differs by reader: a cache must key them by the Authorization header.
+PER_READER = [
+    op for op in OPERATIONS if op.method == "GET" and _mentions(op.answer_schema(), "liked_by_me")
+]
+
+
+@pytest.mark.parametrize("operation", PER_READER, ids=str)
+def test_a_read_that_differs_by_reader_says_so_in_vary_and_so_does_its_304(
+    client: FlaskClient, world: World, operation: Operation
+) -> None:
+    read = world.call(client, operation, headers=world.headers)
+    star = world.call(client, operation, headers=world.headers | {"If-None-Match": "*"})
+
+    assert PER_READER
+    assert "Authorization" in read.headers["Vary"]
+    # RFC 9110, section 15.4.5: a 304 carries the Vary the 200 would have.
+    assert star.status_code == 304
+    assert star.headers.get("Vary") == read.headers["Vary"]
+
+
+@pytest.mark.parametrize("path", sorted({op.path for op in UNTAGGED}))
+def test_options_answers_as_it_would_without_conditions(
+    client: FlaskClient, world: World, path: str
+) -> None:
+    url = path.format(**world.parameters)
+
+    plain = client.options(url)
+    conditional = client.options(url, headers={"If-Match": '"x"', "If-None-Match": "*"})
+
+    assert (conditional.status_code, conditional.headers["Allow"]) == (200, plain.headers["Allow"])

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from pydantic import ConfigDict, StringConstraints, TypeAdapter, ValidationError
 
 from blog import create_app
+from blog.conditional import has_no_entity_tag
 from blog.config import Settings
 from blog.errors import PROBLEM_MEDIA_TYPE
 from blog.openapi import answers
@@ -135,14 +136,21 @@ def test_the_headers_are_documented_where_they_are_sent(client: FlaskClient) -> 
             assert headers_of(operation, "401") == ["WWW-Authenticate"]
 
 
-def test_if_match_is_a_parameter_of_the_operations_that_honour_it(client: FlaskClient) -> None:
-    takes_it = sorted(
-        operation["operationId"]
-        for operation in operations(spec(client))
-        if any(p["name"] == "If-Match" for p in operation.get("parameters", []))
-    )
+def test_the_conditions_are_parameters_of_the_operations_that_evaluate_them(
+    client: FlaskClient,
+) -> None:
+    app = client.application
+    views = {view.__name__: view for view in app.view_functions.values()}
+    evaluating = {name for name, view in views.items() if not has_no_entity_tag(view)}
 
-    assert takes_it == ["delete_post", "update_post"]
+    for field in ("If-Match", "If-None-Match"):
+        documented = {
+            operation["operationId"]
+            for operation in operations(spec(client))
+            if any(p["name"] == field for p in operation.get("parameters", []))
+        }
+        assert documented == evaluating, field
+    assert evaluating
 
 
 def test_errors_are_documented_as_problem_details(client: FlaskClient) -> None:
