@@ -361,13 +361,13 @@ def test_a_misspelt_partner_fails_late_and_a_wrong_one_never(
     # The classes were defined without complaint, and a query can be built; the error waits
     # for configuration, which whichever of these comes first sets off.
     query = select(Parent)
+    first_use = {
+        "configure_mappers": configure_mappers,
+        "first_object": Child,
+        "first_query": lambda: db.session.scalars(query),
+    }[trigger]
     with pytest.raises(InvalidRequestError, match="has no property 'parnet'"):
-        if trigger == "configure_mappers":
-            configure_mappers()
-        elif trigger == "first_object":
-            Child()
-        else:
-            db.session.scalars(query)
+        first_use()
 
 
 def test_a_partner_must_be_a_relationship_back_to_this_class_in_the_other_direction() -> None:
