@@ -271,6 +271,12 @@ def test_raiseload_raises_even_when_the_object_is_already_in_the_session(
         assert post.author is author
     assert statements == []
 
+    # ... and it still refuses the query an author not in the session would need.
+    db.session.expunge_all()
+    post = db.session.scalars(select(Post).options(raiseload(Post.author, sql_only=True))).one()
+    with pytest.raises(InvalidRequestError, match=r"'Post\.author' is not available"):
+        _ = post.author
+
 
 # expire_on_commit=False: what the database did by itself is not seen
 
@@ -386,6 +392,20 @@ def test_a_new_post_taken_out_of_its_authors_posts_leaves_the_session() -> None:
     with pytest.warns(SAWarning, match=r"<Post> not in session"):
         db.session.flush()
     assert post.id is None
+
+
+def test_without_delete_orphan_a_new_child_taken_out_stays_in_the_session(
+    throwaway_base: type[DeclarativeBase],
+) -> None:
+    # The default cascade, save-update and merge: what the test above shows is delete-orphan's.
+    parent_cls, child_cls = parent_and_children(throwaway_base)
+    parent, child = parent_cls(), child_cls()
+    db.session.add(parent)
+    parent.children.append(child)
+    assert child in db.session
+
+    parent.children.remove(child)
+    assert child in db.session
 
 
 # delete-orphan on a many-to-many, and single_parent

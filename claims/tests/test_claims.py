@@ -36,7 +36,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from blog.db import db
 from blog.models import Post, Profile, Tag, User
-from tests.factories import PostFactory, TagFactory
+from tests.factories import PostFactory, TagFactory, UserFactory
 from tests.helpers import StatementLog
 from tests.throwaway import Models, child_rows, pair, parent_and_child
 
@@ -68,7 +68,8 @@ def test_claim_10_the_old_declarative_import_warns_that_it_moved() -> None:
 
     assert sqlalchemy.__version__.startswith("2.")
     assert issubclass(MovedIn20Warning, DeprecationWarning)
-    with pytest.warns(MovedIn20Warning, match=r"now available as sqlalchemy\.orm\.declarative_"):
+    moved = r"now available as sqlalchemy\.orm\.declarative_base\(\)\. \(deprecated since: 2\.0\)"
+    with pytest.warns(MovedIn20Warning, match=moved):
         legacy = declarative_base()
     try:
 
@@ -156,7 +157,8 @@ def test_claim_13_a_new_objects_collection_is_an_empty_list_at_no_cost(
 ) -> None:
     """Claim 13: a new user's posts attribute is a list of Post objects, empty to begin with.
     Verdict: true. For a new (transient or pending) object it is an empty list-like
-    collection, given without a query; for a persistent one, reading it loads it."""
+    collection, given without a query; for a persistent one loaded from the database, the first
+    read is a query."""
     with sql.recording() as statements:
         user = User(username="james")
         assert user.posts == []
@@ -164,6 +166,17 @@ def test_claim_13_a_new_objects_collection_is_an_empty_list_at_no_cost(
         db.session.add(user)
         assert user.posts == []
     assert statements == []
+
+    # A persistent user loaded from the database: the first read of posts is a query.
+    db.session.expunge(user)
+    user_id = UserFactory().id
+    db.session.expunge_all()
+    stored = db.session.get(User, user_id)
+    assert stored is not None
+    with sql.recording() as statements:
+        assert stored.posts == []
+    assert len(statements) == 1
+    assert statements[0].startswith("SELECT posts.id")
 
 
 # Claim 14

@@ -176,16 +176,18 @@ def test_deleting_a_comment_whose_replies_are_loaded_lets_the_orm_delete_them(
     sql: StatementLog,
 ) -> None:
     root, reply, deeper, _ = thread()
-    assert root.replies == [reply]
+    second = CommentFactory(parent=root, post=root.post)
+    assert root.replies == [reply, second]
     assert reply.replies == [deeper]
 
     with sql.recording() as statements:
         db.session.delete(root)
         db.session.flush()
 
-    # The "delete" cascade of Comment.replies reaches every loaded reply.
+    # The "delete" cascade of Comment.replies reaches every loaded reply: four comments on
+    # three levels cost three DELETEs, the two replies of the middle level sharing one.
     assert [s.split(" WHERE")[0] for s in statements] == ["DELETE FROM comments"] * 3
-    for gone in (root, reply, deeper):
+    for gone in (root, reply, second, deeper):
         assert not rows.exists("comments", gone.id)
 
 
