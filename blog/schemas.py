@@ -247,10 +247,8 @@ class TagOut(ResponseModel):
     post_count: int
 
 
-class TagList(ResponseModel):
-    """Every tag, by name."""
-
-    items: list[TagOut]
+class TagPage(PageOut[TagOut]):
+    """A page of the tags that some post carries."""
 
 
 class TokenOut(BaseModel):

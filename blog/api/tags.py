@@ -1,17 +1,16 @@
-"""Tags: list them with their post counts, or read one."""
+"""Tags: list those in use with their post counts, or read one."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from apiflask import APIBlueprint
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from blog.db import db
 from blog.errors import NotFound
 from blog.fields import parse_tag_name
 from blog.models import Tag
-from blog.schemas import TagList, TagOut
+from blog.pagination import Page, offset
+from blog.schemas import PageQuery, TagOut, TagPage
 
 bp = APIBlueprint(
     "tags",
@@ -22,10 +21,21 @@ bp = APIBlueprint(
 
 
 @bp.get("")
-@bp.output(TagList)
-def list_tags() -> dict[str, Any]:
-    """List every tag and how many posts carry it, by name."""
-    return {"items": db.session.execute(select(Tag.name, Tag.post_count).order_by(Tag.name)).all()}
+@bp.input(PageQuery, location="query", arg_name="query")
+@bp.output(TagPage)
+def list_tags(query: PageQuery) -> TagPage:
+    """List the tags that some post carries, by name, with how many posts carry each."""
+    # A tag whose posts are all gone stays in the table, for its next post; it is not listed.
+    carried = Tag.post_count > 0
+    total = db.session.scalar(select(func.count()).select_from(Tag).where(carried)) or 0
+    page = db.session.execute(
+        select(Tag.name, Tag.post_count)
+        .where(carried)
+        .order_by(Tag.name)
+        .limit(query.per_page)
+        .offset(offset(query.page, query.per_page))
+    )
+    return TagPage.model_validate(Page(list(page), query.page, query.per_page, total))
 
 
 @bp.get("/<name>")

@@ -199,10 +199,12 @@ def test_reading_one_post_costs_one_statement(client: FlaskClient, sql: Statemen
     assert "LEFT OUTER JOIN (post_tags AS post_tags_1 JOIN tags" in statements[0]
 
 
-def test_listing_tags_is_one_statement(client: FlaskClient, sql: StatementLog) -> None:
+def test_listing_tags_is_two_statements_the_count_and_the_page(
+    client: FlaskClient, sql: StatementLog
+) -> None:
     PostFactory(tags=TagFactory.create_batch(5))
 
-    assert len(statements_for(client, sql, "/api/tags")) == 1
+    assert len(statements_for(client, sql, "/api/tags")) == 2
 
 
 def test_writing_a_post_does_not_load_the_authors_other_posts(

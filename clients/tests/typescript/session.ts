@@ -71,8 +71,12 @@ const userProfileOut = object<Schemas["UserProfileOut"]>({
     follower_count: int,
     following_count: int,
 });
-const tagList = object<Schemas["TagList"]>({
+const tagPage = object<Schemas["TagPage"]>({
     items: list(object<Schemas["TagOut"]>({ name: str, post_count: int })),
+    page: int,
+    per_page: int,
+    total: int,
+    pages: int,
 });
 const healthOut = object<Schemas["HealthOut"]>({ status: literal("ok") });
 const tokenOut = object<Schemas["TokenOut"]>({
@@ -257,7 +261,7 @@ const shown = answered(
 expect(shown.post_count === 1 && shown.follower_count === 1, "one post, one follower");
 const feed = answered("GET /api/feed", 200, await reader.GET("/api/feed"), postPage);
 expect(feed.items.some((item) => item.id === post.id), "the post in the follower's feed");
-answered("GET /api/tags", 200, await anonymous.GET("/api/tags"), tagList);
+answered("GET /api/tags", 200, await anonymous.GET("/api/tags"), tagPage);
 
 // Deleted with the ETag of the version read just before; a read is then a 404 problem.
 const current = await writer.GET("/api/posts/{post_id}", { params: { path } });
