@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from datetime import timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ import jwt
 import pytest
 from argon2 import PasswordHasher
 from flask.testing import FlaskClient
+from jwt.utils import base64url_decode
 
 from blog.auth import TOKEN_ALGORITHM
 from blog.config import current_settings
@@ -54,6 +56,48 @@ def test_a_token_with_a_subject_that_is_not_an_id_is_refused(client: FlaskClient
     )
 
     response = client.get("/api/users/me", headers={"Authorization": f"Bearer {forged}"})
+
+    assert_problem(response, 401)
+
+
+def signed(payload: dict[str, Any]) -> str:
+    return jwt.encode(payload, current_settings().secret_key, algorithm=TOKEN_ALGORITHM)
+
+
+def test_a_token_that_outlives_the_token_lifetime_is_refused(client: FlaskClient) -> None:
+    user = UserFactory()
+    lifetime = timedelta(seconds=current_settings().token_ttl_seconds)
+    issued = claims(user) | {"exp": claims(user)["iat"] + lifetime}
+
+    as_issued = client.get("/api/users/me", headers={"Authorization": f"Bearer {signed(issued)}"})
+    longer = issued | {"exp": issued["exp"] + timedelta(seconds=1)}
+    response = client.get("/api/users/me", headers={"Authorization": f"Bearer {signed(longer)}"})
+
+    assert as_issued.status_code == 200
+    assert_problem(response, 401)
+
+
+BASE64URL = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
+
+
+def padded(signature: str) -> str:
+    return signature + "="
+
+
+def with_a_stray_bit(signature: str) -> str:
+    # 32 bytes take 43 letters of 6 bits: the last letter's lowest 2 bits are left over.
+    return signature[:-1] + BASE64URL[BASE64URL.index(signature[-1]) ^ 1]
+
+
+@pytest.mark.parametrize("respell", [padded, with_a_stray_bit])
+def test_a_signature_spelt_otherwise_is_refused(client: FlaskClient, respell: Any) -> None:
+    token = signed(claims(UserFactory()))
+    head, _, signature = token.rpartition(".")
+    other = f"{head}.{respell(signature)}"
+    # The same signature bytes: a decoder that skips padding and stray bits accepts it.
+    assert base64url_decode(respell(signature).rstrip("=")) == base64url_decode(signature)
+
+    response = client.get("/api/users/me", headers={"Authorization": f"Bearer {other}"})
 
     assert_problem(response, 401)
 
