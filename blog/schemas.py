@@ -80,7 +80,8 @@ class TokenRequest(RequestModel):
     """The credentials to trade for a bearer token."""
 
     model_config = example({"username": EXAMPLE_USER, "password": EXAMPLE_PASSWORD})
-    username: fields.SearchText
+    # The rule of a new username: no look-alike (the Kelvin sign for a K) is taken for it.
+    username: fields.Username
     password: fields.PasswordAttempt
 
 

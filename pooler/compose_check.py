@@ -116,7 +116,7 @@ def check_scale(project: Project) -> str:
                 {
                     "username": spellings[n % len(spellings)],
                     "email": f"racer{n}-{marker}@example.com",
-                    "password": "pw-" * 4,
+                    "password": "a-racing-passphrase-2026",
                 },
             )
             for n in range(AT_ONCE)

@@ -28,7 +28,7 @@ from blog.auth import hash_password
 from blog.db import db
 from blog.models import Comment, Like, Post, Profile, Tag, User
 
-PASSWORD = "password"
+PASSWORD = "a-factory-made-passphrase"
 
 Maker = Callable[[User], object]
 # The maker of each path parameter, by its name in the routes.

@@ -118,7 +118,11 @@ def test_every_request_gets_an_app_context_and_a_session_of_its_own(
         assert client.get("/healthz").status_code == 200
         signed_up = client.post(
             "/api/users",
-            json={"username": "newcomer", "email": "new@example.com", "password": "long-enough"},
+            json={
+                "username": "newcomer",
+                "email": "new@example.com",
+                "password": "s3cret-enough-for-tests",
+            },
         )
         # A plain test client reuses the app context the test runs in, and so its session...
         assert FlaskClient(app).get("/healthz").status_code == 200

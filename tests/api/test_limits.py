@@ -10,7 +10,9 @@ one field filled to the size under test; it is sent on the world of tests/world.
 
 from __future__ import annotations
 
+import random
 import re
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +37,9 @@ def url(length: int) -> str:
 
 
 def letters(length: int) -> str:
-    return "a" * length
+    # Letters in no pattern, the same each run: a repeat would be refused as a password.
+    letters = random.Random(length).choices(string.ascii_lowercase, k=length)  # noqa: S311
+    return "".join(letters)
 
 
 # Ways to write a string of a given length; a field gets the first one its pattern accepts.

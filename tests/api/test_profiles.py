@@ -14,10 +14,14 @@ from tests.helpers import assert_problem, auth_headers, pointers
 def test_a_new_account_has_an_empty_profile(client: FlaskClient) -> None:
     client.post(
         "/api/users",
-        json={"username": "alice", "email": "alice@example.com", "password": "s3cret-enough"},
+        json={
+            "username": "alice",
+            "email": "alice@example.com",
+            "password": "s3cret-enough-for-tests",
+        },
     )
     token = client.post(
-        "/api/tokens", json={"username": "alice", "password": "s3cret-enough"}
+        "/api/tokens", json={"username": "alice", "password": "s3cret-enough-for-tests"}
     ).get_json()["access_token"]
 
     response = client.get("/api/users/me/profile", headers={"Authorization": f"Bearer {token}"})

@@ -112,7 +112,11 @@ def test_a_signature_spelt_otherwise_is_refused(client: FlaskClient, respell: An
 def test_passwords_are_stored_as_argon2id_with_the_configured_cost(client: FlaskClient) -> None:
     client.post(
         "/api/users",
-        json={"username": "alice", "email": "alice@example.com", "password": "s3cret-enough"},
+        json={
+            "username": "alice",
+            "email": "alice@example.com",
+            "password": "s3cret-enough-for-tests",
+        },
     )
 
     stored = db.session.scalars(db.select(User.password_hash)).one()

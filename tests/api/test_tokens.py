@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import timedelta
 
 import jwt
 import pytest
+from argon2 import PasswordHasher
 from flask.testing import FlaskClient
 
 from blog.auth import TOKEN_ALGORITHM
@@ -15,7 +17,7 @@ from blog.errors import INVALID_TOKEN
 from blog.models import User
 from blog.seed import DEMO_PASSWORD, DISABLED_PASSWORD_HASH
 from tests.factories import PASSWORD, UserFactory
-from tests.helpers import assert_problem, auth_headers
+from tests.helpers import assert_problem, auth_headers, pointers
 
 
 def test_signing_in_returns_a_bearer_token_that_works(client: FlaskClient) -> None:
@@ -29,6 +31,47 @@ def test_signing_in_returns_a_bearer_token_that_works(client: FlaskClient) -> No
     assert body["expires_in"] == current_settings().token_ttl_seconds
     me = client.get("/api/users/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.get_json()["id"] == user.id
+
+
+def test_a_look_alike_of_a_username_does_not_sign_in(client: FlaskClient) -> None:
+    UserFactory(username="kate")
+    kelvin = "\u212aate"  # KELVIN SIGN, which Python's str.lower() turns into "k"
+    assert kelvin.lower() == "kate"
+
+    response = client.post("/api/tokens", json={"username": kelvin, "password": PASSWORD})
+
+    assert pointers(assert_problem(response, 422)) == ["/username"]
+
+
+@pytest.mark.parametrize(
+    ("set_as", "typed"),
+    [("NFC", "NFD"), ("NFD", "NFC"), ("NFKC", "NFKD")],
+)
+def test_a_password_signs_in_however_its_letters_are_encoded(
+    client: FlaskClient, set_as: str, typed: str
+) -> None:
+    password = "\u00e9t\u00e9-\ufb01n-de-semaine-\u00e0-paris"  # "été", the "fi" ligature
+    spell = lambda form: unicodedata.normalize(form, password)  # noqa: E731
+    assert spell(set_as) != spell(typed)
+    client.post(
+        "/api/users",
+        json={"username": "elodie", "email": "elodie@example.com", "password": spell(set_as)},
+    )
+
+    response = client.post("/api/tokens", json={"username": "elodie", "password": spell(typed)})
+
+    assert response.status_code == 200
+
+
+def test_a_hash_of_a_password_as_typed_before_normalisation_still_signs_in(
+    client: FlaskClient,
+) -> None:
+    typed = unicodedata.normalize("NFD", "\u00e9t\u00e9-en-pente-douce")
+    UserFactory(username="elodie", password_hash=PasswordHasher().hash(typed))
+
+    response = client.post("/api/tokens", json={"username": "elodie", "password": typed})
+
+    assert response.status_code == 200
 
 
 def test_no_cache_keeps_a_token(client: FlaskClient) -> None:
@@ -248,7 +291,7 @@ def test_changing_the_password_ends_every_token_issued_before(client: FlaskClien
 
     response = client.patch(
         "/api/users/me",
-        json={"password": "a-new-password", "current_password": PASSWORD},
+        json={"password": "an-ordinary-new-passphrase", "current_password": PASSWORD},
         headers=one,
     )
 
@@ -259,7 +302,9 @@ def test_changing_the_password_ends_every_token_issued_before(client: FlaskClien
         assert refused.headers["WWW-Authenticate"].startswith("Bearer")
     db.session.refresh(user)
     assert user.token_version == 1
-    signed_in = client.post("/api/tokens", json={"username": "alice", "password": "a-new-password"})
+    signed_in = client.post(
+        "/api/tokens", json={"username": "alice", "password": "an-ordinary-new-passphrase"}
+    )
     fresh_token = {"Authorization": f"Bearer {signed_in.get_json()['access_token']}"}
     assert client.get("/api/users/me", headers=fresh_token).status_code == 200
     assert client.get("/api/users/me", headers=auth_headers(user)).status_code == 200

@@ -19,7 +19,11 @@ from tests.world import World, someone_else
 
 
 def sign_up(client: FlaskClient, **fields: Any) -> Any:
-    body = {"username": "alice", "email": "alice@example.com", "password": "s3cret-enough"}
+    body = {
+        "username": "alice",
+        "email": "alice@example.com",
+        "password": "s3cret-enough-for-tests",
+    }
     return client.post("/api/users", json=body | fields)
 
 
@@ -36,7 +40,7 @@ def test_signing_up_creates_a_user(client: FlaskClient) -> None:
     user = db.session.get(User, body["id"])
     assert user is not None
     assert user.password_hash.startswith("$argon2id$")
-    assert "s3cret-enough" not in response.get_data(as_text=True)
+    assert "s3cret-enough-for-tests" not in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -65,6 +69,9 @@ def test_usernames_and_emails_are_unique_regardless_of_case(
         ({"username": "al\u00efce"}, "/username"),
         ({"email": "not-an-email"}, "/email"),
         ({"password": "short"}, "/password"),
+        ({"password": "k7#Pq2!vX9@mLz"}, "/password"),  # strong, but 14 characters
+        ({"password": "password12345678"}, "/password"),  # long enough, but common
+        ({"password": "abcabcabcabcabcabc"}, "/password"),  # a repeat
         ({"password": "x" * 129}, "/password"),
         ({"password": 12345678}, "/password"),
         ({"is_admin": True}, "/is_admin"),
@@ -155,12 +162,14 @@ def test_changing_your_password(client: FlaskClient) -> None:
 
     response = client.patch(
         "/api/users/me",
-        json={"password": "a-new-password", "current_password": PASSWORD},
+        json={"password": "an-ordinary-new-passphrase", "current_password": PASSWORD},
         headers=headers,
     )
 
     assert response.status_code == 200
-    new = client.post("/api/tokens", json={"username": user.username, "password": "a-new-password"})
+    new = client.post(
+        "/api/tokens", json={"username": user.username, "password": "an-ordinary-new-passphrase"}
+    )
     old = client.post("/api/tokens", json={"username": user.username, "password": PASSWORD})
     assert new.status_code == 200
     assert_problem(old, 401)
@@ -168,7 +177,7 @@ def test_changing_your_password(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize(
     "change",
-    [{"email": "new@example.com"}, {"password": "a-new-password"}, {}],
+    [{"email": "new@example.com"}, {"password": "an-ordinary-new-passphrase"}, {}],
     ids=["email", "password", "nothing"],
 )
 def test_every_change_to_your_account_needs_your_current_password(
@@ -187,7 +196,7 @@ def test_every_change_to_your_account_needs_your_current_password(
 
 @pytest.mark.parametrize(
     "change",
-    [{"email": "new@example.com"}, {"password": "a-new-password"}],
+    [{"email": "new@example.com"}, {"password": "an-ordinary-new-passphrase"}],
     ids=["email", "password"],
 )
 def test_a_wrong_current_password_is_refused_and_changes_nothing(

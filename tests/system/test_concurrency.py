@@ -85,7 +85,7 @@ def statuses(answers: list[Answer]) -> Counter[int]:
 
 def sign_up(server: Server, username: str) -> dict[str, str]:
     """Register a user through the API and return their Authorization header."""
-    credentials = {"username": username, "password": "pw-" * 4}
+    credentials = {"username": username, "password": "a-racing-passphrase-2026"}
     account = credentials | {"email": f"{username}@example.com"}
     assert call(f"{server.url}/api/users", "POST", body=account).status == 201
     token = call(f"{server.url}/api/tokens", "POST", body=credentials).json()["access_token"]
@@ -132,7 +132,7 @@ def test_simultaneous_registrations_of_one_username_let_exactly_one_in(
         body = {
             "username": spellings[number % len(spellings)],
             "email": f"racer{number}@example.com",
-            "password": "pw-" * 4,
+            "password": "a-racing-passphrase-2026",
         }
         return lambda: call(f"{server.url}/api/users", "POST", body=body)
 

@@ -178,7 +178,11 @@ def logged_errors(server: Server, since: int) -> list[str]:
 def test_the_api_answers_503_while_the_database_is_down_and_recovers_by_itself(
     server: Server, cluster: Cluster, connection: Connection
 ) -> None:
-    account = {"username": "survivor", "email": "survivor@example.com", "password": "pw-" * 4}
+    account = {
+        "username": "survivor",
+        "email": "survivor@example.com",
+        "password": "a-racing-passphrase-2026",
+    }
     assert call(f"{server.url}/api/users", "POST", body=account).status == 201
     signed = {"username": account["username"], "password": account["password"]}
     token = call(f"{server.url}/api/tokens", "POST", body=signed).json()["access_token"]
