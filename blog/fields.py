@@ -4,10 +4,12 @@ Text is kept exactly as sent; tag names are lower-cased."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
+import rfc3986  # type: ignore[import-untyped]  # no type hints ship with it
 from annotated_types import GroupedMetadata
 from pydantic import (
     AfterValidator,
@@ -18,6 +20,8 @@ from pydantic import (
     ValidationError,
 )
 from pydantic_core import PydanticCustomError
+from rfc3986 import validators
+from rfc3986.exceptions import ValidationError as NotAnRfc3986Url  # type: ignore[import-untyped]
 from zxcvbn import zxcvbn
 
 from blog import models
@@ -36,8 +40,11 @@ EMAIL_PATTERN = (
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
-# An http or https URL with a host and no white space or control characters.
-URL_PATTERN = r"^https?://[^\x00-\x20\x7f/?#]+([/?#][^\x00-\x20\x7f]*)?$"
+# An http or https URL (the scheme in any case) with a host, in ASCII without white space or
+# control characters, and no user name or password; `web_url` checks the rest.
+URL_PATTERN = (
+    r"^[Hh][Tt][Tt][Pp][Ss]?://[\x21-\x22\x24-\x2e\x30-\x3e\x41-\x7e]+([/?#][\x21-\x7e]*)?$"
+)
 # Tag names in any case, lower-cased before they are stored.
 TAG_INPUT_PATTERN = r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$"
 
@@ -102,7 +109,32 @@ Body = Annotated[
     Field(description="Plain text or Markdown; must not be only white space."),
 ]
 CommentBody = Annotated[str, Text(models.COMMENT_MAX_LENGTH, min_length=1, blank=False)]
-WebUrl = Annotated[str, StringConstraints(max_length=models.URL_MAX_LENGTH, pattern=URL_PATTERN)]
+_URL_RULES = (
+    validators.Validator()
+    .allow_schemes("http", "https")
+    .require_presence_of("scheme", "host")
+    .check_validity_of("scheme", "userinfo", "host", "port", "path", "query", "fragment")
+)
+_NOT_PERCENT_ENCODING = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def web_url(value: str) -> str:
+    """Return `value` if it is an http or https URL by RFC 3986, with a host and a valid port."""
+    url = rfc3986.uri_reference(value).normalize()  # the scheme and host in lower case
+    try:
+        _URL_RULES.validate(url)
+    except NotAnRfc3986Url as error:
+        raise PydanticCustomError("url", "Must be an http or https URL with a host") from error
+    if _NOT_PERCENT_ENCODING.search(value):
+        raise PydanticCustomError("url", "A % must begin a %XX escape (RFC 3986)")
+    return value
+
+
+WebUrl = Annotated[
+    str,
+    StringConstraints(max_length=models.URL_MAX_LENGTH, pattern=URL_PATTERN),
+    AfterValidator(web_url),
+]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 

@@ -70,6 +70,14 @@ def test_null_clears_a_profile_field(client: FlaskClient) -> None:
         ({"website": "not a url"}, "/website"),
         ({"website": "javascript:alert(1)"}, "/website"),
         ({"avatar_url": "ftp://example.com/a.png"}, "/avatar_url"),
+        # RFC 3986: no user name or password, a port of at most 65535, ASCII alone (no
+        # bidirectional control to make the URL read otherwise), "%" only to begin "%XX".
+        ({"website": "https://user:secret@example.com/"}, "/website"),
+        ({"website": "https://bank.example.com@evil.example/"}, "/website"),
+        ({"website": "https://example.com:99999/"}, "/website"),
+        ({"website": "https://example.com/\u202egnp.exe"}, "/website"),
+        ({"website": "https://exa\u202emple.com/"}, "/website"),
+        ({"website": "https://example.com/100%"}, "/website"),
         ({"avatar_url": "https://example.com/" + "a" * 2048}, "/avatar_url"),
         ({"bio": "x" * 501}, "/bio"),
         ({"email": "a@example.com"}, "/email"),
@@ -88,6 +96,26 @@ def test_invalid_profile_fields_are_refused(
         "website": "https://example.com/",
         "avatar_url": None,
     }
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "HTTPS://Example.COM/Path",  # scheme and host in any case (RFC 3986, sections 3.1, 3.2.2)
+        "https://[2001:db8::1]:8443/x?y=z#top",
+        "https://xn--mnchen-3ya.de/",  # an internationalised name, in its ASCII form
+        "http://example.com/caf%C3%A9",
+    ],
+)
+def test_urls_by_rfc_3986_are_stored_as_sent(client: FlaskClient, url: str) -> None:
+    user = UserFactory()
+
+    response = client.patch(
+        "/api/users/me/profile", json={"website": url}, headers=auth_headers(user)
+    )
+
+    assert response.status_code == 200
+    assert response.get_json()["website"] == url
 
 
 @pytest.mark.parametrize("method", ["GET", "PATCH"])
