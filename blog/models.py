@@ -386,4 +386,5 @@ class SignInFailures(Base):
     # Attempts in the current window; an attempt counts as soon as it starts, and a
     # successful one deletes the row.
     failures: Mapped[int]
-    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Indexed for the throttle's pruning of rows whose window has ended.
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -9,13 +9,15 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from sqlalchemy import case, delete, extract, func
+from sqlalchemy import case, delete, extract, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from blog.config import current_settings
 from blog.db import db
 from blog.errors import TooManyRequests
 from blog.models import SignInFailures
+
+PRUNED_PER_ATTEMPT = 100
 
 
 def attempt(username: str) -> None:
@@ -44,6 +46,17 @@ def attempt(username: str) -> None:
         .returning(row.failures, extract("epoch", row.window_started_at + window - now))
     )
     failures, seconds_left = db.session.execute(counted).one()
+    # Rows whose window has ended count for nothing: a few go at each attempt, so that names
+    # nobody has do not pile up. Rows another attempt holds are skipped, not waited for.
+    ended_rows = (
+        select(row.username_lower)
+        .where(ended)
+        .limit(PRUNED_PER_ATTEMPT)
+        .with_for_update(skip_locked=True)
+    )
+    db.session.execute(
+        delete(SignInFailures).where(row.username_lower.in_(ended_rows.scalar_subquery()))
+    )
     if failures > settings.sign_in_max_failures:
         # The error handler rolls back: a refused attempt changes nothing, not even the count.
         raise TooManyRequests(

@@ -174,6 +174,17 @@ def test_after_the_window_a_wrong_password_starts_a_new_one(client: FlaskClient)
     assert (failures, started_now) == (1, True)
 
 
+def test_an_attempt_prunes_the_rows_whose_window_has_ended(client: FlaskClient) -> None:
+    for name in ("ended", "ongoing"):
+        sign_in(client, name)
+    move_window_back("ended", WINDOW)
+
+    sign_in(client, "someone-else")
+
+    assert stored("ended") is None
+    assert stored("ongoing").failures == 1
+
+
 def test_retry_after_is_at_least_one_second(client: FlaskClient) -> None:
     UserFactory(username="alice")
     for _ in range(MAX_FAILURES):
