@@ -1,0 +1,58 @@
+"""Security headers (OWASP's secure headers): every answer of the app has them, once each, the
+operations', the errors', the document's, /docs' and its files' and the problem types' pages,
+so they hold without the proxy of `docker compose up` too."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from blog.errors import PROBLEM_TYPES
+from blog.headers import ALWAYS
+from scripts.compose_check import csp_directives, inline_hashes
+from tests.inventory import OPERATIONS, Operation
+from tests.world import World
+
+
+def assert_secured(response: TestResponse) -> dict[str, list[str]]:
+    for name, value in ALWAYS.items():
+        assert response.headers.getlist(name) == [value], name
+    (policy,) = response.headers.getlist("Content-Security-Policy")
+    directives = csp_directives(policy)
+    assert directives["default-src"] == ["'none'"]
+    assert directives["frame-ancestors"] == ["'none'"]
+    return directives
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=str)
+def test_every_operation_answers_with_the_security_headers(
+    client: FlaskClient, world: World, operation: Operation
+) -> None:
+    answered = world.call(client, operation, headers=world.headers, json=operation.example())
+    refused = world.call(client, operation, headers={"Authorization": "Bearer x"})
+
+    for response in (answered, refused):
+        assert "script-src" not in assert_secured(response)
+
+
+def test_the_pages_and_files_outside_the_operations_have_them_too(client: FlaskClient) -> None:
+    docs = client.get("/docs")
+    asset = next(line for line in docs.get_data(as_text=True).split('"') if line.endswith(".js"))
+    problem_page = next(iter(PROBLEM_TYPES.values())).uri
+
+    for path in ("/docs", "/openapi.json", asset, problem_page, "/no/such/route"):
+        assert_secured(client.get(path, buffered=True))
+
+
+def test_the_docs_page_may_run_its_inline_script_and_style_and_nothing_else_inline(
+    client: FlaskClient,
+) -> None:
+    response = client.get("/docs")
+    directives = assert_secured(response)
+    page = response.get_data(as_text=True)
+
+    for tag, directive in (("script", "script-src"), ("style", "style-src")):
+        hashes = inline_hashes(page, tag)
+        assert hashes, f"the page has no inline {tag}"
+        assert set(directives[directive]) == {"'self'", *hashes}
