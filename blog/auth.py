@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from blog.config import Settings, current_settings
 from blog.db import MAX_ID, db, utcnow
-from blog.errors import INVALID_TOKEN, TOKEN_REQUIRED, Unauthorized
+from blog.errors import INVALID_TOKEN, TOKEN_REQUIRED, TooManyRequests, Unauthorized
 from blog.models import User
 from blog.openapi import answers, operation_view
 
@@ -54,8 +54,26 @@ def normalised(password: str) -> str:
     return unicodedata.normalize("NFKC", password)
 
 
+# The advisory lock keys of the hashing slots: this number, and the slot's.
+HASHING_SLOTS = 0x68617368
+
+
+def take_a_hashing_slot() -> None:
+    """Hold one of the `PASSWORD_HASHES_AT_ONCE` slots until the transaction ends, or refuse
+    with 429: an Argon2 hash takes a worker for tens of milliseconds, and a flood of them would
+    leave none for anyone else. The slots are PostgreSQL advisory locks, so every worker of
+    every process shares them; a try-lock, so a refused request frees its worker at once."""
+    for slot in range(current_settings().password_hashes_at_once):
+        if db.session.scalar(select(func.pg_try_advisory_xact_lock(HASHING_SLOTS, slot))):
+            return
+    raise TooManyRequests(
+        "Too many passwords are being checked right now. Try again in a second.", retry_after=1
+    )
+
+
 def hash_password(password: str) -> str:
     """Return an Argon2id hash of `password`, normalised, with the configured cost."""
+    take_a_hashing_slot()
     return _hasher(current_settings())[0].hash(normalised(password))
 
 
@@ -63,6 +81,7 @@ def verify_password(password_hash: str, password: str) -> bool:
     """Say whether `password` matches `password_hash`; a hash that is not Argon2 matches nothing.
 
     A hash made before passwords were normalised is of the password as typed: tried second."""
+    take_a_hashing_slot()
     hasher = _hasher(current_settings())[0]
     for typed in dict.fromkeys([normalised(password), password]):
         try:
@@ -85,7 +104,7 @@ def authenticate(username: str, password: str) -> User | None:
         return None
     if hasher.check_needs_rehash(user.password_hash):
         # The cost settings changed since this hash was made: upgrade it while we know the password.
-        user.password_hash = hasher.hash(password)
+        user.password_hash = hasher.hash(normalised(password))
     return user
 
 

@@ -56,8 +56,12 @@ def check_scale(project: Project) -> str:
     say(f"scale project: {OVERLAY} over docker-compose.yml (PgBouncer, {API_REPLICAS} api)")
     project.timed("scale_build", "build", "pgbouncer", timeout=900)
     # The registration race below sends AT_ONCE sign-ups at once from one address: the proxy's
-    # per-client burst is raised for this project so that all of them reach the replicas.
-    project.up("scale_up", {"PROXY_SIGN_UP_BURST": str(AT_ONCE)})
+    # per-client burst, and the api's password hashes at once, are raised for this project so
+    # that all of them reach the replicas and the database.
+    project.up(
+        "scale_up",
+        {"PROXY_SIGN_UP_BURST": str(AT_ONCE), "PASSWORD_HASHES_AT_ONCE": str(AT_ONCE)},
+    )
     check_the_api(project, seeded(project)[1])
 
     say("requests spread over the replicas")

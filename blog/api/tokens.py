@@ -36,7 +36,8 @@ NO_STORE_DOC = {
     responses=responses(
         errors={
             401: "Wrong username or password",
-            429: "Too many wrong passwords for this username lately; try again after Retry-After",
+            429: "Too many wrong passwords for this username lately, or too many passwords being"
+            " checked at once; try again after Retry-After",
         },
         headers={200: NO_STORE_DOC},
     )

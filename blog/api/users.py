@@ -64,7 +64,10 @@ def require_user(username: str) -> User:
 @bp.output(UserOut, status_code=201, description="The new account")
 @bp.doc(
     responses=responses(
-        errors={409: "The username or email address is taken"},
+        errors={
+            409: "The username or email address is taken",
+            429: "Too many passwords being checked at once; try again after Retry-After",
+        },
         headers={201: {"Location": LOCATION}},
     )
 )
@@ -94,7 +97,8 @@ def get_me() -> UserOut:
 # What an operation that needs `current_password` may answer besides its success.
 CONFIRMED = {
     403: "The current password is wrong",
-    429: "Too many wrong passwords for this username lately; try again after Retry-After",
+    429: "Too many wrong passwords for this username lately, or too many passwords being"
+    " checked at once; try again after Retry-After",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -11,11 +12,13 @@ import pytest
 from argon2 import PasswordHasher
 from flask.testing import FlaskClient
 from jwt.utils import base64url_decode
+from sqlalchemy import Connection, func, select
 
-from blog.auth import TOKEN_ALGORITHM
+from blog.auth import HASHING_SLOTS, TOKEN_ALGORITHM
 from blog.config import current_settings
 from blog.db import db, utcnow
 from blog.models import User
+from tests import rows
 from tests.factories import PASSWORD, UserFactory
 from tests.helpers import assert_problem, auth_headers
 
@@ -100,6 +103,38 @@ def test_a_signature_spelt_otherwise_is_refused(client: FlaskClient, respell: An
     response = client.get("/api/users/me", headers={"Authorization": f"Bearer {other}"})
 
     assert_problem(response, 401)
+
+
+@pytest.fixture
+def slots_taken(connection: Connection) -> Iterator[None]:
+    """Hold every password-hashing slot from a connection of another worker's."""
+    with connection.engine.connect() as other:
+        for slot in range(current_settings().password_hashes_at_once):
+            other.execute(select(func.pg_advisory_lock(HASHING_SLOTS, slot)))
+        yield
+        other.execute(select(func.pg_advisory_unlock_all()))
+
+
+@pytest.mark.usefixtures("slots_taken")
+def test_a_password_to_check_while_every_hashing_slot_is_taken_is_refused_with_429(
+    client: FlaskClient,
+) -> None:
+    user = UserFactory(username="alice")
+    users_before = rows.count("users")
+    new = {"username": "bob", "email": "bob@example.com", "password": "s3cret-enough-for-tests"}
+
+    answers = [
+        client.post("/api/users", json=new),
+        client.post("/api/tokens", json={"username": "alice", "password": PASSWORD}),
+        client.delete(
+            "/api/users/me", json={"current_password": PASSWORD}, headers=auth_headers(user)
+        ),
+    ]
+
+    for response in answers:
+        assert_problem(response, 429)
+        assert response.headers["Retry-After"] == "1"
+    assert rows.count("users") == users_before
 
 
 # Every operation called with someone else's token, on things of another user's:
