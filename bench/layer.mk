@@ -1,7 +1,7 @@
 # The benchmark and the soak (bench/README.md). Included by the root Makefile while bench/ is
 # here; deleting bench/ removes these targets and the checks CI runs from them.
 
-.PHONY: bench bench-smoke soak soak-short
+.PHONY: bench bench-smoke soak soak-short flood
 
 # Its code, not its tests: like the core's, they use the untyped factories.
 LAYER_MYPY += $(wildcard bench/*.py)
@@ -19,3 +19,6 @@ soak: install  ## Mixed reads and writes for 60 s at 32 connections: no 5xx, no 
 # CI's soak: a quarter of the minute, the same checks.
 soak-short: install  ## The soak for 15 s, as CI runs it
 	$(BIN)/python -m bench.soak --seconds 15
+
+flood: install  ## Sign-ins that each cost a password hash, from one client and from 8, while reads are timed (a minute)
+	$(BIN)/python -m bench.flood $(FLOOD_ARGS)
