@@ -1,0 +1,70 @@
+"""How a request body is read: JSON only, in UTF-8, whole or not at all (RFC 8259)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, NoReturn
+
+from flask import Request
+from werkzeug import exceptions as http
+
+
+class ApiRequest(Request):
+    """A request that takes only JSON bodies, in UTF-8 and whole, and says what is wrong with a
+    bad one in the client's terms."""
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """Parse a body sent as application/json (APIFlask's force=True would take any type)."""
+        if self.mimetype != "application/json":
+            raise http.UnsupportedMediaType(
+                "Send the request body as JSON, with Content-Type: application/json."
+            )
+        if self.mimetype_params.get("charset", "utf-8").lower() != "utf-8":
+            raise http.UnsupportedMediaType("JSON is sent in UTF-8 (RFC 8259, section 8.1).")
+        data = self.get_data(cache=cache)
+        # A body without Content-Length (chunked) is read up to the limit; anything left is
+        # refused, not cut off.
+        limit = self.max_content_length
+        rest = self.content_length is None and limit and len(data) >= limit
+        if rest and self.environ["wsgi.input"].read(1):
+            raise http.RequestEntityTooLarge(f"The request body is over {limit} bytes.")
+        try:
+            text = data.decode()
+            if text.startswith("\ufeff"):
+                raise _Refused("it starts with a byte order mark (RFC 8259, section 8.1)")
+            return json.loads(text, object_pairs_hook=_object, parse_constant=_not_a_number)
+        except UnicodeDecodeError as error:
+            raise http.BadRequest(
+                f"The request body is not UTF-8 (RFC 8259, section 8.1): byte {error.start + 1}"
+                " is not part of a UTF-8 character."
+            ) from error
+        except json.JSONDecodeError as error:
+            raise http.BadRequest(
+                f"The request body is not valid JSON: {error.msg}, at line {error.lineno},"
+                f" column {error.colno}."
+            ) from error
+        except (ValueError, RecursionError) as error:  # from _object, or too long, or too deep
+            detail = (
+                str(error)
+                if isinstance(error, _Refused)
+                else "a number has too many digits, or it nests too deeply"
+            )
+            raise http.BadRequest(f"The request body is not valid JSON here: {detail}.") from error
+
+
+class _Refused(ValueError):
+    pass
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # RFC 8259, section 4: names SHOULD be unique; which of two a parser keeps is anyone's guess.
+    members: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in members:
+            raise _Refused(f"the member {json.dumps(name)} is given more than once")
+        members[name] = value
+    return members
+
+
+def _not_a_number(name: str) -> NoReturn:
+    raise _Refused(f"{name} is not a JSON number (RFC 8259, section 6)")
