@@ -12,6 +12,9 @@ COMPOSE_FILES := docker-compose.yml
 LAYER_MYPY :=
 # The make targets of the layers' checks, which CI runs through make layer-checks.
 LAYER_CHECKS :=
+# make pytest's pytest-xdist workers: one per CPU (auto), each on a database of its own;
+# PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= auto
 
 .PHONY: help install test lint typecheck pytest system-test compose-test layer-checks docs format constraints clean
 
@@ -48,8 +51,10 @@ typecheck: install  ## mypy, strict: the core, then the layers' code (LAYER_MYPY
 	$(BIN)/mypy
 	$(if $(strip $(LAYER_MYPY)),$(BIN)/mypy $(LAYER_MYPY))
 
-pytest: install  ## The in-process test suite alone (needs PostgreSQL; see README)
-	$(BIN)/pytest $(PYTEST_ARGS)
+# Bytecode is written even where PYTHONDONTWRITEBYTECODE is set (the Dockerfile sets it): else
+# every worker of every run compiles, and rewrites the asserts of, every test module again.
+pytest: install  ## The in-process test suite alone, on a worker per CPU (needs PostgreSQL; see README)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # PostgreSQL's server programs (initdb, pg_ctl) and psql too: see docs/testing.md.
 system-test: install  ## The tests that start processes: gunicorn, the compose commands, a cluster of their own

@@ -3,7 +3,9 @@
 The suite drops and recreates its own database (TEST_DATABASE_URL, by default `blog_test` on
 localhost) and builds the schema with `alembic upgrade head`, so the tests run against exactly
 what the migrations produce. It drops that database at the end, and each sibling database it
-makes (`sibling_database`) as soon as the test that made it is done.
+makes (`sibling_database`) as soon as the test that made it is done. When pytest-xdist runs the
+suite on several workers (make pytest does), each worker does all this with a database of its
+own, TEST_DATABASE_URL's name with the worker's id added (`blog_test_gw0`), and its siblings.
 
 Each test runs inside one transaction on one connection, rolled back at the end. Sessions join
 that transaction through savepoints (`join_transaction_mode="create_savepoint"`), so the code
@@ -70,10 +72,24 @@ def recreate_database(url: str) -> None:
         pytest.exit(f"Cannot reach PostgreSQL at {where}:\n{exc.orig}\n\n{HOW_TO_START_POSTGRES}")
 
 
+def worker_database_url(url: str, worker: str | None) -> str:
+    """Return the database of one pytest-xdist worker: `url`'s with the worker's id added
+    (`blog_test_gw0`), so that workers never share a database; `url` itself when there are none.
+    """
+    if not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    """Build a fresh test database with the migrations, yield its URL, and drop it at the end."""
-    url = resolve_test_database_url()
+    """Build a fresh test database with the migrations, yield its URL, and drop it at the end.
+
+    Under pytest-xdist (`make pytest` runs the suite on several workers) each worker builds and
+    drops a database of its own, named after TEST_DATABASE_URL's with the worker's id added.
+    """
+    url = worker_database_url(resolve_test_database_url(), os.environ.get("PYTEST_XDIST_WORKER"))
     recreate_database(url)
     try:
         migrate(url)

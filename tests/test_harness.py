@@ -6,6 +6,7 @@ What the suite does when run as a command, and the demo server, are in tests/sys
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from typing import Any
@@ -37,6 +38,7 @@ from tests.fixtures import (
     DEFAULT_TEST_DATABASE_URL,
     FreshContextClient,
     resolve_test_database_url,
+    worker_database_url,
 )
 from tests.helpers import StatementLog, fresh
 
@@ -52,6 +54,24 @@ def test_without_test_database_url_the_suite_uses_blog_test_on_localhost(
 
     assert url == make_url(normalise_database_url(DEFAULT_TEST_DATABASE_URL))
     assert (url.host, url.database) == ("localhost", "blog_test")
+
+
+def test_each_xdist_worker_runs_on_a_database_of_its_own(
+    connection: Connection, database_url: str
+) -> None:
+    given = make_url(resolve_test_database_url()).database
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+
+    expected = f"{given}_{worker}" if worker else given
+    assert make_url(database_url).database == expected
+    assert connection.scalar(text("SELECT current_database()")) == expected
+
+
+def test_a_workers_database_is_named_after_the_test_database_and_the_worker() -> None:
+    url = "postgresql+psycopg://someone:secret@db.example:5433/blog_test"
+
+    assert make_url(worker_database_url(url, "gw1")) == make_url(url).set(database="blog_test_gw1")
+    assert worker_database_url(url, None) == worker_database_url(url, "") == url
 
 
 def test_the_test_database_holds_what_the_migrations_build(connection: Connection) -> None:
@@ -89,8 +109,12 @@ def test_code_under_test_may_commit_and_roll_back_and_only_savepoints_move(
 
 
 PROBE = "rolledback"
+# The two tests below run on one database, one after the other, even when pytest-xdist spreads
+# the suite over workers (make pytest): it sends the tests of one xdist_group to one worker.
+ONE_AFTER_THE_OTHER = pytest.mark.xdist_group("rollback")
 
 
+@ONE_AFTER_THE_OTHER
 def test_what_a_test_commits_lasts_until_the_test_ends(connection: Connection) -> None:
     UserFactory(username=PROBE)
     db.session.execute(text("CREATE TABLE harness_probe (id integer)"))
@@ -100,6 +124,7 @@ def test_what_a_test_commits_lasts_until_the_test_ends(connection: Connection) -
     assert db.session.scalar(select(User).where(User.username == PROBE)) is not None
 
 
+@ONE_AFTER_THE_OTHER
 def test_and_is_gone_in_the_next_test(connection: Connection) -> None:
     # pytest runs a module's tests in order: this one runs right after the test above.
     assert connection.scalar(text("SELECT to_regclass('harness_probe')")) is None

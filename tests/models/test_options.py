@@ -45,7 +45,10 @@ Relationship = RelationshipProperty[Any]
 
 def every_relationship() -> list[Relationship]:
     configure_mappers()
-    return [rel for mapper in Base.registry.mappers for rel in mapper.relationships]
+    # In a stable order: the registry's mappers are a set, and pytest-xdist's workers must each
+    # collect the same tests in the same order.
+    rels = [rel for mapper in Base.registry.mappers for rel in mapper.relationships]
+    return sorted(rels, key=str)
 
 
 def owns(rel: Relationship) -> bool:

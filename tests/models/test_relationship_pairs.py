@@ -55,7 +55,10 @@ def relationship_problems(mappers: registry) -> list[str]:
 
 def app_relationships() -> list[RelationshipProperty[Any]]:
     configure_mappers()
-    return [rel for mapper in Base.registry.mappers for rel in mapper.relationships]
+    # In a stable order: the registry's mappers are a set, and pytest-xdist's workers must each
+    # collect the same tests in the same order.
+    rels = [rel for mapper in Base.registry.mappers for rel in mapper.relationships]
+    return sorted(rels, key=str)
 
 
 def test_the_app_has_relationships_to_check() -> None:
