@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from blog.config import Settings, current_settings
 from blog.db import MAX_ID, db, utcnow
-from blog.errors import INVALID_TOKEN, TOKEN_REQUIRED, TooManyRequests, Unauthorized
+from blog.errors import INVALID_TOKEN, TOKEN_REQUIRED, PasswordsBusy, Unauthorized
 from blog.models import User
 from blog.openapi import answers, operation_view
 
@@ -66,7 +66,7 @@ def take_a_hashing_slot() -> None:
     for slot in range(current_settings().password_hashes_at_once):
         if db.session.scalar(select(func.pg_try_advisory_xact_lock(HASHING_SLOTS, slot))):
             return
-    raise TooManyRequests(
+    raise PasswordsBusy(
         "Too many passwords are being checked right now. Try again in a second.", retry_after=1
     )
 

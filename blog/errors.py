@@ -97,6 +97,9 @@ _problem_type("uri-too-long", 414, "The URL is longer than 4,096 bytes.")
 _problem_type("unsupported-media-type", 415, "The body is not sent as `application/json`.")
 _problem_type("invalid-input", 422, "A field or query parameter breaks its rule; see `errors`.")
 _problem_type("too-many-attempts", 429, "Too many wrong passwords lately: wait `Retry-After`.")
+PASSWORDS_BUSY = _problem_type(
+    "passwords-busy", 429, "Too many passwords are being checked at once: wait `Retry-After`."
+)
 _problem_type("headers-too-large", 431, "The headers add up to more than 8,192 bytes.")
 _problem_type("internal-error", 500, "A fault on the server's side, logged; nothing changed.")
 _problem_type("database-unavailable", 503, "The database is down or too slow: wait `Retry-After`.")
@@ -157,6 +160,12 @@ class Forbidden(_WithErrors, http.Forbidden):
 
 class Unprocessable(_WithErrors, http.UnprocessableEntity):
     """A 422: well-formed input that cannot be acted on."""
+
+
+class PasswordsBusy(http.TooManyRequests):
+    """A 429 of the ration of password hashes: the server is busy, the client did nothing wrong."""
+
+    kind = PASSWORDS_BUSY
 
 
 # Unique constraints a client can run into, with the field to point at and what to say.

@@ -17,11 +17,12 @@ from urllib.parse import urljoin, urlsplit
 import jwt
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 from werkzeug import exceptions as http
 from werkzeug.test import TestResponse
 
 from blog import create_app
-from blog.auth import TOKEN_ALGORITHM, issue_token
+from blog.auth import HASHING_SLOTS, TOKEN_ALGORITHM, issue_token
 from blog.config import Settings, current_settings
 from blog.db import db, utcnow
 from blog.errors import (
@@ -193,6 +194,18 @@ def _(client: FlaskClient, settings: Settings) -> TestResponse:
     for _ in range(settings.sign_in_max_failures):
         client.post("/api/tokens", json=wrong)
     return client.post("/api/tokens", json=wrong)
+
+
+@probe("passwords-busy")
+def _(client: FlaskClient, settings: Settings) -> TestResponse:
+    # Another worker's connection, holding every hashing slot.
+    with db.session.get_bind().engine.connect() as other:
+        for slot in range(settings.password_hashes_at_once):
+            other.execute(select(func.pg_advisory_lock(HASHING_SLOTS, slot)))
+        try:
+            return client.post("/api/tokens", json={"username": "alice", "password": "x"})
+        finally:
+            other.execute(select(func.pg_advisory_unlock_all()))
 
 
 @probe("headers-too-large")
