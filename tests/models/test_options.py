@@ -100,10 +100,9 @@ def held(value: Any) -> list[Any]:
 def loaded(world: list[Base], rel: Relationship) -> tuple[Any, list[Any]]:
     """Return, loaded afresh, an object of the world that `rel` holds something for, and what
     it holds, read (so loaded) through `rel`."""
-    parent = next(
-        obj for obj in world if isinstance(obj, rel.parent.class_) and held(getattr(obj, rel.key))
-    )
-    parent = fresh(parent)
+    holding = [o for o in world if isinstance(o, rel.parent.class_) and held(getattr(o, rel.key))]
+    assert holding, f"the `world` fixture has no {rel.parent.class_.__name__} whose {rel} holds"
+    parent = fresh(holding[0])
     return parent, held(getattr(parent, rel.key))
 
 
