@@ -67,8 +67,8 @@ def attempt(username: str) -> None:
 
 
 def succeeded(username: str) -> None:
-    """Forget the failures of `username`, whose password was right; commits."""
+    """Forget the failures of `username`, whose password was right, in the caller's transaction:
+    its commit makes that last."""
     db.session.execute(
         delete(SignInFailures).where(SignInFailures.username_lower == username.lower())
     )
-    db.session.commit()

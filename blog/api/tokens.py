@@ -6,6 +6,7 @@ from apiflask import APIBlueprint
 
 from blog import throttle
 from blog.auth import authenticate, ignores_authorization, issue_token
+from blog.db import db
 from blog.errors import WRONG_CREDENTIALS, Unauthorized
 from blog.openapi import responses
 from blog.schemas import TokenOut, TokenRequest
@@ -49,7 +50,7 @@ def create_token(data: TokenRequest) -> tuple[TokenOut, dict[str, str]]:
     if user is None:
         # One answer for an unknown user and a wrong password, so neither can be probed.
         raise Unauthorized("The username or password is wrong.", kind=WRONG_CREDENTIALS)
-    # Commits, with the password hash if authenticate() upgraded it.
     throttle.succeeded(data.username)
+    db.session.commit()  # with the password hash, if authenticate() upgraded it
     token, expires_in = issue_token(user)
     return TokenOut(access_token=token, expires_in=expires_in), NO_STORE
