@@ -201,12 +201,24 @@ def post(post_id: int) -> str | None:
     return result
 
 
-def tags() -> str | None:
-    """GET /api/tags."""
-    sql = """SELECT json_build_object('items', coalesce(json_agg(
-        json_build_object('name', name, 'post_count', post_count) ORDER BY name), '[]'))::text
-        FROM tags"""
-    result: str = _one(sql, {})
+def tags(query: dict[str, str]) -> str | None:
+    """GET /api/tags: a page of the tags some post carries."""
+    page, per_page = int(query.get("page", "1")), int(query.get("per_page", "20"))
+    sql = """
+    WITH carried AS (SELECT name, post_count FROM tags WHERE post_count > 0),
+    total AS (SELECT count(*) AS n FROM carried)
+    SELECT json_build_object(
+        'items', coalesce((
+            SELECT json_agg(json_build_object('name', name, 'post_count', post_count)
+                            ORDER BY name)
+            FROM (SELECT * FROM carried ORDER BY name LIMIT %(per_page)s OFFSET %(offset)s) AS p
+        ), '[]'),
+        'page', %(page)s,
+        'per_page', %(per_page)s,
+        'total', (SELECT n FROM total),
+        'pages', greatest(1, ceil((SELECT n FROM total)::numeric / %(per_page)s)::int)
+    )::text"""
+    result: str = _one(sql, {"page": page, "per_page": per_page, "offset": (page - 1) * per_page})
     return result
 
 
@@ -273,7 +285,7 @@ ROUTES: list[tuple[re.Pattern[str], Callable[..., str | None]]] = [
     (re.compile(r"/api/feed"), lambda m, q, v: feed(q, v)),
     (re.compile(r"/api/posts/(\d+)"), lambda m, q, v: post(int(m[1]))),
     (re.compile(r"/api/posts/(\d+)/comments"), lambda m, q, v: comments(int(m[1]), q)),
-    (re.compile(r"/api/tags"), lambda m, q, v: tags()),
+    (re.compile(r"/api/tags"), lambda m, q, v: tags(q)),
 ]
 
 
