@@ -47,7 +47,7 @@ bp = APIBlueprint(
 )
 
 
-def shown(post: Post) -> tuple[PostOut, dict[str, str]]:
+def represented(post: Post) -> tuple[PostOut, dict[str, str]]:
     """Return the post's representation, with its ETag (a digest of it) and Vary headers."""
     out = PostOut.model_validate(post)
     return out, {"ETag": entity_tag(out.model_dump_json()), "Vary": "Authorization"}
@@ -60,7 +60,7 @@ def own_post(post_id: int) -> Post:
     post = posts.get_post(post_id, viewer=current_user(), locked=True)
     if post.author_id != current_user().id:
         raise Forbidden("Only the author of a post may change or delete it.")
-    evaluate(shown(post)[1]["ETag"], safe=False)
+    evaluate(represented(post)[1]["ETag"], safe=False)
     return post
 
 
@@ -99,7 +99,7 @@ def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
     # Known without asking: nobody has liked or commented on a post yet, its author included.
     for name, value in (("like_count", 0), ("comment_count", 0), ("liked_by_me", False)):
         set_committed_value(post, name, value)
-    out, headers = shown(post)
+    out, headers = represented(post)
     return out, {"Location": url_for(".get_post", post_id=post.id)} | headers
 
 
@@ -120,7 +120,7 @@ def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
 )
 def get_post(post_id: int) -> tuple[PostOut, dict[str, str]] | Response:
     """Read a post; its ETag is for If-Match, and If-None-Match answers 304 if it is unchanged."""
-    out, headers = shown(posts.get_post(post_id, viewer=optional_user()))
+    out, headers = represented(posts.get_post(post_id, viewer=optional_user()))
     if not evaluate(headers["ETag"], safe=True):
         return Response(status=304, headers=headers)
     return out, headers
@@ -153,7 +153,8 @@ def update_post(post_id: int, data: PostUpdate) -> tuple[PostOut, dict[str, str]
         # Read back before the commit, while the row is still locked, so the answer shows this
         # edit; the counts are filled in anew on the object the session already has.
         post = posts.get_post(post_id, viewer=current_user())
-    answer = shown(post)  # before the commit, whose flush of an unchanged post resets its counts
+    # Before the commit, whose flush of an unchanged post resets its counts.
+    answer = represented(post)
     db.session.commit()
     return answer
 
