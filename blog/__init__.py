@@ -10,7 +10,7 @@ from importlib.metadata import version
 
 from apiflask import APIFlask
 
-from blog import conditional, cors, framework, headers
+from blog import conditional, cors, framework, headers, problem_pages
 from blog.api import register_blueprints
 from blog.auth import refuse_an_invalid_token
 from blog.cli import register_commands
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> APIFlask:
         app.before_request(read_without_transaction)
 
     register_error_handlers(app)  # every error becomes problem details
+    problem_pages.serve(app)  # and each problem type's URI is a page
     register_blueprints(app)  # the views, one blueprint per resource (blog/api/)
     register_commands(app)  # `flask seed` (blog/cli.py)
     app.wsgi_app = headers.secured(app.wsgi_app)  # type: ignore[method-assign,assignment]
