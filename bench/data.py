@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import secrets
+import sys
 from dataclasses import dataclass
 from datetime import timedelta
 from math import ceil
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, select, text
 
@@ -19,6 +26,7 @@ from blog.seed import WRITER_PREFIX
 from blog.services.posts import list_scope
 from tests.databases import migrate, recreate
 
+RESULTS = Path(__file__).resolve().parent / "results"
 READER = "reader"
 READER_FOLLOWS = 50
 THREAD_ROOTS = 60
@@ -126,3 +134,31 @@ def build(size: int, settings: Settings) -> Dataset:
         seed_seconds=report.seconds,
         seed_rows=report.rows,
     )
+
+
+def database_argument(parser: argparse.ArgumentParser, name: str, help: str) -> None:
+    """Add `--database`, the URL of what a run creates and drops again (`<NAME>_DATABASE_URL`)."""
+    default = f"postgresql://postgres@127.0.0.1:5432/blog_{name}"
+    parser.add_argument(
+        "--database", default=os.environ.get(f"{name.upper()}_DATABASE_URL", default), help=help
+    )
+
+
+def run_settings(database_url: str) -> Settings:
+    """Return the production settings of a run on `database_url`, with a key of its own."""
+    return Settings(
+        env="production", database_url=database_url, secret_key=secrets.token_urlsafe(48)
+    )
+
+
+def finish(name: str, report: dict[str, Any], problems: list[str], log: str) -> int:
+    """Write `report` to bench/results/<name>.json and print the problems, with the end of the
+    server's log if it shows a traceback; return the exit status: 1 if there were problems."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(f"Written to {RESULTS / f'{name}.json'}.")
+    for problem in problems:
+        print(f"PROBLEM: {problem}", file=sys.stderr)
+    if problems and "Traceback" in log:
+        print(log[-5000:], file=sys.stderr)
+    return 1 if problems else 0

@@ -21,23 +21,19 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import secrets
 import sys
 import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 from statistics import quantiles
 from typing import Any
 
-from bench.data import build
-from blog.config import Settings
+from bench.data import build, database_argument, finish, run_settings
 from tests.databases import drop
 from tests.servers import APP, running, server_environment
 
-RESULTS = Path(__file__).resolve().parent / "results"
 POSTS = 200
 FLOODERS = 8
 
@@ -96,17 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Flood sign-in and time reads meanwhile.")
     parser.add_argument("--rounds", type=int, default=150, help="reads of each path per phase")
     parser.add_argument("--hashes-at-once", type=int, default=1, help="PASSWORD_HASHES_AT_ONCE")
-    parser.add_argument(
-        "--database",
-        default=os.environ.get(
-            "FLOOD_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/blog_flood"
-        ),
-        help="the database to create for the run (dropped at the end)",
-    )
+    database_argument(parser, "flood", "the database to create for the run (dropped at the end)")
     args = parser.parse_args(argv)
-    settings = Settings(
-        env="production", database_url=args.database, secret_key=secrets.token_urlsafe(48)
-    )
+    settings = run_settings(args.database)
     try:
         print(f"Building a database of {POSTS} posts ...", flush=True)
         dataset = build(POSTS, settings)
@@ -150,14 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         "phases": phases,
         "problems": problems,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "flood.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"Ratios to quiet: { {n: f['ratio'] for n, f in phases.items()} }")
-    for problem in problems:
-        print(f"PROBLEM: {problem}", file=sys.stderr)
-    if problems and "Traceback" in log:
-        print(log[-5000:], file=sys.stderr)
-    return 1 if problems else 0
+    return finish("flood", report, problems, log)
 
 
 if __name__ == "__main__":

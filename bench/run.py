@@ -44,7 +44,6 @@ import json
 import os
 import platform
 import pstats
-import secrets
 import statistics
 import subprocess
 import sys
@@ -62,9 +61,8 @@ from werkzeug.test import Client
 
 from bench import baseline, load, proc
 from bench.column_app import pages_as_columns
-from bench.data import PER_PAGE, Dataset, build
+from bench.data import PER_PAGE, Dataset, build, database_argument, run_settings
 from blog import create_app
-from blog.config import Settings
 from blog.db import db
 from blog.pagination import PostCursor
 from blog.schemas import PostPage
@@ -537,11 +535,7 @@ def bench_size(
     size: int, args: argparse.Namespace
 ) -> tuple[Dataset, list[Result], list[Problem], dict[str, dict[str, float]]]:
     """Build one database and measure every endpoint on it; return the gates' problems found."""
-    settings = Settings(
-        env="production",
-        database_url=database_url(args, size),
-        secret_key=secrets.token_urlsafe(48),
-    )
+    settings = run_settings(database_url(args, size))
     print(f"\n== {size:,} posts: building the database", flush=True)
     dataset = build(size, settings)
     print(
@@ -813,12 +807,10 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for each server")
-    parser.add_argument(
-        "--database",
-        default=os.environ.get(
-            "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/blog_bench"
-        ),
-        help="URL prefix of the databases to create and drop again; the size is appended",
+    database_argument(
+        parser,
+        "bench",
+        "URL prefix of the databases to create and drop again; the size is appended",
     )
     parser.add_argument(
         "--endpoints",

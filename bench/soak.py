@@ -21,9 +21,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import random
-import secrets
 import statistics
 import sys
 import threading
@@ -33,12 +31,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, select, text
 
-from bench.data import build
+from bench.data import build, database_argument, finish, run_settings
 from bench.proc import rss_mib
 from blog import create_app
 from blog.auth import issue_token
@@ -49,7 +46,6 @@ from blog.seed import WRITER_PREFIX
 from tests.databases import drop
 from tests.servers import APP, Server, running, server_environment
 
-RESULTS = Path(__file__).resolve().parent / "results"
 POSTS = 2000
 WARMUP_SHARE = 0.2  # the first fifth of the run: pools fill, caches warm, workers settle
 MEMORY_GROWTH_MIB = 20.0
@@ -343,17 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument(
-        "--database",
-        default=os.environ.get(
-            "SOAK_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/blog_soak"
-        ),
-        help="the database to create for the run (dropped at the end)",
-    )
+    database_argument(parser, "soak", "the database to create for the run (dropped at the end)")
     args = parser.parse_args(argv)
-    settings = Settings(
-        env="production", database_url=args.database, secret_key=secrets.token_urlsafe(48)
-    )
+    settings = run_settings(args.database)
     try:
         tally, samples, log = soak(args, settings)
     finally:
@@ -370,17 +358,10 @@ def main(argv: list[str] | None = None) -> int:
         "samples": samples,
         "problems": problems,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "soak.json").write_text(json.dumps(report, indent=2) + "\n")
     for name, value in summary.items():
         if name != "by request":
             print(f"  {name}: {value}")
-    print(f"Written to {RESULTS / 'soak.json'}.")
-    for problem in problems:
-        print(f"PROBLEM: {problem}", file=sys.stderr)
-    if problems and "Traceback" in log:
-        print(log[-5000:], file=sys.stderr)
-    return 1 if problems else 0
+    return finish("soak", report, problems, log)
 
 
 if __name__ == "__main__":
