@@ -21,13 +21,22 @@ class ApiRequest(Request):
             )
         if self.mimetype_params.get("charset", "utf-8").lower() != "utf-8":
             raise http.UnsupportedMediaType("JSON is sent in UTF-8 (RFC 8259, section 8.1).")
-        data = self.get_data(cache=cache)
+        try:
+            data = self.get_data(cache=cache)
+        except http.HTTPException:  # 413, from Werkzeug's limit
+            raise
+        except Exception as error:  # the server's own reader of the body (gunicorn's of chunks)
+            raise http.BadRequest(
+                "The request body could not be read: its framing is broken."
+            ) from error
         # A body without Content-Length (chunked) is read up to the limit; anything left is
-        # refused, not cut off.
+        # refused, not cut off. One with it must be as long as it says: not cut off either.
         limit = self.max_content_length
         rest = self.content_length is None and limit and len(data) >= limit
         if rest and self.environ["wsgi.input"].read(1):
             raise http.RequestEntityTooLarge(f"The request body is over {limit} bytes.")
+        if self.content_length is not None and len(data) < self.content_length:
+            raise http.BadRequest("The request body ended before its Content-Length.")
         try:
             text = data.decode()
             if text.startswith("\ufeff"):

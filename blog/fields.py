@@ -40,10 +40,12 @@ EMAIL_PATTERN = (
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
-# An http or https URL (the scheme in any case) with a host, in ASCII without white space or
-# control characters, and no user name or password; `web_url` checks the rest.
+# An http or https URL (the scheme in any case) with a host and no user name or password, in the
+# characters RFC 3986 allows (section 2: unreserved, reserved, and "%" escapes); `web_url`
+# checks the rest of its grammar.
 URL_PATTERN = (
-    r"^[Hh][Tt][Tt][Pp][Ss]?://[\x21-\x22\x24-\x2e\x30-\x3e\x41-\x7e]+([/?#][\x21-\x7e]*)?$"
+    r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9\-._~!$&'()*+,;=:\[\]]+"
+    r"([/?#][A-Za-z0-9\-._~!$&'()*+,;=:@/?#\[\]%]*)?$"
 )
 # Tag names in any case, lower-cased before they are stored.
 TAG_INPUT_PATTERN = r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$"

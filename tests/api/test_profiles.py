@@ -78,6 +78,12 @@ def test_null_clears_a_profile_field(client: FlaskClient) -> None:
         ({"website": "https://example.com/\u202egnp.exe"}, "/website"),
         ({"website": "https://exa\u202emple.com/"}, "/website"),
         ({"website": "https://example.com/100%"}, "/website"),
+        # Characters RFC 3986 has no place for: a browser reads "\\" as "/", so the host here
+        # would be evil.example; quotes and angle brackets are for attacking HTML.
+        ({"website": "http://evil.example\\.example.com/"}, "/website"),
+        ({"website": 'https://example.com/"onmouseover='}, "/website"),
+        ({"website": "https://example.com/<script>"}, "/website"),
+        ({"website": "https://example.com/{}|^`"}, "/website"),
         ({"avatar_url": "https://example.com/" + "a" * 2048}, "/avatar_url"),
         ({"bio": "x" * 501}, "/bio"),
         ({"email": "a@example.com"}, "/email"),
