@@ -16,7 +16,7 @@ import jwt
 from apiflask import HTTPTokenAuth
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import g, request
+from flask import g, has_request_context, request
 from jwt.utils import base64url_decode, base64url_encode
 from sqlalchemy import func, select
 
@@ -63,8 +63,14 @@ def take_a_hashing_slot() -> None:
     with 429: an Argon2 hash takes a worker for tens of milliseconds, and a flood of them would
     leave none for anyone else. The slots are PostgreSQL advisory locks, so every worker of
     every process shares them; a try-lock, so a refused request frees its worker at once."""
+    if not has_request_context():
+        return  # a command (the seed), not a client's request
+    transaction = db.session().get_transaction()
+    if transaction is not None and g.get("hashing_slot_of") is transaction:
+        return  # held already, until this transaction ends
     for slot in range(current_settings().password_hashes_at_once):
         if db.session.scalar(select(func.pg_try_advisory_xact_lock(HASHING_SLOTS, slot))):
+            g.hashing_slot_of = db.session().get_transaction()
             return
     raise PasswordsBusy(
         "Too many passwords are being checked right now. Try again in a second.", retry_after=1

@@ -12,6 +12,7 @@ from datetime import timedelta
 from sqlalchemy import case, delete, extract, func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from blog.auth import take_a_hashing_slot
 from blog.config import current_settings
 from blog.db import db
 from blog.errors import TooManyRequests
@@ -23,8 +24,11 @@ PRUNED_PER_ATTEMPT = 100
 def attempt(username: str) -> None:
     """Count a password attempt for `username`, or refuse it with 429 if too many failed lately.
 
-    Commits, so that the attempt counts whatever the rest of the request does.
+    A hashing slot is taken first, so that a request refused for want of one counts for nothing.
+    The count is the caller's to commit, a failure included; until then its row stays locked,
+    so that attempts for one username take turns.
     """
+    take_a_hashing_slot()
     settings = current_settings()
     window = timedelta(seconds=settings.sign_in_window_seconds)
     now = func.now()
@@ -63,7 +67,6 @@ def attempt(username: str) -> None:
             "Too many wrong passwords for this username lately. Try again later.",
             retry_after=max(1, math.ceil(seconds_left)),
         )
-    db.session.commit()
 
 
 def succeeded(username: str) -> None:

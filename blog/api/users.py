@@ -109,6 +109,7 @@ def confirm_password(user: User, data: PasswordConfirmation) -> None:
     # (401 would tell the client to drop it), but it is not enough for this change.
     throttle.attempt(user.username)
     if not verify_password(user.password_hash, data.current_password):
+        db.session.commit()  # the failed attempt counts
         detail = "The current password is wrong."
         raise Forbidden(
             detail, errors=[{"pointer": "/current_password", "detail": detail}], kind=WRONG_PASSWORD

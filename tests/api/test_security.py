@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 from flask.testing import FlaskClient
 from jwt.utils import base64url_decode
-from sqlalchemy import Connection, func, select
+from sqlalchemy import func, select
 
 from blog.auth import HASHING_SLOTS, TOKEN_ALGORITHM
 from blog.config import current_settings
@@ -105,17 +106,18 @@ def test_a_signature_spelt_otherwise_is_refused(client: FlaskClient, respell: An
     assert_problem(response, 401)
 
 
-@pytest.fixture
-def slots_taken(connection: Connection) -> Iterator[None]:
+@contextmanager
+def every_hashing_slot_taken() -> Iterator[None]:
     """Hold every password-hashing slot from a connection of another worker's."""
-    with connection.engine.connect() as other:
+    with db.session.get_bind().engine.connect() as other:
         for slot in range(current_settings().password_hashes_at_once):
             other.execute(select(func.pg_advisory_lock(HASHING_SLOTS, slot)))
-        yield
-        other.execute(select(func.pg_advisory_unlock_all()))
+        try:
+            yield
+        finally:
+            other.execute(select(func.pg_advisory_unlock_all()))
 
 
-@pytest.mark.usefixtures("slots_taken")
 def test_a_password_to_check_while_every_hashing_slot_is_taken_is_refused_with_429(
     client: FlaskClient,
 ) -> None:
@@ -123,18 +125,21 @@ def test_a_password_to_check_while_every_hashing_slot_is_taken_is_refused_with_4
     users_before = rows.count("users")
     new = {"username": "bob", "email": "bob@example.com", "password": "s3cret-enough-for-tests"}
 
-    answers = [
-        client.post("/api/users", json=new),
-        client.post("/api/tokens", json={"username": "alice", "password": PASSWORD}),
-        client.delete(
-            "/api/users/me", json={"current_password": PASSWORD}, headers=auth_headers(user)
-        ),
-    ]
+    with every_hashing_slot_taken():
+        answers = [
+            client.post("/api/users", json=new),
+            client.post("/api/tokens", json={"username": "alice", "password": PASSWORD}),
+            client.delete(
+                "/api/users/me", json={"current_password": PASSWORD}, headers=auth_headers(user)
+            ),
+        ]
 
     for response in answers:
         assert_problem(response, 429)
         assert response.headers["Retry-After"] == "1"
     assert rows.count("users") == users_before
+    # Not counted as wrong passwords: a client that waits as asked is never locked out.
+    assert rows.count("sign_in_failures") == 0
 
 
 # Every operation called with someone else's token, on things of another user's:
