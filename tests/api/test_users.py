@@ -72,6 +72,8 @@ def test_usernames_and_emails_are_unique_regardless_of_case(
         ({"password": "k7#Pq2!vX9@mLz"}, "/password"),  # strong, but 14 characters
         ({"password": "password12345678"}, "/password"),  # long enough, but common
         ({"password": "abcabcabcabcabcabc"}, "/password"),  # a repeat
+        # Judged by its first 20 characters, which a strong end does not make up for.
+        ({"password": "a" * 20 + "Zq8#mW2!pL5xK9vB"}, "/password"),
         ({"password": "x" * 129}, "/password"),
         ({"password": 12345678}, "/password"),
         ({"is_admin": True}, "/is_admin"),
