@@ -30,6 +30,23 @@ bp = APIBlueprint(
 )
 
 
+# How deep a thread may go, its top comment included: a reply to a comment this deep is refused.
+# (A reply chain hundreds deep is more than a client's JSON parser, or pydantic, will nest.)
+MAX_THREAD_DEPTH = 32
+
+
+def depth(comment: Comment) -> int:
+    """Return how deep `comment` sits in its thread, 1 at the top: its ancestors counted by one
+    recursive CTE that climbs `parent_id`, rather than loading `comment.parent` level by level."""
+    climb = (
+        select(Comment.id, Comment.parent_id).where(Comment.id == comment.id).cte(recursive=True)
+    )
+    climb = climb.union_all(
+        select(Comment.id, Comment.parent_id).join(climb, Comment.id == climb.c.parent_id)
+    )
+    return db.session.scalar(select(func.count()).select_from(climb)) or 0
+
+
 def load_replies(roots: list[Comment]) -> None:
     """Load every reply below `roots`, at any depth, with one recursive CTE, and set them as
     each comment's loaded `replies`: reading those then sends no SQL, however deep they go."""
@@ -97,6 +114,11 @@ def create_comment(post_id: int, data: CommentCreate) -> tuple[CommentOut, dict[
             raise Unprocessable(
                 "A reply must be on the same post as the comment it replies to.",
                 errors=[{"pointer": "/parent_id", "detail": "That comment is on another post."}],
+            )
+        if depth(parent) >= MAX_THREAD_DEPTH:
+            raise Unprocessable(
+                f"A thread goes {MAX_THREAD_DEPTH} comments deep at most.",
+                errors=[{"pointer": "/parent_id", "detail": "That comment is as deep as it goes."}],
             )
     # Each relationship set here appends the comment to the other side's collection (post.
     # comments, author.comments, parent.replies) if it is loaded, and never loads it for this.

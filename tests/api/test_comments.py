@@ -9,6 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
+from blog.api.comments import MAX_THREAD_DEPTH
 from blog.db import db, utcnow
 from blog.models import Comment, User
 from tests import rows
@@ -65,6 +66,21 @@ def test_a_parent_id_must_be_a_json_integer(client: FlaskClient, spelling: Any) 
 
     assert pointers(assert_problem(response, 422)) == ["/parent_id"]
     assert rows.count("comments") == 1
+
+
+def test_a_thread_goes_so_deep_and_no_deeper(client: FlaskClient) -> None:
+    chain = [CommentFactory()]
+    while len(chain) < MAX_THREAD_DEPTH:
+        chain.append(CommentFactory(parent=chain[-1], post=chain[0].post))
+    post_id, user = chain[0].post_id, UserFactory()
+
+    too_deep = comment(client, user, post_id, parent_id=chain[-1].id)
+    deepest = comment(client, user, post_id, parent_id=chain[-2].id)
+
+    assert pointers(assert_problem(too_deep, 422)) == ["/parent_id"]
+    assert deepest.status_code == 201
+    thread = client.get(f"/api/comments/{chain[0].id}")
+    assert thread.status_code == 200  # the whole thread, as deep as it goes, is read
 
 
 def test_a_reply_must_be_on_the_same_post_as_its_parent(client: FlaskClient) -> None:
