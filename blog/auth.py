@@ -60,7 +60,7 @@ HASHING_SLOTS = 0x68617368
 
 def take_a_hashing_slot() -> None:
     """Hold one of the `PASSWORD_HASHES_AT_ONCE` slots until the transaction ends, or refuse
-    with 429: an Argon2 hash takes a worker for tens of milliseconds, and a flood of them would
+    with 429: an Argon2 hash holds a worker while it runs, and a flood of them would
     leave none for anyone else. The slots are PostgreSQL advisory locks, so every worker of
     every process shares them; a try-lock, so a refused request frees its worker at once."""
     if not has_request_context():

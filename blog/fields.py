@@ -85,8 +85,8 @@ Email = Annotated[str, StringConstraints(max_length=models.EMAIL_MAX_LENGTH, pat
 MIN_GUESSES_LOG10 = 8  # zxcvbn's score 3: "safely unguessable", against online guessing
 
 
-# zxcvbn's time grows fast with length (2 s for 72 chosen symbols), so it judges the first 20
-# characters, in tens of milliseconds at most: a password is no easier to guess than they are.
+# zxcvbn's time grows fast with length, so it judges the first 20 characters alone: a password
+# is no easier to guess than they are.
 JUDGED_CHARACTERS = 20
 
 

@@ -185,7 +185,7 @@ def test_deleting_a_comment_whose_replies_are_loaded_lets_the_orm_delete_them(
         db.session.flush()
 
     # The "delete" cascade of Comment.replies reaches every loaded reply: four comments on
-    # three levels cost three DELETEs, leaves first, so `second` and `deeper` share one.
+    # three levels cost three DELETEs: two of the four comments share one.
     assert [s.split(" WHERE")[0] for s in statements] == ["DELETE FROM comments"] * 3
     for gone in (root, reply, second, deeper):
         assert not rows.exists("comments", gone.id)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from blog.errors import WRONG_CREDENTIALS
 from tests.databases import migrate
 from tests.fixtures import sibling_database
 from tests.servers import APP, Server, running, server_environment
@@ -79,4 +80,4 @@ def test_a_whole_chunked_body_is_read_as_it_came(server: Server) -> None:
     status, problem = exchange(server, b"Transfer-Encoding: chunked\r\n", body)
 
     assert status == 401  # read whole: nobody is called alice here
-    assert problem["type"] == "/docs/problems/wrong-credentials"
+    assert problem["type"] == WRONG_CREDENTIALS.uri
