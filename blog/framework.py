@@ -33,8 +33,9 @@ class IdConverter(IntegerConverter):
     """`<int:...>`, answering 404 to an id no row can have (a `max` would give 405 at times)."""
 
     def to_python(self, value: str) -> int:
-        """Return the id, or raise NotFound."""
-        if not 1 <= int(value) <= MAX_ID:
+        """Return the id, or raise NotFound: to ASCII digits only (the rule's `\\d` matches
+        any script's), and to more digits than an id has before `int` is asked to read them."""
+        if not (value.isascii() and len(value) <= len(str(MAX_ID)) and 1 <= int(value) <= MAX_ID):
             raise http.NotFound("No row has this id.")
         return int(value)
 

@@ -6,12 +6,13 @@ import io
 import json
 
 import pytest
+from apiflask import APIFlask
 from flask.testing import FlaskClient
 from sqlalchemy.orm.exc import StaleDataError
 
 from blog import create_app
 from blog.config import Settings
-from blog.framework import MAX_ERRORS
+from blog.framework import MAX_ERRORS, IdConverter
 from tests import rows
 from tests.factories import UserFactory
 from tests.helpers import assert_problem, auth_headers, pointers
@@ -173,3 +174,33 @@ def test_over_large_headers_are_a_431_problem(client: FlaskClient) -> None:
     response = client.get("/api/tags", headers={"X-A": "a" * 4100, "X-B": "b" * 4100})
 
     assert "8192 bytes" in assert_problem(response, 431)["detail"]
+
+
+def id_routes(app: APIFlask) -> list[tuple[str, str, str]]:
+    """Return (method, rule, argument) for each route with an id in its path."""
+    return [
+        (sorted(rule.methods - {"HEAD", "OPTIONS"})[0], rule.rule, name)
+        for rule in app.url_map.iter_rules()
+        for name, converter in rule._converters.items()
+        if isinstance(converter, IdConverter)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "status"),
+    [
+        ("٣", 404),  # ARABIC-INDIC DIGIT THREE: a digit to Python, not to an id
+        ("１", 404),  # FULLWIDTH DIGIT ONE
+        ("9" * 40, 404),  # more digits than any id has
+        ("9" * 4400, 414),  # more than Python's int() reads by default, in a URL too long
+    ],
+)
+def test_an_id_in_the_path_is_ascii_digits_of_an_ids_length(
+    app: APIFlask, client: FlaskClient, written: str, status: int
+) -> None:
+    routes = id_routes(app)
+    assert routes
+
+    for method, rule, name in routes:
+        path = rule.replace(f"<int:{name}>", written).replace("<", "").replace(">", "")
+        assert_problem(client.open(path, method=method), status)
