@@ -22,3 +22,4 @@ soak-short: install  ## The soak for 15 s, as CI runs it
 
 flood: install  ## Sign-ins that each cost a password hash, from one client and from 8, while reads are timed (a minute)
 	$(BIN)/python -m bench.flood $(FLOOD_ARGS)
+COMPOSE_FILES += bench/docker-compose.flood.yml
