@@ -41,6 +41,8 @@ COPY alembic.ini gunicorn.conf.py ./
 COPY migrations ./migrations
 COPY bin ./bin
 USER 10001:10001
+# gunicorn listens on every interface of the container; only the proxy reaches it (compose).
+ENV HOST=0.0.0.0
 EXPOSE 8000
 CMD ["bin/app", "serve"]
 

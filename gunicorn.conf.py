@@ -2,8 +2,10 @@
 
 import os
 
-# In a container the port is published by Docker; HOST=127.0.0.1 keeps a local run private.
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
+# Private unless HOST says otherwise: a sync worker is held by a client that sends slowly, so
+# gunicorn belongs behind a buffering proxy (docs/deployment.md). The image sets HOST=0.0.0.0,
+# for the proxy's container to reach it.
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Requests are short and bounded by the database statement timeout; a stuck worker is replaced.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

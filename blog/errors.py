@@ -95,7 +95,7 @@ _problem_type("content-too-large", 413, "The body is larger than the server acce
 _problem_type("uri-too-long", 414, "The URL is longer than 4,096 bytes.")
 _problem_type("unsupported-media-type", 415, "The body is not sent as `application/json`.")
 _problem_type("invalid-input", 422, "A field or query parameter breaks its rule; see `errors`.")
-_problem_type("too-many-attempts", 429, "Too many wrong passwords lately: wait `Retry-After`.")
+_problem_type("too-many-attempts", 429, "Too many password attempts lately: wait `Retry-After`.")
 PASSWORDS_BUSY = _problem_type(
     "passwords-busy", 429, "Too many passwords are being checked at once: wait `Retry-After`."
 )

@@ -64,7 +64,7 @@ def attempt(username: str) -> None:
     if failures > settings.sign_in_max_failures:
         # The error handler rolls back: a refused attempt changes nothing, not even the count.
         raise TooManyRequests(
-            "Too many wrong passwords for this username lately. Try again later.",
+            "Too many password attempts for this username lately. Try again later.",
             retry_after=max(1, math.ceil(seconds_left)),
         )
 

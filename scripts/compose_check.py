@@ -8,8 +8,9 @@ the standard library only. From a clean copy of the committed tree (`git archive
   `docker compose up --wait`: the one-shot services exited 0, the api and the proxy are healthy,
   and only the proxy publishes a port;
 - asks for /healthz, the demo posts, /docs, and signs in as a demo user;
-- holds 64 connections that never finish their body and still gets /healthz within 3 s, and
-  sends broken chunked framing, which gets a 4xx;
+- holds 64 connections that never finish their body and still gets /healthz within 3 s, then
+  as many as one address may hold, and gets 429; and sends broken chunked framing, which gets
+  a 4xx;
 - runs the test suite in the test image (`docker compose run --rm tests`);
 - restarts with the volume kept (seeding adds nothing), and after `down --volumes` (seeding
   loads the demo data again);
@@ -442,6 +443,18 @@ def check_slow_clients(project: Project) -> dict[str, float]:
         started = time.monotonic()
         expect(project.sign_in("nobody", "wrong") == 401, "signing in beside slow clients failed")
         sign_in = time.monotonic() - started
+        # One address may have so many requests under way; the next one is refused.
+        while len(held) < proxy_setting(project, "PROXY_CONNECTIONS_PER_CLIENT"):
+            sock = socket.create_connection(("127.0.0.1", project.port), timeout=10)
+            sock.sendall(half_body)
+            held.append(sock)
+        time.sleep(1)
+        refused = project.call("/healthz")
+        expect(
+            refused.status == 429 and refused.json()["status"] == 429,
+            f"/healthz answered {refused.status} beside {len(held)} slow requests",
+        )
+        expect(refused.headers.get("Retry-After") == "1", "no Retry-After on a refused request")
     finally:
         for sock in held:
             sock.close()
@@ -596,14 +609,17 @@ def check_rate_limits(project: Project) -> dict[str, float]:
             f"{name}_retry_after": interval,
         }
 
-    # Both refused now; nothing else is: reads, other writes, other methods on the same paths.
+    # Both refused now, and so are the other password checks, which share sign-in's allowance;
+    # nothing else is: reads, other writes, other methods on the same paths.
     others: list[tuple[str, str, dict[str, str] | None, int]] = [
+        ("PATCH", "/api/users/me", {}, 429),
+        ("DELETE", "/api/users/me", {}, 429),
         ("GET", "/healthz", None, 200),
         ("GET", "/api/posts", None, 200),
         ("GET", "/api/users/alice", None, 200),
         ("GET", "/api/tags", None, 200),
         ("POST", "/api/posts", {"title": "t", "body": "b"}, 401),
-        ("PATCH", "/api/users/me", {}, 401),
+        ("PATCH", "/api/users/me/profile", {}, 401),
         ("GET", "/api/tokens", None, 405),
         ("GET", "/api/users", None, 405),
     ]

@@ -146,10 +146,12 @@ def test_only_the_proxy_publishes_a_port_and_it_passes_requests_to_gunicorn(
         "./docker/nginx/default.conf:/etc/nginx/templates/default.conf.template:ro"
         in (proxy["volumes"])
     )
-    # gunicorn.conf.py binds PORT, 8000 unless the api service sets another.
+    # gunicorn.conf.py binds PORT, 8000 unless the api service sets another, on HOST: only
+    # the loopback interface unless told otherwise (the image says 0.0.0.0).
     monkeypatch.delenv("HOST", raising=False)
     monkeypatch.delenv("PORT", raising=False)
-    assert runpy.run_path(gunicorn_conf)["bind"] == "0.0.0.0:8000"
+    assert runpy.run_path(gunicorn_conf)["bind"] == "127.0.0.1:8000"
+    monkeypatch.setenv("HOST", "0.0.0.0")  # noqa: S104 - as the image sets it
     monkeypatch.setenv("PORT", "8123")
     assert runpy.run_path(gunicorn_conf)["bind"] == "0.0.0.0:8123"
     assert "PORT" not in compose_environment("api")
@@ -180,7 +182,23 @@ def test_every_setting_the_proxy_template_reads_is_in_the_proxys_environment() -
     assert all(int(environment[name]) > 0 for name in read)
 
 
-def test_the_proxy_limits_per_client_only_the_apps_sign_in_and_sign_up(app: APIFlask) -> None:
+def password_operations(app: APIFlask) -> set[str]:
+    """Return "METHOD /path" for each operation whose body carries a password to hash."""
+    schemas = app.spec["components"]["schemas"]
+    found = set()
+    for path, operations in app.spec["paths"].items():
+        for method, operation in operations.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is not None:
+                schema = schemas[body["schema"]["$ref"].rsplit("/", 1)[1]]
+                if {"password", "current_password"} & set(schema.get("properties", {})):
+                    found.add(f"{method.upper()} {path}")
+    return found
+
+
+def test_the_proxy_limits_per_client_only_the_operations_that_hash_a_password(
+    app: APIFlask,
+) -> None:
     conf = NGINX_CONF.read_text()
     directives = nginx_lines(conf)
     zones = {
@@ -193,18 +211,14 @@ def test_the_proxy_limits_per_client_only_the_apps_sign_in_and_sign_up(app: APIF
         for _, directive in directives
         if (match := re.match(r"limit_req zone=(\w+) ", directive))
     }
-    urls = app.url_map.bind("localhost")
-    keyed: dict[str, str] = {}
+    keyed: set[str] = set()
     for variable in zones.values():
         entries = map_entries(conf, variable)
         assert entries.pop("default") == ""  # any other request is not counted
-        [(request, key)] = entries.items()
-        assert key == "$binary_remote_addr"
-        method, path = request.split(" ")
-        endpoint, _ = urls.match(path, method)
-        keyed[endpoint] = method
-    # The two operations that hash a password for anyone, signed in or not.
-    assert keyed == {"tokens.create_token": "POST", "users.create_user": "POST"}
+        assert set(entries.values()) == {"$binary_remote_addr"}
+        keyed |= set(entries)
+
+    assert keyed == password_operations(app)
     assert applied == set(zones)
 
 
@@ -218,12 +232,15 @@ def test_the_proxys_limit_refusal_is_a_problem_with_retry_after_for_each_limited
         for request in map_entries(conf, match[1])
         if request != "default"
     }
-    retry_after = map_entries(conf, "retry_after")
+    after_rate = map_entries(conf, "retry_after_rate")
+    after_connections = map_entries(conf, "retry_after")
     refusal = [d for blocks, d in directives if blocks[-1:] == ["location @too_many_requests"]]
 
-    assert retry_after.pop("default") == ""
-    assert {key.split(" ")[1] for key in retry_after} == limited_paths
-    assert all(key.startswith("REJECTED ") and int(v) > 0 for key, v in retry_after.items())
+    assert after_rate.pop("default") == ""
+    assert {key.split(" ")[1] for key in after_rate} == limited_paths
+    assert all(key.startswith("REJECTED ") and int(v) > 0 for key, v in after_rate.items())
+    # A refused connection tries again in a second; any other answer keeps the rate's.
+    assert after_connections == {"REJECTED": "1", "default": "$retry_after_rate"}
     assert ["server", "location /"] in [
         blocks for blocks, d in directives if d == "error_page 429 @too_many_requests"
     ]

@@ -97,16 +97,18 @@ def get_me() -> UserOut:
 # What an operation that needs `current_password` may answer besides its success.
 CONFIRMED = {
     403: "The current password is wrong",
-    429: "Too many wrong passwords for this username lately, or too many passwords being"
-    " checked at once; try again after Retry-After",
+    429: "Too many password attempts for this username lately (right ones count here), or"
+    " too many passwords being checked at once; try again after Retry-After",
 }
 
 
 def confirm_password(user: User, data: PasswordConfirmation) -> None:
     """Raise Forbidden unless `data.current_password` is the user's password (OWASP: ask for it
     again before a change that takes the account over or ends it)."""
-    # Each try counts towards the sign-in throttle. A wrong password is 403: the token is good
-    # (401 would tell the client to drop it), but it is not enough for this change.
+    # Each try counts towards the sign-in throttle, a right one too: unlike a sign-in, it does
+    # not clear the count, so that one token cannot keep the hashing slots busy. A wrong
+    # password is 403: the token is good (401 would tell the client to drop it), but it is not
+    # enough for this change.
     throttle.attempt(user.username)
     if not verify_password(user.password_hash, data.current_password):
         db.session.commit()  # the failed attempt counts
@@ -114,7 +116,6 @@ def confirm_password(user: User, data: PasswordConfirmation) -> None:
         raise Forbidden(
             detail, errors=[{"pointer": "/current_password", "detail": detail}], kind=WRONG_PASSWORD
         )
-    throttle.succeeded(user.username)
 
 
 @bp.patch("/me")

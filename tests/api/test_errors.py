@@ -190,7 +190,7 @@ def id_routes(app: APIFlask) -> list[tuple[str, str, str]]:
     ("written", "status"),
     [
         ("٣", 404),  # ARABIC-INDIC DIGIT THREE: a digit to Python, not to an id
-        ("１", 404),  # FULLWIDTH DIGIT ONE
+        ("\uff11", 404),  # FULLWIDTH DIGIT ONE
         ("9" * 40, 404),  # more digits than any id has
         ("9" * 4400, 414),  # more than Python's int() reads by default, in a URL too long
     ],
