@@ -7,10 +7,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal
 
+from apiflask.schema_adapters import registry
 from pydantic import MISSING, BaseModel, BeforeValidator, ConfigDict, Field
 
 from blog import fields
+from blog.framework import ModelAdapter
 from blog.pagination import MAX_PAGE, MAX_PAGE_SIZE, Cursor, ItemT
+
+# APIFlask picks a model's adapter as a view is decorated with the model, so it is registered
+# here: no view can name a model before this module has run.
+registry.register("pydantic", ModelAdapter)
 
 
 class RequestModel(BaseModel):
