@@ -102,8 +102,8 @@ def judge_conditions() -> None:
         g.false_condition = status, "If-None-Match is `*`, and this resource exists."
 
 
-@event.listens_for(db.session, "before_commit")
-def _refuse_to_commit(session: Session) -> None:
+def refuse_to_commit(session: Session) -> None:
+    """Refuse to commit the work of a request whose condition is false."""
     if has_request_context() and "false_condition" in g:
         raise PreconditionFailed(g.false_condition[1])
 
@@ -122,6 +122,9 @@ def answer_false_conditions(response: Response) -> Response:
 
 
 def install(app: Flask) -> None:
-    """Judge conditions before the views that leave them to the app, and enforce them after."""
+    """Judge the conditions of the views that leave them to the app; enforce them at the commit
+    and on the answer."""
     app.before_request(judge_conditions)
+    if not event.contains(db.session, "before_commit", refuse_to_commit):  # one db, many apps
+        event.listen(db.session, "before_commit", refuse_to_commit)
     app.after_request(answer_false_conditions)
