@@ -17,6 +17,7 @@ from blog.cli import register_commands
 from blog.config import EXTENSION_KEY, Settings
 from blog.db import db, read_without_transaction, set_in_every_transaction
 from blog.errors import register_error_handlers
+from blog.framework import IdConverter
 from blog.openapi import install_openapi
 
 
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     app.config.from_mapping(settings.flask_config())
     app.extensions[EXTENSION_KEY] = settings  # where current_settings() finds them
     framework.adapt(app)  # where the app departs from Flask's and APIFlask's defaults
+    app.url_map.converters["id"] = IdConverter  # `<id:post_id>` in the routes
     install_openapi(app)  # the description, and corrections to the generated document
     db.init_app(app)
 

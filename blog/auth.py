@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 from blog.config import Settings, current_settings
 from blog.db import MAX_ID, db, utcnow
 from blog.errors import INVALID_TOKEN, TOKEN_REQUIRED, PasswordsBusy, Unauthorized
+from blog.framework import operation_view
 from blog.models import User
-from blog.openapi import answers, operation_view
 
 F = TypeVar("F", bound=Callable[..., Any])
 TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
@@ -210,10 +210,6 @@ def reads_authorization(view: Any) -> bool:
     return not getattr(view, "ignores_authorization", False)
 
 
-@answers(
-    {401: "A token was sent that is not valid, or a header that is not a bearer token"},
-    for_view=reads_authorization,
-)
 def refuse_an_invalid_token() -> None:
     """Answer 401 to a request that sends a token that is not valid, whatever it asks for:
     public endpoints would ignore it, and optional authentication a header that is no token."""

@@ -13,7 +13,7 @@ from werkzeug.exceptions import BadRequest
 
 from blog.db import db
 from blog.errors import PreconditionFailed, problem
-from blog.openapi import answers, operation_view
+from blog.framework import operation_view
 
 F = TypeVar("F")
 
@@ -77,11 +77,6 @@ def has_no_entity_tag(view: Any) -> bool:
     return not getattr(view, "evaluates_conditions", False)
 
 
-@answers(
-    {412: "If-Match is not `*`: this resource has no entity-tag; or If-None-Match is `*`"},
-    for_view=has_no_entity_tag,
-    to_reads={304: "If-None-Match is `*`, and the resource exists: no body"},
-)
 def judge_conditions() -> None:
     """Judge the conditions of a request to a resource without entity-tags, which the route
     matched and which is taken to exist: If-Match holds only as `*`, If-None-Match never as `*`,

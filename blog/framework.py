@@ -10,7 +10,7 @@ from typing import Any
 
 from apiflask import APIFlask
 from apiflask.schema_adapters.pydantic import PydanticAdapter
-from flask import Request, request, url_for
+from flask import Request, current_app, request, url_for
 from markupsafe import escape
 from pydantic import ValidationError
 from werkzeug import exceptions as http
@@ -20,7 +20,6 @@ from werkzeug.routing import IntegerConverter
 from blog.body import ApiRequest
 from blog.db import MAX_ID
 from blog.errors import Unprocessable
-from blog.openapi import answers, operation_view
 
 # Refused as problem details; gunicorn.conf.py's plain-HTML limits sit above these.
 MAX_URL_BYTES = 4096
@@ -30,7 +29,7 @@ MAX_ERRORS = 20
 
 
 class IdConverter(IntegerConverter):
-    """`<int:...>`, answering 404 to an id no row can have (a `max` would give 405 at times)."""
+    """`<id:...>`: a row's id, 404 where no row can have it (a `max` would give 405 at times)."""
 
     def to_python(self, value: str) -> int:
         """Return the id, or raise NotFound: to ASCII digits only (the rule's `\\d` matches
@@ -74,7 +73,13 @@ def _place(location: str, loc: Sequence[str | int]) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in loc)
 
 
-@answers({414: "The URL is too long", 431: "The headers are too large"})
+def operation_view() -> Callable[..., Any] | None:
+    """Return the view of the API operation the request is for; None for no route or /docs."""
+    if request.blueprint in {None, "openapi"}:
+        return None
+    return current_app.view_functions.get(request.endpoint or "")
+
+
 def refuse_oversized_requests() -> None:
     """Answer 414 to an over-long URL and 431 to over-large headers."""
     url = request.environ.get("RAW_URI") or request.full_path
@@ -92,7 +97,6 @@ def takes_no_query(view: Callable[..., Any]) -> bool:
     return all(location != "query" for _, location in getattr(view, "_spec", {}).get("args", []))
 
 
-@answers({422: "A query parameter the operation does not take"}, for_view=takes_no_query)
 def refuse_unfit_query_parameters() -> None:
     """Answer 422 to a query parameter given more than once (no query model here takes a
     list, and the model would see only the first), or to any of an operation that takes none."""
@@ -128,9 +132,8 @@ def _with_noscript(view: Callable[..., str]) -> Callable[..., str]:
 
 
 def adapt(app: APIFlask) -> None:
-    """Install the request class, the id converter, unsorted JSON keys and /docs' Swagger UI."""
+    """Install the request class, unsorted JSON keys and /docs' Swagger UI."""
     app.request_class = ApiRequest
-    app.url_map.converters["int"] = IdConverter
     app.json.sort_keys = False  # type: ignore[attr-defined]
     prefix = f"{app.docs_path}/assets/{ASSETS_VERSION}"
     app.config.update(

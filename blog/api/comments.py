@@ -68,7 +68,7 @@ def load_replies(roots: list[Comment]) -> None:
         set_committed_value(comment, "replies", children[comment.id])
 
 
-@bp.get("/posts/<int:post_id>/comments")
+@bp.get("/posts/<id:post_id>/comments")
 @bp.input(PageQuery, location="query", arg_name="query")
 @bp.output(CommentPage)
 @bp.doc(responses={404: "No such post"})
@@ -94,7 +94,7 @@ def list_comments(post_id: int, query: PageQuery) -> CommentPage:
     return CommentPage.model_validate(Page(roots, query.page, query.per_page, count))
 
 
-@bp.post("/posts/<int:post_id>/comments")
+@bp.post("/posts/<id:post_id>/comments")
 @bp.auth_required(token_auth)
 @bp.input(CommentCreate, arg_name="data")
 @bp.output(CommentOut, status_code=201, description="The new comment")
@@ -131,7 +131,7 @@ def create_comment(post_id: int, data: CommentCreate) -> tuple[CommentOut, dict[
     }
 
 
-@bp.get("/comments/<int:comment_id>")
+@bp.get("/comments/<id:comment_id>")
 @bp.output(CommentOut)
 @bp.doc(responses={404: "No such comment"})
 def get_comment(comment_id: int) -> CommentOut:
@@ -144,7 +144,7 @@ def get_comment(comment_id: int) -> CommentOut:
     return CommentOut.model_validate(comment)
 
 
-@bp.delete("/comments/<int:comment_id>")
+@bp.delete("/comments/<id:comment_id>")
 @bp.auth_required(token_auth)
 @bp.output({}, status_code=204, description="The comment and every reply below it are gone")
 @bp.doc(responses={403: "Neither your comment nor your post", 404: "No such comment"})

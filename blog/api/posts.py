@@ -103,7 +103,7 @@ def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
     return out, {"Location": url_for(".get_post", post_id=post.id)} | headers
 
 
-@bp.get("/<int:post_id>")
+@bp.get("/<id:post_id>")
 @evaluates_conditions
 @bp.auth_required(token_auth, optional=True)  # type: ignore[arg-type]  # hinted as str
 @bp.output(PostOut)
@@ -126,7 +126,7 @@ def get_post(post_id: int) -> tuple[PostOut, dict[str, str]] | Response:
     return out, headers
 
 
-@bp.patch("/<int:post_id>")
+@bp.patch("/<id:post_id>")
 @evaluates_conditions
 @bp.auth_required(token_auth)
 @bp.input(PostUpdate, arg_name="data")
@@ -159,7 +159,7 @@ def update_post(post_id: int, data: PostUpdate) -> tuple[PostOut, dict[str, str]
     return answer
 
 
-@bp.delete("/<int:post_id>")
+@bp.delete("/<id:post_id>")
 @evaluates_conditions
 @bp.auth_required(token_auth)
 @bp.output({}, status_code=204, description="The post is gone, with its comments and likes")
@@ -180,7 +180,7 @@ def delete_post(post_id: int) -> tuple[str, int]:
     return "", 204
 
 
-@bp.put("/<int:post_id>/like")
+@bp.put("/<id:post_id>/like")
 @bp.auth_required(token_auth)
 @bp.output({}, status_code=204, description="You like it (whether or not you did before)")
 @bp.doc(responses={404: "No such post"})
@@ -195,7 +195,7 @@ def like_post(post_id: int) -> tuple[str, int]:
     return "", 204
 
 
-@bp.delete("/<int:post_id>/like")
+@bp.delete("/<id:post_id>/like")
 @bp.auth_required(token_auth)
 @bp.output({}, status_code=204, description="You do not like it (whether or not you did)")
 @bp.doc(responses={404: "No such post"})
