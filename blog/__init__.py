@@ -4,8 +4,6 @@
 reading: it builds the app from its settings, step by step.
 """
 
-from __future__ import annotations
-
 from importlib.metadata import version
 
 from apiflask import APIFlask

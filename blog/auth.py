@@ -4,8 +4,6 @@ A token names its user and the user's token version, which each password change 
 request that sends one loads that user again and compares the two (docs/api.md, Security).
 """
 
-from __future__ import annotations
-
 import unicodedata
 from collections.abc import Callable
 from datetime import timedelta

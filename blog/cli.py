@@ -1,7 +1,5 @@
 """The `flask --app blog seed` command, which `bin/app seed` runs."""
 
-from __future__ import annotations
-
 import click
 from flask import Flask
 

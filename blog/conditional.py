@@ -1,7 +1,5 @@
 """Conditional requests (RFC 9110 §13): entity-tags, If-Match and If-None-Match."""
 
-from __future__ import annotations
-
 import hashlib
 import re
 from typing import Any, TypeVar

@@ -6,8 +6,6 @@ a browser takes as a refusal. Tokens travel in `Authorization`, not in cookies, 
 `Access-Control-Allow-Credentials` is never sent.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 

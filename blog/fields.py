@@ -2,8 +2,6 @@
 
 Text is kept exactly as sent; tag names are lower-cased."""
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass

@@ -1,8 +1,6 @@
 """Security headers on every answer, by OWASP's secure headers advice: from the app itself, so
 that they hold without the proxy of `docker compose up` (which adds them only where missing)."""
 
-from __future__ import annotations
-
 import base64
 import hashlib
 import re

@@ -4,8 +4,6 @@ An operation's statuses come from two places: the view's own `@bp.doc(responses=
 `AROUND_THE_VIEWS`, what the app answers before and after the views.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -74,7 +72,7 @@ AROUND_THE_VIEWS: list[tuple[Callable[[Any, str, Rule], bool], dict[int, str]]] 
             431: "The headers are too large",
         },
     ),
-    (  # reading the body (blog/body.py)
+    (  # reading the body (blog/framework.py, ApiRequest)
         lambda view, method, rule: "body" in getattr(view, "_spec", {}),
         {
             400: "The body is not valid JSON",

@@ -1,7 +1,5 @@
 """Pages of results: page numbers for any list; for the lists of posts (`paginate`), cursors too."""
 
-from __future__ import annotations
-
 import base64
 import hashlib
 import hmac
@@ -73,7 +71,7 @@ class PostCursor:
         return signed(base64.urlsafe_b64encode(raw).decode().rstrip("="), key)
 
     @classmethod
-    def decode(cls, text: str, key: str) -> PostCursor:
+    def decode(cls, text: str, key: str) -> "PostCursor":
         """Read a cursor made by `encode` with the same key; refuse anything else."""
         payload = text.partition(".")[0]
         if not hmac.compare_digest(text.encode(), signed(payload, key).encode()):

@@ -4,8 +4,6 @@
 production, it also checks that no demo account accepts the published password (status 3).
 """
 
-from __future__ import annotations
-
 import sys
 from collections.abc import Sequence
 

@@ -1,7 +1,5 @@
 """The page at each problem type's URI, saying what the type means (blog/errors.py)."""
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterable
 from html import escape

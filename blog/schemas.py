@@ -2,8 +2,6 @@
 
 A PATCH model's fields default to `MISSING`: a field left out is told apart from `null`."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal
 
@@ -240,7 +238,7 @@ class CommentOut(ResponseModel):
     author: UserSummary
     parent_id: int | None
     created_at: datetime
-    replies: list[CommentOut] = Field(description="Replies, oldest first, each with theirs.")
+    replies: list["CommentOut"] = Field(description="Replies, oldest first, each with theirs.")
 
 
 class CommentPage(PageOut[CommentOut]):

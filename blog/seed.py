@@ -6,8 +6,6 @@ accounts (blog/cli.py), and `bin/app serve` refuses to start while one accepts i
 (blog/preflight.py).
 """
 
-from __future__ import annotations
-
 import tomllib
 from datetime import datetime, timedelta
 from functools import cache
@@ -47,7 +45,7 @@ class DemoComment(_Demo):
 
     author: str
     body: str
-    replies: tuple[DemoComment, ...] = ()
+    replies: tuple["DemoComment", ...] = ()
 
 
 class DemoPost(_Demo):

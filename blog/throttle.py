@@ -4,8 +4,6 @@ Every password attempt for a username (lower-cased) is counted before the passwo
 in a fixed window that starts at the first failure; docs/api.md, Security, says why.
 """
 
-from __future__ import annotations
-
 import math
 from datetime import timedelta
 

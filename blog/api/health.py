@@ -1,7 +1,5 @@
 """The health check that load balancers and container runtimes poll."""
 
-from __future__ import annotations
-
 from apiflask import APIBlueprint
 from sqlalchemy import text
 

@@ -1,7 +1,5 @@
 """Signing in: trade a username and password for a bearer token."""
 
-from __future__ import annotations
-
 from apiflask import APIBlueprint
 
 from blog import throttle

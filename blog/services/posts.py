@@ -3,8 +3,6 @@
 The views of blog/api/posts.py and blog/api/feed.py call these through this module.
 """
 
-from __future__ import annotations
-
 import json
 from functools import cache
 

@@ -1,7 +1,5 @@
 """Finding and creating tags, for the posts' views and the data loaders."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 
 from sqlalchemy import select
