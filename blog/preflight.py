@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from blog import create_app
 from blog.config import ConfigError, Settings
-from blog.seed import demo_accounts_with_the_published_password
+from blog.seed import demo_accounts_with_the_published_password, first_few
 
 CONFIG_ERROR = 2
 DEMO_ACCOUNTS_OPEN = 3
@@ -35,11 +35,11 @@ def main(argv: Sequence[str]) -> int:
         print(f"blog: cannot check the demo accounts: {detail}", file=sys.stderr)
         return DEMO_ACCOUNTS_OPEN
     if names:
-        shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
         accounts = "account" if len(names) == 1 else "accounts"
         print(
-            f"blog: refusing to serve in production: {len(names)} demo {accounts} ({shown})"
-            " still accept the published password; `bin/app seed` disables them.",
+            f"blog: refusing to serve in production: {len(names)} demo {accounts}"
+            f" ({first_few(names)}) still accept the published password; `bin/app seed`"
+            " disables them.",
             file=sys.stderr,
         )
         return DEMO_ACCOUNTS_OPEN
