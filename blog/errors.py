@@ -194,73 +194,52 @@ def problem(
     return response
 
 
-def _rollback() -> None:
-    # Nothing of a failed write may reach a later commit.
-    try:
+def answer_error(error: Exception) -> Response:
+    """Answer any error as problem details, the request's unfinished work rolled back."""
+    try:  # nothing of a failed write may reach a later commit
         db.session.rollback()
     except Exception:  # the connection is broken; the pool replaces it
         log.debug("Rolling back after an error failed too", exc_info=True)
-
-
-def _http_exception(error: http.HTTPException) -> Response:
-    _rollback()
-    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
-    errors = getattr(error, "errors", ())
-    kind = getattr(error, "kind", None)
-    return problem(error.code or 500, error.description, kind=kind, errors=errors, headers=headers)
-
-
-def _apiflask_error(error: HTTPError) -> Response:
-    _rollback()
-    response = problem(error.status_code, error.message)
-    response.headers.update(error.headers)
-    return response
+    if isinstance(error, HTTPError):  # APIFlask's own
+        response = problem(error.status_code, error.message)
+        response.headers.update(error.headers)
+        return response
+    if isinstance(error, http.HTTPException):
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        kind, errors = getattr(error, "kind", None), getattr(error, "errors", ())
+        return problem(
+            error.code or 500, error.description, kind=kind, errors=errors, headers=headers
+        )
+    if isinstance(error, IntegrityError):
+        return _integrity_error(error)
+    if isinstance(error, StaleDataError):  # the versioned UPDATE found the row changed
+        detail = "The post changed while this request was editing it; read it again and retry."
+        return problem(412, detail)
+    if isinstance(error, OperationalError | PoolTimeoutError):
+        log.error("Database unavailable: %s", error)
+        slow = isinstance(getattr(error, "orig", None), QueryCanceled)
+        detail = "took too long to answer" if slow else "is not available"
+        return problem(
+            503, f"The database {detail}. Try again in a moment.", headers={"Retry-After": "5"}
+        )
+    log.exception("Unhandled exception", exc_info=error)
+    return problem(500, "Something went wrong on our side.")
 
 
 def _integrity_error(error: IntegrityError) -> Response:
-    _rollback()
     constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
     if constraint in UNIQUE_VIOLATIONS:
         pointer, detail = UNIQUE_VIOLATIONS[constraint]
         return problem(409, detail, errors=[{"pointer": pointer, "detail": detail}])
-    if isinstance(error.orig, ForeignKeyViolation):
-        # Another request deleted a row this one refers to.
+    if isinstance(error.orig, ForeignKeyViolation):  # a row it names was deleted meanwhile
         return problem(404, "What this request refers to was deleted while it ran.")
     log.warning("Integrity error mapped to 409: %s", error.orig)
     return problem(409, "The request conflicts with the current state of the data.")
 
 
-def _stale_data(error: StaleDataError) -> Response:
-    # The ORM's versioned UPDATE found the row changed since it was read.
-    _rollback()
-    return problem(
-        412, "The post changed while this request was editing it; read it again and retry."
-    )
-
-
-def _database_unavailable(error: Exception) -> Response:
-    log.error("Database unavailable: %s", error)
-    _rollback()
-    if isinstance(getattr(error, "orig", None), QueryCanceled):
-        detail = "The database took too long to answer. Try again in a moment."
-    else:
-        detail = "The database is not available. Try again in a moment."
-    return problem(503, detail, headers={"Retry-After": "5"})
-
-
-def _unexpected(error: Exception) -> Response:
-    log.exception("Unhandled exception", exc_info=error)
-    _rollback()
-    return problem(500, "Something went wrong on our side.")
-
-
 def register_error_handlers(app: APIFlask) -> None:
-    """Route every kind of error through `problem()`."""
-    app.error_processor(_apiflask_error)
+    """Route every kind of error through `answer_error()`."""
+    app.error_processor(answer_error)
     # Registered after APIFlask's own handler for Werkzeug's exceptions, so this one wins.
-    app.register_error_handler(http.HTTPException, _http_exception)
-    app.register_error_handler(IntegrityError, _integrity_error)
-    app.register_error_handler(StaleDataError, _stale_data)
-    app.register_error_handler(OperationalError, _database_unavailable)
-    app.register_error_handler(PoolTimeoutError, _database_unavailable)
-    app.register_error_handler(Exception, _unexpected)
+    app.register_error_handler(http.HTTPException, answer_error)
+    app.register_error_handler(Exception, answer_error)
