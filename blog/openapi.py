@@ -124,22 +124,13 @@ LOCATION = {"description": "The URL of what was created", "schema": _STRING}
 VARY = {"description": "`Authorization`: the body differs with the token", "schema": _STRING}
 # The parameters of the views that evaluate conditions themselves (blog/conditional.py).
 CONDITIONS = [
-    {
-        "name": "If-Match",
-        "in": "header",
-        "required": False,
-        "description": "The ETag you read: the request goes ahead only if the post's current"
-        " ETag is listed (strong comparison), 412 otherwise. `*`, or no If-Match, takes any.",
-        "schema": _STRING,
-    },
-    {
-        "name": "If-None-Match",
-        "in": "header",
-        "required": False,
-        "description": "ETags you hold (weak comparison), or `*`: if one is current, a GET"
+    {"name": name, "in": "header", "required": False, "description": text, "schema": _STRING}
+    for name, text in {
+        "If-Match": "The ETag you read: the request goes ahead only if the post's current ETag is"
+        " listed (strong comparison), 412 otherwise. `*`, or no If-Match, takes any.",
+        "If-None-Match": "ETags you hold (weak comparison), or `*`: if one is current, a GET"
         " answers 304 with no body, and a change is refused with 412.",
-        "schema": _STRING,
-    },
+    }.items()
 ]
 _PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{PROBLEM}"}}}
 

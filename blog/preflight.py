@@ -1,8 +1,6 @@
-"""What `bin/app` checks before it runs a command, answering in one line on stderr.
-
-`python -m blog.preflight` checks the settings (exit status 2 if one is bad); with `serve`, in
-production, it also checks that no demo account accepts the published password (status 3).
-"""
+"""What `bin/app` checks before it runs a command, answering in one line on stderr: the settings
+(exit status 2 if one is bad) and, before `serve` in production, that no demo account accepts
+the published password (status 3)."""
 
 import sys
 from collections.abc import Sequence
@@ -30,7 +28,6 @@ def main(argv: Sequence[str]) -> int:
         with create_app(settings).app_context():
             names = demo_accounts_with_the_published_password()
     except SQLAlchemyError as exc:
-        # A driver's message may run over several lines; one is what this promises.
         detail = " ".join(str(getattr(exc, "orig", None) or exc).split())
         print(f"blog: cannot check the demo accounts: {detail}", file=sys.stderr)
         return DEMO_ACCOUNTS_OPEN
