@@ -190,7 +190,7 @@ def id_routes(app: APIFlask) -> list[tuple[str, str, str]]:
     ("written", "status"),
     [
         ("٣", 404),  # ARABIC-INDIC DIGIT THREE: a digit to Python, not to an id
-        ("１", 404),  # FULLWIDTH DIGIT ONE
+        ("１", 404),  # FULLWIDTH DIGIT ONE  # noqa: RUF001
         ("9" * 40, 404),  # more digits than any id has
         ("9" * 4400, 414),  # more than Python's int() reads by default, in a URL too long
     ],
@@ -202,5 +202,5 @@ def test_an_id_in_the_path_is_ascii_digits_of_an_ids_length(
     assert routes
 
     for method, rule, name in routes:
-        path = rule.replace(f"<int:{name}>", written).replace("<", "").replace(">", "")
+        path = rule.replace(f"<id:{name}>", written).replace("<", "").replace(">", "")
         assert_problem(client.open(path, method=method), status)
