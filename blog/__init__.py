@@ -4,8 +4,6 @@
 reading: it builds the app from its settings, step by step.
 """
 
-from __future__ import annotations
-
 from importlib.metadata import version
 
 from apiflask import APIFlask
@@ -13,11 +11,12 @@ from apiflask import APIFlask
 from blog import conditional, cors, framework, headers, problem_pages
 from blog.api import register_blueprints
 from blog.auth import refuse_an_invalid_token
-from blog.cli import register_commands
 from blog.config import EXTENSION_KEY, Settings
 from blog.db import db, read_without_transaction, set_in_every_transaction
 from blog.errors import register_error_handlers
+from blog.framework import IdConverter
 from blog.openapi import install_openapi
+from blog.seed import seed_command
 
 
 def create_app(settings: Settings | None = None) -> APIFlask:
@@ -28,6 +27,7 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     app.config.from_mapping(settings.flask_config())
     app.extensions[EXTENSION_KEY] = settings  # where current_settings() finds them
     framework.adapt(app)  # where the app departs from Flask's and APIFlask's defaults
+    app.url_map.converters["id"] = IdConverter  # `<id:post_id>` in the routes
     install_openapi(app)  # the description, and corrections to the generated document
     db.init_app(app)
 
@@ -51,6 +51,6 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     register_error_handlers(app)  # every error becomes problem details
     problem_pages.serve(app)  # and each problem type's URI is a page
     register_blueprints(app)  # the views, one blueprint per resource (blog/api/)
-    register_commands(app)  # `flask seed` (blog/cli.py)
+    app.cli.add_command(seed_command)  # `flask seed`
     app.wsgi_app = headers.secured(app.wsgi_app)  # type: ignore[method-assign,assignment]
     return app

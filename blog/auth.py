@@ -1,10 +1,7 @@
 """Passwords (Argon2id), bearer tokens (JWT, HS256), and the `token_auth` guard of endpoints.
 
-A token names its user and the user's token version, which each password change moves on; every
-request that sends one loads that user again and compares the two (docs/api.md, Security).
+A token names its user and their token version, which each password change moves on.
 """
-
-from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
@@ -22,9 +19,9 @@ from sqlalchemy import func, select
 
 from blog.config import Settings, current_settings
 from blog.db import MAX_ID, db, utcnow
-from blog.errors import INVALID_TOKEN, TOKEN_REQUIRED, PasswordsBusy, Unauthorized
+from blog.errors import TOKEN_REQUIRED, PasswordsBusy, Unauthorized
+from blog.framework import operation_view
 from blog.models import User
-from blog.openapi import answers, operation_view
 
 F = TypeVar("F", bound=Callable[..., Any])
 TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
@@ -44,13 +41,12 @@ def _hasher(settings: Settings) -> tuple[PasswordHasher, str]:
         memory_cost=settings.argon2_memory_cost_kib,
         parallelism=settings.argon2_parallelism,
     )
-    # Checked against when the user does not exist, so that case costs what a wrong password does.
+    # Checked for a user who does not exist, so that costs what a wrong password does.
     return hasher, hasher.hash("not the password of any user")
 
 
 def normalised(password: str) -> str:
-    """Return `password` in Unicode's NFKC form, so that it matches however it was typed (an
-    "é" as one code point or two), as NIST SP 800-63B-4 asks before hashing."""
+    """Return `password` in NFKC form, matching however it was typed, as NIST SP 800-63B-4 asks."""
     return unicodedata.normalize("NFKC", password)
 
 
@@ -60,9 +56,8 @@ HASHING_SLOTS = 0x68617368
 
 def take_a_hashing_slot() -> None:
     """Hold one of the `PASSWORD_HASHES_AT_ONCE` slots until the transaction ends, or refuse
-    with 429: an Argon2 hash holds a worker while it runs, and a flood of them would
-    leave none for anyone else. The slots are PostgreSQL advisory locks, so every worker of
-    every process shares them; a try-lock, so a refused request frees its worker at once."""
+    with 429: a flood of Argon2 hashes would leave no worker for anyone else. The slots are
+    PostgreSQL advisory locks, shared by every process, taken with a try-lock."""
     if not has_request_context():
         return  # a command (the seed), not a client's request
     transaction = db.session().get_transaction()
@@ -85,7 +80,6 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str, password: str) -> bool:
     """Say whether `password` matches `password_hash`; a hash that is not Argon2 matches nothing.
-
     A hash made before passwords were normalised is of the password as typed: tried second."""
     take_a_hashing_slot()
     hasher = _hasher(current_settings())[0]
@@ -109,7 +103,6 @@ def authenticate(username: str, password: str) -> User | None:
     if not verify_password(user.password_hash, password):
         return None
     if hasher.check_needs_rehash(user.password_hash):
-        # The cost settings changed since this hash was made: upgrade it while we know the password.
         user.password_hash = hasher.hash(normalised(password))
     return user
 
@@ -137,8 +130,7 @@ def _user_for_token(token: str) -> User | None:
             algorithms=[TOKEN_ALGORITHM],
             options={"require": ["sub", "ver", "iat", "exp"]},
         )
-        # The key signs only tokens of ours, but a leaked key must not make lasting ones, and
-        # a signature has one spelling: padded, or with stray bits in its last letter, is not it.
+        # A leaked key must not make lasting tokens, and a signature has one spelling only.
         if claims["exp"] - claims["iat"] > current_settings().token_ttl_seconds:
             raise ValueError("the token outlives the lifetime tokens are issued with")
         signature = token.rpartition(".")[2]
@@ -165,22 +157,19 @@ def _user_for_token(token: str) -> User | None:
     return None
 
 
-NO_TOKEN = "This endpoint needs a bearer token."  # noqa: S105 - a message, not a password
-
-
 def _refuse(error: Any) -> NoReturn:
-    # `g.auth_problem` says why a token was refused; without it, none was sent. The error
-    # handler answers with the `WWW-Authenticate` of the kind.
-    kind = INVALID_TOKEN if "auth_problem" in g else TOKEN_REQUIRED
-    raise Unauthorized(g.get("auth_problem", NO_TOKEN), kind=kind)
+    # `g.auth_problem` says why a token was refused; without it, none was sent.
+    if "auth_problem" in g:
+        raise Unauthorized(g.auth_problem)
+    raise Unauthorized("This endpoint needs a bearer token.", kind=TOKEN_REQUIRED)
 
 
 token_auth.error_processor(_refuse)
 
 
 def optional_user() -> User | None:
-    """Return the user of the request's token, or None if it sent none (use under
-    `auth_required(token_auth, optional=True)`); a token that is not valid is refused."""
+    """Return the user of the request's token, or None if it sent none; refuse a token that
+    is not valid (use under `auth_required(token_auth, optional=True)`)."""
     user = token_auth.current_user
     if isinstance(user, User):
         return user
@@ -198,9 +187,8 @@ def current_user() -> User:
 
 
 def ignores_authorization(view: F) -> F:
-    """Mark a view that never looks at the Authorization header, so that a stale token left in
-    a client's default headers cannot stop it: signing in and up (RFC 6749, section 5.1, and
-    RFC 6750, section 3, speak only of protected resources) and the health check."""
+    """Mark a view that never reads the Authorization header, so that a stale token cannot stop
+    it: signing in and up (RFC 6750 speaks only of protected resources) and the health check."""
     view.ignores_authorization = True  # type: ignore[attr-defined]
     return view
 
@@ -210,17 +198,11 @@ def reads_authorization(view: Any) -> bool:
     return not getattr(view, "ignores_authorization", False)
 
 
-@answers(
-    {401: "A token was sent that is not valid, or a header that is not a bearer token"},
-    for_view=reads_authorization,
-)
 def refuse_an_invalid_token() -> None:
-    """Answer 401 to a request that sends a token that is not valid, whatever it asks for:
-    public endpoints would ignore it, and optional authentication a header that is no token."""
+    """Answer 401 to a token that is not valid, whatever the request asks for: public endpoints
+    would ignore it, and optional authentication a header that is no token."""
     view = operation_view()
-    if view is None or not reads_authorization(view):
-        return
-    if "Authorization" not in request.headers:
+    if view is None or not reads_authorization(view) or "Authorization" not in request.headers:
         return
     auth = token_auth.get_auth()
     if auth is None or not auth.token:

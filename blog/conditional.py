@@ -1,7 +1,5 @@
 """Conditional requests (RFC 9110 §13): entity-tags, If-Match and If-None-Match."""
 
-from __future__ import annotations
-
 import hashlib
 import re
 from typing import Any, TypeVar
@@ -13,7 +11,7 @@ from werkzeug.exceptions import BadRequest
 
 from blog.db import db
 from blog.errors import PreconditionFailed, problem
-from blog.openapi import answers, operation_view
+from blog.framework import operation_view
 
 F = TypeVar("F")
 
@@ -30,9 +28,7 @@ def entity_tag(representation: str) -> str:
 
 def listed(field: str) -> list[str] | None:
     """Return what the request's `field` lists: ["*"], its entity-tags, or None if malformed.
-
-    Several field lines of one name reach here already joined by commas, as one list (§5.3).
-    """
+    Several field lines of one name arrive joined by commas, as one list (§5.3)."""
     value = request.headers.get(field, "")
     if value.strip(" \t") == "*":
         return ["*"]
@@ -40,11 +36,8 @@ def listed(field: str) -> list[str] | None:
 
 
 def evaluate(current: str, *, safe: bool) -> bool:
-    """Evaluate If-Match, then If-None-Match, against the current entity-tag (§13.2.2).
-
-    Return False where a GET should answer 304 Not Modified; raise 412 where a condition fails
-    otherwise. Opaque tags are compared as strings: `"05"` is not `"5"`.
-    """
+    """Evaluate If-Match, then If-None-Match, against the current entity-tag (§13.2.2): return
+    False where a GET should answer 304, raise 412 where a condition fails otherwise."""
     if "If-Match" in request.headers:
         matched = listed("If-Match") or []
         # Strong comparison; a field that is neither `*` nor a list of tags is false (§13.1.1).
@@ -77,19 +70,12 @@ def has_no_entity_tag(view: Any) -> bool:
     return not getattr(view, "evaluates_conditions", False)
 
 
-@answers(
-    {412: "If-Match is not `*`: this resource has no entity-tag; or If-None-Match is `*`"},
-    for_view=has_no_entity_tag,
-    to_reads={304: "If-None-Match is `*`, and the resource exists: no body"},
-)
 def judge_conditions() -> None:
-    """Judge the conditions of a request to a resource without entity-tags, which the route
-    matched and which is taken to exist: If-Match holds only as `*`, If-None-Match never as `*`,
-    and a list of tags in If-None-Match always holds.
+    """Judge the conditions of a request to a resource without entity-tags, taken to exist:
+    If-Match holds only as `*`, If-None-Match never as `*`, and a list of tags always holds.
 
-    A false condition is only noted here. RFC 9110 (section 13.2.1) lets a 401, 403 or 404 the
-    view would answer come first, so it is enforced where the method would take effect, at the
-    commit, and on a successful answer (304 to a read, 412 otherwise).
+    A false condition is only noted: a 401, 403 or 404 of the view comes first (§13.2.1), so it
+    is enforced at the commit and on a successful answer.
     """
     view = operation_view()
     # OPTIONS asks about the resource, not for it: Flask answers it, with the methods it has.
@@ -102,15 +88,15 @@ def judge_conditions() -> None:
         g.false_condition = status, "If-None-Match is `*`, and this resource exists."
 
 
-@event.listens_for(db.session, "before_commit")
-def _refuse_to_commit(session: Session) -> None:
+def refuse_to_commit(session: Session) -> None:
+    """Refuse to commit the work of a request whose condition is false."""
     if has_request_context() and "false_condition" in g:
         raise PreconditionFailed(g.false_condition[1])
 
 
 def answer_false_conditions(response: Response) -> Response:
-    """Replace the successful answer of a request whose condition is false: 304 to a read
-    that sent `If-None-Match: *`, 412 otherwise."""
+    """Answer a request whose condition is false, if it succeeded, with 304 or 412."""
+
     if "false_condition" not in g or not 200 <= response.status_code < 300:
         return response
     status, detail = g.false_condition
@@ -122,6 +108,9 @@ def answer_false_conditions(response: Response) -> Response:
 
 
 def install(app: Flask) -> None:
-    """Judge conditions before the views that leave them to the app, and enforce them after."""
+    """Judge the conditions of the views that leave them to the app; enforce them at the commit
+    and on the answer."""
     app.before_request(judge_conditions)
+    if not event.contains(db.session, "before_commit", refuse_to_commit):  # one db, many apps
+        event.listen(db.session, "before_commit", refuse_to_commit)
     app.after_request(answer_false_conditions)

@@ -1,8 +1,6 @@
 """Settings, each read from the non-empty variable of its name in capitals (`BLOG_ENV` for `env`)
 and validated before the app starts: a bad value is a one-line `ConfigError` naming the variable."""
 
-from __future__ import annotations
-
 import os
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self, cast
@@ -101,7 +99,7 @@ class Settings(BaseSettings):
         return (init_settings,)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         """Build validated settings from environment variables (os.environ by default)."""
         environ = os.environ if environ is None else environ
         # pydantic-settings reads these variables: only names in capitals, and only if not empty.
@@ -173,6 +171,6 @@ def _one_line(error: ValidationError) -> str:
     return f"{name} must be {_MUST_BE[first['type']].format(**context)}."
 
 
-def current_settings() -> Settings:
+def current_settings() -> "Settings":
     """Return the settings of the app handling the current request or command."""
     return cast("Settings", current_app.extensions[EXTENSION_KEY])

@@ -1,12 +1,6 @@
-"""Cross-origin requests (CORS), allowed only from the origins CORS_ORIGINS lists.
-
-For those origins a preflight is answered 204, and every other answer names the origin and lets
-the page read `ETag`, `Location` and `Retry-After`. Any other origin gets no CORS header, which
-a browser takes as a refusal. Tokens travel in `Authorization`, not in cookies, so
-`Access-Control-Allow-Credentials` is never sent.
-"""
-
-from __future__ import annotations
+"""Cross-origin requests (CORS), allowed only from the origins CORS_ORIGINS lists; any other gets
+no CORS header, which a browser takes as a refusal. Tokens travel in `Authorization`, not in
+cookies, so `Access-Control-Allow-Credentials` is never sent."""
 
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -16,8 +10,8 @@ from flask import Response, request
 
 
 def check_origin(origin: str) -> str:
-    """Return `origin` if it is written exactly as browsers send it in `Origin`: a scheme (http
-    or https), a host in lower case, and a port unless it is the scheme's default."""
+    """Return `origin` if it is written exactly as browsers send it: http or https, a host in
+    lower case, and a port unless it is the scheme's default."""
     if origin == "*":
         raise ValueError("CORS_ORIGINS does not take `*`: list the origins that may call the API.")
     parts = urlsplit(origin)
@@ -39,8 +33,8 @@ def check_origin(origin: str) -> str:
 
 
 def install(app: APIFlask, origins: Iterable[str]) -> None:
-    """Answer the origins' preflights, before any request hook registered later, and add the
-    CORS headers to every answer they get; without origins, do nothing."""
+    """Answer the origins' preflights 204, before any request hook registered later, and add the
+    CORS headers to every answer they get."""
     allowed = frozenset(origins)
     if not allowed:
         return
@@ -57,14 +51,13 @@ def install(app: APIFlask, origins: Iterable[str]) -> None:
         headers = {
             "Access-Control-Allow-Methods": "GET, HEAD, POST, PUT, PATCH, DELETE",
             "Access-Control-Allow-Headers": "Authorization, Content-Type, If-Match, If-None-Match",
-            "Access-Control-Max-Age": "600",  # seconds a browser may reuse this answer
+            "Access-Control-Max-Age": "600",
         }
         return app.response_class(status=204, headers=headers)
 
     @app.after_request
     def add_headers(response: Response) -> Response:
-        # Every answer varies with Origin, so that no cache hands one origin's to another.
-        response.vary.add("Origin")
+        response.vary.add("Origin")  # so that no cache hands one origin's answer to another
         origin = request.headers.get("Origin")
         if origin in allowed:
             response.headers["Access-Control-Allow-Origin"] = origin

@@ -1,7 +1,7 @@
 """The declarative base every model inherits from, and the Flask-SQLAlchemy extension.
 
 Models subclass `Base` rather than `db.Model`: both share one registry and metadata, but `Base`
-is a plain SQLAlchemy 2.x class that type checkers understand, with no `Model.query`.
+is a plain SQLAlchemy 2.x class that type checkers understand.
 """
 
 from datetime import UTC, datetime
@@ -30,8 +30,7 @@ class Base(DeclarativeBase):
     )
 
 
-# A session lives for one request. After its commit the view only serialises what it has just
-# written, so expiring (and reloading) every object at commit would be wasted queries.
+# After its commit a view only serialises what it wrote: reloading it would be wasted queries.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 
@@ -41,12 +40,9 @@ def utcnow() -> datetime:
 
 
 def read_without_transaction() -> None:
-    """Run the session of a GET or HEAD request, which only reads, in autocommit mode.
-
-    That saves the BEGIN and ROLLBACK round trips, and keeps psycopg's prepared statements,
-    which it forgets at every ROLLBACK. A session bound to a connection already in a
-    transaction (as the test suite binds it) is left as it is.
-    """
+    """Run the session of a GET or HEAD request in autocommit mode: no BEGIN and ROLLBACK round
+    trips, and psycopg keeps its prepared statements. A session bound to a connection already
+    in a transaction (as the tests bind it) is left as it is."""
     if request.method not in {"GET", "HEAD"} or request.blueprint == "openapi":
         return
     if isinstance(db.session.get_bind(), Engine):
@@ -54,8 +50,8 @@ def read_without_transaction() -> None:
 
 
 def set_in_every_transaction(engine: Engine, *, statement_timeout_ms: int) -> None:
-    """Make every transaction on `engine` begin with `SET LOCAL` (`set_config(..., true)`) of the
-    statement timeout and UTC, for a pooler that passes server connections between clients."""
+    """Begin every transaction on `engine` by setting the statement timeout and UTC locally,
+    for a pooler that passes server connections between clients."""
     settings = (
         f"SELECT set_config('statement_timeout', '{int(statement_timeout_ms)}', true),"
         " set_config('TimeZone', 'UTC', true)"

@@ -1,11 +1,8 @@
 """Every error the app answers, as RFC 9457 problem details (`application/problem+json`).
 
-Each kind a client may tell apart has a problem type in `PROBLEM_TYPES`: a `type` URI that does
-not change, RFC 9110's title for its status, and a page at that URI. Errors about the input add
-`errors`, one entry per fault: a JSON Pointer into the body (`pointer`) or a query `parameter`.
+Each kind a client may tell apart has a problem type in `PROBLEM_TYPES`, with a fixed `type` URI.
+Errors about the input list each fault in `errors`, by body `pointer` or query `parameter`.
 """
-
-from __future__ import annotations
 
 import logging
 import re
@@ -25,8 +22,7 @@ from werkzeug import exceptions as http
 from blog.db import db
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-# Where the problem types live: `type` is this path and the type's name, a relative reference
-# that a client resolves against the request's URL to read the type's page.
+# A type's URI: this path and its name, relative, resolved against the request's URL.
 PROBLEM_TYPES_PATH = "/docs/problems/"
 # RFC 9110 renamed these statuses; Python's HTTPStatus has their RFC 7231 names before 3.13.
 _RFC_9110_TITLES = {
@@ -40,7 +36,7 @@ log = logging.getLogger(__name__)
 
 
 def title(status: int) -> str:
-    """Return the standard name of `status`, as RFC 9110 (or RFC 6585, for 428-431) gives it."""
+    """Return RFC 9110's name of `status` (RFC 6585's for 428-431)."""
     return _RFC_9110_TITLES.get(status) or HTTPStatus(status).phrase
 
 
@@ -54,12 +50,12 @@ class ProblemType:
 
     @property
     def uri(self) -> str:
-        """Return the `type` of this kind of problem."""
+        """Return the `type`."""
         return PROBLEM_TYPES_PATH + self.name
 
     @property
     def title(self) -> str:
-        """Return the `title`: the standard name of the status."""
+        """Return the `title`, the status's name."""
         return title(self.status)
 
 
@@ -70,7 +66,6 @@ def _problem_type(name: str, status: int, means: str) -> ProblemType:
     return kind
 
 
-# Each kind's meaning is the page at its URI; docs/api.md, Errors, says more about each.
 PROBLEM_TYPES: dict[str, ProblemType] = {}
 _DEFAULT_TYPES: dict[int, ProblemType] = {}
 MALFORMED_REQUEST = _problem_type(
@@ -109,9 +104,8 @@ def default_type(status: int) -> ProblemType | None:
     return _DEFAULT_TYPES.get(status)
 
 
-# What views and services raise: Werkzeug's exceptions, whose description is the `detail`,
-# and this module's subclasses of them, which may name their problem type (`kind`).
-# TooManyRequests takes `retry_after`, in seconds.
+# What views raise: Werkzeug's exceptions, whose description is the `detail`, and the subclasses
+# below, which may name their problem type (`kind`).
 NotFound = http.NotFound
 PreconditionFailed = http.PreconditionFailed
 TooManyRequests = http.TooManyRequests
@@ -121,9 +115,8 @@ _NOT_IN_A_DESCRIPTION = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
 
 
 class Unauthorized(http.Unauthorized):
-    """A 401 with the `WWW-Authenticate` of RFC 6750, section 3: `Bearer` where no bearer token
-    came, and `Bearer error="invalid_token"`, with the detail as `error_description`, where the
-    token that came is not valid (`kind` INVALID_TOKEN, the default)."""
+    """A 401 with RFC 6750's `WWW-Authenticate`: `Bearer`, and for a token that is not valid
+    (INVALID_TOKEN) `error="invalid_token"` with the detail as `error_description`."""
 
     def __init__(self, detail: str, *, kind: ProblemType = INVALID_TOKEN) -> None:
         super().__init__(detail)
@@ -149,7 +142,7 @@ class _WithErrors(http.HTTPException):
         kind: ProblemType | None = None,
     ) -> None:
         super().__init__(detail)
-        self.errors = list(errors)  # the parts of the input at fault
+        self.errors = list(errors)
         self.kind = kind
 
 
@@ -162,7 +155,7 @@ class Unprocessable(_WithErrors, http.UnprocessableEntity):
 
 
 class PasswordsBusy(http.TooManyRequests):
-    """A 429 of the ration of password hashes: the server is busy, the client did nothing wrong."""
+    """A 429 of the ration of password hashes: the server is busy, not the client at fault."""
 
     kind = PASSWORDS_BUSY
 
@@ -201,73 +194,52 @@ def problem(
     return response
 
 
-def _rollback() -> None:
-    # The session may hold half of a failed write; nothing of it must reach a later commit.
-    try:
+def answer_error(error: Exception) -> Response:
+    """Answer any error as problem details, the request's unfinished work rolled back."""
+    try:  # nothing of a failed write may reach a later commit
         db.session.rollback()
     except Exception:  # the connection is broken; the pool replaces it
         log.debug("Rolling back after an error failed too", exc_info=True)
-
-
-def _http_exception(error: http.HTTPException) -> Response:
-    _rollback()
-    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
-    errors = getattr(error, "errors", ())
-    kind = getattr(error, "kind", None)
-    return problem(error.code or 500, error.description, kind=kind, errors=errors, headers=headers)
-
-
-def _apiflask_error(error: HTTPError) -> Response:
-    _rollback()
-    response = problem(error.status_code, error.message)
-    response.headers.update(error.headers)
-    return response
+    if isinstance(error, HTTPError):  # APIFlask's own
+        response = problem(error.status_code, error.message)
+        response.headers.update(error.headers)
+        return response
+    if isinstance(error, http.HTTPException):
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        kind, errors = getattr(error, "kind", None), getattr(error, "errors", ())
+        return problem(
+            error.code or 500, error.description, kind=kind, errors=errors, headers=headers
+        )
+    if isinstance(error, IntegrityError):
+        return _integrity_error(error)
+    if isinstance(error, StaleDataError):  # the versioned UPDATE found the row changed
+        detail = "The post changed while this request was editing it; read it again and retry."
+        return problem(412, detail)
+    if isinstance(error, OperationalError | PoolTimeoutError):
+        log.error("Database unavailable: %s", error)
+        slow = isinstance(getattr(error, "orig", None), QueryCanceled)
+        detail = "took too long to answer" if slow else "is not available"
+        return problem(
+            503, f"The database {detail}. Try again in a moment.", headers={"Retry-After": "5"}
+        )
+    log.exception("Unhandled exception", exc_info=error)
+    return problem(500, "Something went wrong on our side.")
 
 
 def _integrity_error(error: IntegrityError) -> Response:
-    _rollback()
     constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
     if constraint in UNIQUE_VIOLATIONS:
         pointer, detail = UNIQUE_VIOLATIONS[constraint]
         return problem(409, detail, errors=[{"pointer": pointer, "detail": detail}])
-    if isinstance(error.orig, ForeignKeyViolation):
-        # A row this request refers to was deleted by another one since it was found.
+    if isinstance(error.orig, ForeignKeyViolation):  # a row it names was deleted meanwhile
         return problem(404, "What this request refers to was deleted while it ran.")
     log.warning("Integrity error mapped to 409: %s", error.orig)
     return problem(409, "The request conflicts with the current state of the data.")
 
 
-def _stale_data(error: StaleDataError) -> Response:
-    # The ORM's UPDATE found the row at another version: someone changed it since it was read.
-    _rollback()
-    return problem(
-        412, "The post changed while this request was editing it; read it again and retry."
-    )
-
-
-def _database_unavailable(error: Exception) -> Response:
-    log.error("Database unavailable: %s", error)
-    _rollback()
-    if isinstance(getattr(error, "orig", None), QueryCanceled):
-        detail = "The database took too long to answer. Try again in a moment."
-    else:
-        detail = "The database is not available. Try again in a moment."
-    return problem(503, detail, headers={"Retry-After": "5"})
-
-
-def _unexpected(error: Exception) -> Response:
-    log.exception("Unhandled exception", exc_info=error)
-    _rollback()
-    return problem(500, "Something went wrong on our side.")
-
-
 def register_error_handlers(app: APIFlask) -> None:
-    """Route every kind of error through `problem()`."""
-    app.error_processor(_apiflask_error)
+    """Route every kind of error through `answer_error()`."""
+    app.error_processor(answer_error)
     # Registered after APIFlask's own handler for Werkzeug's exceptions, so this one wins.
-    app.register_error_handler(http.HTTPException, _http_exception)
-    app.register_error_handler(IntegrityError, _integrity_error)
-    app.register_error_handler(StaleDataError, _stale_data)
-    app.register_error_handler(OperationalError, _database_unavailable)
-    app.register_error_handler(PoolTimeoutError, _database_unavailable)
-    app.register_error_handler(Exception, _unexpected)
+    app.register_error_handler(http.HTTPException, answer_error)
+    app.register_error_handler(Exception, answer_error)

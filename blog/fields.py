@@ -1,8 +1,5 @@
-"""The types of request fields, each rule checked and stated in the OpenAPI document alike.
-
+"""The types of request fields, each rule both checked and stated in the OpenAPI document.
 Text is kept exactly as sent; tag names are lower-cased."""
-
-from __future__ import annotations
 
 import re
 from collections.abc import Iterator
@@ -29,10 +26,9 @@ from blog.db import MAX_ID
 
 MAX_TAGS_PER_POST = 10
 
-# The patterns spell characters out, with no class escape such as `\s`, whose meaning differs
-# between regular-expression dialects (JSON Schema's is ECMAScript's; pydantic's is in Rust).
+# The patterns spell characters out: a class escape such as `\s` means different things to
+# JSON Schema's regular expressions (ECMAScript's) and pydantic's (Rust's).
 NO_NUL = r"^[^\x00]*$"
-# Blank means nothing but ASCII white space; anything else, and no NUL, passes.
 ASCII_SPACE = " \t\n\r\f\v"
 NOT_BLANK = r"^[^\x00]*[^\x00 \t\n\r\f\v][^\x00]*$"
 # A dot-atom local part, and a domain of labels of at most 63 letters, digits and hyphens.
@@ -40,22 +36,19 @@ EMAIL_PATTERN = (
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
-# An http or https URL (the scheme in any case) with a host and no user name or password, in the
-# characters RFC 3986 allows (section 2: unreserved, reserved, and "%" escapes); `web_url`
-# checks the rest of its grammar.
+# An http or https URL with a host and no user name or password, in RFC 3986's characters;
+# `web_url` checks the rest of its grammar.
 URL_PATTERN = (
     r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9\-._~!$&'()*+,;=:\[\]]+"
     r"([/?#][A-Za-z0-9\-._~!$&'()*+,;=:@/?#\[\]%]*)?$"
 )
-# Tag names in any case, lower-cased before they are stored.
 TAG_INPUT_PATTERN = r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$"
 
 
 @dataclass(frozen=True)
 class Text(GroupedMetadata):
-    """Text without NUL (PostgreSQL cannot store it) and, unless `blank`, not only white space.
-
-    A validator gives a clearer error than a pattern; the document states its rule as one."""
+    """Text without NUL (PostgreSQL cannot store it) and, unless `blank`, not only white space:
+    checked by a validator, for a clearer error, and stated as a pattern."""
 
     max_length: int
     min_length: int | None = None
@@ -79,14 +72,10 @@ Username = Annotated[
     str, StringConstraints(min_length=3, max_length=32, pattern=models.USERNAME_PATTERN)
 ]
 Email = Annotated[str, StringConstraints(max_length=models.EMAIL_MAX_LENGTH, pattern=EMAIL_PATTERN)]
-# NIST SP 800-63B-4, section 3.1.1.2: at least 15 characters for a password that is the only
-# factor, no rules of composition, but none that is common or easy to guess. zxcvbn estimates
-# how many guesses a password would take, its lists of common passwords and words included.
+# NIST SP 800-63B-4, 3.1.1.2: at least 15 characters for a single factor, no rules of
+# composition, but nothing common or easy to guess, as zxcvbn estimates.
 MIN_GUESSES_LOG10 = 8  # zxcvbn's score 3: "safely unguessable", against online guessing
-
-
-# zxcvbn's time grows fast with length, so it judges the first 20 characters alone: a password
-# is no easier to guess than they are.
+# zxcvbn's time grows fast with length; a password is no easier to guess than its start.
 JUDGED_CHARACTERS = 20
 
 
@@ -104,8 +93,7 @@ Password = Annotated[
     AfterValidator(_not_guessable),
     Field(description="15-128 characters, not easy to guess (no common password, no repeats)."),
 ]
-# A password as typed to sign in or confirm a change: compared with a hash, never stored, so
-# only bounded; the rules of a new password may have changed since.
+# A password typed to sign in or confirm: only bounded, since the rules may have changed.
 PasswordAttempt = Annotated[str, Text(128)]
 Bio = Annotated[str, Text(models.BIO_MAX_LENGTH)]
 Title = Annotated[str, Text(models.TITLE_MAX_LENGTH, min_length=1, blank=False)]
@@ -150,8 +138,7 @@ def _digits(value: object) -> object:
     return value
 
 
-# An integer in a query string: decimal digits only, where int() would also take "+5", " 5"
-# and "5_0".
+# An integer in a query string: digits only, where int() would also take "+5", " 5" and "5_0".
 QueryInt = Annotated[int, BeforeValidator(_digits)]
 TagName = Annotated[
     str,
@@ -163,10 +150,7 @@ TagNames = Annotated[
     Field(max_length=MAX_TAGS_PER_POST, description="Tag names; duplicates collapse."),
     AfterValidator(lambda names: list(dict.fromkeys(names))),
 ]
-# A bounded string for lookups (login names, filters).
-SearchText = Annotated[str, Text(254)]
-
-
+SearchText = Annotated[str, Text(254)]  # for lookups
 _tag_name: TypeAdapter[str] = TypeAdapter(TagName)
 _username: TypeAdapter[str] = TypeAdapter(Username)
 

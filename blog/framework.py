@@ -1,26 +1,23 @@
 """Where the app departs from Flask's and APIFlask's defaults (tests/test_framework_defaults.py)."""
 
-from __future__ import annotations
-
+import json
 from collections.abc import Callable, Sequence
 from functools import wraps
 from importlib.metadata import version
 from importlib.resources import files
-from typing import Any
+from typing import Any, NoReturn
 
 from apiflask import APIFlask
 from apiflask.schema_adapters.pydantic import PydanticAdapter
-from flask import Request, request, url_for
+from flask import Request, current_app, request, url_for
 from markupsafe import escape
 from pydantic import ValidationError
 from werkzeug import exceptions as http
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.routing import IntegerConverter
 
-from blog.body import ApiRequest
 from blog.db import MAX_ID
 from blog.errors import Unprocessable
-from blog.openapi import answers, operation_view
 
 # Refused as problem details; gunicorn.conf.py's plain-HTML limits sit above these.
 MAX_URL_BYTES = 4096
@@ -29,8 +26,78 @@ MAX_HEADER_BYTES = 8192
 MAX_ERRORS = 20
 
 
+class ApiRequest(Request):
+    """A request whose body is JSON only, in UTF-8, read whole or not at all (RFC 8259), with
+    faults told in the client's terms."""
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """Parse a body sent as application/json (APIFlask's force=True would take any type)."""
+        if self.mimetype != "application/json":
+            raise http.UnsupportedMediaType(
+                "Send the request body as JSON, with Content-Type: application/json."
+            )
+        if self.mimetype_params.get("charset", "utf-8").lower() != "utf-8":
+            raise http.UnsupportedMediaType("JSON is sent in UTF-8 (RFC 8259, section 8.1).")
+        try:
+            data = self.get_data(cache=cache)
+        except http.HTTPException:  # 413, from Werkzeug's limit
+            raise
+        except Exception as error:  # the server's own reader of the body (gunicorn's of chunks)
+            raise http.BadRequest(
+                "The request body could not be read: its framing is broken."
+            ) from error
+        # A chunked body is read up to the limit, and one with more is refused, not cut off;
+        # one shorter than its Content-Length is refused too.
+        limit = self.max_content_length
+        rest = self.content_length is None and limit and len(data) >= limit
+        if rest and self.environ["wsgi.input"].read(1):
+            raise http.RequestEntityTooLarge(f"The request body is over {limit} bytes.")
+        if self.content_length is not None and len(data) < self.content_length:
+            raise http.BadRequest("The request body ended before its Content-Length.")
+        try:
+            text = data.decode()
+            if text.startswith("\ufeff"):
+                raise _Refused("it starts with a byte order mark (RFC 8259, section 8.1)")
+            return json.loads(text, object_pairs_hook=_object, parse_constant=_not_a_number)
+        except UnicodeDecodeError as error:
+            raise http.BadRequest(
+                f"The request body is not UTF-8 (RFC 8259, section 8.1): byte {error.start + 1}"
+                " is not part of a UTF-8 character."
+            ) from error
+        except json.JSONDecodeError as error:
+            raise http.BadRequest(
+                f"The request body is not valid JSON: {error.msg}, at line {error.lineno},"
+                f" column {error.colno}."
+            ) from error
+        except (ValueError, RecursionError) as error:  # from _object, or too long, or too deep
+            detail = (
+                str(error)
+                if isinstance(error, _Refused)
+                else "a number has too many digits, or it nests too deeply"
+            )
+            raise http.BadRequest(f"The request body is not valid JSON here: {detail}.") from error
+
+
+class _Refused(ValueError):
+    pass
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # RFC 8259, section 4: which of two members of one name a parser keeps is anyone's guess.
+    members: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in members:
+            raise _Refused(f"the member {json.dumps(name)} is given more than once")
+        members[name] = value
+    return members
+
+
+def _not_a_number(name: str) -> NoReturn:
+    raise _Refused(f"{name} is not a JSON number (RFC 8259, section 6)")
+
+
 class IdConverter(IntegerConverter):
-    """`<int:...>`, answering 404 to an id no row can have (a `max` would give 405 at times)."""
+    """`<id:...>`: a row's id, 404 where no row can have it (a `max` would give 405 at times)."""
 
     def to_python(self, value: str) -> int:
         """Return the id, or raise NotFound: to ASCII digits only (the rule's `\\d` matches
@@ -49,8 +116,8 @@ class ModelAdapter(PydanticAdapter):
             return super().validate_input(request, location, **kwargs)
         data = request.get_json(force=True) if location == "json" else request.args.to_dict()
         try:
-            # JSON has types: `true` or `"10"` is no integer, as JSON Schema says. A query
-            # string has none: its integers are checked as digits (blog/fields.py).
+            # JSON has types: `true` or `"10"` is no integer. A query string has none: its
+            # integers are checked as digits (blog/fields.py).
             return self.model_class.model_validate(data, strict=location == "json")
         except ValidationError as invalid:
             where = "pointer" if location == "json" else "parameter"
@@ -74,7 +141,13 @@ def _place(location: str, loc: Sequence[str | int]) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in loc)
 
 
-@answers({414: "The URL is too long", 431: "The headers are too large"})
+def operation_view() -> Callable[..., Any] | None:
+    """Return the view of the API operation the request is for; None for no route or /docs."""
+    if request.blueprint in {None, "openapi"}:
+        return None
+    return current_app.view_functions.get(request.endpoint or "")
+
+
 def refuse_oversized_requests() -> None:
     """Answer 414 to an over-long URL and 431 to over-large headers."""
     url = request.environ.get("RAW_URI") or request.full_path
@@ -92,10 +165,9 @@ def takes_no_query(view: Callable[..., Any]) -> bool:
     return all(location != "query" for _, location in getattr(view, "_spec", {}).get("args", []))
 
 
-@answers({422: "A query parameter the operation does not take"}, for_view=takes_no_query)
 def refuse_unfit_query_parameters() -> None:
-    """Answer 422 to a query parameter given more than once (no query model here takes a
-    list, and the model would see only the first), or to any of an operation that takes none."""
+    """Answer 422 to a query parameter given twice (a model sees only the first), or to any of
+    an operation that takes none."""
     view = operation_view()
     if view is None or not request.args:
         return
@@ -128,9 +200,8 @@ def _with_noscript(view: Callable[..., str]) -> Callable[..., str]:
 
 
 def adapt(app: APIFlask) -> None:
-    """Install the request class, the id converter, unsorted JSON keys and /docs' Swagger UI."""
+    """Install the request class, unsorted JSON keys and /docs' own Swagger UI."""
     app.request_class = ApiRequest
-    app.url_map.converters["int"] = IdConverter
     app.json.sort_keys = False  # type: ignore[attr-defined]
     prefix = f"{app.docs_path}/assets/{ASSETS_VERSION}"
     app.config.update(

@@ -1,7 +1,5 @@
-"""Security headers on every answer, by OWASP's secure headers advice: from the app itself, so
-that they hold without the proxy of `docker compose up` (which adds them only where missing)."""
-
-from __future__ import annotations
+"""Security headers on every answer, as OWASP advises, from the app itself: they hold without
+the proxy of `docker compose up`."""
 
 import base64
 import hashlib
@@ -23,9 +21,8 @@ INLINE = re.compile(rb"<(script|style)(\s[^>]*)?>(.*?)</\1>", re.DOTALL | re.IGN
 
 
 def page_policy(page: bytes) -> str:
-    """Return the Content-Security-Policy of an HTML page (/docs, the problem types' pages): files
-    of this origin, Swagger UI's data: images, and the page's inline scripts and styles, each
-    allowed by its SHA-256 (no 'unsafe-inline')."""
+    """Return the Content-Security-Policy of an HTML page: files of this origin, data: images,
+    and its inline scripts and styles, each by its SHA-256 (no 'unsafe-inline')."""
     allowed: dict[bytes, list[str]] = {b"script": ["'self'"], b"style": ["'self'"]}
     for tag, attributes, content in INLINE.findall(page):
         if b"src=" not in attributes:
@@ -39,9 +36,8 @@ def page_policy(page: bytes) -> str:
 
 
 def secured(wsgi_app: WsgiApp) -> WsgiApp:
-    """Wrap the WSGI app, so that every answer gets the headers it does not set itself, the
-    middlewares' (Swagger UI's files, the problem types' pages) included. An HTML page is read
-    whole, to hash its inline scripts and styles; pages here are small."""
+    """Wrap the WSGI app, so that every answer, the middlewares' included, gets the headers it
+    does not set itself. An HTML page, small here, is read whole to hash its inline code."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started: list[Any] = []

@@ -1,43 +1,39 @@
 """The OpenAPI document: what APIFlask generates, corrected so that client generators can use it.
 
-Views describe their own error statuses and headers with `responses(...)`.
-What the app answers around the views is added to each operation it can happen to, read from the
-app: a request hook marked with `answers(...)` adds its statuses to the operations it runs for,
-an operation with a body the statuses of reading one, an integer in the path 404, If-Match 412.
+An operation's statuses come from two places: the view's own `@bp.doc(responses=...)`, and
+`AROUND_THE_VIEWS`, what the app answers before and after the views.
 """
-
-from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from apiflask import APIFlask
-from flask import current_app, request
+from werkzeug.routing import Rule
 
+from blog.auth import reads_authorization
+from blog.conditional import has_no_entity_tag
 from blog.db import MAX_ID
 from blog.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
-
-F = TypeVar("F", bound=Callable[..., Any])
+from blog.framework import takes_no_query
 
 PROBLEM = "Problem"
 _STRING = {"type": "string"}
-PROBLEM_TYPE_SCHEMA = {
-    "type": "string",
-    "format": "uri-reference",
-    "description": "The kind of problem, one that clients can switch on: a URI reference that"
-    " never changes, which resolved against the request's URL is a page saying what it means."
-    " More kinds may come; take one you do not know by its status. The kinds:\n\n"
-    + "\n".join(f"- `{kind.uri}` ({kind.status}): {kind.means}" for kind in PROBLEM_TYPES.values()),
-    "examples": [next(iter(PROBLEM_TYPES.values())).uri],
-}
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "RFC 9457 problem details.",
     "properties": {
-        "type": PROBLEM_TYPE_SCHEMA,
+        "type": {
+            "type": "string",
+            "format": "uri-reference",
+            "description": "The kind of problem, one that clients can switch on: a URI reference"
+            " that never changes, which resolved against the request's URL is a page saying what"
+            " it means. More kinds may come; take one you do not know by its status. The kinds:"
+            "\n\n"
+            + "\n".join(f"- `{k.uri}` ({k.status}): {k.means}" for k in PROBLEM_TYPES.values()),
+            "examples": [next(iter(PROBLEM_TYPES.values())).uri],
+        },
         "title": _STRING | {"description": "The status's name in RFC 9110"},
         "status": {"type": "integer"},
         "detail": _STRING,
@@ -65,17 +61,47 @@ Sign up with `POST /api/users`, trade your username and password for a bearer to
 Every error is RFC 9457 problem details (`application/problem+json`), whose `type` says what
 kind of problem it is (the `Problem` schema lists them)."""
 
-# Answers any operation can give (the error handlers'), and those of any operation that takes a
-# body.
-_ALWAYS = {
-    "500": "Something went wrong on the server's side",
-    "503": "The database is not available",
-}
-_WITH_BODY = {
-    "400": "The body is not valid JSON",
-    "413": "The body is larger than the server accepts",
-    "415": "The body is not sent as application/json",
-}
+# What the app answers around the views, and which operations (view, method, route) can get it.
+AROUND_THE_VIEWS: list[tuple[Callable[[Any, str, Rule], bool], dict[int, str]]] = [
+    (  # the error handlers (blog/errors.py) and refuse_oversized_requests (blog/framework.py)
+        lambda view, method, rule: True,
+        {
+            500: "Something went wrong on the server's side",
+            503: "The database is not available",
+            414: "The URL is too long",
+            431: "The headers are too large",
+        },
+    ),
+    (  # reading the body (blog/framework.py, ApiRequest)
+        lambda view, method, rule: "body" in getattr(view, "_spec", {}),
+        {
+            400: "The body is not valid JSON",
+            413: "The body is larger than the server accepts",
+            415: "The body is not sent as application/json",
+        },
+    ),
+    (
+        lambda view, method, rule: takes_no_query(view),
+        {422: "A query parameter the operation does not take"},
+    ),
+    (  # blog/auth.py, refuse_an_invalid_token
+        lambda view, method, rule: reads_authorization(view),
+        {401: "A token was sent that is not valid, or a header that is not a bearer token"},
+    ),
+    (  # blog/conditional.py, judge_conditions
+        lambda view, method, rule: has_no_entity_tag(view),
+        {412: "If-Match is not `*`: this resource has no entity-tag; or If-None-Match is `*`"},
+    ),
+    (
+        lambda view, method, rule: has_no_entity_tag(view) and method == "get",
+        {304: "If-None-Match is `*`, and the resource exists: no body"},
+    ),
+    (  # the id converter (blog/framework.py)
+        lambda view, method, rule: "<id:" in rule.rule,
+        {404: "No row has this id"},
+    ),
+]
+
 _RETRY_AFTER = {
     "description": "Seconds to wait before trying again",
     "schema": {"type": "integer", "minimum": 0},
@@ -95,31 +121,18 @@ _HEADERS_BY_STATUS: dict[str, dict[str, Any]] = {
 }
 # Response headers a view sends, for `responses(headers=...)` where it sends them.
 LOCATION = {"description": "The URL of what was created", "schema": _STRING}
+VARY = {"description": "`Authorization`: the body differs with the token", "schema": _STRING}
+# The parameters of the views that evaluate conditions themselves (blog/conditional.py).
 CONDITIONS = [
-    {
-        "name": "If-Match",
-        "in": "header",
-        "required": False,
-        "description": "The ETag you read: the request goes ahead only if the post's current"
-        " ETag is listed (strong comparison), 412 otherwise. `*`, or no If-Match, takes any.",
-        "schema": _STRING,
-    },
-    {
-        "name": "If-None-Match",
-        "in": "header",
-        "required": False,
-        "description": "ETags you hold (weak comparison), or `*`: if one is current, a GET"
+    {"name": name, "in": "header", "required": False, "description": text, "schema": _STRING}
+    for name, text in {
+        "If-Match": "The ETag you read: the request goes ahead only if the post's current ETag is"
+        " listed (strong comparison), 412 otherwise. `*`, or no If-Match, takes any.",
+        "If-None-Match": "ETags you hold (weak comparison), or `*`: if one is current, a GET"
         " answers 304 with no body, and a change is refused with 412.",
-        "schema": _STRING,
-    },
+    }.items()
 ]
-
-
-# The Vary header of an answer whose body differs with the token (`liked_by_me`).
-VARY = {
-    "description": "`Authorization`: the body differs with the token",
-    "schema": {"type": "string"},
-}
+_PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{PROBLEM}"}}}
 
 
 def responses(
@@ -136,87 +149,33 @@ def responses(
     return described
 
 
-@dataclass(frozen=True)
-class HookAnswers:
-    """The errors a request hook can answer, and the views it can answer them for."""
-
-    errors: Mapping[int, str]
-    for_view: Callable[[Any], bool]
-    to_reads: Mapping[int, str]
-
-
-def operation_view() -> Callable[..., Any] | None:
-    """Return the view of the API operation the request is for; None for no route or /docs."""
-    if request.blueprint in {None, "openapi"}:
-        return None
-    return current_app.view_functions.get(request.endpoint or "")
-
-
-def answers(
-    errors: Mapping[int, str],
-    *,
-    for_view: Callable[[Any], bool] = lambda view: True,
-    to_reads: Mapping[int, str] | None = None,
-) -> Callable[[F], F]:
-    """Mark a request hook with the errors it can answer and, if not every view's, the views it
-    can answer them for: the document lists them for each of those operations, and `to_reads`
-    for those of them that are a GET."""
-
-    def mark(hook: F) -> F:
-        hook.openapi_answers = HookAnswers(errors, for_view, to_reads or {})  # type: ignore[attr-defined]
-        return hook
-
-    return mark
-
-
-_PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{PROBLEM}"}}}
-
-
-def _add_answer(answers: dict[str, Any], status: int | str, text: str) -> None:
-    # A status the view describes already keeps its words, with these added; APIFlask's own
-    # words for a 401 or 422 say nothing in particular and already cover these.
-    described = answers.setdefault(str(status), {"description": text})
-    if described["description"] not in {text, "Authentication error", "Validation error"}:
-        described["description"] += f"; or {text[0].lower()}{text[1:]}"
-
-
-def _fix_operation(
-    operation: dict[str, Any], method: str, view: Any, hooks: Iterable[HookAnswers]
-) -> None:
+def _fix_operation(operation: dict[str, Any], method: str, view: Any, rule: Rule) -> None:
     operation["operationId"] = view.__name__
-    # An operation without security is public; saying so explicitly is what tools expect.
-    operation.setdefault("security", [])
+    operation.setdefault("security", [])  # public, said explicitly, as tools expect
     if "requestBody" in operation:
         operation["requestBody"]["required"] = True
-    answers = operation.setdefault("responses", {})
-    if getattr(view, "evaluates_conditions", False):  # blog/conditional.py
+    if not has_no_entity_tag(view):
         operation.setdefault("parameters", []).extend(CONDITIONS)
-        answers.setdefault("412", {"description": "If-Match names no current entity-tag"})
-    for status, text in (_ALWAYS | (_WITH_BODY if "requestBody" in operation else {})).items():
-        answers.setdefault(status, {"description": text})
-    for hook in hooks:
-        if hook.for_view(view):
-            reads = hook.to_reads if method == "get" else {}
-            for code, text in (*hook.errors.items(), *reads.items()):
-                _add_answer(answers, code, text)
+    answers = operation.setdefault("responses", {})
+    for applies, statuses in AROUND_THE_VIEWS:
+        if applies(view, method, rule):
+            for status, text in statuses.items():  # a status the view describes keeps its words
+                answers.setdefault(str(status), {"description": text})
     for status, response in answers.items():
-        if int(status) >= 400:  # described by APIFlask as JSON, or by `responses(errors=...)`
+        if int(status) >= 400:
             response["content"] = _PROBLEM_CONTENT
         if status in _HEADERS_BY_STATUS:
             response.setdefault("headers", {}).update(_HEADERS_BY_STATUS[status])
+    ids = re.findall(r"<id:(\w+)>", rule.rule)
     for parameter in operation.get("parameters", []):
-        schema = parameter.get("schema", {})
-        if parameter.get("in") == "path" and schema.get("type") == "integer":
-            # An id no row can have is refused by the converter (blog/framework.py) with 404.
-            schema.update(minimum=1, maximum=MAX_ID)
-            answers.setdefault("404", {"description": "No row has this id"})
+        if parameter["in"] == "path" and parameter["name"] in ids:
+            parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def _unique_components(spec: dict[str, Any]) -> dict[str, Any]:
-    # APIFlask registers a model nested in a response model once per parent (`PostPage.PostOut`,
-    # `PostOut.UserSummary`, ...) with the same title, and the problem details twice: client
-    # generators would see several classes of one name. Here each schema is one component, named
-    # by its title; a component that only refers to another is that other one.
+    # APIFlask registers a nested model once per parent (`PostPage.PostOut`, ...) under one
+    # title, and the problem details twice: client generators would see several classes of one
+    # name. Here each schema is one component named by its title; a bare `$ref` is its target.
     names = {name: name.rpartition(".")[2] for name in spec["components"]["schemas"]}
     names |= {"HTTPError": PROBLEM, "ValidationError": PROBLEM}
     text = json.dumps(spec)
@@ -240,29 +199,21 @@ def install_openapi(app: APIFlask) -> None:
         LICENSE={"name": "MIT", "identifier": "MIT"},
         HTTP_ERROR_SCHEMA=PROBLEM_SCHEMA,
         VALIDATION_ERROR_SCHEMA=PROBLEM_SCHEMA,
-        # No server: tools resolve the paths against where they found the document, and no
-        # request's Host header can change what later clients are sent.
+        # No server: tools resolve paths against where they found the document, and no request's
+        # Host header can change what later clients are sent.
         AUTO_SERVERS=False,
     )
 
     @app.spec_processor
     def fix_spec(spec: Any) -> dict[str, Any]:  # APIFlask passes the document as a dict
-        views = {
-            (re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), method.lower()): rule.endpoint
+        rules = {
+            (re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), method.lower()): rule
             for rule in app.url_map.iter_rules()
             for method in rule.methods or ()
         }
         for path, operations in spec["paths"].items():
             for method, operation in operations.items():
                 if isinstance(operation, dict):
-                    endpoint = views[(path, method)]
-                    view = app.view_functions[endpoint]
-                    _fix_operation(operation, method, view, _hooks(app, endpoint))
+                    rule = rules[(path, method)]
+                    _fix_operation(operation, method, app.view_functions[rule.endpoint], rule)
         return _unique_components(spec)
-
-
-def _hooks(app: APIFlask, endpoint: str) -> list[HookAnswers]:
-    """Return what the request hooks that run before `endpoint` say they can answer."""
-    blueprint = endpoint.rpartition(".")[0]
-    hooks = [*app.before_request_funcs.get(None, []), *app.before_request_funcs.get(blueprint, [])]
-    return [hook.openapi_answers for hook in hooks if hasattr(hook, "openapi_answers")]

@@ -1,7 +1,5 @@
 """Pages of results: page numbers for any list; for the lists of posts (`paginate`), cursors too."""
 
-from __future__ import annotations
-
 import base64
 import hashlib
 import hmac
@@ -55,11 +53,8 @@ def offset(page: int, per_page: int) -> int:
 
 @dataclass(frozen=True)
 class PostCursor:
-    """Where a page of posts starts: after the post with this (created_at, id), newest first.
-
-    Reading it is one index range scan however deep the page, where OFFSET would step over every
-    earlier post. It names its page and its list (`scope`: the filters, or whose feed).
-    """
+    """Where a page of posts starts: after the post with this (created_at, id), newest first, so
+    that a deep page is one index range scan, not an OFFSET. `scope` names its list."""
 
     page: int
     created_at: datetime
@@ -73,7 +68,7 @@ class PostCursor:
         return signed(base64.urlsafe_b64encode(raw).decode().rstrip("="), key)
 
     @classmethod
-    def decode(cls, text: str, key: str) -> PostCursor:
+    def decode(cls, text: str, key: str) -> "PostCursor":
         """Read a cursor made by `encode` with the same key; refuse anything else."""
         payload = text.partition(".")[0]
         if not hmac.compare_digest(text.encode(), signed(payload, key).encode()):
@@ -83,7 +78,7 @@ class PostCursor:
 
 
 def signed(payload: str, key: str) -> str:
-    """Return `payload` with 128 bits of HMAC-SHA256: enough not to be forged, short for a URL."""
+    """Return `payload` signed with 128 bits of HMAC-SHA256: enough, and short for a URL."""
     digest = hmac.digest(key.encode(), payload.encode(), hashlib.sha256)[:16]
     return f"{payload}.{base64.urlsafe_b64encode(digest).decode().rstrip('=')}"
 
@@ -94,7 +89,6 @@ def _parse_cursor(value: object) -> object:
     return value
 
 
-# The `cursor` query parameter: a string, read as the PostCursor it signs.
 Cursor = Annotated[
     InstanceOf[PostCursor] | None,
     BeforeValidator(_parse_cursor),
@@ -111,8 +105,8 @@ Cursor = Annotated[
 
 @dataclass(frozen=True)
 class Listing:
-    """Which posts a list shows, how to count them (None when none can pass), and the values of
-    both as bound `parameters`; `scope` is what a cursor names as its list."""
+    """Which posts a list shows, how to count them (None when none can pass), the values of
+    both as bound `parameters`, and the `scope` its cursors name."""
 
     conditions: tuple[ColumnElement[bool], ...]
     total: Select[Any] | None
@@ -128,15 +122,15 @@ def _page_statement(
     *,
     by_cursor: bool,
 ) -> Select[Any]:
-    # One statement object for each kind of page: SQLAlchemy finds its compiled form by the
-    # object, instead of working out the cache key of a new statement on every request.
+    # One statement object per kind of page: SQLAlchemy finds its compiled form without working
+    # out a new statement's cache key on every request.
     page = (
         query.where(*conditions)
         .add_columns(total.scalar_subquery().label("total"))
         .order_by(*NEWEST_FIRST)
         .limit(bindparam("limit"))
     )
-    if by_cursor:  # a range on the (created_at, id) index: as cheap on page 2,000 as on page 2
+    if by_cursor:  # a range on the (created_at, id) index
         after = tuple_(
             bindparam("before_created_at", type_=DateTime(timezone=True)), bindparam("before_id")
         )
@@ -154,11 +148,9 @@ def paginate(
     viewer: User | None,
     item: Callable[[Row[Any]], Any] = itemgetter(0),
 ) -> Page[Any]:
-    """Return one page, newest first, of the posts `listing` shows, as `query` reads them.
-
-    `query` is built once, its reader's id the parameter `viewer_id`. `item` makes each row an
-    item (by default its first column) that has its post's `id` and `created_at`.
-    """
+    """Return one page, newest first, of the posts `listing` shows, as `query` (whose reader is
+    the parameter `viewer_id`) reads them; `item` makes each row an item with `id` and
+    `created_at`."""
     if cursor is not None and cursor.scope != listing.scope:
         raise Unprocessable(
             "This cursor belongs to another list: send the filters it was given out with.",
@@ -167,16 +159,16 @@ def paginate(
     if listing.total is None:
         return Page(items=[], page=page, per_page=per_page, total=0)
     statement = _page_statement(query, listing.conditions, listing.total, by_cursor=bool(cursor))
-    # One row more than the page says whether there is a next page.
+    # One row more than the page says whether there is a next one.
     parameters = listing.parameters | {"limit": per_page + 1, "viewer_id": viewer and viewer.id}
     if cursor is not None:
         page = cursor.page
         parameters |= {"before_created_at": cursor.created_at, "before_id": cursor.id}
     else:
         parameters["offset"] = offset(page, per_page)
-    # Joined tags repeat a post in a row per tag; the first column tells the posts apart.
+    # Joined tags repeat a post in a row per tag.
     rows = db.session.execute(statement, parameters).unique(itemgetter(0)).all()
-    if not rows:  # past the last page: the total still has to be asked for
+    if not rows:  # past the last page: the total is asked for alone
         total = db.session.scalar(listing.total, listing.parameters) or 0
         return Page(items=[], page=page, per_page=per_page, total=total)
     items = [item(row) for row in rows[:per_page]]

@@ -1,10 +1,6 @@
-"""What `bin/app` checks before it runs a command, answering in one line on stderr.
-
-`python -m blog.preflight` checks the settings (exit status 2 if one is bad); with `serve`, in
-production, it also checks that no demo account accepts the published password (status 3).
-"""
-
-from __future__ import annotations
+"""What `bin/app` checks before it runs a command, answering in one line on stderr: the settings
+(exit status 2 if one is bad) and, before `serve` in production, that no demo account accepts
+the published password (status 3)."""
 
 import sys
 from collections.abc import Sequence
@@ -13,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from blog import create_app
 from blog.config import ConfigError, Settings
-from blog.seed import demo_accounts_with_the_published_password
+from blog.seed import demo_accounts_with_the_published_password, first_few
 
 CONFIG_ERROR = 2
 DEMO_ACCOUNTS_OPEN = 3
@@ -32,16 +28,15 @@ def main(argv: Sequence[str]) -> int:
         with create_app(settings).app_context():
             names = demo_accounts_with_the_published_password()
     except SQLAlchemyError as exc:
-        # A driver's message may run over several lines; one is what this promises.
         detail = " ".join(str(getattr(exc, "orig", None) or exc).split())
         print(f"blog: cannot check the demo accounts: {detail}", file=sys.stderr)
         return DEMO_ACCOUNTS_OPEN
     if names:
-        shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
         accounts = "account" if len(names) == 1 else "accounts"
         print(
-            f"blog: refusing to serve in production: {len(names)} demo {accounts} ({shown})"
-            " still accept the published password; `bin/app seed` disables them.",
+            f"blog: refusing to serve in production: {len(names)} demo {accounts}"
+            f" ({first_few(names)}) still accept the published password; `bin/app seed`"
+            " disables them.",
             file=sys.stderr,
         )
         return DEMO_ACCOUNTS_OPEN

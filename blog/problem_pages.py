@@ -1,7 +1,5 @@
 """The page at each problem type's URI, saying what the type means (blog/errors.py)."""
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterable
 from html import escape
@@ -27,11 +25,8 @@ describes its operations.</p>
 
 
 def serve(app: APIFlask) -> None:
-    """Answer `GET` of each problem type's URI with a page saying what the type means.
-
-    A WSGI middleware, as the docs page's assets are: no request hook runs, so a client can read
-    a page whatever its request looked like, and while the database is down.
-    """
+    """Answer `GET` of each problem type's URI with a page saying what the type means, from a
+    WSGI middleware: no request hook runs, and the page is there while the database is down."""
     pages = {kind.uri: _page(kind, app.docs_path or "/") for kind in PROBLEM_TYPES.values()}
     answer_the_app = app.wsgi_app
 

@@ -2,15 +2,19 @@
 
 A PATCH model's fields default to `MISSING`: a field left out is told apart from `null`."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal
 
+from apiflask.schema_adapters import registry
 from pydantic import MISSING, BaseModel, BeforeValidator, ConfigDict, Field
 
 from blog import fields
+from blog.framework import ModelAdapter
 from blog.pagination import MAX_PAGE, MAX_PAGE_SIZE, Cursor, ItemT
+
+# APIFlask picks a model's adapter as a view is decorated with it: no view can name a model
+# before this runs.
+registry.register("pydantic", ModelAdapter)
 
 
 class RequestModel(BaseModel):
@@ -19,8 +23,8 @@ class RequestModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-# Every request model has an example body, which the document shows, /docs fills "Try it out"
-# with, and tests/api/test_every_operation.py sends: it works as it is on the demo data.
+# Every request model has an example body, which the document shows and the tests send: it
+# works as it is on the demo data.
 EXAMPLE_USER = "alice"
 EXAMPLE_PASSWORD = "demo-password"  # noqa: S105 - the demo data's, published in the README
 
@@ -45,7 +49,7 @@ class UserCreate(RequestModel):
 
 class PasswordConfirmation(RequestModel):
     """Your current password, asked for again before your account is changed or deleted, so that
-    a token alone (copied, or left signed in on a shared computer) cannot take it over or end it."""
+    a token alone cannot take it over or end it."""
 
     model_config = example({"current_password": EXAMPLE_PASSWORD})
     current_password: fields.PasswordAttempt = Field(
@@ -55,8 +59,7 @@ class PasswordConfirmation(RequestModel):
 
 
 class UserUpdate(PasswordConfirmation):
-    """Changes to your account's credentials; fields left out stay as they are. The bio is part
-    of the profile: `PATCH /api/users/me/profile` changes it."""
+    """Changes to your account's credentials; fields left out stay as they are."""
 
     model_config = example({"current_password": EXAMPLE_PASSWORD, "email": "alice@example.org"})
     email: fields.Email | MISSING = MISSING
@@ -80,7 +83,6 @@ class TokenRequest(RequestModel):
     """The credentials to trade for a bearer token."""
 
     model_config = example({"username": EXAMPLE_USER, "password": EXAMPLE_PASSWORD})
-    # The rule of a new username: no look-alike (the Kelvin sign for a K) is taken for it.
     username: fields.Username
     password: fields.PasswordAttempt
 
@@ -97,8 +99,8 @@ class PostCreate(RequestModel):
     )
     title: fields.Title
     body: fields.Body
-    # A default factory leaves the default out of the document: openapi-typescript types a
-    # property that has one as required, so its clients could not leave it out.
+    # A default factory keeps the default out of the document, where openapi-typescript would
+    # make the property required.
     tags: fields.TagNames = Field(default_factory=list)
 
 
@@ -118,7 +120,6 @@ class CommentCreate(RequestModel):
 
     model_config = example({"body": "Thanks: that explains the slow deletes."})
     body: fields.CommentBody
-    # A default factory, as PostCreate.tags has, for the same reason.
     parent_id: fields.Id | None = Field(
         default_factory=lambda: None, description="The comment this replies to, if any."
     )
@@ -187,7 +188,6 @@ class UserSummary(ResponseModel):
 class UserProfileOut(ProfileOut, UserSummary):
     """What anyone may see of a user."""
 
-    # The last base's fields come first: username, then the profile's, then these.
     created_at: datetime
     post_count: int
     follower_count: int
@@ -210,7 +210,7 @@ class PostOut(ResponseModel):
     )
     like_count: int
     comment_count: int
-    # None where the query did not ask: the reader sent no token.
+    # None, where no token was sent, leaves it out.
     liked_by_me: Annotated[
         bool | MISSING, BeforeValidator(lambda v: MISSING if v is None else v)
     ] = Field(MISSING, description="Whether you like this post; only when a token is sent.")
@@ -234,7 +234,7 @@ class CommentOut(ResponseModel):
     author: UserSummary
     parent_id: int | None
     created_at: datetime
-    replies: list[CommentOut] = Field(description="Replies, oldest first, each with theirs.")
+    replies: list["CommentOut"] = Field(description="Replies, oldest first, each with theirs.")
 
 
 class CommentPage(PageOut[CommentOut]):

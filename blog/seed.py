@@ -1,30 +1,29 @@
-"""The demo data of blog/demo.toml: users, posts, tags, threaded comments, follows and likes,
-the same every time, so that every relationship has something to show.
+"""The demo data of blog/demo.toml, the same every time, so that every relationship has
+something to show; and `flask --app blog seed`, which `bin/app seed` runs.
 
-Its password is published, so in production `bin/app seed` loads none and disables the demo
-accounts (blog/cli.py), and `bin/app serve` refuses to start while one accepts it
-(blog/preflight.py).
+Its password is published, so in production the command loads none and disables the demo
+accounts, and `bin/app serve` refuses to start while one accepts it (blog/preflight.py).
 """
-
-from __future__ import annotations
 
 import tomllib
 from datetime import datetime, timedelta
 from functools import cache
 from importlib.resources import files
 
+import click
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select, update
 
 from blog.auth import hash_password, verify_password
+from blog.config import current_settings
 from blog.db import db
 from blog.models import Comment, Post, Profile, User
 from blog.services.tags import ensure_tags
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published in the README on purpose
-# The benchmark's synthetic writers (bench/) are named writer00001, ... and share DEMO_PASSWORD.
+# The benchmark's writers (bench/) are writer00001, ..., with DEMO_PASSWORD too.
 WRITER_PREFIX = "writer"
-# Not an Argon2 hash, so no password matches it: an account with it cannot be signed into.
+# Not an Argon2 hash, so no password matches it.
 DISABLED_PASSWORD_HASH = "!disabled: a demo account, in production"  # noqa: S105
 
 
@@ -47,7 +46,7 @@ class DemoComment(_Demo):
 
     author: str
     body: str
-    replies: tuple[DemoComment, ...] = ()
+    replies: tuple["DemoComment", ...] = ()
 
 
 class DemoPost(_Demo):
@@ -74,8 +73,7 @@ DEMO_USERNAMES = [demo.username for demo in DEMO_USERS]
 
 
 def _comment(demo: DemoComment, post: Post, users: dict[str, User], at: datetime) -> Comment:
-    # Each reply is put in `replies`; back_populates sets its parent. The post is set on every
-    # comment of the thread, since a reply belongs to its parent's post.
+    # back_populates sets each reply's parent; the post is set on each, as replies share it.
     return Comment(
         body=demo.body,
         author=users[demo.author],
@@ -92,7 +90,6 @@ def seed_demo() -> tuple[int, int]:
     """Load the demo data unless any demo user exists already; return the users and posts added."""
     if db.session.scalar(select(func.count()).where(User.username.in_(DEMO_USERNAMES))):
         return 0, 0
-
     password_hash = hash_password(DEMO_PASSWORD)
     users = {
         demo.username: User(
@@ -125,8 +122,7 @@ def seed_demo() -> tuple[int, int]:
         user.following.extend(users[name] for name in demo_user.follows)
         # The association proxy creates a Like for each post, linked to both ends.
         user.liked_posts.extend(posts[title] for title in demo_user.likes)
-    # Adding the users takes everything else along: the save-update cascade follows User.posts,
-    # .comments, .likes, .profile and .following.
+    # The save-update cascade takes everything else along with the users.
     db.session.add_all(users.values())
     db.session.flush()
     return len(users), len(posts)
@@ -150,3 +146,24 @@ def disable_demo_accounts() -> list[str]:
     disable = update(User).where(User.username.in_(names))
     db.session.execute(disable.values(password_hash=DISABLED_PASSWORD_HASH))
     return names
+
+
+def first_few(usernames: list[str]) -> str:
+    """Return the first few of `usernames`, to show in a line."""
+    return ", ".join(usernames[:4]) + (", ..." if len(usernames) > 4 else "")
+
+
+@click.command("seed")
+def seed_command() -> None:
+    """Load the demo data, unless a demo user exists already; in production, load none and
+    disable the demo accounts a development run left behind."""
+    if current_settings().env != "production":
+        users, posts = seed_demo()
+        db.session.commit()
+        click.echo(f"Demo data: added {users} users and {posts} posts.")
+        return
+    disabled = disable_demo_accounts()
+    db.session.commit()
+    accounts = "account" if len(disabled) == 1 else "accounts"
+    named = f" ({first_few(disabled)})" if disabled else ""
+    click.echo(f"Production: no demo data loaded; disabled {len(disabled)} demo {accounts}{named}.")

@@ -1,10 +1,8 @@
 """Sign-in throttling: after too many wrong passwords for one username, refuse for a while.
 
-Every password attempt for a username (lower-cased) is counted before the password is checked,
-in a fixed window that starts at the first failure; docs/api.md, Security, says why.
+Each attempt for a username (lower-cased) is counted before the password is checked, in a fixed
+window from the first failure (docs/api.md, Security).
 """
-
-from __future__ import annotations
 
 import math
 from datetime import timedelta
@@ -24,18 +22,16 @@ PRUNED_PER_ATTEMPT = 100
 def attempt(username: str) -> None:
     """Count a password attempt for `username`, or refuse it with 429 if too many failed lately.
 
-    A hashing slot is taken first, so that a request refused for want of one counts for nothing.
-    The count is the caller's to commit, a failure included; until then its row stays locked,
-    so that attempts for one username take turns.
+    A hashing slot is taken first, so that a refusal for want of one counts for nothing. The
+    caller commits the count; until then its row stays locked, and attempts take turns.
     """
     take_a_hashing_slot()
     settings = current_settings()
     window = timedelta(seconds=settings.sign_in_window_seconds)
     now = func.now()
     row = SignInFailures.__table__.c
-    # One statement adds the attempt and returns the count, so simultaneous requests on any
-    # worker agree, by the database's clock. In ON CONFLICT DO UPDATE, the table's columns are
-    # the row already there.
+    # One statement counts and returns the count, so that simultaneous requests agree, by the
+    # database's clock. In ON CONFLICT DO UPDATE the table's columns are the row already there.
     ended = row.window_started_at <= now - window
     counted = (
         insert(SignInFailures)
@@ -50,8 +46,8 @@ def attempt(username: str) -> None:
         .returning(row.failures, extract("epoch", row.window_started_at + window - now))
     )
     failures, seconds_left = db.session.execute(counted).one()
-    # Rows whose window has ended count for nothing: a few go at each attempt, so that names
-    # nobody has do not pile up. Rows another attempt holds are skipped, not waited for.
+    # A few rows whose window has ended go at each attempt, so that they do not pile up; rows
+    # another attempt holds are skipped.
     ended_rows = (
         select(row.username_lower)
         .where(ended)
@@ -62,7 +58,7 @@ def attempt(username: str) -> None:
         delete(SignInFailures).where(row.username_lower.in_(ended_rows.scalar_subquery()))
     )
     if failures > settings.sign_in_max_failures:
-        # The error handler rolls back: a refused attempt changes nothing, not even the count.
+        # The error handler rolls back: a refused attempt does not count.
         raise TooManyRequests(
             "Too many password attempts for this username lately. Try again later.",
             retry_after=max(1, math.ceil(seconds_left)),
@@ -70,8 +66,7 @@ def attempt(username: str) -> None:
 
 
 def succeeded(username: str) -> None:
-    """Forget the failures of `username`, whose password was right, in the caller's transaction:
-    its commit makes that last."""
+    """Forget the failures of `username`, whose password was right, in the caller's transaction."""
     db.session.execute(
         delete(SignInFailures).where(SignInFailures.username_lower == username.lower())
     )

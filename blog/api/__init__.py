@@ -1,14 +1,8 @@
 """The HTTP API: one module per resource, whose blueprint `bp` is listed in `BLUEPRINTS`."""
 
 from apiflask import APIBlueprint, APIFlask
-from apiflask.schema_adapters import registry
 
-from blog.framework import ModelAdapter
-
-# Before the blueprints are imported: APIFlask picks a view's adapter as it decorates the view.
-registry.register("pydantic", ModelAdapter)
-
-from blog.api import comments, feed, health, posts, tags, tokens, users  # noqa: E402
+from blog.api import comments, feed, health, posts, tags, tokens, users
 
 BLUEPRINTS: tuple[APIBlueprint, ...] = (
     users.bp,

@@ -1,7 +1,5 @@
 """Comments: threaded under a post, written by anyone signed in, deleted by few."""
 
-from __future__ import annotations
-
 from collections import defaultdict
 
 from apiflask import APIBlueprint
@@ -29,15 +27,14 @@ bp = APIBlueprint(
     },
 )
 
-
-# How deep a thread may go, its top comment included: a reply to a comment this deep is refused.
-# (A reply chain hundreds deep is more than a client's JSON parser, or pydantic, will nest.)
+# How deep a thread may go, its top comment included: hundreds deep is more than a client's JSON
+# parser, or pydantic, will nest.
 MAX_THREAD_DEPTH = 32
 
 
 def depth(comment: Comment) -> int:
-    """Return how deep `comment` sits in its thread, 1 at the top: its ancestors counted by one
-    recursive CTE that climbs `parent_id`, rather than loading `comment.parent` level by level."""
+    """Return how deep `comment` sits in its thread, 1 at the top, counted by a recursive CTE up
+    `parent_id` rather than by loading `comment.parent` level by level."""
     climb = (
         select(Comment.id, Comment.parent_id).where(Comment.id == comment.id).cte(recursive=True)
     )
@@ -48,9 +45,8 @@ def depth(comment: Comment) -> int:
 
 
 def load_replies(roots: list[Comment]) -> None:
-    """Load every reply below `roots`, at any depth, with one recursive CTE, and set them as
-    each comment's loaded `replies`: reading those then sends no SQL, however deep they go."""
-    # The CTE carries whole rows, so they are read once, by the parent_id index.
+    """Load every reply below `roots` with one recursive CTE, and set them as each comment's
+    loaded `replies`: reading those then sends no SQL, however deep they go."""
     tree = (
         select(Comment)
         .where(Comment.parent_id.in_([root.id for root in roots]))
@@ -68,7 +64,7 @@ def load_replies(roots: list[Comment]) -> None:
         set_committed_value(comment, "replies", children[comment.id])
 
 
-@bp.get("/posts/<int:post_id>/comments")
+@bp.get("/posts/<id:post_id>/comments")
 @bp.input(PageQuery, location="query", arg_name="query")
 @bp.output(CommentPage)
 @bp.doc(responses={404: "No such post"})
@@ -77,7 +73,7 @@ def list_comments(post_id: int, query: PageQuery) -> CommentPage:
     top_level = (Comment.post_id == post_id, Comment.parent_id.is_(None))
     total = select(func.count()).select_from(Comment).where(*top_level)
     rows = db.session.execute(
-        select(Comment, total.scalar_subquery().label("total"))  # the total rides along
+        select(Comment, total.scalar_subquery().label("total"))
         .where(*top_level)
         .options(joinedload(Comment.author, innerjoin=True))
         .order_by(Comment.created_at, Comment.id)
@@ -94,7 +90,7 @@ def list_comments(post_id: int, query: PageQuery) -> CommentPage:
     return CommentPage.model_validate(Page(roots, query.page, query.per_page, count))
 
 
-@bp.post("/posts/<int:post_id>/comments")
+@bp.post("/posts/<id:post_id>/comments")
 @bp.auth_required(token_auth)
 @bp.input(CommentCreate, arg_name="data")
 @bp.output(CommentOut, status_code=201, description="The new comment")
@@ -120,18 +116,18 @@ def create_comment(post_id: int, data: CommentCreate) -> tuple[CommentOut, dict[
                 f"A thread goes {MAX_THREAD_DEPTH} comments deep at most.",
                 errors=[{"pointer": "/parent_id", "detail": "That comment is as deep as it goes."}],
             )
-    # Each relationship set here appends the comment to the other side's collection (post.
-    # comments, author.comments, parent.replies) if it is loaded, and never loads it for this.
+    # Each relationship set here appends the comment to the other side's collection if that is
+    # loaded, and never loads it for this.
     comment = Comment(body=data.body, post=post, author=current_user(), parent=parent)
     db.session.add(comment)
     db.session.commit()
-    set_committed_value(comment, "replies", [])  # a new comment has none: no need to ask
+    set_committed_value(comment, "replies", [])  # a new comment has none
     return CommentOut.model_validate(comment), {
         "Location": url_for(".get_comment", comment_id=comment.id)
     }
 
 
-@bp.get("/comments/<int:comment_id>")
+@bp.get("/comments/<id:comment_id>")
 @bp.output(CommentOut)
 @bp.doc(responses={404: "No such comment"})
 def get_comment(comment_id: int) -> CommentOut:
@@ -144,7 +140,7 @@ def get_comment(comment_id: int) -> CommentOut:
     return CommentOut.model_validate(comment)
 
 
-@bp.delete("/comments/<int:comment_id>")
+@bp.delete("/comments/<id:comment_id>")
 @bp.auth_required(token_auth)
 @bp.output({}, status_code=204, description="The comment and every reply below it are gone")
 @bp.doc(responses={403: "Neither your comment nor your post", 404: "No such comment"})
@@ -155,7 +151,7 @@ def delete_comment(comment_id: int) -> tuple[str, int]:
         raise NotFound(f"There is no comment {comment_id}.")
     if current_user().id not in {comment.author_id, comment.post.author_id}:
         raise Forbidden("Only the comment's author or the post's author may delete it.")
-    # The replies are not loaded: passive_deletes leaves them to ON DELETE CASCADE.
+    # Its replies unloaded, passive_deletes leaves them to ON DELETE CASCADE.
     db.session.delete(comment)
     db.session.commit()
     return "", 204

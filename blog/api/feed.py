@@ -1,7 +1,5 @@
 """Your feed: the posts of the people you follow."""
 
-from __future__ import annotations
-
 from apiflask import APIBlueprint
 
 from blog.auth import current_user, token_auth

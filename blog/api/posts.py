@@ -1,7 +1,5 @@
 """Posts: list and read them (anyone), write, edit and delete your own, like any."""
 
-from __future__ import annotations
-
 from apiflask import APIBlueprint
 from flask import Response, url_for
 from pydantic import MISSING
@@ -27,8 +25,7 @@ REFUSALS = {
     412: "If-Match names no current entity-tag of the post (or is malformed), "
     "or If-None-Match names it",
 }
-# The ETag of the post as this reader gets it; the body differs with the token (liked_by_me).
-SHOWN = {
+SHOWN = {  # the body differs with the token (liked_by_me), and so does its ETag
     "ETag": {
         "description": "A digest of this representation: send it back as If-Match or If-None-Match",
         "schema": {"type": "string"},
@@ -55,8 +52,8 @@ def represented(post: Post) -> tuple[PostOut, dict[str, str]]:
 
 def own_post(post_id: int) -> Post:
     """Return the signed-in user's post as they would read it, if its preconditions hold."""
-    # Locked until the transaction ends (FOR NO KEY UPDATE OF posts): edits and deletes of a
-    # post take turns, each checking what the one before it left, while likes and comments go on.
+    # Locked FOR NO KEY UPDATE until the commit: edits and deletes of a post take turns, while
+    # likes and comments go on.
     post = posts.get_post(post_id, viewer=current_user(), locked=True)
     if post.author_id != current_user().id:
         raise Forbidden("Only the author of a post may change or delete it.")
@@ -66,7 +63,7 @@ def own_post(post_id: int) -> Post:
 
 @bp.get("")
 @bp.auth_required(token_auth, optional=True)  # type: ignore[arg-type]  # hinted as str
-@bp.doc(security=OPTIONAL_BEARER, responses=responses(headers={200: {"Vary": SHOWN["Vary"]}}))
+@bp.doc(security=OPTIONAL_BEARER, responses=responses(headers={200: {"Vary": VARY}}))
 @bp.input(PostQuery, location="query", arg_name="query")
 @bp.output(PostPage)
 def list_posts(query: PostQuery) -> tuple[PostPage, dict[str, str]]:
@@ -79,7 +76,7 @@ def list_posts(query: PostQuery) -> tuple[PostPage, dict[str, str]]:
         author=query.author or None,
         viewer=optional_user(),
     )
-    return PostPage.model_validate(page), {"Vary": "Authorization"}  # liked_by_me
+    return PostPage.model_validate(page), {"Vary": "Authorization"}
 
 
 @bp.post("")
@@ -89,21 +86,21 @@ def list_posts(query: PostQuery) -> tuple[PostPage, dict[str, str]]:
 @bp.doc(responses=responses(headers={201: {"Location": LOCATION} | SHOWN}))
 def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
     """Write a post; tags that do not exist yet are created."""
-    # Setting post.author is enough to link both sides: back_populates appends the post to
-    # author.posts if that collection is loaded, and does not load it just for this.
+    # Setting post.author links both sides: back_populates appends the post to author.posts if
+    # that collection is loaded, and does not load it for this.
     post = Post(title=data.title, body=data.body, author=current_user())
     db.session.add(post)
     db.session.flush()
     post.tags = ensure_tags(data.tags)
     db.session.commit()
-    # Known without asking: nobody has liked or commented on a post yet, its author included.
+    # Known without asking: nobody has liked or commented on a new post.
     for name, value in (("like_count", 0), ("comment_count", 0), ("liked_by_me", False)):
         set_committed_value(post, name, value)
     out, headers = represented(post)
     return out, {"Location": url_for(".get_post", post_id=post.id)} | headers
 
 
-@bp.get("/<int:post_id>")
+@bp.get("/<id:post_id>")
 @evaluates_conditions
 @bp.auth_required(token_auth, optional=True)  # type: ignore[arg-type]  # hinted as str
 @bp.output(PostOut)
@@ -126,7 +123,7 @@ def get_post(post_id: int) -> tuple[PostOut, dict[str, str]] | Response:
     return out, headers
 
 
-@bp.patch("/<int:post_id>")
+@bp.patch("/<id:post_id>")
 @evaluates_conditions
 @bp.auth_required(token_auth)
 @bp.input(PostUpdate, arg_name="data")
@@ -139,27 +136,24 @@ def update_post(post_id: int, data: PostUpdate) -> tuple[PostOut, dict[str, str]
     (an edit, a like or a comment since), nothing changes and the answer is 412. Without
     If-Match the edit is applied anyway. An edit that changes nothing changes no ETag.
     """
-    # Its tags are loaded, so that assigning post.tags below can work out what changed.
-    post = own_post(post_id)
-    # The tags first: ensure_tags() runs a statement, which would autoflush any change already
-    # made to the post, and two UPDATEs would move the version on by two.
+    post = own_post(post_id)  # its tags loaded, so that the ORM can tell which links change
+    # The tags first: ensure_tags() would autoflush a change already made to the post, and two
+    # UPDATEs would move its version on by two.
     if data.tags is not MISSING:
-        post.tags = ensure_tags(data.tags)  # the ORM works out which post_tags rows change
+        post.tags = ensure_tags(data.tags)
     for name, value in data.model_dump(exclude={"tags"}).items():
         setattr(post, name, value)  # the same value again is no change to the ORM
     if db.session.is_modified(post):  # else no UPDATE: the version and updated_at stay
         post.updated_at = utcnow()
         db.session.flush()
-        # Read back before the commit, while the row is still locked, so the answer shows this
-        # edit; the counts are filled in anew on the object the session already has.
+        # Read back while the row is locked, so that the answer shows this edit.
         post = posts.get_post(post_id, viewer=current_user())
-    # Before the commit, whose flush of an unchanged post resets its counts.
-    answer = represented(post)
+    answer = represented(post)  # before the commit, whose flush resets an unchanged post's counts
     db.session.commit()
     return answer
 
 
-@bp.delete("/<int:post_id>")
+@bp.delete("/<id:post_id>")
 @evaluates_conditions
 @bp.auth_required(token_auth)
 @bp.output({}, status_code=204, description="The post is gone, with its comments and likes")
@@ -171,31 +165,30 @@ def delete_post(post_id: int) -> tuple[str, int]:
     it; without it the post is deleted whatever it is now.
     """
     post = own_post(post_id)
-    # Its tags unloaded again, nothing of it is loaded but the row: with passive_deletes=True on
-    # its collections this is one DELETE, and ON DELETE CASCADE removes its tag links, comments
-    # and likes.
+    # With nothing of it loaded but the row, passive_deletes makes this one DELETE, and ON
+    # DELETE CASCADE removes its tag links, comments and likes.
     db.session.expire(post, ["tags"])
     db.session.delete(post)
     db.session.commit()
     return "", 204
 
 
-@bp.put("/<int:post_id>/like")
+@bp.put("/<id:post_id>/like")
 @bp.auth_required(token_auth)
 @bp.output({}, status_code=204, description="You like it (whether or not you did before)")
 @bp.doc(responses={404: "No such post"})
 def like_post(post_id: int) -> tuple[str, int]:
     """Like a post."""
     posts.require_post(post_id)
-    # INSERT ... ON CONFLICT DO NOTHING, rather than appending to user.likes: it needs no load
-    # of the user's likes and stays idempotent when two requests race.
+    # Not user.likes.append(): this loads none of the user's likes, and stays idempotent when
+    # two requests race.
     like = insert(Like).values(user_id=current_user().id, post_id=post_id)
     db.session.execute(like.on_conflict_do_nothing())
     db.session.commit()
     return "", 204
 
 
-@bp.delete("/<int:post_id>/like")
+@bp.delete("/<id:post_id>/like")
 @bp.auth_required(token_auth)
 @bp.output({}, status_code=204, description="You do not like it (whether or not you did)")
 @bp.doc(responses={404: "No such post"})

@@ -1,7 +1,5 @@
 """Tags: list those in use with their post counts, or read one."""
 
-from __future__ import annotations
-
 from apiflask import APIBlueprint
 from sqlalchemy import func, select
 

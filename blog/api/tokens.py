@@ -1,7 +1,5 @@
 """Signing in: trade a username and password for a bearer token."""
 
-from __future__ import annotations
-
 from apiflask import APIBlueprint
 
 from blog import throttle
@@ -18,14 +16,10 @@ bp = APIBlueprint(
     tag={"name": "Tokens", "description": "Bearer tokens, traded for a username and password."},
 )
 
-# RFC 6749, section 5.1: no cache may keep a token response.
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749, section 5.1
 NO_STORE_DOC = {
-    name: {
-        "description": "No cache may keep the token",
-        "schema": {"type": "string", "const": value},
-    }
-    for name, value in NO_STORE.items()
+    name: {"description": "No cache may keep the token", "schema": {"type": "string", "const": v}}
+    for name, v in NO_STORE.items()
 }
 
 

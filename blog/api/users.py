@@ -1,7 +1,5 @@
 """Accounts and people: sign up, your account and profile, public profiles, following."""
 
-from __future__ import annotations
-
 from apiflask import APIBlueprint
 from flask import url_for
 from pydantic import MISSING
@@ -77,8 +75,8 @@ def create_user(data: UserCreate) -> tuple[UserOut, dict[str, str]]:
         username=data.username,
         email=data.email,
         password_hash=hash_password(data.password),
-        # A user always has a profile. Setting user.profile also sets profile.user
-        # (back_populates), and the save-update cascade adds it to the session with the user.
+        # Every user has a profile: back_populates sets profile.user, and the save-update
+        # cascade adds it to the session with the user.
         profile=Profile(),
     )
     db.session.add(user)
@@ -94,7 +92,6 @@ def get_me() -> UserOut:
     return UserOut.model_validate(current_user())
 
 
-# What an operation that needs `current_password` may answer besides its success.
 CONFIRMED = {
     403: "The current password is wrong",
     429: "Too many password attempts for this username lately (right ones count here), or"
@@ -103,12 +100,11 @@ CONFIRMED = {
 
 
 def confirm_password(user: User, data: PasswordConfirmation) -> None:
-    """Raise Forbidden unless `data.current_password` is the user's password (OWASP: ask for it
+    """Raise Forbidden unless `data.current_password` is the user's password (OWASP asks for it
     again before a change that takes the account over or ends it)."""
     # Each try counts towards the sign-in throttle, a right one too: unlike a sign-in, it does
-    # not clear the count, so that one token cannot keep the hashing slots busy. A wrong
-    # password is 403: the token is good (401 would tell the client to drop it), but it is not
-    # enough for this change.
+    # not clear the count, so that one token cannot keep the hashing slots busy. 403, not 401:
+    # the token is good.
     throttle.attempt(user.username)
     if not verify_password(user.password_hash, data.current_password):
         db.session.commit()  # the failed attempt counts
@@ -145,9 +141,8 @@ def delete_me(data: PasswordConfirmation) -> tuple[str, int]:
     """Delete your account and all it wrote, liked or followed, confirming your password."""
     user = current_user()
     confirm_password(user, data)
-    # Every collection on User has passive_deletes=True and nothing of them is loaded, so this
-    # is a single DELETE: ON DELETE CASCADE removes the profile, posts (with their comments,
-    # likes and tag links), comments (with the replies below them), likes and follows.
+    # Every collection on User has passive_deletes and none is loaded: one DELETE, and ON DELETE
+    # CASCADE removes the rest.
     db.session.delete(user)
     db.session.commit()
     return "", 204
@@ -209,8 +204,8 @@ def follow(username: str) -> tuple[str, int]:
     followed, follower = require_user(username), current_user()
     if followed.id == follower.id:
         raise Unprocessable("You cannot follow yourself.")
-    # A plain INSERT ... ON CONFLICT DO NOTHING rather than follower.following.append(): it
-    # needs no load of everyone they follow, and stays idempotent when two requests race.
+    # Not follower.following.append(): this loads nobody they follow, and stays idempotent
+    # when two requests race.
     row = insert(follows).values(follower_id=follower.id, followed_id=followed.id)
     db.session.execute(row.on_conflict_do_nothing())
     db.session.commit()
@@ -237,8 +232,7 @@ def people(
     username: str, relationship: InstrumentedAttribute[list[User]], query: PageQuery
 ) -> UserPage:
     """Return one page, by name, of the users in a user's `relationship` collection."""
-    # with_parent() turns a relationship into a WHERE clause: the rows of user.followers (or
-    # .following) without loading the whole collection, so it can be counted and paged.
+    # with_parent() makes the relationship a WHERE clause, to count and page it unloaded.
     criterion = with_parent(require_user(username), relationship)
     total = db.session.scalar(select(func.count()).select_from(User).where(criterion)) or 0
     page = db.session.scalars(

@@ -1,5 +1,2 @@
-"""Work that several modules share: the pages of posts, and finding or creating tags.
-
-A view does the rest of its work itself; committing is always the view's job, because the
-request is the unit of work.
-"""
+"""Work that several modules share. Committing is always the view's job: the request is the unit
+of work."""

@@ -1,9 +1,4 @@
-"""The pages of posts: the post list, the feed and a single post, each read in one statement.
-
-The views of blog/api/posts.py and blog/api/feed.py call these through this module.
-"""
-
-from __future__ import annotations
+"""The pages of posts: the post list, the feed and a single post, each read in one statement."""
 
 import json
 from functools import cache
@@ -17,8 +12,7 @@ from blog.fields import is_username, parse_tag_name
 from blog.models import Comment, Like, Post, Tag, User, counters, follows
 from blog.pagination import Listing, Page, PostCursor, paginate
 
-# What a post's response counts, as correlated subqueries: one number per post, read from the
-# likes and comments indexes, where loading Post.likes or Post.comments would load every row.
+# A post's counts, as correlated subqueries on the indexes, not loaded collections.
 LIKE_COUNT = select(func.count()).where(Like.post_id == Post.id).scalar_subquery()
 COMMENT_COUNT = select(func.count()).where(Comment.post_id == Post.id).scalar_subquery()
 
@@ -27,8 +21,8 @@ COMMENT_COUNT = select(func.count()).where(Comment.post_id == Post.id).scalar_su
 def shown(*, signed_in: bool, one: bool = False, locked: bool = False) -> Select[Post]:
     """Select posts with what their response shows: author, tags, counts and `liked_by_me`.
 
-    Built once, not on every request; the reader's id is the bound parameter `viewer_id`, and
-    with `one` the post's id is `post_id`. `locked` locks the post's row (FOR NO KEY UPDATE).
+    Built once; the reader's id is the parameter `viewer_id`, and with `one` the post's id is
+    `post_id`. `locked` locks the post's row (FOR NO KEY UPDATE).
     """
     expressions = [
         with_expression(Post.like_count, LIKE_COUNT),
@@ -38,10 +32,8 @@ def shown(*, signed_in: bool, one: bool = False, locked: bool = False) -> Select
         liked = exists().where(Like.post_id == Post.id, Like.user_id == bindparam("viewer_id"))
         expressions.append(with_expression(Post.liked_by_me, liked))
     query = select(Post).options(
-        # One author per post: joined in, a few more columns in each row.
         joinedload(Post.author, innerjoin=True),
-        # A post has at most 10 tags: joined in too, a row per tag and no second statement.
-        # With a LIMIT, SQLAlchemy limits the posts in a subquery and joins the tags to that.
+        # At most 10 tags a post: joined, with a LIMIT applied to the posts in a subquery.
         joinedload(Post.tags),
         *expressions,
     )
@@ -59,14 +51,12 @@ def feed_scope(user_id: int) -> str:
     return json.dumps(["feed", user_id])
 
 
-# The lists of posts, with their values (the tag, the author's name, whose feed) as bound
-# parameters: each kind of list is built once, and a page of it is one statement object.
+# The lists of posts, built once, with their values as bound parameters.
 NAMED_TAG = Tag.name == bindparam("tag")
 NAMED_AUTHOR = func.lower(User.username) == bindparam("author")
 TAGGED = Post.tags.any(NAMED_TAG)
 BY_AUTHOR = Post.author_id == select(User.id).where(NAMED_AUTHOR).scalar_subquery()
-# The counts the triggers keep answer the common cases in one row; only a list filtered by both
-# a tag and an author is counted.
+# The counts the triggers keep answer all but a list filtered by both tag and author.
 TOTALS = {
     (False, False): select(counters.c.value).where(counters.c.name == "posts"),
     (True, False): select(Tag.post_count).where(NAMED_TAG),
@@ -122,8 +112,6 @@ def feed(*, user: User, page: int, per_page: int, cursor: PostCursor | None) -> 
 
 def get_post(post_id: int, *, viewer: User | None, locked: bool = False) -> Post:
     """Return the post with this id, loaded as the API shows it; or raise NotFound."""
-    # The same statement object every time, the ids its parameters: SQLAlchemy then finds its
-    # compiled form without working out its cache key again.
     query = shown(signed_in=viewer is not None, one=True, locked=locked)
     parameters = {"post_id": post_id} | ({} if viewer is None else {"viewer_id": viewer.id})
     post = db.session.scalars(query, parameters).unique().one_or_none()

@@ -1,7 +1,5 @@
 """Finding and creating tags, for the posts' views and the data loaders."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -12,11 +10,8 @@ from blog.models import Tag
 
 
 def ensure_tags(names: Sequence[str]) -> list[Tag]:
-    """Return the tags with these (normalised) names, creating the missing ones.
-
-    `INSERT ... ON CONFLICT DO NOTHING` makes this safe when concurrent requests create the same
-    new tag: one insert wins, the others wait for it and then find its row.
-    """
+    """Return the tags with these (normalised) names, creating the missing ones; ON CONFLICT DO
+    NOTHING makes this safe when concurrent requests create the same tag."""
     if not names:
         return []
     wanted = sorted(set(names))  # a fixed order, so concurrent inserts lock rows alike

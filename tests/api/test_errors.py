@@ -202,5 +202,5 @@ def test_an_id_in_the_path_is_ascii_digits_of_an_ids_length(
     assert routes
 
     for method, rule, name in routes:
-        path = rule.replace(f"<int:{name}>", written).replace("<", "").replace(">", "")
+        path = rule.replace(f"<id:{name}>", written).replace("<", "").replace(">", "")
         assert_problem(client.open(path, method=method), status)

@@ -11,11 +11,10 @@ from apiflask import APIFlask
 from flask.testing import FlaskClient
 from pydantic import ConfigDict, StringConstraints, TypeAdapter, ValidationError
 
-from blog import create_app
+from blog import create_app, openapi
 from blog.conditional import has_no_entity_tag
 from blog.config import Settings
 from blog.errors import PROBLEM_MEDIA_TYPE
-from blog.openapi import answers
 from tests.inventory import api_rules, openapi_path, routed_operations
 
 
@@ -191,16 +190,15 @@ def test_no_optional_field_of_a_request_body_has_a_default(client: FlaskClient) 
     assert [where for where, field in optional.items() if "default" in field] == []
 
 
-def test_what_a_request_hook_answers_is_documented_for_the_operations_it_runs_for(
-    settings: Settings,
+def test_what_the_app_answers_around_the_views_is_documented_for_the_operations_it_names(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    refuse_posts = (
+        lambda view, method, rule: "post" in view.__name__,
+        {418: "Only posts are refused"},
+    )
+    monkeypatch.setattr(openapi, "AROUND_THE_VIEWS", [*openapi.AROUND_THE_VIEWS, refuse_posts])
     app = create_app(settings)
-
-    @answers({418: "Only posts are refused"}, for_view=lambda view: "post" in view.__name__)
-    def refuse_posts() -> None:
-        return None
-
-    app.before_request(refuse_posts)
     refused = {
         operation["operationId"]
         for operation in operations(app.spec)  # type: ignore[arg-type]
