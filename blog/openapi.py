@@ -72,7 +72,7 @@ AROUND_THE_VIEWS: list[tuple[Callable[[Any, str, Rule], bool], dict[int, str]]] 
             431: "The headers are too large",
         },
     ),
-    (  # reading the body (blog/framework.py, ApiRequest)
+    (  # reading the body (blog/body.py, ApiRequest)
         lambda view, method, rule: "body" in getattr(view, "_spec", {}),
         {
             400: "The body is not valid JSON",

@@ -78,6 +78,27 @@ def test_json_in_a_charset_other_than_utf8_is_a_415(client: FlaskClient) -> None
     assert rows.count("posts") == 0
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json; charset=",  # Werkzeug drops an empty parameter
+        'application/json; charset=""',
+        "application/json; charset=latin1; charset=utf-8",  # Werkzeug keeps the last
+        "application/json; charset=utf-8; charset=utf-8",
+    ],
+)
+def test_a_charset_is_utf8_once_or_not_given(client: FlaskClient, content_type: str) -> None:
+    response = client.post(
+        "/api/posts",
+        data=json.dumps({"title": "t", "body": "b"}),
+        content_type=content_type,
+        headers=auth_headers(UserFactory()),
+    )
+
+    assert_problem(response, 415)
+    assert rows.count("posts") == 0
+
+
 @pytest.mark.parametrize("body", ["[]", '"a string"', "42", "true", "null"])
 def test_a_body_that_is_not_an_object_points_at_the_whole_document(
     client: FlaskClient, body: str

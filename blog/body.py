@@ -1,0 +1,83 @@
+"""How a request body is read: JSON only, in UTF-8, whole or not at all (RFC 8259)."""
+
+import json
+import re
+from typing import Any, NoReturn
+
+from flask import Request
+from werkzeug import exceptions as http
+
+# Each charset parameter of a Content-Type, quoted or not.
+CHARSET = re.compile(r';\s*charset\s*=\s*"?([^";\s]*)', re.IGNORECASE)
+
+
+class ApiRequest(Request):
+    """A request whose body is JSON only, in UTF-8, read whole or not at all (RFC 8259), with
+    faults told in the client's terms."""
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """Parse a body sent as application/json (APIFlask's force=True would take any type)."""
+        if self.mimetype != "application/json":
+            raise http.UnsupportedMediaType(
+                "Send the request body as JSON, with Content-Type: application/json."
+            )
+        # Werkzeug keeps the last of two charsets, and drops an empty one: read them all.
+        charsets = CHARSET.findall(self.headers.get("Content-Type", ""))
+        if [charset.lower() for charset in charsets] not in ([], ["utf-8"]):
+            raise http.UnsupportedMediaType("JSON is sent in UTF-8 (RFC 8259, section 8.1).")
+        try:
+            data = self.get_data(cache=cache)
+        except http.HTTPException:  # 413, from Werkzeug's limit
+            raise
+        except Exception as error:  # the server's own reader of the body (gunicorn's of chunks)
+            raise http.BadRequest(
+                "The request body could not be read: its framing is broken."
+            ) from error
+        # A chunked body is read up to the limit, and one with more is refused, not cut off;
+        # one shorter than its Content-Length is refused too.
+        limit = self.max_content_length
+        rest = self.content_length is None and limit and len(data) >= limit
+        if rest and self.environ["wsgi.input"].read(1):
+            raise http.RequestEntityTooLarge(f"The request body is over {limit} bytes.")
+        if self.content_length is not None and len(data) < self.content_length:
+            raise http.BadRequest("The request body ended before its Content-Length.")
+        try:
+            text = data.decode()
+            if text.startswith("\ufeff"):
+                raise _Refused("it starts with a byte order mark (RFC 8259, section 8.1)")
+            return json.loads(text, object_pairs_hook=_object, parse_constant=_not_a_number)
+        except UnicodeDecodeError as error:
+            raise http.BadRequest(
+                f"The request body is not UTF-8 (RFC 8259, section 8.1): byte {error.start + 1}"
+                " is not part of a UTF-8 character."
+            ) from error
+        except json.JSONDecodeError as error:
+            raise http.BadRequest(
+                f"The request body is not valid JSON: {error.msg}, at line {error.lineno},"
+                f" column {error.colno}."
+            ) from error
+        except (ValueError, RecursionError) as error:  # from _object, or too long, or too deep
+            detail = (
+                str(error)
+                if isinstance(error, _Refused)
+                else "a number has too many digits, or it nests too deeply"
+            )
+            raise http.BadRequest(f"The request body is not valid JSON here: {detail}.") from error
+
+
+class _Refused(ValueError):
+    pass
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # RFC 8259, section 4: which of two members of one name a parser keeps is anyone's guess.
+    members: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in members:
+            raise _Refused(f"the member {json.dumps(name)} is given more than once")
+        members[name] = value
+    return members
+
+
+def _not_a_number(name: str) -> NoReturn:
+    raise _Refused(f"{name} is not a JSON number (RFC 8259, section 6)")
