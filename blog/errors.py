@@ -85,6 +85,9 @@ WRONG_PASSWORD = _problem_type(
 _problem_type("not-found", 404, "No such route, id, username or tag.")
 _problem_type("method-not-allowed", 405, "The route has no such method; `Allow` lists its own.")
 _problem_type("conflict", 409, "The username or email address is taken.")
+COMMENTS_FULL = _problem_type(
+    "comments-full", 409, "The post holds as many comments as a post may; no more can be added."
+)
 _problem_type("precondition-failed", 412, "`If-Match` or `If-None-Match` is false: read again.")
 _problem_type("content-too-large", 413, "The body is larger than the server accepts.")
 _problem_type("uri-too-long", 414, "The URL is longer than 4,096 bytes.")
@@ -148,6 +151,10 @@ class _WithErrors(http.HTTPException):
 
 class Forbidden(_WithErrors, http.Forbidden):
     """A 403: the signed-in user may not do this."""
+
+
+class Conflict(_WithErrors, http.Conflict):
+    """A 409: the request is sound, but the data as it stands refuses it."""
 
 
 class Unprocessable(_WithErrors, http.UnprocessableEntity):

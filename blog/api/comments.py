@@ -10,7 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from blog.auth import current_user, token_auth
 from blog.db import db
-from blog.errors import Forbidden, NotFound, Unprocessable
+from blog.errors import COMMENTS_FULL, Conflict, Forbidden, NotFound, Unprocessable
 from blog.models import Comment
 from blog.openapi import LOCATION, responses
 from blog.pagination import Page, offset
@@ -30,6 +30,9 @@ bp = APIBlueprint(
 # How deep a thread may go, its top comment included: hundreds deep is more than a client's JSON
 # parser, or pydantic, will nest.
 MAX_THREAD_DEPTH = 32
+# How many comments a post holds, replies included: a page of its comments, or one thread,
+# is then bounded (at 10,000 characters a comment, about what a page of posts is).
+MAX_COMMENTS_PER_POST = 1000
 
 
 def depth(comment: Comment) -> int:
@@ -94,10 +97,21 @@ def list_comments(post_id: int, query: PageQuery) -> CommentPage:
 @bp.auth_required(token_auth)
 @bp.input(CommentCreate, arg_name="data")
 @bp.output(CommentOut, status_code=201, description="The new comment")
-@bp.doc(responses=responses(errors={404: "No such post"}, headers={201: {"Location": LOCATION}}))
+@bp.doc(
+    responses=responses(
+        errors={404: "No such post", 409: "The post holds as many comments as it may"},
+        headers={201: {"Location": LOCATION}},
+    )
+)
 def create_comment(post_id: int, data: CommentCreate) -> tuple[CommentOut, dict[str, str]]:
     """Comment on a post, or reply to one of its comments with `parent_id`."""
     post = require_post(post_id)
+    held = select(func.count()).select_from(Comment).where(Comment.post_id == post.id)
+    if db.session.scalar(held) >= MAX_COMMENTS_PER_POST:
+        raise Conflict(
+            f"This post holds {MAX_COMMENTS_PER_POST} comments, as many as a post may.",
+            kind=COMMENTS_FULL,
+        )
     parent = None
     if data.parent_id is not None:
         parent = db.session.get(Comment, data.parent_id)

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
-from blog.api.comments import MAX_THREAD_DEPTH
+from blog.api.comments import MAX_COMMENTS_PER_POST, MAX_THREAD_DEPTH
 from blog.db import db, utcnow
+from blog.errors import COMMENTS_FULL
 from blog.models import Comment, User
 from tests import rows
 from tests.factories import CommentFactory, PostFactory, UserFactory
@@ -199,3 +200,25 @@ def test_nobody_else_may_delete_a_comment(client: FlaskClient, conditions: dict[
 def test_a_missing_comment_is_not_found(client: FlaskClient) -> None:
     assert_problem(client.get("/api/comments/999999"), 404)
     assert_problem(client.delete("/api/comments/999999", headers=auth_headers(UserFactory())), 404)
+
+
+def test_a_post_holds_so_many_comments_and_no_more(client: FlaskClient) -> None:
+    # Every comment's answer carries its replies, so the bound keeps one read of a post's
+    # comments bounded too.
+    post, user = PostFactory(), UserFactory()
+    db.session.execute(
+        insert(Comment),
+        [
+            {"body": "b", "post_id": post.id, "author_id": user.id}
+            for _ in range(MAX_COMMENTS_PER_POST - 1)
+        ],
+    )
+    db.session.commit()
+
+    last = comment(client, user, post.id)
+    refused = comment(client, user, post.id, parent_id=last.get_json()["id"])
+
+    assert last.status_code == 201
+    assert assert_problem(refused, 409)["type"] == COMMENTS_FULL.uri
+    assert rows.count("comments") == MAX_COMMENTS_PER_POST
+    assert comment(client, user, PostFactory().id).status_code == 201  # other posts are not full

@@ -17,11 +17,12 @@ from urllib.parse import urljoin, urlsplit
 import jwt
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from werkzeug import exceptions as http
 from werkzeug.test import TestResponse
 
 from blog import create_app
+from blog.api.comments import MAX_COMMENTS_PER_POST
 from blog.auth import HASHING_SLOTS, TOKEN_ALGORITHM, issue_token
 from blog.config import Settings, current_settings
 from blog.db import db, utcnow
@@ -33,7 +34,7 @@ from blog.errors import (
     WRONG_CREDENTIALS,
     Unauthorized,
 )
-from blog.models import User
+from blog.models import Comment, User
 from tests.factories import PASSWORD, PostFactory, UserFactory
 from tests.helpers import assert_problem, auth_headers
 from tests.inventory import SCHEMAS
@@ -154,6 +155,17 @@ def _(client: FlaskClient, settings: Settings) -> TestResponse:
     taken = UserFactory()
     body = {"username": taken.username.upper(), "email": "new@example.com", "password": PASSWORD}
     return client.post("/api/users", json=body)
+
+
+@probe("comments-full")
+def _(client: FlaskClient, settings: Settings) -> TestResponse:
+    post, user = PostFactory(), UserFactory()
+    many = [{"body": "b", "post_id": post.id, "author_id": user.id}] * MAX_COMMENTS_PER_POST
+    db.session.execute(insert(Comment), many)
+    db.session.commit()
+    return client.post(
+        f"/api/posts/{post.id}/comments", json={"body": "One more"}, headers=auth_headers(user)
+    )
 
 
 @probe("precondition-failed")
