@@ -80,8 +80,9 @@ def _flood(
     sign-ins under way, and put the answers on `results` at the end, with the phase's name."""
     server, address, phase = flooder
     os.nice(19)
+    parent = os.getppid()
     answers: Counter[str] = Counter()
-    while not done.is_set():
+    while not done.is_set() and os.getppid() == parent:  # nor once the parent is gone
         if not go.wait(0.05):
             continue
         with busy.get_lock():

@@ -89,8 +89,9 @@ def judge_conditions() -> None:
 
 
 def refuse_to_commit(session: Session) -> None:
-    """Refuse to commit the work of a request whose condition is false."""
-    if has_request_context() and "false_condition" in g:
+    """Refuse to commit the work of a request whose condition is false; bookkeeping that is not
+    the request's work (the sign-in throttle's count, `g.bookkeeping`) goes through."""
+    if has_request_context() and "false_condition" in g and not g.get("bookkeeping"):
         raise PreconditionFailed(g.false_condition[1])
 
 

@@ -136,6 +136,10 @@ class Unauthorized(http.Unauthorized):
         return [*super().get_headers(environ, scope), ("WWW-Authenticate", challenge)]
 
 
+# The faults an error lists at most: fifty thousand unknown members make no useful answer.
+MAX_ERRORS = 20
+
+
 class _WithErrors(http.HTTPException):
     def __init__(
         self,
@@ -144,8 +148,10 @@ class _WithErrors(http.HTTPException):
         errors: Sequence[Mapping[str, str]] = (),
         kind: ProblemType | None = None,
     ) -> None:
+        if len(errors) > MAX_ERRORS:
+            detail += f" The first {MAX_ERRORS} of its {len(errors)} faults are listed."
         super().__init__(detail)
-        self.errors = list(errors)
+        self.errors = list(errors[:MAX_ERRORS])
         self.kind = kind
 
 

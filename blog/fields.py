@@ -2,6 +2,7 @@
 Text is kept exactly as sent; tag names are lower-cased."""
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -79,19 +80,38 @@ MIN_GUESSES_LOG10 = 8  # zxcvbn's score 3: "safely unguessable", against online 
 JUDGED_CHARACTERS = 20
 
 
+def guessable(password: str, *about: str) -> str | None:
+    """Say why `password` is too easy to guess, or return None: `about` are words of its
+    account (the username, the email address), which NIST asks to refuse too."""
+    words = ["blog", *about, *(word.split("@")[0] for word in about)]
+    words += [part for word in about for part in re.split(r"[@._-]", word)]
+    estimate = zxcvbn(password[:JUDGED_CHARACTERS], user_inputs=words)
+    if estimate["guesses_log10"] >= MIN_GUESSES_LOG10:
+        return None
+    return f"Too easy to guess: {estimate['feedback']['warning'] or 'it would be found quickly.'}"
+
+
 def _not_guessable(password: str) -> str:
-    estimate = zxcvbn(password[:JUDGED_CHARACTERS])
-    if estimate["guesses_log10"] < MIN_GUESSES_LOG10:
-        warning = estimate["feedback"]["warning"] or "It would be guessed quickly."
-        raise PydanticCustomError("guessable", "Too easy to guess: {warning}", {"warning": warning})
+    if (warning := guessable(password)) is not None:
+        raise PydanticCustomError("guessable", warning)
     return password
 
 
+def _normalised(value: object) -> object:
+    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
+
+
+# Normalised first (NIST SP 800-63B-4 asks it before hashing), so that its length is counted as
+# it is stored: two code points that make one "é" count as one.
 Password = Annotated[
     str,
     Text(128, min_length=15),
     AfterValidator(_not_guessable),
-    Field(description="15-128 characters, not easy to guess (no common password, no repeats)."),
+    BeforeValidator(_normalised),
+    Field(
+        description="15-128 characters, not easy to guess: no common password, no repeats, not"
+        " made of your username or email address."
+    ),
 ]
 # A password typed to sign in or confirm: only bounded, since the rules may have changed.
 PasswordAttempt = Annotated[str, Text(128)]
@@ -119,6 +139,8 @@ def web_url(value: str) -> str:
         _URL_RULES.validate(url)
     except NotAnRfc3986Url as error:
         raise PydanticCustomError("url", "Must be an http or https URL with a host") from error
+    if not url.host:  # "http://:80": an authority with no host in it (RFC 9110, 4.2.1)
+        raise PydanticCustomError("url", "Must be an http or https URL with a host")
     if _NOT_PERCENT_ENCODING.search(value):
         raise PydanticCustomError("url", "A % must begin a %XX escape (RFC 3986)")
     return value

@@ -22,8 +22,6 @@ from blog.errors import Unprocessable
 # Refused as problem details; gunicorn.conf.py's plain-HTML limits sit above these.
 MAX_URL_BYTES = 4096
 MAX_HEADER_BYTES = 8192
-# The faults an error lists at most: fifty thousand unknown members make no useful answer.
-MAX_ERRORS = 20
 
 
 class IdConverter(IntegerConverter):
@@ -51,17 +49,12 @@ class ModelAdapter(PydanticAdapter):
             return self.model_class.model_validate(data, strict=location == "json")
         except ValidationError as invalid:
             where = "pointer" if location == "json" else "parameter"
-            faults = invalid.errors()
             errors = [
                 {where: _place(location, error["loc"]), "detail": error["msg"]}
-                for error in faults[:MAX_ERRORS]
+                for error in invalid.errors()
             ]
             what = "request body" if location == "json" else "query string"
-            listed = f" The first {MAX_ERRORS} of its {len(faults)} faults are listed."
-            raise Unprocessable(
-                f"The {what} is not valid.{listed if len(faults) > MAX_ERRORS else ''}",
-                errors=errors,
-            ) from invalid
+            raise Unprocessable(f"The {what} is not valid.", errors=errors) from invalid
 
 
 def _place(location: str, loc: Sequence[str | int]) -> str:

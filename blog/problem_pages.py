@@ -8,7 +8,7 @@ from typing import Any
 from apiflask import APIFlask
 from flask import Response
 
-from blog.errors import PROBLEM_TYPES, ProblemType
+from blog.errors import PROBLEM_TYPES, ProblemType, problem
 
 
 def _page(kind: ProblemType, docs_path: str) -> bytes:
@@ -24,6 +24,9 @@ describes its operations.</p>
 """.encode()
 
 
+READ_ONLY = {"Allow": "GET, HEAD"}
+
+
 def serve(app: APIFlask) -> None:
     """Answer `GET` of each problem type's URI with a page saying what the type means, from a
     WSGI middleware: no request hook runs, and the page is there while the database is down."""
@@ -32,8 +35,12 @@ def serve(app: APIFlask) -> None:
 
     def wsgi_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         page = pages.get(environ.get("PATH_INFO", ""))
-        if page is None or environ.get("REQUEST_METHOD") not in {"GET", "HEAD"}:
+        if page is None:
             return answer_the_app(environ, start_response)
+        if environ.get("REQUEST_METHOD") not in {"GET", "HEAD"}:
+            with app.app_context():
+                refused = problem(405, "A problem type's page is only read.", headers=READ_ONLY)
+            return refused(environ, start_response)
         cache = {"Cache-Control": "public, max-age=86400"}  # Werkzeug sends no body to a HEAD
         return Response(page, mimetype="text/html", headers=cache)(environ, start_response)
 

@@ -6,7 +6,16 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, Literal
 
 from apiflask.schema_adapters import registry
-from pydantic import MISSING, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    MISSING,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from blog import fields
 from blog.framework import ModelAdapter
@@ -45,6 +54,14 @@ class UserCreate(RequestModel):
     )
     email: fields.Email
     password: fields.Password
+
+    @field_validator("password")
+    @classmethod
+    def _not_made_of_the_account(cls, password: str, info: ValidationInfo) -> str:
+        about = [info.data[name] for name in ("username", "email") if name in info.data]
+        if (warning := fields.guessable(password, *about)) is not None:
+            raise PydanticCustomError("guessable", warning)
+        return password
 
 
 class PasswordConfirmation(RequestModel):

@@ -7,6 +7,7 @@ window from the first failure (docs/api.md, Security).
 import math
 from datetime import timedelta
 
+from flask import g
 from sqlalchemy import case, delete, extract, func, select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -63,6 +64,16 @@ def attempt(username: str) -> None:
             "Too many password attempts for this username lately. Try again later.",
             retry_after=max(1, math.ceil(seconds_left)),
         )
+
+
+def keep() -> None:
+    """Commit the attempt counted so far, whatever the request's conditions: a false If-Match
+    must not undo a count, or it would buy a password check that counts for nothing."""
+    g.bookkeeping = True
+    try:
+        db.session.commit()
+    finally:
+        g.bookkeeping = False
 
 
 def succeeded(username: str) -> None:

@@ -107,7 +107,7 @@ def create_comment(post_id: int, data: CommentCreate) -> tuple[CommentOut, dict[
     """Comment on a post, or reply to one of its comments with `parent_id`."""
     post = require_post(post_id)
     held = select(func.count()).select_from(Comment).where(Comment.post_id == post.id)
-    if db.session.scalar(held) >= MAX_COMMENTS_PER_POST:
+    if (db.session.scalar(held) or 0) >= MAX_COMMENTS_PER_POST:
         raise Conflict(
             f"This post holds {MAX_COMMENTS_PER_POST} comments, as many as a post may.",
             kind=COMMENTS_FULL,

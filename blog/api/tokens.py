@@ -42,7 +42,7 @@ def create_token(data: TokenRequest) -> tuple[TokenOut, dict[str, str]]:
     throttle.attempt(data.username)
     user = authenticate(data.username, data.password)
     if user is None:
-        db.session.commit()  # the failed attempt counts
+        throttle.keep()  # the failed attempt counts
         # One answer for an unknown user and a wrong password, so neither can be probed.
         raise Unauthorized("The username or password is wrong.", kind=WRONG_CREDENTIALS)
     throttle.succeeded(data.username)

@@ -17,7 +17,7 @@ from blog.auth import (
 )
 from blog.db import db
 from blog.errors import WRONG_PASSWORD, Forbidden, NotFound, Unprocessable
-from blog.fields import is_username
+from blog.fields import guessable, is_username
 from blog.models import Profile, User, follows
 from blog.openapi import LOCATION, responses
 from blog.pagination import Page, offset
@@ -84,12 +84,23 @@ def create_user(data: UserCreate) -> tuple[UserOut, dict[str, str]]:
     return UserOut.model_validate(user), {"Location": url_for(".get_user", username=user.username)}
 
 
+# Your own account, your email address in it: no cache may keep it (OWASP's REST advice).
+PRIVATE = {"Cache-Control": "no-store"}
+PRIVATE_DOC = {
+    "Cache-Control": {
+        "description": "Your own account: no cache may keep it",
+        "schema": {"type": "string", "const": "no-store"},
+    }
+}
+
+
 @bp.get("/me")
 @bp.auth_required(token_auth)
 @bp.output(UserOut)
-def get_me() -> UserOut:
+@bp.doc(responses=responses(headers={200: PRIVATE_DOC}))
+def get_me() -> tuple[UserOut, dict[str, str]]:
     """Show your own account."""
-    return UserOut.model_validate(current_user())
+    return UserOut.model_validate(current_user()), PRIVATE
 
 
 CONFIRMED = {
@@ -106,8 +117,9 @@ def confirm_password(user: User, data: PasswordConfirmation) -> None:
     # not clear the count, so that one token cannot keep the hashing slots busy. 403, not 401:
     # the token is good.
     throttle.attempt(user.username)
-    if not verify_password(user.password_hash, data.current_password):
-        db.session.commit()  # the failed attempt counts
+    right = verify_password(user.password_hash, data.current_password)
+    throttle.keep()  # counted, whatever the rest of the request comes to
+    if not right:
         detail = "The current password is wrong."
         raise Forbidden(
             detail, errors=[{"pointer": "/current_password", "detail": detail}], kind=WRONG_PASSWORD
@@ -118,10 +130,20 @@ def confirm_password(user: User, data: PasswordConfirmation) -> None:
 @bp.auth_required(token_auth)
 @bp.input(UserUpdate, arg_name="data")
 @bp.output(UserOut)
-@bp.doc(responses=CONFIRMED | {409: "The email address is taken"})
-def update_me(data: UserUpdate) -> UserOut:
+@bp.doc(
+    responses=responses(
+        errors=CONFIRMED | {409: "The email address is taken"}, headers={200: PRIVATE_DOC}
+    )
+)
+def update_me(data: UserUpdate) -> tuple[UserOut, dict[str, str]]:
     """Change your email address or password, confirming it with your current password."""
     user = current_user()
+    # Judged before the current password is checked: a refusal costs no hash.
+    email = user.email if data.email is MISSING else data.email
+    if data.password is not MISSING:
+        warning = guessable(data.password, user.username, email)
+        if warning is not None:
+            raise Unprocessable(warning, errors=[{"pointer": "/password", "detail": warning}])
     confirm_password(user, data)
     if data.email is not MISSING:
         user.email = data.email
@@ -129,7 +151,7 @@ def update_me(data: UserUpdate) -> UserOut:
         user.password_hash = hash_password(data.password)
         user.token_version += 1  # every token issued so far names the old one: refused
     db.session.commit()
-    return UserOut.model_validate(user)
+    return UserOut.model_validate(user), PRIVATE
 
 
 @bp.delete("/me")

@@ -20,6 +20,7 @@ from blog.conditional import has_no_entity_tag
 from blog.config import Settings
 from blog.db import MAX_ID
 from blog.errors import PROBLEM_TYPES
+from blog.models import SignInFailures
 from tests import rows
 from tests.helpers import assert_problem
 from tests.inventory import OPERATIONS, SCHEMAS, Operation
@@ -33,6 +34,7 @@ _VIEWS = {
 }
 # The operations whose views leave their conditions to the request hook.
 UNTAGGED = [op for op in OPERATIONS if has_no_entity_tag(_VIEWS[op.operation_id])]
+COUNTS = SignInFailures.__tablename__
 
 
 def test_the_post_views_alone_evaluate_conditions_themselves() -> None:
@@ -41,6 +43,12 @@ def test_the_post_views_alone_evaluate_conditions_themselves() -> None:
     assert UNTAGGED
     assert evaluating
     assert {op.path.split("/")[2] for op in evaluating} == {"posts"}
+
+
+def the_work(contents: dict[str, set[rows.Row]]) -> dict[str, set[rows.Row]]:
+    """Return the rows but the sign-in throttle's: a password checked under a false condition
+    still counts (test_a_false_condition_does_not_undo_the_count)."""
+    return {table: found for table, found in contents.items() if table != COUNTS}
 
 
 @pytest.mark.parametrize("operation", UNTAGGED, ids=str)
@@ -56,7 +64,7 @@ def test_an_if_match_other_than_star_changes_nothing(
 
     assert_problem(response, 412, PRECONDITION_FAILED)
     assert operation.documents(412)
-    assert rows.everything() == before
+    assert the_work(rows.everything()) == the_work(before)
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=str)
@@ -86,7 +94,7 @@ def test_if_none_match_star_is_false_on_a_resource_that_exists(
     else:
         assert_problem(response, 412, PRECONDITION_FAILED)
     assert operation.documents(response.status_code)
-    assert rows.everything() == before
+    assert the_work(rows.everything()) == the_work(before)
 
 
 def _failing(operation: Operation) -> list[str]:

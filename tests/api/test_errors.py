@@ -12,7 +12,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from blog import create_app
 from blog.config import Settings
-from blog.framework import MAX_ERRORS, IdConverter
+from blog.errors import MAX_ERRORS
+from blog.framework import IdConverter
 from tests import rows
 from tests.factories import UserFactory
 from tests.helpers import assert_problem, auth_headers, pointers
@@ -161,6 +162,21 @@ def test_an_error_lists_a_bounded_number_of_faults(client: FlaskClient) -> None:
     problem = assert_problem(response, 422)
     assert len(problem["errors"]) == MAX_ERRORS
     assert str(5 * MAX_ERRORS + 3) in problem["detail"]  # the unknown ones and the 3 missing
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "&".join(f"p{i}=1" for i in range(5 * MAX_ERRORS)),  # to an operation that takes none
+        "&".join(f"p{i}=1&p{i}=2" for i in range(5 * MAX_ERRORS)),  # each given twice
+    ],
+    ids=["unknown", "repeated"],
+)
+def test_a_query_strings_faults_are_bounded_too(client: FlaskClient, query: str) -> None:
+    problem = assert_problem(client.get(f"/healthz?{query}"), 422)
+
+    assert len(problem["errors"]) == MAX_ERRORS
+    assert str(5 * MAX_ERRORS) in problem["detail"]
 
 
 def test_an_unknown_query_parameter_is_refused_by_name(client: FlaskClient) -> None:

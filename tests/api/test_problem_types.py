@@ -329,7 +329,10 @@ def test_only_a_problem_types_name_is_a_page(client: FlaskClient) -> None:
     uri = next(iter(PROBLEM_TYPES.values())).uri
 
     assert_problem(client.get(uri + "-or-not"), 404)
-    assert_problem(client.post(uri), 404)
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        refused = client.open(uri, method=method)
+        assert_problem(refused, 405)
+        assert set(refused.headers["Allow"].split(", ")) == {"GET", "HEAD"}
     assert client.head(uri).status_code == 200
     assert client.head(uri).get_data() == b""
 

@@ -75,6 +75,7 @@ def test_null_clears_a_profile_field(client: FlaskClient) -> None:
         ({"website": "https://user:secret@example.com/"}, "/website"),
         ({"website": "https://bank.example.com@evil.example/"}, "/website"),
         ({"website": "https://example.com:99999/"}, "/website"),
+        ({"website": "http://:80/"}, "/website"),  # a port, and no host before it
         ({"website": "https://example.com/\u202egnp.exe"}, "/website"),
         ({"website": "https://exa\u202emple.com/"}, "/website"),
         ({"website": "https://example.com/100%"}, "/website"),

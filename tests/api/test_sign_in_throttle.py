@@ -53,8 +53,11 @@ def verified(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return checked
 
 
-def sign_in(client: FlaskClient, username: str, password: str = WRONG) -> TestResponse:
-    return client.post("/api/tokens", json={"username": username, "password": password})
+def sign_in(
+    client: FlaskClient, username: str, password: str = WRONG, **headers: str
+) -> TestResponse:
+    body = {"username": username, "password": password}
+    return client.post("/api/tokens", json=body, headers=headers)
 
 
 def stored(username_lower: str) -> Any:
@@ -285,3 +288,27 @@ def test_the_document_lists_429_with_retry_after(
 
     assert "Retry-After" in response["headers"]
     assert "application/problem+json" in response["content"]
+
+
+@pytest.mark.parametrize("condition", [{"If-Match": '"other"'}, {"If-None-Match": "*"}])
+@pytest.mark.parametrize("where", ["sign-in", "current_password"])
+def test_a_false_condition_does_not_undo_the_count(
+    client: FlaskClient, verified: list[str], condition: dict[str, str], where: str
+) -> None:
+    # Refused at the commit, a false condition would undo the count with the rest of the
+    # request's work, and every wrong password sent with one would be checked for free.
+    user = UserFactory(username="alice")
+
+    def wrong() -> TestResponse:
+        if where == "sign-in":
+            return sign_in(client, "alice", **condition)
+        headers = auth_headers(user) | condition
+        return client.patch("/api/users/me", json={"current_password": WRONG}, headers=headers)
+
+    answers = [wrong() for _ in range(MAX_FAILURES + 1)]
+
+    assert len(verified) == MAX_FAILURES
+    assert stored("alice").failures == MAX_FAILURES
+    assert_problem(answers[-1], 429)
+    # A wrong password comes before the condition (RFC 9110, 13.2.1).
+    assert {answer.status_code for answer in answers[:-1]} == {401 if where == "sign-in" else 403}

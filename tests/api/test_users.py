@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 
 from blog.db import Base, db
-from blog.models import User
+from blog.models import SignInFailures, User
 from blog.schemas import EXAMPLE_PASSWORD
 from tests import rows
 from tests.factories import PASSWORD, PostFactory, TagFactory, UserFactory
@@ -75,6 +75,11 @@ def test_usernames_and_emails_are_unique_regardless_of_case(
         # Judged by its first 20 characters, which a strong end does not make up for.
         ({"password": "a" * 20 + "Zq8#mW2!pL5xK9vB"}, "/password"),
         ({"password": "x" * 129}, "/password"),
+        # 15 code points as typed, 14 characters once normalised: "é" as "e" and an accent.
+        ({"password": "k7#Pq2!vX9@mLze\u0301"[1:]}, "/password"),
+        # Strong alone, but made of the account's own words (NIST SP 800-63B-4, 3.1.1.2).
+        ({"username": "quixotic-zebra7", "password": "quixotic-zebra7quixotic"}, "/password"),
+        ({"email": "marmalade.otter@example.com", "password": "marmalade.otter.2024"}, "/password"),
         ({"password": 12345678}, "/password"),
         ({"is_admin": True}, "/is_admin"),
     ],
@@ -365,3 +370,34 @@ def test_anyone_can_read_a_public_profile(client: FlaskClient) -> None:
 @pytest.mark.parametrize("username", ["nobody", "no%20body", "x" * 300, "%00"])
 def test_an_unknown_profile_is_not_found(client: FlaskClient, username: str) -> None:
     assert_problem(client.get(f"/api/users/{username}"), 404)
+
+
+@pytest.mark.parametrize("email", [None, "quixotic.zebra@example.com"])
+def test_a_new_password_made_of_the_account_is_refused_before_any_hash(
+    client: FlaskClient, email: str | None
+) -> None:
+    # The username, or the email address the same request sets: refused before the current
+    # password is checked, so that the refusal costs no hash.
+    user = UserFactory(username="quixotic-zebra7")
+    before = user.password_hash
+    change = {"current_password": PASSWORD, "password": "quixotic-zebra7-2024"}
+    if email is not None:
+        change |= {"email": email, "password": "quixotic.zebra.2024"}
+
+    response = client.patch("/api/users/me", json=change, headers=auth_headers(user))
+
+    assert pointers(assert_problem(response, 422)) == ["/password"]
+    counted = select(SignInFailures).filter_by(username_lower=user.username)
+    assert db.session.scalars(counted).all() == []  # no attempt counted: no password checked
+    db.session.refresh(user)
+    assert user.password_hash == before
+
+
+def test_your_own_account_is_kept_by_no_cache(client: FlaskClient) -> None:
+    user = UserFactory()
+    headers = auth_headers(user)
+
+    read = client.get("/api/users/me", headers=headers)
+    changed = client.patch("/api/users/me", json={"current_password": PASSWORD}, headers=headers)
+
+    assert read.headers["Cache-Control"] == changed.headers["Cache-Control"] == "no-store"
