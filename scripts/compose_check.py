@@ -77,7 +77,7 @@ PROVOKED_LOG_LINE = re.compile(r"client sent invalid chunked body")
 # Settings a developer may have exported, which a fresh clone does not have.
 OWN_SETTINGS = re.compile(
     r"BLOG_\w+|SECRET_KEY|DATABASE_URL|POSTGRES_\w+|APP_DATABASE_\w+|API_PORT|WEB_CONCURRENCY"
-    r"|COMPOSE_\w+|DOCKER_DEFAULT_PLATFORM|PROXY_\w+"
+    r"|COMPOSE_\w+|DOCKER_DEFAULT_PLATFORM|PROXY_\w+|API_BIND"
 )
 # The headers the proxy adds to every answer, each with the values that do what it is for.
 SECURITY_HEADERS: dict[str, set[str]] = {
@@ -480,6 +480,16 @@ def check_slow_clients(project: Project) -> dict[str, float]:
         + b"\r\n0\r\n\r\n",
     )
     expect(status_of(chunked) == 401, f"a chunked sign-in got {chunked[:40]!r}")
+    # A body over the proxy's own limit is refused by nginx, as problem details too.
+    too_large = raw_exchange(
+        project.port,
+        b"POST /api/posts HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 3145728\r\nConnection: close\r\n\r\n",
+    )
+    expect(
+        status_of(too_large) == 413 and b"application/problem+json" in too_large,
+        f"a body of 3 MiB got {too_large[:200]!r}",
+    )
     return {
         "healthz_max": max(waits),
         "healthz_median": sorted(waits)[len(waits) // 2],

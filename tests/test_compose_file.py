@@ -7,6 +7,7 @@ system-test), and with Docker by `make compose-test`.
 
 from __future__ import annotations
 
+import json
 import re
 import runpy
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from apiflask import APIFlask
 from sqlalchemy.engine import make_url
 
+from blog.errors import PROBLEM_MEDIA_TYPE, title
 from tests.compose import APP_ROLE_SCRIPT, COMPOSE, compose_environment, service
 from tests.fixtures import PROJECT_ROOT
 
@@ -113,7 +115,8 @@ def test_compose_reads_the_variables_of_env_example_and_publishes_port_8000() ->
     published = {
         name: spec["ports"] for name, spec in COMPOSE["services"].items() if "ports" in spec
     }
-    assert list(published.values()) == [["${API_PORT:-8000}:80"]]  # only the proxy
+    # Only the proxy, and on the loopback interface unless API_BIND says otherwise.
+    assert list(published.values()) == [["${API_BIND:-127.0.0.1}:${API_PORT:-8000}:80"]]
     assert "DATABASE_URL" not in offered  # compose builds it from the passwords
     assert "${POSTGRES_PASSWORD:-" in service("migrate")["environment"]["DATABASE_URL"]
     for name in ("seed", "api"):
@@ -259,3 +262,18 @@ def test_the_proxy_adds_its_headers_to_every_answer_of_the_server() -> None:
         "Retry-After",
     }
     assert all(blocks == ["server"] and d.endswith(" always") for blocks, d in added)
+
+
+def test_each_answer_of_the_proxys_own_is_problem_details_in_the_apps_shape() -> None:
+    directives = nginx_directives(NGINX_CONF.read_text())
+    pages = {words[-1]: words[1:-1] for _, words in directives if words[0] == "error_page"}
+    assert pages
+
+    for location, statuses in pages.items():
+        inside = [words for blocks, words in directives if blocks[-1:] == [f"location {location}"]]
+        [(_, status, body)] = [words for words in inside if words[0] == "return"]
+        problem = json.loads(body)
+        assert ["default_type", PROBLEM_MEDIA_TYPE] in inside
+        assert statuses == [status]
+        assert problem == problem | {"status": int(status), "title": title(int(status))}
+        assert set(problem) == {"type", "title", "status", "detail"}

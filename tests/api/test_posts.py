@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from blog.db import db, utcnow
 from blog.models import Post, User
-from blog.pagination import PostCursor
+from blog.pagination import PostCursor, signed
 from blog.schemas import PostOut
 from tests import rows
 from tests.factories import PostFactory, TagFactory, UserFactory
@@ -188,6 +188,31 @@ def test_an_edited_cursor_is_refused(client: FlaskClient) -> None:
     body = assert_problem(client.get(f"/api/posts?cursor={edited.rstrip('=')}.{signature}"), 422)
 
     assert body["errors"] == [{"parameter": "cursor", "detail": "Not a cursor this API gave out"}]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        [1.5, "2026-01-01T00:00:00+00:00", 1, "posts"],  # a page that is no whole number
+        [1, 5, 1, "posts"],  # a time that is a number
+        [1, "2026-01-01T00:00:00", 1, "posts"],  # a time with no offset
+        [1, "2026-01-01T00:00:00+00:00", 2**40, "posts"],  # an id beyond any row's
+        [1, "2026-01-01T00:00:00+00:00", 1],  # a field short
+        {"page": 1},
+        "not a list",
+    ],
+    ids=str,
+)
+def test_a_cursor_signed_with_the_key_is_still_checked_field_by_field(
+    client: FlaskClient, fields: Any
+) -> None:
+    # Whoever holds the key signs what they like; the development key is published.
+    raw = base64.urlsafe_b64encode(json.dumps(fields).encode()).decode().rstrip("=")
+    cursor = signed(raw, current_app.config["SECRET_KEY"])
+
+    body = assert_problem(client.get(f"/api/posts?cursor={cursor}"), 422)
+
+    assert [error["parameter"] for error in body["errors"]] == ["cursor"]
 
 
 def test_a_cursor_is_signed_with_128_bits_of_hmac_sha256_of_the_secret_key(
