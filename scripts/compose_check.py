@@ -428,6 +428,7 @@ def check_slow_clients(project: Project) -> dict[str, float]:
         b'Content-Length: 1000\r\n\r\n{"title": "Slow", '
     )
     held: list[socket.socket] = []
+    limit = proxy_setting(project, "PROXY_CONNECTIONS_PER_CLIENT")
     try:
         for _ in range(SLOW_CLIENTS):
             sock = socket.create_connection(("127.0.0.1", project.port), timeout=10)
@@ -443,8 +444,11 @@ def check_slow_clients(project: Project) -> dict[str, float]:
         started = time.monotonic()
         expect(project.sign_in("nobody", "wrong") == 401, "signing in beside slow clients failed")
         sign_in = time.monotonic() - started
-        # One address may have so many requests under way; the next one is refused.
-        while len(held) < proxy_setting(project, "PROXY_CONNECTIONS_PER_CLIENT"):
+        # One address may have so many requests under way; the next one is refused. A byte more
+        # on each keeps nginx from timing the first ones out meanwhile (client_body_timeout).
+        for sock in held:
+            sock.sendall(b" ")
+        while len(held) < limit:
             sock = socket.create_connection(("127.0.0.1", project.port), timeout=10)
             sock.sendall(half_body)
             held.append(sock)
