@@ -73,7 +73,9 @@ BAD_LOG_LINE = re.compile(
     re.MULTILINE,
 )
 # What the check provokes on purpose, and nginx logs at the error level.
-PROVOKED_LOG_LINE = re.compile(r"client sent invalid chunked body|client intended to send too large")
+PROVOKED_LOG_LINE = re.compile(
+    r"client sent invalid chunked body|client intended to send too large body"
+)
 # Settings a developer may have exported, which a fresh clone does not have.
 OWN_SETTINGS = re.compile(
     r"BLOG_\w+|SECRET_KEY|DATABASE_URL|POSTGRES_\w+|APP_DATABASE_\w+|API_PORT|WEB_CONCURRENCY"
