@@ -15,6 +15,9 @@ keepalive = 5
 # (blog/framework.py); gunicorn's own limits sit above, so only larger ones get its plain answer.
 limit_request_line = 8190
 limit_request_field_size = 8190
+# More header lines than the proxy's 17 KiB of headers can hold, so that the app, not gunicorn,
+# refuses too many (blog/framework.py counts their bytes).
+limit_request_fields = 8192
 
 # Logs go to stdout and stderr, where the container runtime collects them. The benchmark turns
 # the access log off (GUNICORN_ACCESS_LOG=""), for the app and its baseline alike.

@@ -130,6 +130,9 @@ def _user_for_token(token: str) -> User | None:
             algorithms=[TOKEN_ALGORITHM],
             options={"require": ["sub", "ver", "iat", "exp"]},
         )
+        # PyJWT takes a string that int() reads as a time; the app issues whole numbers only.
+        if not all(type(claims[name]) is int for name in ("iat", "exp", "ver")):
+            raise ValueError("a time or the version is not a whole number")
         # A leaked key must not make lasting tokens, and a signature has one spelling only.
         if claims["exp"] - claims["iat"] > current_settings().token_ttl_seconds:
             raise ValueError("the token outlives the lifetime tokens are issued with")
@@ -139,8 +142,6 @@ def _user_for_token(token: str) -> User | None:
         user_id, version = int(claims["sub"]), claims["ver"]
         if claims["sub"] != str(user_id) or not 1 <= user_id <= MAX_ID:  # "007", "-1", ...
             raise ValueError("sub is not a user id")
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise ValueError("ver is not a whole number")
     except jwt.ExpiredSignatureError:
         g.auth_problem = "The bearer token has expired."
         return None

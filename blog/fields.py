@@ -54,6 +54,9 @@ class Text(GroupedMetadata):
     max_length: int
     min_length: int | None = None
     blank: bool = True
+    # At most so many bytes in UTF-8 too, for the texts a page lists a hundred of: bounded in
+    # characters alone, they could take four times as many bytes.
+    max_bytes: int | None = None
 
     def __iter__(self) -> Iterator[object]:
         yield StringConstraints(min_length=self.min_length, max_length=self.max_length)
@@ -66,6 +69,12 @@ class Text(GroupedMetadata):
             raise PydanticCustomError("nul_character", "Must not contain NUL (\\u0000) characters")
         if not self.blank and not value.strip(ASCII_SPACE):
             raise PydanticCustomError("blank", "Must contain something other than white space")
+        if self.max_bytes and len(value.encode(errors="surrogatepass")) > self.max_bytes:
+            raise PydanticCustomError(
+                "too_many_bytes",
+                "Must be at most {limit} bytes in UTF-8",
+                {"limit": self.max_bytes},
+            )
         return value
 
 
@@ -119,10 +128,17 @@ Bio = Annotated[str, Text(models.BIO_MAX_LENGTH)]
 Title = Annotated[str, Text(models.TITLE_MAX_LENGTH, min_length=1, blank=False)]
 Body = Annotated[
     str,
-    Text(models.BODY_MAX_LENGTH, min_length=1, blank=False),
-    Field(description="Plain text or Markdown; must not be only white space."),
+    Text(models.BODY_MAX_LENGTH, min_length=1, blank=False, max_bytes=models.BODY_MAX_LENGTH),
+    Field(
+        description="Plain text or Markdown; must not be only white space; at most"
+        f" {models.BODY_MAX_LENGTH:,} bytes in UTF-8."
+    ),
 ]
-CommentBody = Annotated[str, Text(models.COMMENT_MAX_LENGTH, min_length=1, blank=False)]
+CommentBody = Annotated[
+    str,
+    Text(models.COMMENT_MAX_LENGTH, min_length=1, blank=False, max_bytes=models.COMMENT_MAX_LENGTH),
+    Field(description=f"At most {models.COMMENT_MAX_LENGTH:,} bytes in UTF-8."),
+]
 _URL_RULES = (
     validators.Validator()
     .allow_schemes("http", "https")

@@ -126,6 +126,11 @@ def adapt(app: APIFlask) -> None:
     """Install the request class, unsorted JSON keys and /docs' own Swagger UI."""
     app.request_class = ApiRequest
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    # UTF-8 as it is (RFC 8259 asks no escapes): an emoji escaped is 12 bytes, three times its 4.
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    # "/api//tokens" is no route: merging its slashes would redirect there, to a Location
+    # built from the Host header.
+    app.url_map.merge_slashes = False
     prefix = f"{app.docs_path}/assets/{ASSETS_VERSION}"
     app.config.update(
         SWAGGER_UI_CSS=f"{prefix}/swagger-ui.css",

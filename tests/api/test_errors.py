@@ -23,6 +23,14 @@ def test_an_unknown_route_is_a_404_problem(client: FlaskClient) -> None:
     assert_problem(client.get("/api/nope"), 404)
 
 
+def test_a_path_with_a_doubled_slash_is_no_route_and_no_redirect(client: FlaskClient) -> None:
+    # Merged, the slashes would answer 308 with a Location built from the Host header.
+    response = client.post("/api//tokens", json={}, headers={"Host": "evil.example"})
+
+    assert_problem(response, 404)
+    assert "Location" not in response.headers
+
+
 def test_a_wrong_method_is_a_405_problem_that_lists_the_allowed_ones(client: FlaskClient) -> None:
     response = client.put("/api/posts")
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from blog.db import db, utcnow
-from blog.models import Post, User
+from blog.models import BODY_MAX_LENGTH, Post, User
 from blog.pagination import PostCursor, signed
 from blog.schemas import PostOut
 from tests import rows
@@ -834,3 +834,19 @@ def test_an_edit_racing_another_loses_rather_than_overwrites() -> None:
         text("SELECT title, version FROM posts WHERE id = :id"), {"id": post.id}
     ).one()
     assert tuple(stored) == ("Mine", 2)
+
+
+def test_a_body_is_bounded_in_bytes_and_answered_unescaped(client: FlaskClient) -> None:
+    # A page lists a hundred bodies: bounded in characters alone, each could take four times
+    # as many bytes in UTF-8, and three times that again escaped as \ud83d\ude00.
+    user, emoji = UserFactory(), "\U0001f600"  # four bytes in UTF-8
+    fits = emoji * (BODY_MAX_LENGTH // 4)
+
+    written = write(client, user, body=fits)
+    refused = write(client, user, body=fits + emoji)
+
+    assert written.status_code == 201
+    assert pointers(assert_problem(refused, 422)) == ["/body"]
+    page = client.get("/api/posts").get_data()
+    assert fits.encode() in page
+    assert len(page) < BODY_MAX_LENGTH + 1000

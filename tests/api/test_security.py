@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
@@ -66,6 +66,28 @@ def test_a_token_with_a_subject_that_is_not_an_id_is_refused(client: FlaskClient
 
 def signed(payload: dict[str, Any]) -> str:
     return jwt.encode(payload, current_settings().secret_key, algorithm=TOKEN_ALGORITHM)
+
+
+@pytest.mark.parametrize("claim", ["iat", "exp", "ver"])
+@pytest.mark.parametrize(
+    "spelling",
+    [str, lambda n: f" {n} ", float, bool],
+    ids=["string", "spaced string", "float", "boolean"],
+)
+def test_a_token_whose_times_or_version_are_not_whole_numbers_is_refused(
+    client: FlaskClient, claim: str, spelling: Any
+) -> None:
+    # Signed with the key, as the published development one lets anyone do: PyJWT reads "123"
+    # as a time, and the app must not then fail on it.
+    issued = {
+        name: int(value.timestamp()) if isinstance(value, datetime) else value
+        for name, value in claims(UserFactory()).items()
+    }
+    forged = issued | {claim: spelling(issued[claim])}
+
+    response = client.get("/api/users/me", headers={"Authorization": f"Bearer {signed(forged)}"})
+
+    assert_problem(response, 401)
 
 
 def test_a_token_that_outlives_the_token_lifetime_is_refused(client: FlaskClient) -> None:
