@@ -207,8 +207,10 @@ def test_with_startup_options_ignored_reads_fail_on_prepared_statements(
     assert failures, "every read succeeded: psycopg prepared nothing, or the pool never switched"
     # DuplicatePreparedStatement (a 500), or a name that meets another process's statement of
     # that name, which takes another number of parameters: ProtocolViolation, an
-    # OperationalError to psycopg, and so a 503.
-    assert set(failures) <= {500, 503}
+    # OperationalError to psycopg, and so a 503. One that takes the same parameters runs
+    # another query in their place, and a post or user that exists can then seem missing (404):
+    # a wrong answer, worse than an error.
+    assert set(failures) <= {404, 500, 503}
     assert re.search(r'prepared statement "_pg3_\d+" already exists', logs)
 
 
