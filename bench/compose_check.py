@@ -16,7 +16,14 @@ import math
 import time
 
 from bench.flooding import FLOODER_ADDRESSES, measure, ratios
-from scripts.compose_check import LayerCheck, Project, expect, proxy_setting, run, say
+from scripts.compose_check import (
+    LayerCheck,
+    Project,
+    expect,
+    proxy_address,
+    proxy_setting,
+    say,
+)
 
 OVERLAY = "bench/docker-compose.flood.yml"
 FLOODERS = 8
@@ -29,19 +36,6 @@ SIGN_IN_INTERVAL_SECONDS = 6
 def let_through(sign_ins: dict[str, int]) -> int:
     """Return how many sign-ins reached the app: every answer but the proxy's 429."""
     return sum(count for kind, count in sign_ins.items() if kind != "429 about:blank")
-
-
-def proxy_address(project: Project) -> tuple[str, int]:
-    """Return the proxy container's own address on its network, and its port there.
-
-    The flood goes there rather than to the published port: on the host, that port is served by
-    Docker's userland proxy, a process that copies every connection and would take part of
-    the CPU that the stack has, which a deployment does not have in front of its proxy.
-    """
-    container = project.compose("ps", "--quiet", "proxy", timeout=60).stdout.strip()
-    template = "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}"
-    inspected = run(["docker", "inspect", "--format", template, container], timeout=60)
-    return inspected.stdout.split()[0], 80
 
 
 def check_flood(project: Project) -> str:
