@@ -17,6 +17,7 @@ import pytest
 from apiflask import APIFlask
 from sqlalchemy.engine import make_url
 
+from blog import framework
 from blog.errors import PROBLEM_MEDIA_TYPE, title
 from tests.compose import APP_ROLE_SCRIPT, COMPOSE, compose_environment, service
 from tests.fixtures import PROJECT_ROOT
@@ -285,3 +286,24 @@ def test_each_answer_of_the_proxys_own_is_problem_details_in_the_apps_shape() ->
         assert statuses == [status]
         assert problem == problem | {"status": int(status), "title": title(int(status))}
         assert set(problem) == {"type", "title", "status", "detail"}
+
+
+def test_the_proxy_lets_through_no_line_that_gunicorn_would_refuse() -> None:
+    # gunicorn refuses with plain pages; nginx must refuse first, and the app's own limits (its
+    # problem details) must sit below nginx's, so that a client meets the app's.
+    [(count, size)] = [
+        (int(words[1]), int(words[2].removesuffix("k")) * 1024)
+        for _, words in nginx_directives(NGINX_CONF.read_text())
+        if words[0] == "large_client_header_buffers"
+    ]
+    gunicorn = runpy.run_path(str(Path(PROJECT_ROOT, "gunicorn.conf.py")))
+    longest_line = size - len("\r\n")
+    # Every header line at its shortest ("a:" and CRLF), in all of nginx's header buffers and
+    # its first one (client_header_buffer_size, 1k by default).
+    most_lines = (count * size + 1024) // len("a:\r\n")
+
+    assert longest_line <= gunicorn["limit_request_line"]
+    assert longest_line <= gunicorn["limit_request_field_size"]
+    assert most_lines <= gunicorn["limit_request_fields"]
+    assert longest_line > framework.MAX_URL_BYTES
+    assert count * size >= framework.MAX_HEADER_BYTES
