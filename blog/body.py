@@ -12,27 +12,22 @@ CHARSET = re.compile(r';\s*charset\s*=\s*"?([^";\s]*)', re.IGNORECASE)
 
 
 class ApiRequest(Request):
-    """A request whose body is JSON only, in UTF-8, read whole or not at all (RFC 8259), with
-    faults told in the client's terms."""
+    """A request whose body is JSON only, in UTF-8, read whole or not at all (RFC 8259)."""
 
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
         """Parse a body sent as application/json (APIFlask's force=True would take any type)."""
-        if self.mimetype != "application/json":
-            raise http.UnsupportedMediaType(
-                "Send the request body as JSON, with Content-Type: application/json."
-            )
         # Werkzeug keeps the last of two charsets, and drops an empty one: read them all.
-        charsets = CHARSET.findall(self.headers.get("Content-Type", ""))
-        if [charset.lower() for charset in charsets] not in ([], ["utf-8"]):
-            raise http.UnsupportedMediaType("JSON is sent in UTF-8 (RFC 8259, section 8.1).")
+        charsets = [c.lower() for c in CHARSET.findall(self.headers.get("Content-Type", ""))]
+        if self.mimetype != "application/json" or charsets not in ([], ["utf-8"]):
+            raise http.UnsupportedMediaType(
+                "Send JSON in UTF-8, as Content-Type: application/json."
+            )
         try:
             data = self.get_data(cache=cache)
         except http.HTTPException:  # 413, from Werkzeug's limit
             raise
         except Exception as error:  # the server's own reader of the body (gunicorn's of chunks)
-            raise http.BadRequest(
-                "The request body could not be read: its framing is broken."
-            ) from error
+            raise http.BadRequest("The body could not be read: its framing is broken.") from error
         # A chunked body is read up to the limit, and one with more is refused, not cut off;
         # one shorter than its Content-Length is refused too.
         limit = self.max_content_length
@@ -47,22 +42,14 @@ class ApiRequest(Request):
                 raise _Refused("it starts with a byte order mark (RFC 8259, section 8.1)")
             return json.loads(text, object_pairs_hook=_object, parse_constant=_not_a_number)
         except UnicodeDecodeError as error:
-            raise http.BadRequest(
-                f"The request body is not UTF-8 (RFC 8259, section 8.1): byte {error.start + 1}"
-                " is not part of a UTF-8 character."
-            ) from error
+            detail = f"is not UTF-8 (RFC 8259, section 8.1), at byte {error.start + 1}"
         except json.JSONDecodeError as error:
-            raise http.BadRequest(
-                f"The request body is not valid JSON: {error.msg}, at line {error.lineno},"
-                f" column {error.colno}."
-            ) from error
-        except (ValueError, RecursionError) as error:  # from _object, or too long, or too deep
-            detail = (
-                str(error)
-                if isinstance(error, _Refused)
-                else "a number has too many digits, or it nests too deeply"
-            )
-            raise http.BadRequest(f"The request body is not valid JSON here: {detail}.") from error
+            detail = f"is not valid JSON: {error.msg}, at line {error.lineno}, column {error.colno}"
+        except _Refused as error:
+            detail = f"is not valid JSON here: {error}"
+        except (ValueError, RecursionError):  # a number too long for Python, or nesting too deep
+            detail = "is not valid JSON here: a number has too many digits, or it nests too deeply"
+        raise http.BadRequest(f"The request body {detail}.")
 
 
 class _Refused(ValueError):

@@ -1,7 +1,6 @@
 """Every error the app answers, as RFC 9457 problem details (`application/problem+json`).
 
 Each kind a client may tell apart has a problem type in `PROBLEM_TYPES`, with a fixed `type` URI.
-Errors about the input list each fault in `errors`, by body `pointer` or query `parameter`.
 """
 
 import logging
@@ -22,8 +21,6 @@ from werkzeug import exceptions as http
 from blog.db import db
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-# A type's URI: this path and its name, relative, resolved against the request's URL.
-PROBLEM_TYPES_PATH = "/docs/problems/"
 # RFC 9110 renamed these statuses; Python's HTTPStatus has their RFC 7231 names before 3.13.
 _RFC_9110_TITLES = {
     413: "Content Too Large",
@@ -50,8 +47,8 @@ class ProblemType:
 
     @property
     def uri(self) -> str:
-        """Return the `type`."""
-        return PROBLEM_TYPES_PATH + self.name
+        """Return the `type`: a relative URI, resolved against the request's URL."""
+        return "/docs/problems/" + self.name
 
     @property
     def title(self) -> str:
@@ -59,53 +56,42 @@ class ProblemType:
         return title(self.status)
 
 
-def _problem_type(name: str, status: int, means: str) -> ProblemType:
-    kind = ProblemType(name, status, means)
-    PROBLEM_TYPES[name] = kind
-    _DEFAULT_TYPES.setdefault(status, kind)  # the first of a status is what its errors default to
-    return kind
-
-
-PROBLEM_TYPES: dict[str, ProblemType] = {}
-_DEFAULT_TYPES: dict[int, ProblemType] = {}
-MALFORMED_REQUEST = _problem_type(
-    "malformed-request", 400, "The body is not JSON or UTF-8, or a write's If-None-Match is bad."
-)
-TOKEN_REQUIRED = _problem_type(
-    "token-required", 401, "No bearer token came where one is needed: sign in (POST /api/tokens)."
-)
-INVALID_TOKEN = _problem_type(
-    "invalid-token", 401, "The bearer token is malformed, expired or revoked: sign in again."
-)
-WRONG_CREDENTIALS = _problem_type("wrong-credentials", 401, "The username or password is wrong.")
-_problem_type("not-yours", 403, "The post or comment is someone else's; your token is good.")
-WRONG_PASSWORD = _problem_type(
-    "wrong-password", 403, "The `current_password` confirming the change is wrong."
-)
-_problem_type("not-found", 404, "No such route, id, username or tag.")
-_problem_type("method-not-allowed", 405, "The route has no such method; `Allow` lists its own.")
-_problem_type("conflict", 409, "The username or email address is taken.")
-COMMENTS_FULL = _problem_type(
-    "comments-full", 409, "The post holds as many comments as a post may; no more can be added."
-)
-_problem_type("precondition-failed", 412, "`If-Match` or `If-None-Match` is false: read again.")
-_problem_type("content-too-large", 413, "The body is larger than the server accepts.")
-_problem_type("uri-too-long", 414, "The URL is longer than 4,096 bytes.")
-_problem_type("unsupported-media-type", 415, "The body is not sent as `application/json`.")
-_problem_type("invalid-input", 422, "A field or query parameter breaks its rule; see `errors`.")
-_problem_type("too-many-attempts", 429, "Too many password attempts lately: wait `Retry-After`.")
-PASSWORDS_BUSY = _problem_type(
-    "passwords-busy", 429, "Too many passwords are being checked at once: wait `Retry-After`."
-)
-_problem_type("headers-too-large", 431, "The headers add up to more than 8,192 bytes.")
-_problem_type("internal-error", 500, "A fault on the server's side, logged; nothing changed.")
-_problem_type("database-unavailable", 503, "The database is down or too slow: wait `Retry-After`.")
-
-
-def default_type(status: int) -> ProblemType | None:
-    """Return the type an error of `status` has unless it names one (None: `about:blank`)."""
-    return _DEFAULT_TYPES.get(status)
-
+# Name, status and meaning; an error of a status without a type named has its first here.
+PROBLEM_TYPES = {
+    name: ProblemType(name, int(status), means)
+    for name, status, means in (
+        line.split(" ", 2)
+        for line in """
+malformed-request 400 The body is not JSON or UTF-8, or a write's If-None-Match is bad.
+token-required 401 No bearer token came where one is needed: sign in (POST /api/tokens).
+invalid-token 401 The bearer token is malformed, expired or revoked: sign in again.
+wrong-credentials 401 The username or password is wrong.
+not-yours 403 The post or comment is someone else's; your token is good.
+wrong-password 403 The `current_password` confirming the change is wrong.
+not-found 404 No such route, id, username or tag.
+method-not-allowed 405 The route has no such method; `Allow` lists its own.
+conflict 409 The username or email address is taken.
+comments-full 409 The post holds as many comments as a post may; no more can be added.
+precondition-failed 412 `If-Match` or `If-None-Match` is false: read again.
+content-too-large 413 The body is larger than the server accepts.
+uri-too-long 414 The URL is longer than 4,096 bytes.
+unsupported-media-type 415 The body is not sent as `application/json`.
+invalid-input 422 A field or query parameter breaks its rule; see `errors`.
+too-many-attempts 429 Too many password attempts lately: wait `Retry-After`.
+passwords-busy 429 Too many passwords are being checked at once: wait `Retry-After`.
+headers-too-large 431 The headers add up to more than 8,192 bytes.
+internal-error 500 A fault on the server's side, logged; nothing changed.
+database-unavailable 503 The database is down or too slow: wait `Retry-After`.
+""".strip().splitlines()
+    )
+}
+_DEFAULT_TYPES = {kind.status: kind for kind in reversed(PROBLEM_TYPES.values())}
+MALFORMED_REQUEST = PROBLEM_TYPES["malformed-request"]
+TOKEN_REQUIRED = PROBLEM_TYPES["token-required"]
+INVALID_TOKEN = PROBLEM_TYPES["invalid-token"]
+WRONG_CREDENTIALS = PROBLEM_TYPES["wrong-credentials"]
+WRONG_PASSWORD = PROBLEM_TYPES["wrong-password"]
+COMMENTS_FULL = PROBLEM_TYPES["comments-full"]
 
 # What views raise: Werkzeug's exceptions, whose description is the `detail`, and the subclasses
 # below, which may name their problem type (`kind`).
@@ -118,8 +104,7 @@ _NOT_IN_A_DESCRIPTION = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
 
 
 class Unauthorized(http.Unauthorized):
-    """A 401 with RFC 6750's `WWW-Authenticate`: `Bearer`, and for a token that is not valid
-    (INVALID_TOKEN) `error="invalid_token"` with the detail as `error_description`."""
+    """A 401 with RFC 6750's `WWW-Authenticate`: `Bearer`, with the error if the token is bad."""
 
     def __init__(self, detail: str, *, kind: ProblemType = INVALID_TOKEN) -> None:
         super().__init__(detail)
@@ -170,7 +155,7 @@ class Unprocessable(_WithErrors, http.UnprocessableEntity):
 class PasswordsBusy(http.TooManyRequests):
     """A 429 of the ration of password hashes: the server is busy, not the client at fault."""
 
-    kind = PASSWORDS_BUSY
+    kind = PROBLEM_TYPES["passwords-busy"]
 
 
 # Unique constraints a client can run into, with the field to point at and what to say.
@@ -189,9 +174,7 @@ def problem(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """Build an RFC 9457 problem details response, of type `kind` or the status's default."""
-    kind = kind or default_type(status)
-    if kind is not None and kind.status != status:
-        raise ValueError(f"The problem type {kind.name} is answered with {kind.status}.")
+    kind = kind or _DEFAULT_TYPES.get(status)
     body: dict[str, Any] = {
         "type": kind.uri if kind else "about:blank",
         "title": title(status),

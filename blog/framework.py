@@ -28,8 +28,7 @@ class IdConverter(IntegerConverter):
     """`<id:...>`: a row's id, 404 where no row can have it (a `max` would give 405 at times)."""
 
     def to_python(self, value: str) -> int:
-        """Return the id, or raise NotFound: to ASCII digits only (the rule's `\\d` matches
-        any script's), and to more digits than an id has before `int` is asked to read them."""
+        """Return the id; 404 for any script's digits but ASCII's (`\\d`), or too many of them."""
         if not (value.isascii() and len(value) <= len(str(MAX_ID)) and 1 <= int(value) <= MAX_ID):
             raise http.NotFound("No row has this id.")
         return int(value)
@@ -44,8 +43,7 @@ class ModelAdapter(PydanticAdapter):
             return super().validate_input(request, location, **kwargs)
         data = request.get_json(force=True) if location == "json" else request.args.to_dict()
         try:
-            # JSON has types: `true` or `"10"` is no integer. A query string has none: its
-            # integers are checked as digits (blog/fields.py).
+            # JSON has types: `true` or `"10"` is no integer; a query's are digits (blog/fields.py).
             return self.model_class.model_validate(data, strict=location == "json")
         except ValidationError as invalid:
             where = "pointer" if location == "json" else "parameter"
@@ -89,8 +87,7 @@ def takes_no_query(view: Callable[..., Any]) -> bool:
 
 
 def refuse_unfit_query_parameters() -> None:
-    """Answer 422 to a query parameter given twice (a model sees only the first), or to any of
-    an operation that takes none."""
+    """Answer 422 to a query parameter given twice (a model sees one), or to one given to none."""
     view = operation_view()
     if view is None or not request.args:
         return
@@ -104,7 +101,6 @@ def refuse_unfit_query_parameters() -> None:
         raise Unprocessable("This operation takes no query parameters.", errors=errors)
 
 
-# Swagger UI's files, served by a WSGI middleware: no request hook runs, cached for a year.
 ASSETS_VERSION = version("flask-swagger-ui")
 _MOUNT = '<div id="swagger-ui"></div>'  # where APIFlask's page mounts Swagger UI
 _NOSCRIPT = (
@@ -128,8 +124,7 @@ def adapt(app: APIFlask) -> None:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     # UTF-8 as it is (RFC 8259 asks no escapes): an emoji escaped is 12 bytes, three times its 4.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    # "/api//tokens" is no route: merging its slashes would redirect there, to a Location
-    # built from the Host header.
+    # "/api//tokens" is no route: merging slashes would redirect to a Location built from Host.
     app.url_map.merge_slashes = False
     prefix = f"{app.docs_path}/assets/{ASSETS_VERSION}"
     app.config.update(
@@ -139,6 +134,7 @@ def adapt(app: APIFlask) -> None:
         DOCS_FAVICON=f"{prefix}/favicon-32x32.png",
         DOCS_DECORATORS=[_with_noscript],
     )
+    # Swagger UI's files, served by a WSGI middleware: no request hook runs, cached for a year.
     assets = str(files("flask_swagger_ui") / "dist")
     app.wsgi_app = SharedDataMiddleware(  # type: ignore[method-assign]
         app.wsgi_app, {prefix: assets}, cache_timeout=365 * 24 * 60 * 60

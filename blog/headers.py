@@ -1,5 +1,4 @@
-"""Security headers on every answer, as OWASP advises, from the app itself: they hold without
-the proxy of `docker compose up`."""
+"""Security headers on every answer, as OWASP advises, from the app itself: no proxy needed."""
 
 import base64
 import hashlib
@@ -21,8 +20,7 @@ INLINE = re.compile(rb"<(script|style)(\s[^>]*)?>(.*?)</\1>", re.DOTALL | re.IGN
 
 
 def page_policy(page: bytes) -> str:
-    """Return the Content-Security-Policy of an HTML page: files of this origin, data: images,
-    and its inline scripts and styles, each by its SHA-256 (no 'unsafe-inline')."""
+    """Return an HTML page's Content-Security-Policy, its inline code allowed by SHA-256."""
     allowed: dict[bytes, list[str]] = {b"script": ["'self'"], b"style": ["'self'"]}
     for tag, attributes, content in INLINE.findall(page):
         if b"src=" not in attributes:
@@ -36,8 +34,7 @@ def page_policy(page: bytes) -> str:
 
 
 def secured(wsgi_app: WsgiApp) -> WsgiApp:
-    """Wrap the WSGI app, so that every answer, the middlewares' included, gets the headers it
-    does not set itself. An HTML page, small here, is read whole to hash its inline code."""
+    """Wrap the WSGI app: every answer, the middlewares' included, gets the headers it lacks."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started: list[Any] = []
@@ -46,7 +43,7 @@ def secured(wsgi_app: WsgiApp) -> WsgiApp:
         sent = {name.lower() for name, _ in headers}
         policy = f"default-src 'none'; {LOCKED}"
         if any(name.lower() == "content-type" and "html" in value for name, value in headers):
-            page = b"".join(body)
+            page = b"".join(body)  # small here: read whole to hash its inline code
             getattr(body, "close", lambda: None)()
             body, policy = [page], page_policy(page)
         extra = ALWAYS | {"Content-Security-Policy": policy}

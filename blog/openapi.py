@@ -1,12 +1,11 @@
 """The OpenAPI document: what APIFlask generates, corrected so that client generators can use it.
 
-An operation's statuses come from two places: the view's own `@bp.doc(responses=...)`, and
-`AROUND_THE_VIEWS`, what the app answers before and after the views.
+An operation's statuses are its view's `@bp.doc(responses=...)` and `around_the_views()`.
 """
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from apiflask import APIFlask
@@ -20,35 +19,35 @@ from blog.framework import takes_no_query
 
 PROBLEM = "Problem"
 _STRING = {"type": "string"}
-PROBLEM_SCHEMA: dict[str, Any] = {
+_FAULT = {
+    "type": "object",
+    "properties": {
+        "pointer": _STRING | {"description": "JSON Pointer into the request body"},
+        "parameter": _STRING | {"description": "The query parameter at fault"},
+        "detail": _STRING,
+    },
+    "required": ["detail"],
+}
+_TYPE = (
+    "The kind of problem, one that clients can switch on: a URI reference that never changes,"
+    " which resolved against the request's URL is a page saying what it means. More kinds may"
+    " come; take one you do not know by its status. The kinds:\n\n"
+)
+PROBLEM_SCHEMA = {
     "type": "object",
     "description": "RFC 9457 problem details.",
     "properties": {
-        "type": {
-            "type": "string",
+        "type": _STRING
+        | {
             "format": "uri-reference",
-            "description": "The kind of problem, one that clients can switch on: a URI reference"
-            " that never changes, which resolved against the request's URL is a page saying what"
-            " it means. More kinds may come; take one you do not know by its status. The kinds:"
-            "\n\n"
+            "description": _TYPE
             + "\n".join(f"- `{k.uri}` ({k.status}): {k.means}" for k in PROBLEM_TYPES.values()),
             "examples": [next(iter(PROBLEM_TYPES.values())).uri],
         },
         "title": _STRING | {"description": "The status's name in RFC 9110"},
         "status": {"type": "integer"},
         "detail": _STRING,
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "pointer": _STRING | {"description": "JSON Pointer into the request body"},
-                    "parameter": _STRING | {"description": "The query parameter at fault"},
-                    "detail": _STRING,
-                },
-                "required": ["detail"],
-            },
-        },
+        "errors": {"type": "array", "items": _FAULT},
     },
     "required": ["type", "title", "status", "detail"],
 }
@@ -61,63 +60,50 @@ Sign up with `POST /api/users`, trade your username and password for a bearer to
 Every error is RFC 9457 problem details (`application/problem+json`), whose `type` says what
 kind of problem it is (the `Problem` schema lists them)."""
 
-# What the app answers around the views, and which operations (view, method, route) can get it.
-AROUND_THE_VIEWS: list[tuple[Callable[[Any, str, Rule], bool], dict[int, str]]] = [
-    (  # the error handlers (blog/errors.py) and refuse_oversized_requests (blog/framework.py)
-        lambda view, method, rule: True,
-        {
-            500: "Something went wrong on the server's side",
-            503: "The database is not available",
-            414: "The URL is too long",
-            431: "The headers are too large",
-        },
-    ),
-    (  # reading the body (blog/body.py, ApiRequest)
-        lambda view, method, rule: "body" in getattr(view, "_spec", {}),
-        {
-            400: "The body is not valid JSON",
-            413: "The body is larger than the server accepts",
-            415: "The body is not sent as application/json",
-        },
-    ),
-    (
-        lambda view, method, rule: takes_no_query(view),
-        {422: "A query parameter the operation does not take"},
-    ),
-    (  # blog/auth.py, refuse_an_invalid_token
-        lambda view, method, rule: reads_authorization(view),
-        {401: "A token was sent that is not valid, or a header that is not a bearer token"},
-    ),
-    (  # blog/conditional.py, judge_conditions
-        lambda view, method, rule: has_no_entity_tag(view),
-        {412: "If-Match is not `*`: this resource has no entity-tag; or If-None-Match is `*`"},
-    ),
-    (
-        lambda view, method, rule: has_no_entity_tag(view) and method == "get",
-        {304: "If-None-Match is `*`, and the resource exists: no body"},
-    ),
-    (  # the id converter (blog/framework.py)
-        lambda view, method, rule: "<id:" in rule.rule,
-        {404: "No row has this id"},
-    ),
-]
+
+def around_the_views(view: Any, method: str, rule: Rule) -> dict[int, str]:
+    """Return what the app can answer an operation before or after its view, by status."""
+    # The error handlers (blog/errors.py) and refuse_oversized_requests (blog/framework.py).
+    answers = {
+        500: "Something went wrong on the server's side",
+        503: "The database is not available",
+        414: "The URL is too long",
+        431: "The headers are too large",
+    }
+    if "body" in getattr(view, "_spec", {}):  # reading the body (blog/body.py)
+        answers[400] = "The body is not valid JSON"
+        answers[413] = "The body is larger than the server accepts"
+        answers[415] = "The body is not sent as application/json"
+    if takes_no_query(view):
+        answers[422] = "A query parameter the operation does not take"
+    if reads_authorization(view):  # blog/auth.py, refuse_an_invalid_token
+        answers[401] = "A token was sent that is not valid, or a header that is not a bearer token"
+    if has_no_entity_tag(view):  # blog/conditional.py, judge_conditions
+        answers[412] = (
+            "If-Match is not `*`: this resource has no entity-tag; or If-None-Match is `*`"
+        )
+        if method == "get":
+            answers[304] = "If-None-Match is `*`, and the resource exists: no body"
+    if "<id:" in rule.rule:  # the id converter (blog/framework.py)
+        answers[404] = "No row has this id"
+    return answers
+
 
 _RETRY_AFTER = {
-    "description": "Seconds to wait before trying again",
-    "schema": {"type": "integer", "minimum": 0},
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "schema": {"type": "integer", "minimum": 0},
+    }
 }
+_WWW_AUTHENTICATE = (
+    "`Bearer`, the scheme a token must be sent with; where the token sent is not valid, with"
+    ' `error="invalid_token"` and an `error_description` (RFC 6750)'
+)
 # Headers that come with a status wherever it is answered.
 _HEADERS_BY_STATUS: dict[str, dict[str, Any]] = {
-    "401": {
-        "WWW-Authenticate": {
-            "description": "`Bearer`, the scheme a token must be sent with; where the token"
-            ' sent is not valid, with `error="invalid_token"` and an `error_description`'
-            " (RFC 6750)",
-            "schema": _STRING,
-        }
-    },
-    "429": {"Retry-After": _RETRY_AFTER},
-    "503": {"Retry-After": _RETRY_AFTER},
+    "401": {"WWW-Authenticate": {"description": _WWW_AUTHENTICATE, "schema": _STRING}},
+    "429": _RETRY_AFTER,
+    "503": _RETRY_AFTER,
 }
 # Response headers a view sends, for `responses(headers=...)` where it sends them.
 LOCATION = {"description": "The URL of what was created", "schema": _STRING}
@@ -142,7 +128,7 @@ def responses(
 ) -> Any:
     """Describe a view's error statuses and the headers its answers carry, for `@bp.doc`."""
     described: dict[int, dict[str, Any]] = {
-        status: {"description": text} for status, text in (errors or {}).items()
+        s: {"description": t} for s, t in (errors or {}).items()
     }
     for status, sent in (headers or {}).items():
         described.setdefault(status, {})["headers"] = dict(sent)
@@ -157,10 +143,8 @@ def _fix_operation(operation: dict[str, Any], method: str, view: Any, rule: Rule
     if not has_no_entity_tag(view):
         operation.setdefault("parameters", []).extend(CONDITIONS)
     answers = operation.setdefault("responses", {})
-    for applies, statuses in AROUND_THE_VIEWS:
-        if applies(view, method, rule):
-            for status, text in statuses.items():  # a status the view describes keeps its words
-                answers.setdefault(str(status), {"description": text})
+    for status, text in around_the_views(view, method, rule).items():
+        answers.setdefault(str(status), {"description": text})  # a view's own words stay
     for status, response in answers.items():
         if int(status) >= 400:
             response["content"] = _PROBLEM_CONTENT
@@ -173,9 +157,8 @@ def _fix_operation(operation: dict[str, Any], method: str, view: Any, rule: Rule
 
 
 def _unique_components(spec: dict[str, Any]) -> dict[str, Any]:
-    # APIFlask registers a nested model once per parent (`PostPage.PostOut`, ...) under one
-    # title, and the problem details twice: client generators would see several classes of one
-    # name. Here each schema is one component named by its title; a bare `$ref` is its target.
+    # APIFlask registers a nested model once per parent (`PostPage.PostOut`, ...) and the problem
+    # details twice: here each schema is one component named by its title.
     names = {name: name.rpartition(".")[2] for name in spec["components"]["schemas"]}
     names |= {"HTTPError": PROBLEM, "ValidationError": PROBLEM}
     text = json.dumps(spec)
@@ -184,7 +167,7 @@ def _unique_components(spec: dict[str, Any]) -> dict[str, Any]:
     fixed: dict[str, Any] = json.loads(text)
     merged: dict[str, Any] = {}
     for name, schema in fixed["components"]["schemas"].items():
-        if set(schema) != {"$ref"}:
+        if set(schema) != {"$ref"}:  # a bare `$ref` is the component it points to
             body = schema | {"title": names[name]}
             if merged.setdefault(names[name], body) != body:
                 raise ValueError(f"Two different schemas are both named {names[name]}.")

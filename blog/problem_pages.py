@@ -24,12 +24,8 @@ describes its operations.</p>
 """.encode()
 
 
-READ_ONLY = {"Allow": "GET, HEAD"}
-
-
 def serve(app: APIFlask) -> None:
-    """Answer `GET` of each problem type's URI with a page saying what the type means, from a
-    WSGI middleware: no request hook runs, and the page is there while the database is down."""
+    """Serve each problem type's page from a WSGI middleware: no hook, no database needed."""
     pages = {kind.uri: _page(kind, app.docs_path or "/") for kind in PROBLEM_TYPES.values()}
     answer_the_app = app.wsgi_app
 
@@ -39,7 +35,7 @@ def serve(app: APIFlask) -> None:
             return answer_the_app(environ, start_response)
         if environ.get("REQUEST_METHOD") not in {"GET", "HEAD"}:
             with app.app_context():
-                refused = problem(405, "A problem type's page is only read.", headers=READ_ONLY)
+                refused = problem(405, "This page is only read.", headers={"Allow": "GET, HEAD"})
             return refused(environ, start_response)
         cache = {"Cache-Control": "public, max-age=86400"}  # Werkzeug sends no body to a HEAD
         return Response(page, mimetype="text/html", headers=cache)(environ, start_response)
