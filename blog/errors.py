@@ -1,7 +1,4 @@
-"""Every error the app answers, as RFC 9457 problem details (`application/problem+json`).
-
-Each kind a client may tell apart has a problem type in `PROBLEM_TYPES`, with a fixed `type` URI.
-"""
+"""Every error the app answers, as RFC 9457 problem details of a type in `PROBLEM_TYPES`."""
 
 import logging
 import re
@@ -93,8 +90,7 @@ WRONG_CREDENTIALS = PROBLEM_TYPES["wrong-credentials"]
 WRONG_PASSWORD = PROBLEM_TYPES["wrong-password"]
 COMMENTS_FULL = PROBLEM_TYPES["comments-full"]
 
-# What views raise: Werkzeug's exceptions, whose description is the `detail`, and the subclasses
-# below, which may name their problem type (`kind`).
+# What views raise: Werkzeug's exceptions (description: `detail`), and those below, with a `kind`.
 NotFound = http.NotFound
 PreconditionFailed = http.PreconditionFailed
 TooManyRequests = http.TooManyRequests
@@ -121,17 +117,15 @@ class Unauthorized(http.Unauthorized):
         return [*super().get_headers(environ, scope), ("WWW-Authenticate", challenge)]
 
 
+# Each fault of the input: its `pointer` into the body or query `parameter`, and its `detail`.
+Faults = Sequence[Mapping[str, str]]
 # The faults an error lists at most: fifty thousand unknown members make no useful answer.
 MAX_ERRORS = 20
 
 
 class _WithErrors(http.HTTPException):
     def __init__(
-        self,
-        detail: str,
-        *,
-        errors: Sequence[Mapping[str, str]] = (),
-        kind: ProblemType | None = None,
+        self, detail: str, *, errors: Faults = (), kind: ProblemType | None = None
     ) -> None:
         if len(errors) > MAX_ERRORS:
             detail += f" The first {MAX_ERRORS} of its {len(errors)} faults are listed."
@@ -170,7 +164,7 @@ def problem(
     detail: str | None = None,
     *,
     kind: ProblemType | None = None,
-    errors: Sequence[Mapping[str, str]] = (),
+    errors: Faults = (),
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """Build an RFC 9457 problem details response, of type `kind` or the status's default."""
@@ -209,8 +203,7 @@ def answer_error(error: Exception) -> Response:
     if isinstance(error, IntegrityError):
         return _integrity_error(error)
     if isinstance(error, StaleDataError):  # the versioned UPDATE found the row changed
-        detail = "The post changed while this request was editing it; read it again and retry."
-        return problem(412, detail)
+        return problem(412, "The post changed while this request was editing it; read it again.")
     if isinstance(error, OperationalError | PoolTimeoutError):
         log.error("Database unavailable: %s", error)
         slow = isinstance(getattr(error, "orig", None), QueryCanceled)

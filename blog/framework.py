@@ -76,9 +76,7 @@ def refuse_oversized_requests() -> None:
         raise http.RequestURITooLarge(f"The URL is longer than {MAX_URL_BYTES} bytes.")
     size = sum(len(name) + len(value) + 4 for name, value in request.headers.items())
     if size > MAX_HEADER_BYTES:
-        raise http.RequestHeaderFieldsTooLarge(
-            f"The headers add up to more than {MAX_HEADER_BYTES} bytes."
-        )
+        raise http.RequestHeaderFieldsTooLarge(f"The headers are over {MAX_HEADER_BYTES} bytes.")
 
 
 def takes_no_query(view: Callable[..., Any]) -> bool:

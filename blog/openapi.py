@@ -1,7 +1,4 @@
-"""The OpenAPI document: what APIFlask generates, corrected so that client generators can use it.
-
-An operation's statuses are its view's `@bp.doc(responses=...)` and `around_the_views()`.
-"""
+"""The OpenAPI document: what APIFlask generates, corrected so that client generators can use it."""
 
 import json
 import re
@@ -62,7 +59,7 @@ kind of problem it is (the `Problem` schema lists them)."""
 
 
 def around_the_views(view: Any, method: str, rule: Rule) -> dict[int, str]:
-    """Return what the app can answer an operation before or after its view, by status."""
+    """Return what the app can answer an operation besides its view's `@bp.doc(responses=...)`."""
     # The error handlers (blog/errors.py) and refuse_oversized_requests (blog/framework.py).
     answers = {
         500: "Something went wrong on the server's side",
@@ -128,7 +125,7 @@ def responses(
 ) -> Any:
     """Describe a view's error statuses and the headers its answers carry, for `@bp.doc`."""
     described: dict[int, dict[str, Any]] = {
-        s: {"description": t} for s, t in (errors or {}).items()
+        status: {"description": text} for status, text in (errors or {}).items()
     }
     for status, sent in (headers or {}).items():
         described.setdefault(status, {})["headers"] = dict(sent)
@@ -182,8 +179,7 @@ def install_openapi(app: APIFlask) -> None:
         LICENSE={"name": "MIT", "identifier": "MIT"},
         HTTP_ERROR_SCHEMA=PROBLEM_SCHEMA,
         VALIDATION_ERROR_SCHEMA=PROBLEM_SCHEMA,
-        # No server: tools resolve paths against where they found the document, and no request's
-        # Host header can change what later clients are sent.
+        # No server: tools resolve paths where they found the document; no Host header alters it.
         AUTO_SERVERS=False,
     )
 
