@@ -19,9 +19,7 @@ class ApiRequest(Request):
         # Werkzeug keeps the last of two charsets, and drops an empty one: read them all.
         charsets = [c.lower() for c in CHARSET.findall(self.headers.get("Content-Type", ""))]
         if self.mimetype != "application/json" or charsets not in ([], ["utf-8"]):
-            raise http.UnsupportedMediaType(
-                "Send JSON in UTF-8, as Content-Type: application/json."
-            )
+            raise http.UnsupportedMediaType("Send UTF-8 JSON as Content-Type: application/json.")
         try:
             data = self.get_data(cache=cache)
         except http.HTTPException:  # 413, from Werkzeug's limit

@@ -53,7 +53,7 @@ class ProblemType:
         return title(self.status)
 
 
-# Name, status and meaning; an error of a status without a type named has its first here.
+# Each type: name, status, meaning. An error that names no type has the first of its status.
 PROBLEM_TYPES = {
     name: ProblemType(name, int(status), means)
     for name, status, means in (
@@ -82,7 +82,6 @@ database-unavailable 503 The database is down or too slow: wait `Retry-After`.
 """.strip().splitlines()
     )
 }
-_DEFAULT_TYPES = {kind.status: kind for kind in reversed(PROBLEM_TYPES.values())}
 MALFORMED_REQUEST = PROBLEM_TYPES["malformed-request"]
 TOKEN_REQUIRED = PROBLEM_TYPES["token-required"]
 INVALID_TOKEN = PROBLEM_TYPES["invalid-token"]
@@ -168,7 +167,7 @@ def problem(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """Build an RFC 9457 problem details response, of type `kind` or the status's default."""
-    kind = kind or _DEFAULT_TYPES.get(status)
+    kind = kind or next((k for k in PROBLEM_TYPES.values() if k.status == status), None)
     body: dict[str, Any] = {
         "type": kind.uri if kind else "about:blank",
         "title": title(status),
@@ -208,9 +207,7 @@ def answer_error(error: Exception) -> Response:
         log.error("Database unavailable: %s", error)
         slow = isinstance(getattr(error, "orig", None), QueryCanceled)
         detail = "took too long to answer" if slow else "is not available"
-        return problem(
-            503, f"The database {detail}. Try again in a moment.", headers={"Retry-After": "5"}
-        )
+        return problem(503, f"The database {detail}; try again.", headers={"Retry-After": "5"})
     log.exception("Unhandled exception", exc_info=error)
     return problem(500, "Something went wrong on our side.")
 

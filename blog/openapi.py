@@ -25,22 +25,20 @@ _FAULT = {
     },
     "required": ["detail"],
 }
-_TYPE = (
-    "The kind of problem, one that clients can switch on: a URI reference that never changes,"
-    " which resolved against the request's URL is a page saying what it means. More kinds may"
-    " come; take one you do not know by its status. The kinds:\n\n"
-)
+_TYPE = {
+    "type": "string",
+    "format": "uri-reference",
+    "description": "The kind of problem, one that clients can switch on: a URI reference that never"
+    " changes, which resolved against the request's URL is a page saying what it means. More kinds"
+    " may come; take one you do not know by its status. The kinds:\n\n"
+    + "\n".join(f"- `{k.uri}` ({k.status}): {k.means}" for k in PROBLEM_TYPES.values()),
+    "examples": [next(iter(PROBLEM_TYPES.values())).uri],
+}
 PROBLEM_SCHEMA = {
     "type": "object",
     "description": "RFC 9457 problem details.",
     "properties": {
-        "type": _STRING
-        | {
-            "format": "uri-reference",
-            "description": _TYPE
-            + "\n".join(f"- `{k.uri}` ({k.status}): {k.means}" for k in PROBLEM_TYPES.values()),
-            "examples": [next(iter(PROBLEM_TYPES.values())).uri],
-        },
+        "type": _TYPE,
         "title": _STRING | {"description": "The status's name in RFC 9110"},
         "status": {"type": "integer"},
         "detail": _STRING,
