@@ -94,16 +94,12 @@ def _not_guessable(password: str) -> str:
     return password
 
 
-def _normalised(value: object) -> object:
-    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
-
-
 # Normalised first, as NIST asks before hashing, so its length counts one "é" as one character.
 Password = Annotated[
     str,
     Text(128, min_length=15),
     AfterValidator(_not_guessable),
-    BeforeValidator(_normalised),
+    BeforeValidator(lambda v: unicodedata.normalize("NFKC", v) if isinstance(v, str) else v),
     Field(description="15-128 characters, not easy to guess, not made of your name or email."),
 ]
 # A password typed to sign in or confirm: only bounded, since the rules may have changed.
