@@ -60,11 +60,8 @@ class Text(GroupedMetadata):
         if not self.blank and not value.strip(ASCII_SPACE):
             raise PydanticCustomError("blank", "Must contain something other than white space")
         if self.max_bytes and len(value.encode(errors="surrogatepass")) > self.max_bytes:
-            raise PydanticCustomError(
-                "too_many_bytes",
-                "Must be at most {limit} bytes in UTF-8",
-                {"limit": self.max_bytes},
-            )
+            too_many = f"Must be at most {self.max_bytes} bytes in UTF-8"
+            raise PydanticCustomError("too_many_bytes", too_many)
         return value
 
 

@@ -100,8 +100,7 @@ Cursor = Annotated[
 
 @dataclass(frozen=True)
 class Listing:
-    """Which posts a list shows, their count (None when none can pass), the values of both as
-    bound `parameters`, and the `scope` its cursors name."""
+    """A list's posts, their count (None if none can pass), its bound `parameters`, its `scope`."""
 
     conditions: tuple[ColumnElement[bool], ...]
     total: Select[Any] | None
@@ -109,8 +108,7 @@ class Listing:
     scope: str
 
 
-# One statement object per kind of page: SQLAlchemy finds its compiled form without working out
-# a new statement's cache key on every request.
+# One statement object per kind of page: SQLAlchemy finds it compiled, without a new cache key.
 @lru_cache(maxsize=128)
 def _page_statement(
     query: Select[Any],
@@ -142,7 +140,7 @@ def paginate(
     viewer: User | None,
     item: Callable[[Row[Any]], Any] = itemgetter(0),
 ) -> Page[Any]:
-    """Return one page, newest first, of `listing`'s posts as `query` reads them for `viewer`
+    """Return a page, newest first, of `listing`'s posts as `query` reads them for `viewer`
     (the parameter `viewer_id`); `item` makes each row an item with `id` and `created_at`."""
     if cursor is not None and cursor.scope != listing.scope:
         raise Unprocessable(

@@ -1,5 +1,5 @@
-"""Request and response models: what the API accepts (built on blog/fields.py) and returns.
-A PATCH model's fields default to `MISSING`: a field left out is told apart from `null`."""
+"""What the API accepts (built on blog/fields.py) and returns. A PATCH model's fields default
+to `MISSING`: a field left out is told apart from `null`."""
 
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal
@@ -115,7 +115,7 @@ class PostUpdate(RequestModel):
     model_config = example({"title": "Index every foreign key"})
     title: fields.Title | MISSING = MISSING
     body: fields.Body | MISSING = MISSING
-    tags: fields.TagNames | MISSING = Field(MISSING, description="Replaces them; `[]` clears.")
+    tags: fields.TagNames | MISSING = Field(MISSING, description="The new set; `[]` clears it.")
 
 
 class CommentCreate(RequestModel):
@@ -224,9 +224,7 @@ class PostOut(ResponseModel):
 class PostPage(PageOut[PostOut]):
     """A page of posts."""
 
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null on the last page."
-    )
+    next_cursor: str | None = Field(description="The next page's `cursor`; null on the last page.")
 
 
 class CommentOut(ResponseModel):
