@@ -123,7 +123,7 @@ _NOT_PERCENT_ENCODING = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 def web_url(value: str) -> str:
     """Return `value` if it is an http or https URL by RFC 3986, with a host and a valid port."""
-    url = rfc3986.uri_reference(value).normalize()  # by RFC 3986, section 6: case, dot segments
+    url = rfc3986.uri_reference(value).normalize()  # RFC 3986, 6.2.2: case, escapes, dot segments
     try:
         _URL_RULES.validate(url)
     except NotAnRfc3986Url as error:
