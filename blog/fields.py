@@ -9,14 +9,7 @@ from typing import Annotated
 
 import rfc3986  # type: ignore[import-untyped]  # no type hints ship with it
 from annotated_types import GroupedMetadata
-from pydantic import (
-    AfterValidator,
-    BeforeValidator,
-    Field,
-    StringConstraints,
-    TypeAdapter,
-    ValidationError,
-)
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 from rfc3986 import validators
 from rfc3986.exceptions import ValidationError as NotAnRfc3986Url  # type: ignore[import-untyped]
@@ -27,8 +20,7 @@ from blog.db import MAX_ID
 
 MAX_TAGS_PER_POST = 10
 
-# The patterns spell characters out: a class escape such as `\s` means different things to
-# JSON Schema's regular expressions (ECMAScript's) and pydantic's (Rust's).
+# Characters spelt out: ECMAScript's regular expressions and Rust's read `\s` differently.
 NO_NUL = r"^[^\x00]*$"
 ASCII_SPACE = " \t\n\r\f\v"
 NOT_BLANK = r"^[^\x00]*[^\x00 \t\n\r\f\v][^\x00]*$"
@@ -37,8 +29,7 @@ EMAIL_PATTERN = (
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
-# An http or https URL with a host and no user name or password, in RFC 3986's characters;
-# `web_url` checks the rest of its grammar.
+# An http or https URL with a host and no user name or password; `web_url` checks the rest.
 URL_PATTERN = (
     r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9\-._~!$&'()*+,;=:\[\]]+"
     r"([/?#][A-Za-z0-9\-._~!$&'()*+,;=:@/?#\[\]%]*)?$"
@@ -48,14 +39,13 @@ TAG_INPUT_PATTERN = r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$"
 
 @dataclass(frozen=True)
 class Text(GroupedMetadata):
-    """Text without NUL (PostgreSQL cannot store it) and, unless `blank`, not only white space:
-    checked by a validator, for a clearer error, and stated as a pattern."""
+    """Text without NUL (PostgreSQL cannot store it) and, unless `blank`, not only white space;
+    checked by a validator for a clearer error, and stated as a pattern."""
 
     max_length: int
     min_length: int | None = None
     blank: bool = True
-    # At most so many bytes in UTF-8 too, for the texts a page lists a hundred of: bounded in
-    # characters alone, they could take four times as many bytes.
+    # Bytes in UTF-8, for texts a page lists a hundred of: four a character at most.
     max_bytes: int | None = None
 
     def __iter__(self) -> Iterator[object]:
@@ -70,11 +60,8 @@ class Text(GroupedMetadata):
         if not self.blank and not value.strip(ASCII_SPACE):
             raise PydanticCustomError("blank", "Must contain something other than white space")
         if self.max_bytes and len(value.encode(errors="surrogatepass")) > self.max_bytes:
-            raise PydanticCustomError(
-                "too_many_bytes",
-                "Must be at most {limit} bytes in UTF-8",
-                {"limit": self.max_bytes},
-            )
+            too_many = f"Must be at most {self.max_bytes} bytes in UTF-8"
+            raise PydanticCustomError("too_many_bytes", too_many)
         return value
 
 
@@ -82,16 +69,14 @@ Username = Annotated[
     str, StringConstraints(min_length=3, max_length=32, pattern=models.USERNAME_PATTERN)
 ]
 Email = Annotated[str, StringConstraints(max_length=models.EMAIL_MAX_LENGTH, pattern=EMAIL_PATTERN)]
-# NIST SP 800-63B-4, 3.1.1.2: at least 15 characters for a single factor, no rules of
-# composition, but nothing common or easy to guess, as zxcvbn estimates.
+# NIST SP 800-63B-4, 3.1.1.2: 15 characters or more, no rules of composition, not guessable.
 MIN_GUESSES_LOG10 = 8  # zxcvbn's score 3: "safely unguessable", against online guessing
 # zxcvbn's time grows fast with length; a password is no easier to guess than its start.
 JUDGED_CHARACTERS = 20
 
 
 def guessable(password: str, *about: str) -> str | None:
-    """Say why `password` is too easy to guess, or return None: `about` are words of its
-    account (the username, the email address), which NIST asks to refuse too."""
+    """Say why `password` is too easy to guess, or return None; `about` are its account's words."""
     words = ["blog", *about, *(word.split("@")[0] for word in about)]
     words += [part for word in about for part in re.split(r"[@._-]", word)]
     estimate = zxcvbn(password[:JUDGED_CHARACTERS], user_inputs=words)
@@ -106,21 +91,13 @@ def _not_guessable(password: str) -> str:
     return password
 
 
-def _normalised(value: object) -> object:
-    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
-
-
-# Normalised first (NIST SP 800-63B-4 asks it before hashing), so that its length is counted as
-# it is stored: two code points that make one "é" count as one.
+# Normalised first, as NIST asks before hashing, so its length counts one "é" as one character.
 Password = Annotated[
     str,
     Text(128, min_length=15),
     AfterValidator(_not_guessable),
-    BeforeValidator(_normalised),
-    Field(
-        description="15-128 characters, not easy to guess: no common password, no repeats, not"
-        " made of your username or email address."
-    ),
+    BeforeValidator(lambda v: unicodedata.normalize("NFKC", v) if isinstance(v, str) else v),
+    Field(description="15-128 characters, not easy to guess, not made of your name or email."),
 ]
 # A password typed to sign in or confirm: only bounded, since the rules may have changed.
 PasswordAttempt = Annotated[str, Text(128)]
@@ -139,18 +116,14 @@ CommentBody = Annotated[
     Text(models.COMMENT_MAX_LENGTH, min_length=1, blank=False, max_bytes=models.COMMENT_MAX_LENGTH),
     Field(description=f"At most {models.COMMENT_MAX_LENGTH:,} bytes in UTF-8."),
 ]
-_URL_RULES = (
-    validators.Validator()
-    .allow_schemes("http", "https")
-    .require_presence_of("scheme", "host")
-    .check_validity_of("scheme", "userinfo", "host", "port", "path", "query", "fragment")
-)
+# The pattern has checked the scheme, and that no user name or password is given.
+_URL_RULES = validators.Validator().check_validity_of("host", "port", "path", "query", "fragment")
 _NOT_PERCENT_ENCODING = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def web_url(value: str) -> str:
     """Return `value` if it is an http or https URL by RFC 3986, with a host and a valid port."""
-    url = rfc3986.uri_reference(value).normalize()  # the scheme and host in lower case
+    url = rfc3986.uri_reference(value).normalize()  # RFC 3986, 6.2.2: case, escapes, dot segments
     try:
         _URL_RULES.validate(url)
     except NotAnRfc3986Url as error:
@@ -189,22 +162,14 @@ TagNames = Annotated[
     AfterValidator(lambda names: list(dict.fromkeys(names))),
 ]
 SearchText = Annotated[str, Text(254)]  # for lookups
-_tag_name: TypeAdapter[str] = TypeAdapter(TagName)
-_username: TypeAdapter[str] = TypeAdapter(Username)
 
 
 def parse_tag_name(value: str) -> str | None:
-    """Return `value` as a normalised tag name, or None if no tag could be called that."""
-    try:
-        return _tag_name.validate_python(value)
-    except ValidationError:
-        return None
+    """Return `value` as a `TagName` would be, or None if no tag could be called that."""
+    fits = len(value) <= models.TAG_MAX_LENGTH and re.fullmatch(TAG_INPUT_PATTERN, value)
+    return value.lower() if fits else None
 
 
 def is_username(value: str) -> bool:
     """Say whether `value` could be somebody's username."""
-    try:
-        _username.validate_python(value)
-    except ValidationError:
-        return False
-    return True
+    return re.fullmatch(models.USERNAME_PATTERN, value) is not None

@@ -3,17 +3,16 @@
 import base64
 import hashlib
 import hmac
-import json
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 from math import ceil
 from operator import itemgetter
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, NamedTuple, TypeVar
 
 from flask import current_app
-from pydantic import AwareDatetime, BeforeValidator, Field, InstanceOf, TypeAdapter, WithJsonSchema
+from pydantic import AwareDatetime, Field, PlainValidator, TypeAdapter, WithJsonSchema
 from pydantic_core import PydanticCustomError
 from sqlalchemy import ColumnElement, DateTime, Row, Select, bindparam, tuple_
 
@@ -51,45 +50,32 @@ def offset(page: int, per_page: int) -> int:
     return (page - 1) * per_page
 
 
-@dataclass(frozen=True)
-class PostCursor:
-    """Where a page of posts starts: after the post with this (created_at, id), newest first, so
-    that a deep page is one index range scan, not an OFFSET. `scope` names its list."""
+class PostCursor(NamedTuple):
+    """Where a page of posts starts: after this (created_at, id), in the list `scope` names."""
 
-    page: int
-    created_at: datetime
-    id: int
+    page: Annotated[int, Field(strict=True, ge=1, le=MAX_PAGE)]
+    created_at: AwareDatetime
+    id: Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
     scope: str
 
     def encode(self, key: str) -> str:
         """Return the cursor as a signed, URL-safe string."""
-        fields = [self.page, self.created_at.isoformat(), self.id, self.scope]
-        raw = json.dumps(fields, separators=(",", ":")).encode()
+        raw = _CURSOR.dump_json(self)
         return signed(base64.urlsafe_b64encode(raw).decode().rstrip("="), key)
 
     @classmethod
     def decode(cls, text: str, key: str) -> "PostCursor":
         """Read a cursor made by `encode` with the same key; refuse anything else."""
         payload = text.partition(".")[0]
-        if not hmac.compare_digest(text.encode(), signed(payload, key).encode()):
-            raise PydanticCustomError("cursor", "Not a cursor this API gave out")
-        # Checked all the same: whoever holds the key (the published development one, say) can
-        # sign anything.
-        try:
-            fields = _CURSOR_FIELDS.validate_json(base64.urlsafe_b64decode(payload + "=="))
-        except ValueError as error:  # base64, or JSON, or the fields' types
-            raise PydanticCustomError("cursor", "Not a cursor this API gave out") from error
-        return cls(*fields)
+        if hmac.compare_digest(text.encode(), signed(payload, key).encode()):
+            # Checked all the same: whoever holds the key (the published development one) can
+            # sign anything. A ValueError: base64, JSON, or the fields' types.
+            with suppress(ValueError):
+                return _CURSOR.validate_json(base64.urlsafe_b64decode(payload + "=="))
+        raise PydanticCustomError("cursor", "Not a cursor this API gave out")
 
 
-_CURSOR_FIELDS = TypeAdapter(
-    tuple[
-        Annotated[int, Field(strict=True, ge=1, le=MAX_PAGE)],
-        AwareDatetime,
-        Annotated[int, Field(strict=True, ge=1, le=MAX_ID)],
-        str,
-    ]
-)
+_CURSOR = TypeAdapter(PostCursor)
 
 
 def signed(payload: str, key: str) -> str:
@@ -98,15 +84,9 @@ def signed(payload: str, key: str) -> str:
     return f"{payload}.{base64.urlsafe_b64encode(digest).decode().rstrip('=')}"
 
 
-def _parse_cursor(value: object) -> object:
-    if isinstance(value, str):
-        return PostCursor.decode(value, key=current_app.config["SECRET_KEY"])
-    return value
-
-
 Cursor = Annotated[
-    InstanceOf[PostCursor] | None,
-    BeforeValidator(_parse_cursor),
+    PostCursor | None,
+    PlainValidator(lambda text: PostCursor.decode(text, current_app.config["SECRET_KEY"])),
     WithJsonSchema(
         {
             "type": "string",
@@ -120,8 +100,7 @@ Cursor = Annotated[
 
 @dataclass(frozen=True)
 class Listing:
-    """Which posts a list shows, how to count them (None when none can pass), the values of
-    both as bound `parameters`, and the `scope` its cursors name."""
+    """A list's posts, their count (None if none can pass), its bound `parameters`, its `scope`."""
 
     conditions: tuple[ColumnElement[bool], ...]
     total: Select[Any] | None
@@ -129,28 +108,26 @@ class Listing:
     scope: str
 
 
+# One statement object per kind of page: SQLAlchemy finds it compiled, without a new cache key.
 @lru_cache(maxsize=128)
 def _page_statement(
     query: Select[Any],
     conditions: tuple[ColumnElement[bool], ...],
     total: Select[Any],
-    *,
     by_cursor: bool,
 ) -> Select[Any]:
-    # One statement object per kind of page: SQLAlchemy finds its compiled form without working
-    # out a new statement's cache key on every request.
     page = (
         query.where(*conditions)
         .add_columns(total.scalar_subquery().label("total"))
         .order_by(*NEWEST_FIRST)
         .limit(bindparam("limit"))
     )
-    if by_cursor:  # a range on the (created_at, id) index
-        after = tuple_(
-            bindparam("before_created_at", type_=DateTime(timezone=True)), bindparam("before_id")
-        )
-        return page.where(tuple_(Post.created_at, Post.id) < after)
-    return page.offset(bindparam("offset"))
+    if not by_cursor:
+        return page.offset(bindparam("offset"))
+    after = tuple_(
+        bindparam("before_created_at", type_=DateTime(timezone=True)), bindparam("before_id")
+    )
+    return page.where(tuple_(Post.created_at, Post.id) < after)  # a range on the index
 
 
 def paginate(
@@ -163,9 +140,8 @@ def paginate(
     viewer: User | None,
     item: Callable[[Row[Any]], Any] = itemgetter(0),
 ) -> Page[Any]:
-    """Return one page, newest first, of the posts `listing` shows, as `query` (whose reader is
-    the parameter `viewer_id`) reads them; `item` makes each row an item with `id` and
-    `created_at`."""
+    """Return a page, newest first, of `listing`'s posts as `query` reads them for `viewer`
+    (the parameter `viewer_id`); `item` makes each row an item with `id` and `created_at`."""
     if cursor is not None and cursor.scope != listing.scope:
         raise Unprocessable(
             "This cursor belongs to another list: send the filters it was given out with.",
@@ -173,7 +149,7 @@ def paginate(
         )
     if listing.total is None:
         return Page(items=[], page=page, per_page=per_page, total=0)
-    statement = _page_statement(query, listing.conditions, listing.total, by_cursor=bool(cursor))
+    statement = _page_statement(query, listing.conditions, listing.total, cursor is not None)
     # One row more than the page says whether there is a next one.
     parameters = listing.parameters | {"limit": per_page + 1, "viewer_id": viewer and viewer.id}
     if cursor is not None:

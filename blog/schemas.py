@@ -1,6 +1,5 @@
-"""Request and response models: what the API accepts (built on blog/fields.py) and returns.
-
-A PATCH model's fields default to `MISSING`: a field left out is told apart from `null`."""
+"""What the API accepts (built on blog/fields.py) and returns. A PATCH model's fields default
+to `MISSING`: a field left out is told apart from `null`."""
 
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal
@@ -21,8 +20,7 @@ from blog import fields
 from blog.framework import ModelAdapter
 from blog.pagination import MAX_PAGE, MAX_PAGE_SIZE, Cursor, ItemT
 
-# APIFlask picks a model's adapter as a view is decorated with it: no view can name a model
-# before this runs.
+# APIFlask picks a model's adapter as a view is decorated: no view can name a model before this.
 registry.register("pydantic", ModelAdapter)
 
 
@@ -32,8 +30,7 @@ class RequestModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-# Every request model has an example body, which the document shows and the tests send: it
-# works as it is on the demo data.
+# Each request model's example, shown by the document and sent by the tests, works on the demo data.
 EXAMPLE_USER = "alice"
 EXAMPLE_PASSWORD = "demo-password"  # noqa: S105 - the demo data's, published in the README
 
@@ -49,9 +46,7 @@ class UserCreate(RequestModel):
     model_config = example(
         {"username": "newcomer", "email": "newcomer@example.com", "password": "a-long-passphrase"}
     )
-    username: fields.Username = Field(
-        description="3-32 letters, digits, `_` or `-`; case-insensitive."
-    )
+    username: fields.Username = Field(description="3-32 letters, digits, `_`, `-`; any case.")
     email: fields.Email
     password: fields.Password
 
@@ -65,14 +60,10 @@ class UserCreate(RequestModel):
 
 
 class PasswordConfirmation(RequestModel):
-    """Your current password, asked for again before your account is changed or deleted, so that
-    a token alone cannot take it over or end it."""
+    """Your current password, asked for again so that a token alone cannot change your account."""
 
     model_config = example({"current_password": EXAMPLE_PASSWORD})
-    current_password: fields.PasswordAttempt = Field(
-        description="Your password as it is now. A wrong one is refused with 403 and changes"
-        " nothing."
-    )
+    current_password: fields.PasswordAttempt = Field(description="As it is now; 403 when wrong.")
 
 
 class UserUpdate(PasswordConfirmation):
@@ -81,9 +72,7 @@ class UserUpdate(PasswordConfirmation):
     model_config = example({"current_password": EXAMPLE_PASSWORD, "email": "alice@example.org"})
     email: fields.Email | MISSING = MISSING
     password: fields.Password | MISSING = Field(
-        MISSING,
-        description="The new password. Changing it ends every token issued before, the one"
-        " sending this request included: sign in again with the new password.",
+        MISSING, description="The new password; it ends every token issued before, this one too."
     )
 
 
@@ -116,8 +105,7 @@ class PostCreate(RequestModel):
     )
     title: fields.Title
     body: fields.Body
-    # A default factory keeps the default out of the document, where openapi-typescript would
-    # make the property required.
+    # A default factory keeps the default out of the document (openapi-typescript requires it).
     tags: fields.TagNames = Field(default_factory=list)
 
 
@@ -127,9 +115,7 @@ class PostUpdate(RequestModel):
     model_config = example({"title": "Index every foreign key"})
     title: fields.Title | MISSING = MISSING
     body: fields.Body | MISSING = MISSING
-    tags: fields.TagNames | MISSING = Field(
-        MISSING, description="Replaces the set; `[]` clears it."
-    )
+    tags: fields.TagNames | MISSING = Field(MISSING, description="The new set; `[]` clears it.")
 
 
 class CommentCreate(RequestModel):
@@ -238,9 +224,7 @@ class PostOut(ResponseModel):
 class PostPage(PageOut[PostOut]):
     """A page of posts."""
 
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null on the last page."
-    )
+    next_cursor: str | None = Field(description="The next page's `cursor`; null on the last page.")
 
 
 class CommentOut(ResponseModel):

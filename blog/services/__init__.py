@@ -1,2 +1,1 @@
-"""Work that several modules share. Committing is always the view's job: the request is the unit
-of work."""
+"""Work that several modules share; committing is the view's job: a request is a unit of work."""

@@ -19,24 +19,17 @@ COMMENT_COUNT = select(func.count()).where(Comment.post_id == Post.id).scalar_su
 
 @cache
 def shown(*, signed_in: bool, one: bool = False, locked: bool = False) -> Select[Post]:
-    """Select posts with what their response shows: author, tags, counts and `liked_by_me`.
-
-    Built once; the reader's id is the parameter `viewer_id`, and with `one` the post's id is
-    `post_id`. `locked` locks the post's row (FOR NO KEY UPDATE).
-    """
-    expressions = [
-        with_expression(Post.like_count, LIKE_COUNT),
-        with_expression(Post.comment_count, COMMENT_COUNT),
-    ]
-    if signed_in:
-        liked = exists().where(Like.post_id == Post.id, Like.user_id == bindparam("viewer_id"))
-        expressions.append(with_expression(Post.liked_by_me, liked))
+    """Select posts with their author, tags, counts and `liked_by_me` (for `viewer_id`); with
+    `one`, the post `post_id`; `locked` locks its row (FOR NO KEY UPDATE)."""
     query = select(Post).options(
         joinedload(Post.author, innerjoin=True),
-        # At most 10 tags a post: joined, with a LIMIT applied to the posts in a subquery.
-        joinedload(Post.tags),
-        *expressions,
+        joinedload(Post.tags),  # at most 10 a post; a LIMIT applies to the posts, in a subquery
+        with_expression(Post.like_count, LIKE_COUNT),
+        with_expression(Post.comment_count, COMMENT_COUNT),
     )
+    if signed_in:
+        liked = exists().where(Like.post_id == Post.id, Like.user_id == bindparam("viewer_id"))
+        query = query.options(with_expression(Post.liked_by_me, liked))
     query = query.where(Post.id == bindparam("post_id")) if one else query
     return query.with_for_update(key_share=True, of=Post) if locked else query
 
@@ -121,8 +114,5 @@ def get_post(post_id: int, *, viewer: User | None, locked: bool = False) -> Post
 
 
 def require_post(post_id: int) -> Post:
-    """Return the post with this id, or raise NotFound (for the views that need only the row)."""
-    post = db.session.get(Post, post_id)
-    if post is None:
-        raise NotFound(f"There is no post {post_id}.")
-    return post
+    """Return the post with this id, or answer 404 (for the views that need only the row)."""
+    return db.get_or_404(Post, post_id, description=f"There is no post {post_id}.")

@@ -10,12 +10,11 @@ from blog.models import Tag
 
 
 def ensure_tags(names: Sequence[str]) -> list[Tag]:
-    """Return the tags with these (normalised) names, creating the missing ones; ON CONFLICT DO
-    NOTHING makes this safe when concurrent requests create the same tag."""
+    """Return the tags with these (normalised) names, creating the missing ones."""
     if not names:
         return []
     wanted = sorted(set(names))  # a fixed order, so concurrent inserts lock rows alike
-    db.session.execute(
-        insert(Tag).values([{"name": name} for name in wanted]).on_conflict_do_nothing()
-    )
+    rows = [{"name": name} for name in wanted]
+    # Safe when concurrent requests create the same tag.
+    db.session.execute(insert(Tag).values(rows).on_conflict_do_nothing())
     return list(db.session.scalars(select(Tag).where(Tag.name.in_(wanted)).order_by(Tag.name)))
