@@ -1,8 +1,6 @@
 """A small blog API whose models are a worked example of SQLAlchemy's back_populates.
 
-`create_app()` is the WSGI entry point (`gunicorn 'blog:create_app()'`) and the place to start
-reading: it builds the app from its settings, step by step.
-"""
+Start reading at `create_app()`, the WSGI entry point (`gunicorn 'blog:create_app()'`)."""
 
 from importlib.metadata import version
 
@@ -39,8 +37,7 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     app.before_request(refuse_an_invalid_token)
     conditional.install(app)  # for the views that evaluate no conditions themselves
     if settings.db_pooler == "transaction":
-        # No autocommit reads behind a transaction-mode pooler: every transaction sets the
-        # timeout and the time zone itself.
+        # No autocommit reads behind a transaction-mode pooler: each transaction sets its own.
         with app.app_context():
             set_in_every_transaction(
                 db.engine, statement_timeout_ms=settings.db_statement_timeout_ms
