@@ -20,8 +20,7 @@ from blog.seed import seed_command
 def create_app(settings: Settings | None = None) -> APIFlask:
     """Create the app with `settings`, or with those the environment gives."""
     settings = Settings.from_env() if settings is None else settings
-    # APIFlask serves the OpenAPI document at /openapi.json and its page at /docs.
-    app = APIFlask(__name__, title="Blog API", version=version("blog"))
+    app = APIFlask(__name__, title="Blog API", version=version("blog"))  # /openapi.json, /docs
     app.config.from_mapping(settings.flask_config())
     app.extensions[EXTENSION_KEY] = settings  # where current_settings() finds them
     framework.adapt(app)  # where the app departs from Flask's and APIFlask's defaults

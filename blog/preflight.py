@@ -1,6 +1,6 @@
-"""What `bin/app` checks before a command, saying what is wrong in one line on stderr: the
-settings (exit status 2) and, before `serve` in production, that no demo account accepts the
-published password (status 3)."""
+"""What `bin/app` checks before a command, saying what is wrong in one line on stderr: the settings
+(status 2) and, before `serve` in production, that no demo account takes the published password
+(status 3)."""
 
 import sys
 
