@@ -27,8 +27,8 @@ def main(argv: list[str]) -> int:
         with create_app(settings).app_context():
             names = demo_accounts_with_the_published_password()
     except SQLAlchemyError as exc:
-        names = [" ".join(str(getattr(exc, "orig", None) or exc).split())]
-        print(f"blog: cannot check the demo accounts: {names[0]}", file=sys.stderr)
+        detail = " ".join(str(getattr(exc, "orig", None) or exc).split())  # the driver's, in a line
+        print(f"blog: cannot check the demo accounts: {detail}", file=sys.stderr)
         return DEMO_ACCOUNTS_OPEN
     if names:
         print(

@@ -17,8 +17,7 @@ from blog.models import Comment, Post, Profile, User
 from blog.services.tags import ensure_tags
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published in the README on purpose
-# The benchmark's writers (bench/) are writer00001, ..., with DEMO_PASSWORD too.
-WRITER_PREFIX = "writer"
+WRITER_PREFIX = "writer"  # the benchmark's writers (bench/), writer00001 on, share DEMO_PASSWORD
 # Not an Argon2 hash, so no password matches it.
 DISABLED_PASSWORD_HASH = "!disabled: a demo account, in production"  # noqa: S105
 
@@ -95,14 +94,13 @@ def seed_demo() -> tuple[int, int]:
             tags=[tags[name] for name in demo_post.tags],
             created_at=demo_post.created_at,
         )
-        for n, demo in enumerate(demo_post.comments):
-            _comment(demo, post, users, demo_post.created_at + timedelta(hours=2 * n + 1))
-    for demo_user in DEMO_USERS:
-        user = users[demo_user.username]
-        # Appending to user.following also appends user to each one's followers.
-        user.following.extend(users[name] for name in demo_user.follows)
+        for n, comment in enumerate(demo_post.comments):
+            _comment(comment, post, users, demo_post.created_at + timedelta(hours=2 * n + 1))
+    for demo in DEMO_USERS:
+        # Appending to user.following also appends the user to each one's followers.
+        users[demo.username].following.extend(users[name] for name in demo.follows)
         # The association proxy creates a Like for each post, linked to both ends.
-        user.liked_posts.extend(posts[title] for title in demo_user.likes)
+        users[demo.username].liked_posts.extend(posts[title] for title in demo.likes)
     # The save-update cascade takes everything else along with the users.
     db.session.add_all(users.values())
     db.session.flush()
