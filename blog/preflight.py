@@ -1,6 +1,5 @@
-"""What `bin/app` checks before a command, saying what is wrong in one line on stderr: the settings
-(status 2) and, before `serve` in production, that no demo account takes the published password
-(status 3)."""
+"""The checks `bin/app` runs before a command, each failing with a line on stderr: the settings
+(status 2) and, before `serve` in production, no demo account taking the published password (3)."""
 
 import sys
 
