@@ -15,7 +15,8 @@ from blog.seed import seed_command
 def create_app(settings: Settings | None = None) -> APIFlask:
     """Create the app with `settings`, or with those the environment gives."""
     settings = Settings.from_env() if settings is None else settings
-    app = APIFlask(__name__, title="Blog API", version=version("blog"))  # /openapi.json, /docs
+    # APIFlask serves the OpenAPI document at /openapi.json and its page at /docs.
+    app = APIFlask(__name__, title="Blog API", version=version("blog"))
     app.config.from_mapping(settings.flask_config())
     app.extensions[EXTENSION_KEY] = settings  # where current_settings() finds them
     framework.adapt(app)  # where the app departs from Flask's and APIFlask's defaults
@@ -31,7 +32,7 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     app.before_request(auth.refuse_an_invalid_token)
     conditional.install(app)  # for the views that evaluate no conditions themselves
     if settings.db_pooler == "transaction":
-        # No autocommit reads behind a transaction-mode pooler: each transaction sets its own.
+        # Transaction-mode pooler: no autocommit reads; each transaction sets timeout and time zone.
         with app.app_context():
             set_in_every_transaction(
                 db.engine, statement_timeout_ms=settings.db_statement_timeout_ms
