@@ -1,21 +1,14 @@
 """A small blog API whose models are a worked example of SQLAlchemy's back_populates.
 
-`create_app()` is the WSGI entry point (`gunicorn 'blog:create_app()'`) and the place to start
-reading: it builds the app from its settings, step by step.
-"""
+Start reading at `create_app()`, the WSGI entry point (`gunicorn 'blog:create_app()'`)."""
 
 from importlib.metadata import version
 
 from apiflask import APIFlask
 
-from blog import conditional, cors, framework, headers, problem_pages
-from blog.api import register_blueprints
-from blog.auth import refuse_an_invalid_token
+from blog import api, auth, conditional, cors, errors, framework, headers, openapi, problem_pages
 from blog.config import EXTENSION_KEY, Settings
 from blog.db import db, read_without_transaction, set_in_every_transaction
-from blog.errors import register_error_handlers
-from blog.framework import IdConverter
-from blog.openapi import install_openapi
 from blog.seed import seed_command
 
 
@@ -27,8 +20,8 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     app.config.from_mapping(settings.flask_config())
     app.extensions[EXTENSION_KEY] = settings  # where current_settings() finds them
     framework.adapt(app)  # where the app departs from Flask's and APIFlask's defaults
-    app.url_map.converters["id"] = IdConverter  # `<id:post_id>` in the routes
-    install_openapi(app)  # the description, and corrections to the generated document
+    app.url_map.converters["id"] = framework.IdConverter  # `<id:post_id>` in the routes
+    openapi.install_openapi(app)  # the description, and corrections to the generated document
     db.init_app(app)
 
     # Every request passes these checks, in this order, before its view; the first that
@@ -36,11 +29,10 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     cors.install(app, settings.cors_origins)
     app.before_request(framework.refuse_oversized_requests)
     app.before_request(framework.refuse_unfit_query_parameters)
-    app.before_request(refuse_an_invalid_token)
+    app.before_request(auth.refuse_an_invalid_token)
     conditional.install(app)  # for the views that evaluate no conditions themselves
     if settings.db_pooler == "transaction":
-        # No autocommit reads behind a transaction-mode pooler: every transaction sets the
-        # timeout and the time zone itself.
+        # Transaction-mode pooler: no autocommit reads; each transaction sets timeout and time zone.
         with app.app_context():
             set_in_every_transaction(
                 db.engine, statement_timeout_ms=settings.db_statement_timeout_ms
@@ -48,9 +40,9 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     else:
         app.before_request(read_without_transaction)
 
-    register_error_handlers(app)  # every error becomes problem details
+    errors.register_error_handlers(app)  # every error becomes problem details
     problem_pages.serve(app)  # and each problem type's URI is a page
-    register_blueprints(app)  # the views, one blueprint per resource (blog/api/)
+    api.register_blueprints(app)  # the views, one blueprint per resource (blog/api/)
     app.cli.add_command(seed_command)  # `flask seed`
     app.wsgi_app = headers.secured(app.wsgi_app)  # type: ignore[method-assign,assignment]
     return app

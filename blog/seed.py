@@ -1,9 +1,5 @@
-"""The demo data of blog/demo.toml, the same every time, so that every relationship has
-something to show; and `flask --app blog seed`, which `bin/app seed` runs.
-
-Its password is published, so in production the command loads none and disables the demo
-accounts, and `bin/app serve` refuses to start while one accepts it (blog/preflight.py).
-"""
+"""The demo data of blog/demo.toml, which gives every relationship something to show, and `flask
+seed`; its password is published, so in production it loads none and disables the demo accounts."""
 
 import tomllib
 from datetime import datetime, timedelta
@@ -11,8 +7,8 @@ from functools import cache
 from importlib.resources import files
 
 import click
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select, update
+from pydantic import BaseModel
+from sqlalchemy import select, update
 
 from blog.auth import hash_password, verify_password
 from blog.config import current_settings
@@ -21,58 +17,45 @@ from blog.models import Comment, Post, Profile, User
 from blog.services.tags import ensure_tags
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published in the README on purpose
-# The benchmark's writers (bench/) are writer00001, ..., with DEMO_PASSWORD too.
-WRITER_PREFIX = "writer"
+WRITER_PREFIX = "writer"  # the benchmark's writers (bench/), writer00001 on, share DEMO_PASSWORD
 # Not an Argon2 hash, so no password matches it.
 DISABLED_PASSWORD_HASH = "!disabled: a demo account, in production"  # noqa: S105
 
 
-class _Demo(BaseModel):
-    # A misspelt key in demo.toml is an error, not a value silently left out.
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DemoUser(_Demo):
-    """A demo user, with who they follow and the titles of the posts they like."""
-
+# The shape of demo.toml (its header says what each key holds); a misspelt key is an error.
+class _User(BaseModel, extra="forbid", frozen=True):
     username: str
     bio: str
     follows: tuple[str, ...]
     likes: tuple[str, ...]
 
 
-class DemoComment(_Demo):
-    """A demo comment and the replies below it."""
-
+class _Comment(BaseModel, extra="forbid", frozen=True):
     author: str
     body: str
-    replies: tuple["DemoComment", ...] = ()
+    replies: tuple["_Comment", ...] = ()
 
 
-class DemoPost(_Demo):
-    """A demo post and the comments on it."""
-
+class _Post(BaseModel, extra="forbid", frozen=True):
     author: str
     title: str
     body: str
     tags: tuple[str, ...]
     created_at: datetime
-    comments: tuple[DemoComment, ...] = ()
+    comments: tuple[_Comment, ...] = ()
 
 
-class DemoData(_Demo):
-    """Everything blog/demo.toml holds."""
-
-    users: tuple[DemoUser, ...]
-    posts: tuple[DemoPost, ...]
+class _DemoFile(BaseModel, extra="forbid", frozen=True):
+    users: tuple[_User, ...]
+    posts: tuple[_Post, ...]
 
 
-_DEMO = DemoData.model_validate(tomllib.loads(files("blog").joinpath("demo.toml").read_text()))
+_DEMO = _DemoFile.model_validate(tomllib.loads(files("blog").joinpath("demo.toml").read_text()))
 DEMO_USERS, DEMO_POSTS = _DEMO.users, _DEMO.posts
 DEMO_USERNAMES = [demo.username for demo in DEMO_USERS]
 
 
-def _comment(demo: DemoComment, post: Post, users: dict[str, User], at: datetime) -> Comment:
+def _comment(demo: _Comment, post: Post, users: dict[str, User], at: datetime) -> Comment:
     # back_populates sets each reply's parent; the post is set on each, as replies share it.
     return Comment(
         body=demo.body,
@@ -88,7 +71,7 @@ def _comment(demo: DemoComment, post: Post, users: dict[str, User], at: datetime
 
 def seed_demo() -> tuple[int, int]:
     """Load the demo data unless any demo user exists already; return the users and posts added."""
-    if db.session.scalar(select(func.count()).where(User.username.in_(DEMO_USERNAMES))):
+    if db.session.scalar(select(User.id).where(User.username.in_(DEMO_USERNAMES)).limit(1)):
         return 0, 0
     password_hash = hash_password(DEMO_PASSWORD)
     users = {
@@ -101,27 +84,23 @@ def seed_demo() -> tuple[int, int]:
         for demo in DEMO_USERS
     }
     tags = {tag.name: tag for tag in ensure_tags([n for p in DEMO_POSTS for n in p.tags])}
-    posts = {
-        # Setting post.author appends the post to user.posts: back_populates at work.
-        demo.title: Post(
-            author=users[demo.author],
-            title=demo.title,
-            body=demo.body,
-            tags=[tags[name] for name in demo.tags],
-            created_at=demo.created_at,
-        )
-        for demo in DEMO_POSTS
-    }
+    posts: dict[str, Post] = {}
     for demo_post in DEMO_POSTS:
-        for n, demo_comment in enumerate(demo_post.comments):
-            at = demo_post.created_at + timedelta(hours=2 * n + 1)
-            _comment(demo_comment, posts[demo_post.title], users, at)
-    for demo_user in DEMO_USERS:
-        user = users[demo_user.username]
-        # Appending to user.following also appends user to each one's followers.
-        user.following.extend(users[name] for name in demo_user.follows)
+        # Setting post.author appends the post to user.posts: back_populates at work.
+        post = posts[demo_post.title] = Post(
+            author=users[demo_post.author],
+            title=demo_post.title,
+            body=demo_post.body,
+            tags=[tags[name] for name in demo_post.tags],
+            created_at=demo_post.created_at,
+        )
+        for n, comment in enumerate(demo_post.comments):
+            _comment(comment, post, users, demo_post.created_at + timedelta(hours=2 * n + 1))
+    for demo in DEMO_USERS:
+        # Appending to user.following also appends the user to each one's followers.
+        users[demo.username].following.extend(users[name] for name in demo.follows)
         # The association proxy creates a Like for each post, linked to both ends.
-        user.liked_posts.extend(posts[title] for title in demo_user.likes)
+        users[demo.username].liked_posts.extend(posts[title] for title in demo.likes)
     # The save-update cascade takes everything else along with the users.
     db.session.add_all(users.values())
     db.session.flush()
@@ -130,14 +109,11 @@ def seed_demo() -> tuple[int, int]:
 
 def demo_accounts_with_the_published_password() -> list[str]:
     """Return the usernames of the demo accounts that still accept DEMO_PASSWORD."""
-    query = select(User).where(
-        User.username.in_(DEMO_USERNAMES) | User.username.startswith(WRITER_PREFIX),
-        User.password_hash != DISABLED_PASSWORD_HASH,
-    )
-    # Each distinct hash is verified once, however many users share it.
+    demo = User.username.in_(DEMO_USERNAMES) | User.username.startswith(WRITER_PREFIX)
+    query = select(User.username, User.password_hash).where(demo).order_by(User.username)
+    # Each distinct hash is verified once, however many users share it (a disabled one fails).
     accepts = cache(lambda password_hash: verify_password(password_hash, DEMO_PASSWORD))
-    users = db.session.scalars(query.order_by(User.username))
-    return [user.username for user in users if accepts(user.password_hash)]
+    return [name for name, hashed in db.session.execute(query) if accepts(hashed)]
 
 
 def disable_demo_accounts() -> list[str]:
@@ -148,22 +124,20 @@ def disable_demo_accounts() -> list[str]:
     return names
 
 
-def first_few(usernames: list[str]) -> str:
-    """Return the first few of `usernames`, to show in a line."""
-    return ", ".join(usernames[:4]) + (", ..." if len(usernames) > 4 else "")
+def demo_accounts(usernames: list[str]) -> str:
+    """Say how many demo accounts `usernames` holds, naming the first few, to show in a line."""
+    named = ", ".join(usernames[:4]) + (", ..." if len(usernames) > 4 else "")
+    accounts = "account" if len(usernames) == 1 else "accounts"
+    return f"{len(usernames)} demo {accounts}" + (f" ({named})" if usernames else "")
 
 
 @click.command("seed")
 def seed_command() -> None:
-    """Load the demo data, unless a demo user exists already; in production, load none and
-    disable the demo accounts a development run left behind."""
-    if current_settings().env != "production":
-        users, posts = seed_demo()
-        db.session.commit()
-        click.echo(f"Demo data: added {users} users and {posts} posts.")
-        return
-    disabled = disable_demo_accounts()
+    """Load the demo data once; in production, load none and disable the demo accounts."""
+    if current_settings().env == "production":
+        disabled = demo_accounts(disable_demo_accounts())
+        message = f"Production: no demo data loaded; disabled {disabled}."
+    else:
+        message = "Demo data: added {} users and {} posts.".format(*seed_demo())
     db.session.commit()
-    accounts = "account" if len(disabled) == 1 else "accounts"
-    named = f" ({first_few(disabled)})" if disabled else ""
-    click.echo(f"Production: no demo data loaded; disabled {len(disabled)} demo {accounts}{named}.")
+    click.echo(message)

@@ -21,7 +21,6 @@ from pydantic import BaseModel
 from werkzeug import Request
 from werkzeug.routing import IntegerConverter
 
-import blog
 from blog import create_app, framework
 from blog.config import Settings
 from blog.db import MAX_ID
@@ -89,7 +88,7 @@ def test_a_converter_that_refuses_an_id_makes_werkzeug_answer_405(
         def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
             super().__init__(url_map, min=1, max=MAX_ID)
 
-    monkeypatch.setattr(blog, "IdConverter", RangedInteger)
+    monkeypatch.setattr(framework, "IdConverter", RangedInteger)
     plain = create_app(settings)
 
     # The converter's own max refuses the id, and Werkzeug answers for another rule.

@@ -6,14 +6,16 @@ at which the users were created and the likes given.
 
 from __future__ import annotations
 
+from typing import Any
+
 from apiflask import APIFlask
 from flask.testing import FlaskClient
-from sqlalchemy import ColumnElement, func, inspect, select
+from sqlalchemy import Column, DateTime, func, inspect, select
 from sqlalchemy.orm import Mapper, RelationshipProperty
 
 from blog.auth import hash_password, verify_password
-from blog.db import Base, db
-from blog.models import Like, User
+from blog.db import Base, db, utcnow
+from blog.models import User
 from blog.schemas import EXAMPLE_PASSWORD, EXAMPLE_USER
 from blog.seed import (
     DEMO_PASSWORD,
@@ -27,33 +29,47 @@ from blog.seed import (
 from tests import rows
 from tests.factories import UserFactory
 
-# The columns each run fills afresh: a password hash, and a `created_at` the demo data does not
-# give. A new one fails test_the_demo_data_is_the_same_every_time until it is listed here.
-AFRESH: tuple[ColumnElement[object], ...] = (
-    User.__table__.c.password_hash,
-    User.__table__.c.created_at,
-    Like.__table__.c.created_at,
-)
 RELATIONSHIPS: list[tuple[Mapper[object], RelationshipProperty[object]]] = [
     (mapper, relationship)
     for mapper in Base.registry.mappers
     for relationship in inspect(mapper.class_).relationships
 ]
+COLUMNS = [column for table in Base.metadata.sorted_tables for column in table.columns]
+Columns = list[Column[Any]]
 
 
-def label(thing: object) -> tuple[object, ...]:
+def seed_and_find_afresh() -> Columns:
+    """Seed the demo data; return the columns it fills afresh: the salted password hash, and
+    each column whose every value the clock stamped during the run."""
+    started = utcnow()
+    seed_demo()
+    db.session.flush()
+    ended = utcnow()
+    stamped = [
+        column
+        for column in COLUMNS
+        if isinstance(column.type, DateTime)
+        and all(
+            bound is not None and started <= bound <= ended
+            for bound in db.session.execute(select(func.min(column), func.max(column))).one()
+        )
+    ]
+    return [User.__table__.c.password_hash, *stamped]
+
+
+def label(thing: object, afresh: Columns) -> tuple[object, ...]:
     """Return what a mapped object holds, less its keys (ids differ between runs) and what each
     run makes afresh."""
     mapper = inspect(type(thing))
     kept = [
         column
         for column in mapper.columns
-        if not column.primary_key and not column.foreign_keys and column not in AFRESH
+        if not column.primary_key and not column.foreign_keys and column not in afresh
     ]
     return tuple(getattr(thing, mapper.get_property_by_column(column).key) for column in kept)
 
 
-def demo_content() -> dict[str, list[tuple[object, ...]]]:
+def demo_content(afresh: Columns) -> dict[str, list[tuple[object, ...]]]:
     """Return what the database holds, by the mapped classes and each of their relationships,
     with no ids and none of what each run makes afresh."""
     db.session.flush()
@@ -61,37 +77,37 @@ def demo_content() -> dict[str, list[tuple[object, ...]]]:
     content: dict[str, list[tuple[object, ...]]] = {}
     for mapper in Base.registry.mappers:
         content[mapper.class_.__name__] = sorted(
-            (label(thing) for thing in db.session.scalars(select(mapper))), key=repr
+            (label(thing, afresh) for thing in db.session.scalars(select(mapper))), key=repr
         )
     for mapper, relationship in RELATIONSHIPS:
         pairs = []
         for thing in db.session.scalars(select(mapper)):
             value = getattr(thing, relationship.key)
             related = value if relationship.uselist else [value] if value is not None else []
-            pairs += [(label(thing), label(other)) for other in related]
+            pairs += [(label(thing, afresh), label(other, afresh)) for other in related]
         content[f"{mapper.class_.__name__}.{relationship.key}"] = sorted(pairs, key=repr)
     return content
 
 
-def afresh() -> tuple[object, ...]:
-    """Return the least value of each column that each run fills afresh."""
+def least(columns: Columns) -> tuple[object, ...]:
+    """Return the least value of each of `columns`."""
     return tuple(
-        db.session.execute(select(*(select(func.min(c)).scalar_subquery() for c in AFRESH))).one()
+        db.session.execute(select(*(select(func.min(c)).scalar_subquery() for c in columns))).one()
     )
 
 
 def test_the_demo_data_is_the_same_every_time() -> None:
     first_run = db.session.begin_nested()
-    seed_demo()
-    first, first_afresh = demo_content(), afresh()
+    afresh = seed_and_find_afresh()
+    first, first_afresh = demo_content(afresh), least(afresh)
     first_run.rollback()
     assert rows.count("users") == 0
 
     seed_demo()
 
     assert all(first[f"{m.class_.__name__}.{r.key}"] for m, r in RELATIONSHIPS)
-    assert demo_content() == first
-    again = afresh()
+    assert demo_content(afresh) == first
+    again = least(afresh)
     assert all(before != after for before, after in zip(first_afresh, again, strict=True))
 
 
