@@ -1,8 +1,5 @@
-"""Sign-in throttling: after too many wrong passwords for one username, refuse for a while.
-
-Each attempt for a username (lower-cased) is counted before the password is checked, in a fixed
-window from the first failure (docs/api.md, Security).
-"""
+"""Sign-in throttling: after too many wrong passwords for one username (lower-cased), refuse for
+the rest of a fixed window from the first failure (docs/api.md, Security)."""
 
 import math
 from datetime import timedelta
@@ -22,11 +19,8 @@ PRUNED_PER_ATTEMPT = 100
 
 def attempt(username: str) -> None:
     """Count a password attempt for `username`, or refuse it with 429 if too many failed lately.
-
-    A hashing slot is taken first, so that a refusal for want of one counts for nothing. The
-    caller commits the count; until then its row stays locked, and attempts take turns.
-    """
-    take_a_hashing_slot()
+    The caller commits the count; until then its row stays locked, and attempts take turns."""
+    take_a_hashing_slot()  # first, so that a refusal for want of one counts for nothing
     settings = current_settings()
     window = timedelta(seconds=settings.sign_in_window_seconds)
     now = func.now()
@@ -47,8 +41,7 @@ def attempt(username: str) -> None:
         .returning(row.failures, extract("epoch", row.window_started_at + window - now))
     )
     failures, seconds_left = db.session.execute(counted).one()
-    # A few rows whose window has ended go at each attempt, so that they do not pile up; rows
-    # another attempt holds are skipped.
+    # A few rows whose window has ended go at each attempt, skipping those other attempts hold.
     ended_rows = (
         select(row.username_lower)
         .where(ended)
@@ -67,17 +60,13 @@ def attempt(username: str) -> None:
 
 
 def keep() -> None:
-    """Commit the attempt counted so far, whatever the request's conditions: a false If-Match
-    must not undo a count, or it would buy a password check that counts for nothing."""
+    """Commit the attempt counted so far, even under a false condition (blog/conditional.py):
+    else a false If-Match would buy a password check that counts for nothing."""
     g.bookkeeping = True
-    try:
-        db.session.commit()
-    finally:
-        g.bookkeeping = False
+    db.session.commit()
+    g.bookkeeping = False
 
 
 def succeeded(username: str) -> None:
     """Forget the failures of `username`, whose password was right, in the caller's transaction."""
-    db.session.execute(
-        delete(SignInFailures).where(SignInFailures.username_lower == username.lower())
-    )
+    db.session.execute(delete(SignInFailures).filter_by(username_lower=username.lower()))
