@@ -26,11 +26,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
 
 token_auth = HTTPTokenAuth(
-    scheme="Bearer",
-    description="A token from `POST /api/tokens`, sent as `Authorization: Bearer <token>`.",
+    description="A token from `POST /api/tokens`, sent as `Authorization: Bearer <token>`."
 )
-# The OpenAPI security of an endpoint that works with or without a token.
-OPTIONAL_BEARER: list[str | dict[str, list[Any]]] = [{"BearerAuth": []}, {}]
+OPTIONAL_BEARER: list[str | dict[str, list[Any]]] = [{"BearerAuth": []}, {}]  # token or none
 
 
 @cache
@@ -52,8 +50,7 @@ HASHING_SLOTS = 0x68617368  # a slot's advisory lock key is this number and the 
 
 
 def take_a_hashing_slot() -> None:
-    """Hold one of the `PASSWORD_HASHES_AT_ONCE` slots (advisory locks, shared by every process)
-    until the transaction ends, or refuse with 429: a flood of hashes would starve every worker."""
+    """Hold a hashing slot (an advisory lock) until the transaction ends, or refuse with 429."""
     if not has_request_context():
         return  # a command (the seed), not a client's request
     transaction = db.session().get_transaction()
@@ -63,9 +60,7 @@ def take_a_hashing_slot() -> None:
         if db.session.scalar(select(func.pg_try_advisory_xact_lock(HASHING_SLOTS, slot))):
             g.hashing_slot_of = db.session().get_transaction()
             return
-    raise PasswordsBusy(
-        "Too many passwords are being checked right now. Try again in a second.", retry_after=1
-    )
+    raise PasswordsBusy("Too many passwords being checked; try again in a second.", retry_after=1)
 
 
 def hash_password(password: str) -> str:
@@ -161,7 +156,7 @@ def current_user() -> User:
 
 def ignores_authorization(view: F) -> F:
     """Mark a view that never reads the Authorization header, so that a stale token cannot stop
-    it: signing in and up (RFC 6750 speaks of protected resources) and the health check."""
+    it: signing in and up, and the health check (RFC 6750 speaks of protected resources)."""
     view.ignores_authorization = True  # type: ignore[attr-defined]
     return view
 
@@ -178,8 +173,7 @@ def refuse_an_invalid_token() -> None:
         return
     auth = token_auth.get_auth()
     if auth is None or not auth.token:
-        raise Unauthorized(
-            "This is not a bearer token: send `Authorization: Bearer <token>`.", kind=TOKEN_REQUIRED
-        )
+        detail = "This is not a bearer token: send `Authorization: Bearer <token>`."
+        raise Unauthorized(detail, kind=TOKEN_REQUIRED)
     if "auth" not in getattr(view, "_spec", {}):  # else auth_required checks it
         user_for_token(auth.token)

@@ -37,24 +37,17 @@ def listed(field: str) -> list[str] | None:
 def evaluate(current: str, *, safe: bool) -> bool:
     """Evaluate If-Match, then If-None-Match, against the current entity-tag (§13.2.2): return
     False where a GET should answer 304; raise 412 where a condition fails otherwise."""
-    if "If-Match" in request.headers:
-        matched = listed("If-Match") or []
-        # Strong comparison; a field that is neither `*` nor a list of tags is false (§13.1.1).
-        if "*" not in matched and current not in matched:
-            raise PreconditionFailed(
-                "If-Match names no current entity-tag of this post; read it again."
-            )
-    if "If-None-Match" in request.headers:
-        tags = listed("If-None-Match")
-        if tags is None:  # true by §13.1.2, but a write is not guessed through
-            if safe:
-                return True
-            raise BadRequest("If-None-Match is neither `*` nor a list of entity-tags.")
-        # Weak comparison: W/"x" matches "x".
-        if "*" in tags or current in {tag.removeprefix("W/") for tag in tags}:
-            if safe:
-                return False
-            raise PreconditionFailed("If-None-Match names the post as it is now.")
+    # Strong comparison; a field that is neither `*` nor a list of tags is false (§13.1.1).
+    if "If-Match" in request.headers and not {"*", current} & set(listed("If-Match") or []):
+        raise PreconditionFailed("If-Match names no current entity-tag of the post: read it again.")
+    tags = listed("If-None-Match")  # [] without the field
+    if tags is None and not safe:  # true by §13.1.2, but a write is not guessed through
+        raise BadRequest("If-None-Match is neither `*` nor a list of entity-tags.")
+    # Weak comparison: W/"x" matches "x".
+    if tags and ("*" in tags or current in {tag.removeprefix("W/") for tag in tags}):
+        if safe:
+            return False
+        raise PreconditionFailed("If-None-Match names the post as it is now.")
     return True
 
 
@@ -79,7 +72,7 @@ def judge_conditions() -> None:
         return
     if "If-Match" in request.headers and listed("If-Match") != ["*"]:
         g.false_condition = 412, "This resource has no entity-tag: If-Match can only be `*`."
-    elif "If-None-Match" in request.headers and listed("If-None-Match") == ["*"]:
+    elif listed("If-None-Match") == ["*"]:
         status = 304 if request.method in {"GET", "HEAD"} else 412
         g.false_condition = status, "If-None-Match is `*`, and this resource exists."
 

@@ -6,14 +6,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self, cast
 
 from flask import current_app
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    Field,
-    ValidationError,
-    model_validator,
-)
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError, model_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -73,7 +66,7 @@ class Settings(BaseModel, frozen=True, validate_by_name=True, alias_generator=st
     """Everything the app reads from its environment (docs/deployment.md says what each does)."""
 
     env: Literal["development", "testing", "production"] = Field("development", alias="BLOG_ENV")
-    database_url: Annotated[str, AfterValidator(normalise_database_url)] = DEFAULT_DATABASE_URL
+    database_url: Annotated[str, BeforeValidator(normalise_database_url)] = DEFAULT_DATABASE_URL
     secret_key: str = DEVELOPMENT_SECRET_KEY
     token_ttl_seconds: AtLeastOne = 3600
     # Argon2id: RFC 9106's second recommended option, or under testing as cheap as it can be.
@@ -108,15 +101,11 @@ class Settings(BaseModel, frozen=True, validate_by_name=True, alias_generator=st
     def _refuse_unsafe(self) -> Self:
         if self.env == "production":
             if self.database_url == DEFAULT_DATABASE_URL:
-                raise ConfigError(
-                    "DATABASE_URL must be set in production, to a database of its own."
-                )
+                raise ConfigError("DATABASE_URL must be set in production; the default is public.")
             if self.secret_key == DEVELOPMENT_SECRET_KEY:
                 raise ConfigError("SECRET_KEY must be set in production; the default is public.")
             if len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
-                raise ConfigError(
-                    f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters."
-                )
+                raise ConfigError(f"SECRET_KEY needs at least {MIN_SECRET_KEY_LENGTH} characters.")
         if self.argon2_memory_cost_kib < 8 * self.argon2_parallelism:
             raise ConfigError("ARGON2_MEMORY_COST_KIB must be at least 8 x ARGON2_PARALLELISM.")
         return self

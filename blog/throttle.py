@@ -42,15 +42,9 @@ def attempt(username: str) -> None:
     )
     failures, seconds_left = db.session.execute(counted).one()
     # A few rows whose window has ended go at each attempt, skipping those other attempts hold.
-    ended_rows = (
-        select(row.username_lower)
-        .where(ended)
-        .limit(PRUNED_PER_ATTEMPT)
-        .with_for_update(skip_locked=True)
-    )
-    db.session.execute(
-        delete(SignInFailures).where(row.username_lower.in_(ended_rows.scalar_subquery()))
-    )
+    ended_rows = select(row.username_lower).where(ended).limit(PRUNED_PER_ATTEMPT)
+    unheld = ended_rows.with_for_update(skip_locked=True).scalar_subquery()
+    db.session.execute(delete(SignInFailures).where(row.username_lower.in_(unheld)))
     if failures > settings.sign_in_max_failures:
         # The error handler rolls back: a refused attempt does not count.
         raise TooManyRequests(
