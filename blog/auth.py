@@ -41,11 +41,6 @@ def _hasher(settings: Settings) -> tuple[PasswordHasher, str]:
     return hasher, hasher.hash("not the password of any user")  # checked for unknown users
 
 
-def normalised(password: str) -> str:
-    """Return `password` in NFKC form, matching however it was typed, as NIST SP 800-63B-4 asks."""
-    return unicodedata.normalize("NFKC", password)
-
-
 HASHING_SLOTS = 0x68617368  # a slot's advisory lock key is this number and the slot's
 
 
@@ -64,9 +59,9 @@ def take_a_hashing_slot() -> None:
 
 
 def hash_password(password: str) -> str:
-    """Return an Argon2id hash of `password`, normalised, with the configured cost."""
+    """Return an Argon2id hash of `password` in NFKC form (as NIST SP 800-63B-4 asks)."""
     take_a_hashing_slot()
-    return _hasher(current_settings())[0].hash(normalised(password))
+    return _hasher(current_settings())[0].hash(unicodedata.normalize("NFKC", password))
 
 
 def verify_password(password_hash: str, password: str) -> bool:
@@ -74,7 +69,7 @@ def verify_password(password_hash: str, password: str) -> bool:
     take_a_hashing_slot()
     hasher = _hasher(current_settings())[0]
     # A hash made before passwords were normalised is of the password as typed: tried second.
-    for typed in dict.fromkeys([normalised(password), password]):
+    for typed in dict.fromkeys([unicodedata.normalize("NFKC", password), password]):
         with suppress(VerificationError, InvalidHashError):
             return hasher.verify(password_hash, typed)
     return False
@@ -104,10 +99,11 @@ def issue_token(user: User) -> tuple[str, int]:
 @token_auth.verify_token  # type: ignore[untyped-decorator]  # Flask-HTTPAuth has no hints
 def user_for_token(token: str) -> User:
     """Return the user `token` belongs to, or refuse it with 401 saying why it is not valid."""
+    settings = current_settings()
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
-            current_settings().secret_key,
+            settings.secret_key,
             algorithms=[TOKEN_ALGORITHM],
             options={"require": ["sub", "ver", "iat", "exp"]},
         )
@@ -116,7 +112,7 @@ def user_for_token(token: str) -> User:
         # leaked key must not make lasting tokens; a signature and an id have one spelling only.
         if not (
             all(type(claims[name]) is int for name in ("iat", "exp", "ver"))
-            and claims["exp"] - claims["iat"] <= current_settings().token_ttl_seconds
+            and claims["exp"] - claims["iat"] <= settings.token_ttl_seconds
             and base64url_encode(base64url_decode(signature)).decode() == signature
             and claims["sub"] == str(user_id)  # not "007"
             and 1 <= user_id <= MAX_ID

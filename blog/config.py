@@ -79,7 +79,6 @@ class Settings(BaseModel, frozen=True, validate_by_name=True, alias_generator=st
     # Off by default: a round trip before every request costs the light endpoints 15-25%.
     db_pool_pre_ping: Annotated[bool, Stripped] = False
     db_pooler: Annotated[Literal["none", "transaction"], BeforeValidator(_pooler)] = "none"
-    # Password hashes computed at once by all the workers together; more are refused with 429.
     password_hashes_at_once: AtLeastOne = 1
     sign_in_max_failures: AtLeastOne = 5
     sign_in_window_seconds: AtLeastOne = 900
