@@ -1,5 +1,4 @@
-"""Passwords (Argon2id), bearer tokens (JWT, HS256), and the `token_auth` guard of endpoints.
-A token names its user and their token version, which each password change moves on."""
+"""Argon2id passwords, JWT bearer tokens (naming a user and their token version), `token_auth`."""
 
 import unicodedata
 from collections.abc import Callable
@@ -151,8 +150,7 @@ def current_user() -> User:
 
 
 def ignores_authorization(view: F) -> F:
-    """Mark a view that never reads the Authorization header, so that a stale token cannot stop
-    it: signing in and up, and the health check (RFC 6750 speaks of protected resources)."""
+    """Mark a view deaf to the Authorization header, so that a stale token cannot stop it."""
     view.ignores_authorization = True  # type: ignore[attr-defined]
     return view
 

@@ -63,9 +63,8 @@ def has_no_entity_tag(view: Any) -> bool:
 
 
 def judge_conditions() -> None:
-    """Note a false condition of a request to a resource without entity-tags, taken to exist:
-    If-Match holds only as `*`, and If-None-Match never as `*`. A 401, 403 or 404 of the view
-    comes first (§13.2.1), so the condition is enforced at the commit and on a successful answer."""
+    """Note a false condition to a resource without entity-tags (If-Match but `*`, If-None-Match
+    `*`), enforced at the commit and on the answer: a 401, 403 or 404 comes first (§13.2.1)."""
     view = operation_view()
     # OPTIONS asks about the resource, not for it: Flask answers it, with the methods it has.
     if view is None or request.method == "OPTIONS" or not has_no_entity_tag(view):

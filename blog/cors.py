@@ -1,6 +1,5 @@
-"""Cross-origin requests (CORS), allowed only from the origins CORS_ORIGINS lists; any other gets
-no CORS header, which a browser takes as a refusal. Tokens travel in `Authorization`, not in
-cookies, so `Access-Control-Allow-Credentials` is never sent."""
+"""Cross-origin requests (CORS) from the origins CORS_ORIGINS lists; others get no CORS header.
+Tokens travel in `Authorization`, not cookies: `Access-Control-Allow-Credentials` is never sent."""
 
 from urllib.parse import urlsplit
 
@@ -31,8 +30,7 @@ def check_origin(origin: str) -> str:
 
 
 def install(app: APIFlask, origins: tuple[str, ...]) -> None:
-    """Answer the origins' preflights 204, before any request hook registered later, and add the
-    CORS headers to every answer they get."""
+    """Answer the origins' preflights 204 before later request hooks; add CORS headers after."""
     if not origins:
         return
 

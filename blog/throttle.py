@@ -54,8 +54,7 @@ def attempt(username: str) -> None:
 
 
 def keep() -> None:
-    """Commit the attempt counted so far, even under a false condition (blog/conditional.py):
-    else a false If-Match would buy a password check that counts for nothing."""
+    """Commit the count even under a false condition, which must not buy an uncounted check."""
     g.bookkeeping = True
     db.session.commit()
     g.bookkeeping = False
