@@ -125,14 +125,12 @@ def user_for_token(token: str) -> User:
     if user is None:
         raise Unauthorized("The bearer token belongs to a user who no longer exists.")
     if claims["ver"] != user.token_version:
-        raise Unauthorized(
-            "The bearer token was issued before the password changed: sign in again."
-        )
+        raise Unauthorized("The token was issued before the password changed: sign in again.")
     return user
 
 
 def _no_token(error: Any) -> NoReturn:
-    # A token sent was refused by user_for_token(), so none came.
+    # Only where no token came: user_for_token() refuses one that did itself.
     raise Unauthorized("This endpoint needs a bearer token.", kind=TOKEN_REQUIRED)
 
 
