@@ -27,8 +27,7 @@ def entity_tag(representation: str) -> str:
 
 
 def listed(field: str) -> list[str] | None:
-    """Return what the request's `field` lists: ["*"], its entity-tags, or None if malformed.
-    Several field lines of one name arrive joined by commas, as one list (§5.3)."""
+    """Return what the request's `field` lists: ["*"], its entity-tags, or None if malformed."""
     value = request.headers.get(field, "")
     if value.strip(" \t") == "*":
         return ["*"]
@@ -37,25 +36,18 @@ def listed(field: str) -> list[str] | None:
 
 def evaluate(current: str, *, safe: bool) -> bool:
     """Evaluate If-Match, then If-None-Match, against the current entity-tag (§13.2.2): return
-    False where a GET should answer 304, raise 412 where a condition fails otherwise."""
-    if "If-Match" in request.headers:
-        matched = listed("If-Match") or []
-        # Strong comparison; a field that is neither `*` nor a list of tags is false (§13.1.1).
-        if "*" not in matched and current not in matched:
-            raise PreconditionFailed(
-                "If-Match names no current entity-tag of this post; read it again."
-            )
-    if "If-None-Match" in request.headers:
-        tags = listed("If-None-Match")
-        if tags is None:  # true by §13.1.2, but a write is not guessed through
-            if safe:
-                return True
-            raise BadRequest("If-None-Match is neither `*` nor a list of entity-tags.")
-        # Weak comparison: W/"x" matches "x".
-        if "*" in tags or current in {tag.removeprefix("W/") for tag in tags}:
-            if safe:
-                return False
-            raise PreconditionFailed("If-None-Match names the post as it is now.")
+    False where a GET should answer 304; raise 412 where a condition fails otherwise."""
+    # Strong comparison; a field that is neither `*` nor a list of tags is false (§13.1.1).
+    if "If-Match" in request.headers and not {"*", current} & set(listed("If-Match") or []):
+        raise PreconditionFailed("If-Match names no current entity-tag of the post: read it again.")
+    tags = listed("If-None-Match")  # [] without the field
+    if tags is None and not safe:  # true by §13.1.2, but a write is not guessed through
+        raise BadRequest("If-None-Match is neither `*` nor a list of entity-tags.")
+    # Weak comparison: W/"x" matches "x".
+    if tags and ("*" in tags or current in {tag.removeprefix("W/") for tag in tags}):
+        if safe:
+            return False
+        raise PreconditionFailed("If-None-Match names the post as it is now.")
     return True
 
 
@@ -71,33 +63,28 @@ def has_no_entity_tag(view: Any) -> bool:
 
 
 def judge_conditions() -> None:
-    """Judge the conditions of a request to a resource without entity-tags, taken to exist:
-    If-Match holds only as `*`, If-None-Match never as `*`, and a list of tags always holds.
-
-    A false condition is only noted: a 401, 403 or 404 of the view comes first (§13.2.1), so it
-    is enforced at the commit and on a successful answer.
-    """
+    """Note a false condition to a resource without entity-tags (If-Match but `*`, If-None-Match
+    `*`), enforced at the commit and on the answer: a 401, 403 or 404 comes first (§13.2.1)."""
     view = operation_view()
     # OPTIONS asks about the resource, not for it: Flask answers it, with the methods it has.
     if view is None or request.method == "OPTIONS" or not has_no_entity_tag(view):
         return
     if "If-Match" in request.headers and listed("If-Match") != ["*"]:
         g.false_condition = 412, "This resource has no entity-tag: If-Match can only be `*`."
-    elif "If-None-Match" in request.headers and listed("If-None-Match") == ["*"]:
+    elif listed("If-None-Match") == ["*"]:
         status = 304 if request.method in {"GET", "HEAD"} else 412
         g.false_condition = status, "If-None-Match is `*`, and this resource exists."
 
 
+@event.listens_for(db.session, "before_commit")
 def refuse_to_commit(session: Session) -> None:
-    """Refuse to commit the work of a request whose condition is false; bookkeeping that is not
-    the request's work (the sign-in throttle's count, `g.bookkeeping`) goes through."""
+    """Refuse to commit the work of a request whose condition is false (`g.bookkeeping` aside)."""
     if has_request_context() and "false_condition" in g and not g.get("bookkeeping"):
         raise PreconditionFailed(g.false_condition[1])
 
 
 def answer_false_conditions(response: Response) -> Response:
     """Answer a request whose condition is false, if it succeeded, with 304 or 412."""
-
     if "false_condition" not in g or not 200 <= response.status_code < 300:
         return response
     status, detail = g.false_condition
@@ -109,9 +96,6 @@ def answer_false_conditions(response: Response) -> Response:
 
 
 def install(app: Flask) -> None:
-    """Judge the conditions of the views that leave them to the app; enforce them at the commit
-    and on the answer."""
+    """Judge the conditions of the views that leave them to the app; enforce them on the answer."""
     app.before_request(judge_conditions)
-    if not event.contains(db.session, "before_commit", refuse_to_commit):  # one db, many apps
-        event.listen(db.session, "before_commit", refuse_to_commit)
     app.after_request(answer_false_conditions)

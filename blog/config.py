@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self, cast
 
 from flask import current_app
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError, model_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -54,36 +53,36 @@ def _origins(value: Any) -> Any:
     return tuple(check_origin(origin) for origin in value)
 
 
+def _unless_testing(default: int, *, cheap: int) -> Any:
+    return Field(default_factory=lambda data: cheap if data.get("env") == "testing" else default)
+
+
 AtLeastOne = Annotated[int, Field(ge=1)]
 Stripped = BeforeValidator(lambda value: value.strip() if isinstance(value, str) else value)
 
 
-class Settings(BaseSettings):
+# A field takes its own name, or its variable's: `DATABASE_URL` for `database_url`.
+class Settings(BaseModel, frozen=True, validate_by_name=True, alias_generator=str.upper):
     """Everything the app reads from its environment (docs/deployment.md says what each does)."""
 
-    model_config = SettingsConfigDict(frozen=True, validate_by_name=True)
-
-    env: Literal["development", "testing", "production"] = Field(
-        "development", validation_alias="BLOG_ENV"
-    )
-    database_url: Annotated[str, AfterValidator(normalise_database_url)] = DEFAULT_DATABASE_URL
+    env: Literal["development", "testing", "production"] = Field("development", alias="BLOG_ENV")
+    database_url: Annotated[str, BeforeValidator(normalise_database_url)] = DEFAULT_DATABASE_URL
     secret_key: str = DEVELOPMENT_SECRET_KEY
     token_ttl_seconds: AtLeastOne = 3600
-    # Argon2id: RFC 9106's second recommended option (from_env() makes it cheap under testing).
-    argon2_time_cost: AtLeastOne = 3
-    argon2_memory_cost_kib: Annotated[int, Field(ge=8)] = 65536
-    argon2_parallelism: AtLeastOne = 4
+    # Argon2id: RFC 9106's second recommended option, or under testing as cheap as it can be.
+    argon2_time_cost: AtLeastOne = _unless_testing(3, cheap=1)
+    argon2_memory_cost_kib: Annotated[int, Field(ge=8)] = _unless_testing(65536, cheap=8)
+    argon2_parallelism: AtLeastOne = _unless_testing(4, cheap=1)
     max_request_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
     db_connect_timeout_seconds: AtLeastOne = 5
     db_statement_timeout_ms: AtLeastOne = 10_000
     # Off by default: a round trip before every request costs the light endpoints 15-25%.
     db_pool_pre_ping: Annotated[bool, Stripped] = False
     db_pooler: Annotated[Literal["none", "transaction"], BeforeValidator(_pooler)] = "none"
-    # Password hashes computed at once by all the workers together; more are refused with 429.
     password_hashes_at_once: AtLeastOne = 1
     sign_in_max_failures: AtLeastOne = 5
     sign_in_window_seconds: AtLeastOne = 900
-    cors_origins: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_origins)] = ()
+    cors_origins: Annotated[tuple[str, ...], BeforeValidator(_origins)] = ()
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -92,40 +91,20 @@ class Settings(BaseSettings):
             raise ConfigError(_one_line(error)) from None
 
     @classmethod
-    def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: Any, *_: Any, **__: Any
-    ) -> tuple[Any, ...]:
-        """Take only the values passed in: from_env() is what reads the environment."""
-        return (init_settings,)
-
-    @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         """Build validated settings from environment variables (os.environ by default)."""
         environ = os.environ if environ is None else environ
-        # pydantic-settings reads these variables: only names in capitals, and only if not empty.
-        variables = EnvSettingsSource(cls)
-        variables.env_vars = {
-            name.lower(): value for name, value in environ.items() if value and name.isupper()
-        }
-        values = variables()
-        if values.get("BLOG_ENV") == "testing":  # hashing as cheap as argon2-cffi allows
-            cheap = {"argon2_time_cost": 1, "argon2_memory_cost_kib": 8, "argon2_parallelism": 1}
-            values = cheap | values
-        return cls(**values)
+        return cls(**{name: value for name, value in environ.items() if value and name.isupper()})
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Self:
         if self.env == "production":
             if self.database_url == DEFAULT_DATABASE_URL:
-                raise ConfigError(
-                    "DATABASE_URL must be set in production; the default is a development database."
-                )
+                raise ConfigError("DATABASE_URL must be set in production; the default is public.")
             if self.secret_key == DEVELOPMENT_SECRET_KEY:
                 raise ConfigError("SECRET_KEY must be set in production; the default is public.")
             if len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
-                raise ConfigError(
-                    f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters in production."
-                )
+                raise ConfigError(f"SECRET_KEY needs at least {MIN_SECRET_KEY_LENGTH} characters.")
         if self.argon2_memory_cost_kib < 8 * self.argon2_parallelism:
             raise ConfigError("ARGON2_MEMORY_COST_KIB must be at least 8 x ARGON2_PARALLELISM.")
         return self
@@ -155,22 +134,22 @@ _MUST_BE = {  # what a variable must be, by the kind of error pydantic reports
     "int_parsing": "a whole number, not {input!r}",
     "greater_than_equal": "at least {ge}, not {input}",
     "bool_parsing": "true or false, not {input!r}",
-    "literal_error": "one of {choices}, not {input!r}",
+    "literal_error": "one of {expected}, not {input!r}",
 }
 
 
 def _one_line(error: ValidationError) -> str:
     first = error.errors(include_url=False)[0]
-    context = {"input": first["input"], **first.get("ctx", {})}
-    if first["type"] == "value_error":  # a ConfigError raised by a validator
-        return str(context["error"])
-    name = str(first["loc"][0]).upper() if first["loc"] else "The settings"
+    if first["type"] == "value_error":  # a ConfigError or check_origin's ValueError
+        return str(first["ctx"]["error"])
+    name = str(first["loc"][0]).upper()
     if first["type"] not in _MUST_BE:
         return f"{name}: {first['msg']}."
-    context["choices"] = context.get("expected", "").replace("'", "").replace(" or ", ", ")
+    context = first.get("ctx", {}) | {"input": first["input"]}
+    context["expected"] = str(context.get("expected")).replace("'", "").replace(" or ", ", ")
     return f"{name} must be {_MUST_BE[first['type']].format(**context)}."
 
 
-def current_settings() -> "Settings":
+def current_settings() -> Settings:
     """Return the settings of the app handling the current request or command."""
     return cast("Settings", current_app.extensions[EXTENSION_KEY])

@@ -1,8 +1,5 @@
-"""The declarative base every model inherits from, and the Flask-SQLAlchemy extension.
-
-Models subclass `Base` rather than `db.Model`: both share one registry and metadata, but `Base`
-is a plain SQLAlchemy 2.x class that type checkers understand.
-"""
+"""The declarative base every model inherits from, and the Flask-SQLAlchemy extension: models
+subclass `Base`, a plain SQLAlchemy 2.x class that type checkers understand, not `db.Model`."""
 
 from datetime import UTC, datetime
 
@@ -11,8 +8,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Connection, Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
-# The largest value of a PostgreSQL `integer`, the type of every primary key here.
-MAX_ID = 2**31 - 1
+MAX_ID = 2**31 - 1  # the largest PostgreSQL `integer`, the type of every primary key
 
 
 class Base(DeclarativeBase):
@@ -40,23 +36,19 @@ def utcnow() -> datetime:
 
 
 def read_without_transaction() -> None:
-    """Run the session of a GET or HEAD request in autocommit mode: no BEGIN and ROLLBACK round
-    trips, and psycopg keeps its prepared statements. A session bound to a connection already
-    in a transaction (as the tests bind it) is left as it is."""
-    if request.method not in {"GET", "HEAD"} or request.blueprint == "openapi":
-        return
-    if isinstance(db.session.get_bind(), Engine):
+    """Run a GET or HEAD request's session in autocommit mode: no BEGIN and ROLLBACK round trips."""
+    read = request.method in {"GET", "HEAD"} and request.blueprint != "openapi"
+    # A session the tests bound to a connection stays in that connection's transaction.
+    if read and isinstance(db.session.get_bind(), Engine):
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def set_in_every_transaction(engine: Engine, *, statement_timeout_ms: int) -> None:
-    """Begin every transaction on `engine` by setting the statement timeout and UTC locally,
-    for a pooler that passes server connections between clients."""
-    settings = (
-        f"SELECT set_config('statement_timeout', '{int(statement_timeout_ms)}', true),"
-        " set_config('TimeZone', 'UTC', true)"
-    )
+    """Set the statement timeout and UTC locally in every transaction, for a pooler's sake."""
 
     @event.listens_for(engine, "begin")
     def set_locally(connection: Connection) -> None:
-        connection.exec_driver_sql(settings)
+        connection.exec_driver_sql(
+            f"SELECT set_config('statement_timeout', '{int(statement_timeout_ms)}', true),"
+            " set_config('TimeZone', 'UTC', true)"
+        )

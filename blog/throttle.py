@@ -1,8 +1,5 @@
-"""Sign-in throttling: after too many wrong passwords for one username, refuse for a while.
-
-Each attempt for a username (lower-cased) is counted before the password is checked, in a fixed
-window from the first failure (docs/api.md, Security).
-"""
+"""Sign-in throttling: after too many wrong passwords for one username (lower-cased), refuse for
+the rest of a fixed window from the first failure (docs/api.md, Security)."""
 
 import math
 from datetime import timedelta
@@ -22,11 +19,8 @@ PRUNED_PER_ATTEMPT = 100
 
 def attempt(username: str) -> None:
     """Count a password attempt for `username`, or refuse it with 429 if too many failed lately.
-
-    A hashing slot is taken first, so that a refusal for want of one counts for nothing. The
-    caller commits the count; until then its row stays locked, and attempts take turns.
-    """
-    take_a_hashing_slot()
+    The caller commits the count; until then its row stays locked, and attempts take turns."""
+    take_a_hashing_slot()  # first, so that a refusal for want of one counts for nothing
     settings = current_settings()
     window = timedelta(seconds=settings.sign_in_window_seconds)
     now = func.now()
@@ -47,17 +41,10 @@ def attempt(username: str) -> None:
         .returning(row.failures, extract("epoch", row.window_started_at + window - now))
     )
     failures, seconds_left = db.session.execute(counted).one()
-    # A few rows whose window has ended go at each attempt, so that they do not pile up; rows
-    # another attempt holds are skipped.
-    ended_rows = (
-        select(row.username_lower)
-        .where(ended)
-        .limit(PRUNED_PER_ATTEMPT)
-        .with_for_update(skip_locked=True)
-    )
-    db.session.execute(
-        delete(SignInFailures).where(row.username_lower.in_(ended_rows.scalar_subquery()))
-    )
+    # A few rows whose window has ended go at each attempt, skipping those other attempts hold.
+    ended_rows = select(row.username_lower).where(ended).limit(PRUNED_PER_ATTEMPT)
+    unheld = ended_rows.with_for_update(skip_locked=True).scalar_subquery()
+    db.session.execute(delete(SignInFailures).where(row.username_lower.in_(unheld)))
     if failures > settings.sign_in_max_failures:
         # The error handler rolls back: a refused attempt does not count.
         raise TooManyRequests(
@@ -67,17 +54,12 @@ def attempt(username: str) -> None:
 
 
 def keep() -> None:
-    """Commit the attempt counted so far, whatever the request's conditions: a false If-Match
-    must not undo a count, or it would buy a password check that counts for nothing."""
+    """Commit the count even under a false condition, which must not buy an uncounted check."""
     g.bookkeeping = True
-    try:
-        db.session.commit()
-    finally:
-        g.bookkeeping = False
+    db.session.commit()
+    g.bookkeeping = False
 
 
 def succeeded(username: str) -> None:
     """Forget the failures of `username`, whose password was right, in the caller's transaction."""
-    db.session.execute(
-        delete(SignInFailures).where(SignInFailures.username_lower == username.lower())
-    )
+    db.session.execute(delete(SignInFailures).filter_by(username_lower=username.lower()))
