@@ -1,4 +1,4 @@
-"""Tags: list those in use with their post counts, or read one."""
+"""Tags and how many posts carry each."""
 
 from apiflask import APIBlueprint
 from sqlalchemy import func, select
@@ -10,12 +10,7 @@ from blog.models import Tag
 from blog.pagination import Page, offset
 from blog.schemas import PageQuery, TagOut, TagPage
 
-bp = APIBlueprint(
-    "tags",
-    __name__,
-    url_prefix="/api/tags",
-    tag={"name": "Tags", "description": "Tags and how many posts carry each."},
-)
+bp = APIBlueprint("tags", __name__, url_prefix="/api/tags")
 
 
 @bp.get("")
@@ -38,7 +33,6 @@ def list_tags(query: PageQuery) -> TagPage:
 
 @bp.get("/<name>")
 @bp.output(TagOut)
-@bp.doc(responses={404: "No such tag"})
 def get_tag(name: str) -> TagOut:
     """Show one tag and how many posts carry it."""
     tag_name = parse_tag_name(name)
