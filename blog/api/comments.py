@@ -10,7 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from blog.auth import current_user, token_auth
 from blog.db import db
-from blog.errors import COMMENTS_FULL, Conflict, Forbidden, NotFound, Unprocessable
+from blog.errors import COMMENTS_FULL, Conflict, Forbidden, Unprocessable
 from blog.models import Comment
 from blog.openapi import LOCATION, responses
 from blog.pagination import Page, offset
@@ -19,10 +19,8 @@ from blog.services.posts import require_post
 
 bp = APIBlueprint("comments", __name__, url_prefix="/api")
 
-# Hundreds deep is more than a client's JSON parser, or pydantic, will nest.
-MAX_THREAD_DEPTH = 32
-# Replies included; a page of comments, or a thread, is then about as large as a page of posts.
-MAX_COMMENTS_PER_POST = 1000
+MAX_THREAD_DEPTH = 32  # hundreds deep is more than a client's JSON parser, or pydantic, nests
+MAX_COMMENTS_PER_POST = 1000  # replies included: a page of them is about a page of posts
 FULL = {409: "The post holds as many comments as it may"}
 
 
@@ -99,8 +97,7 @@ def create_comment(post_id: int, data: CommentCreate) -> tuple[CommentOut, dict[
             fault = f"A thread goes {MAX_THREAD_DEPTH} comments deep at most."
     if fault is not None:
         raise Unprocessable(fault, errors=[{"pointer": "/parent_id", "detail": fault}])
-    # Each relationship set here appends the comment to the other side's collection if that is
-    # loaded, and never loads it for this.
+    # Each relationship set appends the comment to the partner collection if loaded, loading none.
     comment = Comment(body=data.body, post=post, author=current_user(), parent=parent)
     db.session.add(comment)
     db.session.commit()
@@ -113,10 +110,9 @@ def create_comment(post_id: int, data: CommentCreate) -> tuple[CommentOut, dict[
 @bp.output(CommentOut)
 def get_comment(comment_id: int) -> CommentOut:
     """Read a comment and the replies below it."""
-    options = [joinedload(Comment.author, innerjoin=True)]
-    comment = db.session.get(Comment, comment_id, options=options)
-    if comment is None:
-        raise NotFound(f"There is no comment {comment_id}.")
+    author = joinedload(Comment.author, innerjoin=True)
+    query = select(Comment).filter_by(id=comment_id).options(author)
+    comment: Comment = db.one_or_404(query, description=f"There is no comment {comment_id}.")
     load_replies([comment])
     return CommentOut.model_validate(comment)
 
@@ -127,9 +123,8 @@ def get_comment(comment_id: int) -> CommentOut:
 @bp.doc(responses={403: "Neither your comment nor your post"})
 def delete_comment(comment_id: int) -> tuple[str, int]:
     """Delete a comment with its replies: yours, or any on your posts."""
-    comment = db.session.get(Comment, comment_id, options=[joinedload(Comment.post)])
-    if comment is None:
-        raise NotFound(f"There is no comment {comment_id}.")
+    query = select(Comment).filter_by(id=comment_id).options(joinedload(Comment.post))
+    comment: Comment = db.one_or_404(query, description=f"There is no comment {comment_id}.")
     if current_user().id not in {comment.author_id, comment.post.author_id}:
         raise Forbidden("Only the comment's author or the post's author may delete it.")
     # Its replies unloaded, passive_deletes leaves them to ON DELETE CASCADE.

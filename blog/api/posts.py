@@ -20,8 +20,7 @@ from blog.services.tags import ensure_tags
 bp = APIBlueprint("posts", __name__, url_prefix="/api/posts")
 
 STALE = "If-Match names no current ETag of the post (or is malformed)"
-# What an edit or a deletion of a post may answer instead of doing it.
-REFUSALS = {
+REFUSALS = {  # what an edit or a deletion of a post may answer instead of doing it
     400: "If-None-Match is malformed",
     403: "Not your post",
     412: STALE + ", or If-None-Match names it",
@@ -74,8 +73,7 @@ def list_posts(query: PostQuery) -> tuple[PostPage, dict[str, str]]:
 @bp.doc(responses=responses(headers={201: {"Location": LOCATION} | SHOWN}))
 def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
     """Write a post; tags that do not exist yet are created."""
-    # Setting post.author links both sides: back_populates appends the post to author.posts if
-    # that collection is loaded, and does not load it for this.
+    # back_populates appends the post to author.posts if that is loaded, and loads nothing for it.
     post = Post(title=data.title, body=data.body, author=current_user())
     db.session.add(post)
     post.tags = ensure_tags(data.tags)
@@ -109,10 +107,9 @@ def get_post(post_id: int) -> tuple[PostOut, dict[str, str]] | Response:
 @bp.output(PostOut)
 @bp.doc(responses=responses(errors=REFUSALS, headers={200: SHOWN}))
 def update_post(post_id: int, data: PostUpdate) -> tuple[PostOut, dict[str, str]]:
-    """Edit your post; `tags` replaces the whole set, and an edit that changes nothing no ETag."""
+    """Edit your post (`tags` replaces the whole set); an edit changing nothing keeps the ETag."""
     post = own_post(post_id)  # its tags loaded, so that the ORM can tell which links change
-    # The tags first: ensure_tags() would autoflush a change already made to the post, and two
-    # UPDATEs would move its version on by two.
+    # Tags first: ensure_tags() autoflushes, and an earlier edit would bump the version twice.
     if data.tags is not MISSING:
         post.tags = ensure_tags(data.tags)
     for name, value in data.model_dump(exclude={"tags"}).items():
@@ -135,8 +132,7 @@ def update_post(post_id: int, data: PostUpdate) -> tuple[PostOut, dict[str, str]
 def delete_post(post_id: int) -> tuple[str, int]:
     """Delete your post; its tags stay."""
     post = own_post(post_id)
-    # With nothing of it loaded but the row, passive_deletes makes this one DELETE, and ON
-    # DELETE CASCADE removes its tag links, comments and likes.
+    # Tags unloaded, passive_deletes leaves tag links, comments and likes to ON DELETE CASCADE.
     db.session.expire(post, ["tags"])
     db.session.delete(post)
     db.session.commit()
@@ -149,8 +145,7 @@ def delete_post(post_id: int) -> tuple[str, int]:
 def like_post(post_id: int) -> tuple[str, int]:
     """Like a post."""
     posts.require_post(post_id)
-    # Not user.likes.append(): this loads none of the user's likes, and stays idempotent when
-    # two requests race.
+    # Not user.likes.append(): this loads no likes, and stays idempotent when two requests race.
     like = insert(Like).values(user_id=current_user().id, post_id=post_id)
     db.session.execute(like.on_conflict_do_nothing())
     db.session.commit()

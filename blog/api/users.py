@@ -59,16 +59,13 @@ def require_user(username: str) -> User:
 
 def confirm_password(user: User, data: PasswordConfirmation) -> None:
     """Raise Forbidden (the token is good) unless `data.current_password` is the user's."""
-    # Each try counts towards the sign-in throttle, a right one too (unlike a sign-in, it does
-    # not clear the count), so that one token cannot keep the hashing slots busy.
+    # Every try counts, a right one too (it clears no count): one token cannot hog the hashing.
     throttle.attempt(user.username)
     right = verify_password(user.password_hash, data.current_password)
     throttle.keep()  # counted, whatever the rest of the request comes to
     if not right:
-        detail = "The current password is wrong."
-        raise Forbidden(
-            detail, errors=[{"pointer": "/current_password", "detail": detail}], kind=WRONG_PASSWORD
-        )
+        fault = {"pointer": "/current_password", "detail": "The current password is wrong."}
+        raise Forbidden(fault["detail"], errors=[fault], kind=WRONG_PASSWORD)
 
 
 @bp.post("")
@@ -82,8 +79,7 @@ def create_user(data: UserCreate) -> tuple[UserOut, dict[str, str]]:
         username=data.username,
         email=data.email,
         password_hash=hash_password(data.password),
-        # Every user has a profile: back_populates sets profile.user, and the save-update
-        # cascade adds it to the session with the user.
+        # back_populates sets profile.user; the save-update cascade adds it with the user.
         profile=Profile(),
     )
     db.session.add(user)
@@ -133,8 +129,7 @@ def delete_me(data: PasswordConfirmation) -> tuple[str, int]:
     """Delete your account and all it wrote, liked or followed, confirming your password."""
     user = current_user()
     confirm_password(user, data)
-    # Every collection on User has passive_deletes and none is loaded: one DELETE, and ON DELETE
-    # CASCADE removes the rest.
+    # Every collection on User has passive_deletes, none loaded: ON DELETE CASCADE does the rest.
     db.session.delete(user)
     db.session.commit()
     return "", 204
@@ -188,8 +183,7 @@ def follow(username: str) -> tuple[str, int]:
     followed, follower = require_user(username), current_user()
     if followed.id == follower.id:
         raise Unprocessable("You cannot follow yourself.")
-    # Not follower.following.append(): this loads nobody they follow, and stays idempotent
-    # when two requests race.
+    # Not follower.following.append(): this loads no one, and stays idempotent under a race.
     row = insert(follows).values(follower_id=follower.id, followed_id=followed.id)
     db.session.execute(row.on_conflict_do_nothing())
     db.session.commit()
