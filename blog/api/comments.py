@@ -55,14 +55,11 @@ def list_comments(post_id: int, query: PageQuery) -> CommentPage:
     """List a post's comments as threads: top-level comments, oldest first, replies nested."""
     top_level = (Comment.post_id == post_id, Comment.parent_id.is_(None))
     total = select(func.count()).select_from(Comment).where(*top_level)
-    rows = db.session.execute(
-        select(Comment, total.scalar_subquery().label("total"))
-        .where(*top_level)
-        .options(joinedload(Comment.author, innerjoin=True))
-        .order_by(Comment.created_at, Comment.id)
-        .limit(query.per_page)
-        .offset(offset(query.page, query.per_page))
-    ).all()
+    author = joinedload(Comment.author, innerjoin=True)
+    threads = select(Comment, total.scalar_subquery().label("total")).where(*top_level)
+    oldest_first = threads.options(author).order_by(Comment.created_at, Comment.id)
+    skip = offset(query.page, query.per_page)
+    rows = db.session.execute(oldest_first.limit(query.per_page).offset(skip)).all()
     roots = [row.Comment for row in rows]
     if roots:
         load_replies(roots)

@@ -26,10 +26,8 @@ REFUSALS = {  # what an edit or a deletion of a post may answer instead of doing
     412: STALE + ", or If-None-Match names it",
 }
 READ = {304: "If-None-Match names the post as you would get it", 412: STALE}
-SHOWN = {  # the body differs with the token (liked_by_me), and so does its ETag
-    "ETag": {"description": "For If-Match and If-None-Match", "schema": {"type": "string"}},
-    "Vary": VARY,
-}
+ETAG = {"description": "For If-Match and If-None-Match", "schema": {"type": "string"}}
+SHOWN = {"ETag": ETAG, "Vary": VARY}  # the body differs with the token (liked_by_me), its ETag too
 
 
 def represented(post: Post) -> tuple[PostOut, dict[str, str]]:

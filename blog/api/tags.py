@@ -21,13 +21,9 @@ def list_tags(query: PageQuery) -> TagPage:
     # A tag whose posts are all gone stays in the table, for its next post; it is not listed.
     carried = Tag.post_count > 0
     total = db.session.scalar(select(func.count()).select_from(Tag).where(carried)) or 0
-    page = db.session.execute(
-        select(Tag.name, Tag.post_count)
-        .where(carried)
-        .order_by(Tag.name)
-        .limit(query.per_page)
-        .offset(offset(query.page, query.per_page))
-    )
+    by_name = select(Tag.name, Tag.post_count).where(carried).order_by(Tag.name)
+    skip = offset(query.page, query.per_page)
+    page = db.session.execute(by_name.limit(query.per_page).offset(skip))
     return TagPage.model_validate(Page(list(page), query.page, query.per_page, total))
 
 

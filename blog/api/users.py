@@ -162,13 +162,10 @@ def get_user(username: str) -> UserProfileOut:
     """Show a user's public profile."""
     followers = select(func.count()).where(follows.c.followed_id == User.id)
     following = select(func.count()).where(follows.c.follower_id == User.id)
-    profile = db.session.execute(
-        select(User.username, User.created_at, User.post_count)
-        .add_columns(Profile.bio, Profile.website, Profile.avatar_url)
-        .add_columns(followers.label("follower_count"), following.label("following_count"))
-        .join(User.profile)
-        .where(named(username))
-    ).one_or_none()
+    columns = (User.username, User.created_at, User.post_count, Profile.bio, Profile.website)
+    counts = (followers.label("follower_count"), following.label("following_count"))
+    shown = select(*columns, Profile.avatar_url, *counts).join(User.profile)
+    profile = db.session.execute(shown.where(named(username))).one_or_none()
     if profile is None:
         raise NotFound(f"There is no user {username!r}.")
     return UserProfileOut.model_validate(profile)
@@ -207,13 +204,9 @@ def people(username: str, side: InstrumentedAttribute[list[User]], query: PageQu
     # with_parent() makes the relationship a WHERE clause, to count and page it unloaded.
     criterion = with_parent(require_user(username), side)
     total = db.session.scalar(select(func.count()).select_from(User).where(criterion)) or 0
-    page = db.session.scalars(
-        select(User)
-        .where(criterion)
-        .order_by(func.lower(User.username), User.id)
-        .limit(query.per_page)
-        .offset(offset(query.page, query.per_page))
-    )
+    by_name = select(User).where(criterion).order_by(func.lower(User.username), User.id)
+    skip = offset(query.page, query.per_page)
+    page = db.session.scalars(by_name.limit(query.per_page).offset(skip))
     return UserPage.model_validate(Page(list(page), query.page, query.per_page, total))
 
 
