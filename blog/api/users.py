@@ -58,7 +58,7 @@ def require_user(username: str) -> User:
 
 
 def confirm_password(user: User, data: PasswordConfirmation) -> None:
-    """Raise Forbidden (the token is good) unless `data.current_password` is the user's."""
+    """Raise Forbidden unless `data.current_password` is the user's (OWASP asks for it again)."""
     # Every try counts, a right one too (it clears no count): one token cannot hog the hashing.
     throttle.attempt(user.username)
     right = verify_password(user.password_hash, data.current_password)
@@ -75,13 +75,10 @@ def confirm_password(user: User, data: PasswordConfirmation) -> None:
 @bp.doc(responses=responses(errors=SIGN_UP, headers={201: {"Location": LOCATION}}))
 def create_user(data: UserCreate) -> tuple[UserOut, dict[str, str]]:
     """Create an account."""
-    user = User(
-        username=data.username,
-        email=data.email,
-        password_hash=hash_password(data.password),
-        # back_populates sets profile.user; the save-update cascade adds it with the user.
-        profile=Profile(),
-    )
+    password_hash = hash_password(data.password)
+    user = User(username=data.username, email=data.email, password_hash=password_hash)
+    # Every user has a profile: back_populates sets profile.user, and the cascade adds it too.
+    user.profile = Profile()
     db.session.add(user)
     db.session.commit()  # a taken username or email fails here, and is answered 409
     return UserOut.model_validate(user), {"Location": url_for(".get_user", username=user.username)}
