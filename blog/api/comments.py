@@ -38,9 +38,8 @@ def load_replies(roots: list[Comment]) -> None:
     tree = select(Comment).where(Comment.parent_id.in_(ids)).cte("tree", recursive=True)
     tree = tree.union_all(select(Comment).join(tree, Comment.parent_id == tree.c.id))
     row = aliased(Comment, tree)
-    replies = db.session.scalars(
-        select(row).options(joinedload(row.author, innerjoin=True)).order_by(row.created_at, row.id)
-    ).all()
+    author = joinedload(row.author, innerjoin=True)
+    replies = db.session.scalars(select(row).options(author).order_by(row.created_at, row.id)).all()
     children: dict[int | None, list[Comment]] = defaultdict(list)
     for reply in replies:
         children[reply.parent_id].append(reply)
