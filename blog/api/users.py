@@ -51,9 +51,8 @@ def named(username: str) -> ColumnElement[bool]:
 
 def require_user(username: str) -> User:
     """Return the user called `username`, or raise NotFound."""
-    user = db.session.scalar(select(User).where(named(username)))
-    if user is None:
-        raise NotFound(f"There is no user {username!r}.")
+    missing = f"There is no user {username!r}."
+    user: User = db.first_or_404(select(User).where(named(username)), description=missing)
     return user
 
 
