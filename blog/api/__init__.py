@@ -1,21 +1,17 @@
-"""The HTTP API: one module per resource, whose blueprint `bp` is listed in `BLUEPRINTS`."""
+"""The HTTP API: one module per resource, each with its blueprint `bp`, listed in `BLUEPRINTS`."""
 
-from apiflask import APIBlueprint, APIFlask
+import sys
+
+from apiflask import APIFlask
 
 from blog.api import comments, feed, health, posts, tags, tokens, users
 
-BLUEPRINTS: tuple[APIBlueprint, ...] = (
-    users.bp,
-    tokens.bp,
-    posts.bp,
-    comments.bp,
-    feed.bp,
-    tags.bp,
-    health.bp,
-)
+BLUEPRINTS = (users.bp, tokens.bp, posts.bp, comments.bp, feed.bp, tags.bp, health.bp)
 
 
 def register_blueprints(app: APIFlask) -> None:
-    """Attach every resource's blueprint to `app`."""
+    """Attach every resource's blueprint to `app`, its module's docstring describing its tag."""
     for blueprint in BLUEPRINTS:
+        about = sys.modules[blueprint.import_name].__doc__
+        blueprint.tag = {"name": blueprint.name.title(), "description": about}
         app.register_blueprint(blueprint)

@@ -1,4 +1,4 @@
-"""Your feed: the posts of the people you follow."""
+"""The posts of the users you follow."""
 
 from apiflask import APIBlueprint
 
@@ -7,12 +7,7 @@ from blog.openapi import VARY, responses
 from blog.schemas import PostPage, PostPageQuery
 from blog.services import posts
 
-bp = APIBlueprint(
-    "feed",
-    __name__,
-    url_prefix="/api/feed",
-    tag={"name": "Feed", "description": "The posts of the users you follow."},
-)
+bp = APIBlueprint("feed", __name__, url_prefix="/api/feed")
 
 
 @bp.get("")

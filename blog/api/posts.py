@@ -1,4 +1,4 @@
-"""Posts: list and read them (anyone), write, edit and delete your own, like any."""
+"""Posts with their tags, likes and versions (ETag and If-Match)."""
 
 from apiflask import APIBlueprint
 from flask import Response, url_for
@@ -17,31 +17,17 @@ from blog.schemas import PostCreate, PostOut, PostPage, PostQuery, PostUpdate
 from blog.services import posts
 from blog.services.tags import ensure_tags
 
-# What an edit or a deletion of a post may answer instead of doing it.
-REFUSALS = {
+bp = APIBlueprint("posts", __name__, url_prefix="/api/posts")
+
+STALE = "If-Match names no current ETag of the post (or is malformed)"
+REFUSALS = {  # what an edit or a deletion of a post may answer instead of doing it
     400: "If-None-Match is malformed",
     403: "Not your post",
-    404: "No such post",
-    412: "If-Match names no current entity-tag of the post (or is malformed), "
-    "or If-None-Match names it",
+    412: STALE + ", or If-None-Match names it",
 }
-SHOWN = {  # the body differs with the token (liked_by_me), and so does its ETag
-    "ETag": {
-        "description": "A digest of this representation: send it back as If-Match or If-None-Match",
-        "schema": {"type": "string"},
-    },
-    "Vary": VARY,
-}
-
-bp = APIBlueprint(
-    "posts",
-    __name__,
-    url_prefix="/api/posts",
-    tag={
-        "name": "Posts",
-        "description": "Posts with their tags, likes and versions (ETag and If-Match).",
-    },
-)
+READ = {304: "If-None-Match names the post as you would get it", 412: STALE}
+ETAG = {"description": "For If-Match and If-None-Match", "schema": {"type": "string"}}
+SHOWN = {"ETag": ETAG, "Vary": VARY}  # the body differs with the token (liked_by_me), its ETag too
 
 
 def represented(post: Post) -> tuple[PostOut, dict[str, str]]:
@@ -52,8 +38,7 @@ def represented(post: Post) -> tuple[PostOut, dict[str, str]]:
 
 def own_post(post_id: int) -> Post:
     """Return the signed-in user's post as they would read it, if its preconditions hold."""
-    # Locked FOR NO KEY UPDATE until the commit: edits and deletes of a post take turns, while
-    # likes and comments go on.
+    # Locked FOR NO KEY UPDATE until the commit: edits and deletes take turns, likes go on.
     post = posts.get_post(post_id, viewer=current_user(), locked=True)
     if post.author_id != current_user().id:
         raise Forbidden("Only the author of a post may change or delete it.")
@@ -86,11 +71,9 @@ def list_posts(query: PostQuery) -> tuple[PostPage, dict[str, str]]:
 @bp.doc(responses=responses(headers={201: {"Location": LOCATION} | SHOWN}))
 def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
     """Write a post; tags that do not exist yet are created."""
-    # Setting post.author links both sides: back_populates appends the post to author.posts if
-    # that collection is loaded, and does not load it for this.
+    # back_populates appends the post to author.posts if that is loaded, and loads nothing for it.
     post = Post(title=data.title, body=data.body, author=current_user())
     db.session.add(post)
-    db.session.flush()
     post.tags = ensure_tags(data.tags)
     db.session.commit()
     # Known without asking: nobody has liked or commented on a new post.
@@ -105,15 +88,7 @@ def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
 @bp.auth_required(token_auth, optional=True)  # type: ignore[arg-type]  # hinted as str
 @bp.output(PostOut)
 @bp.doc(
-    security=OPTIONAL_BEARER,
-    responses=responses(
-        errors={
-            304: "If-None-Match names the post as you would get it: no body",
-            404: "No such post",
-            412: "If-Match names no current entity-tag of the post (or is malformed)",
-        },
-        headers={200: SHOWN, 304: SHOWN},
-    ),
+    security=OPTIONAL_BEARER, responses=responses(errors=READ, headers={200: SHOWN, 304: SHOWN})
 )
 def get_post(post_id: int) -> tuple[PostOut, dict[str, str]] | Response:
     """Read a post; its ETag is for If-Match, and If-None-Match answers 304 if it is unchanged."""
@@ -130,15 +105,9 @@ def get_post(post_id: int) -> tuple[PostOut, dict[str, str]] | Response:
 @bp.output(PostOut)
 @bp.doc(responses=responses(errors=REFUSALS, headers={200: SHOWN}))
 def update_post(post_id: int, data: PostUpdate) -> tuple[PostOut, dict[str, str]]:
-    """Edit your post; `tags` replaces the whole set.
-
-    Send the ETag you read as `If-Match` to be sure the post is as you read it: if it is not
-    (an edit, a like or a comment since), nothing changes and the answer is 412. Without
-    If-Match the edit is applied anyway. An edit that changes nothing changes no ETag.
-    """
+    """Edit your post (`tags` replaces the whole set); an edit changing nothing keeps the ETag."""
     post = own_post(post_id)  # its tags loaded, so that the ORM can tell which links change
-    # The tags first: ensure_tags() would autoflush a change already made to the post, and two
-    # UPDATEs would move its version on by two.
+    # Tags first: ensure_tags() autoflushes, and an earlier edit would bump the version twice.
     if data.tags is not MISSING:
         post.tags = ensure_tags(data.tags)
     for name, value in data.model_dump(exclude={"tags"}).items():
@@ -159,14 +128,9 @@ def update_post(post_id: int, data: PostUpdate) -> tuple[PostOut, dict[str, str]
 @bp.output({}, status_code=204, description="The post is gone, with its comments and likes")
 @bp.doc(responses=REFUSALS)
 def delete_post(post_id: int) -> tuple[str, int]:
-    """Delete your post; its tags stay.
-
-    As with an edit, an `If-Match` with the ETag you read makes sure the post is as you read
-    it; without it the post is deleted whatever it is now.
-    """
+    """Delete your post; its tags stay."""
     post = own_post(post_id)
-    # With nothing of it loaded but the row, passive_deletes makes this one DELETE, and ON
-    # DELETE CASCADE removes its tag links, comments and likes.
+    # Tags unloaded, passive_deletes leaves tag links, comments and likes to ON DELETE CASCADE.
     db.session.expire(post, ["tags"])
     db.session.delete(post)
     db.session.commit()
@@ -176,12 +140,10 @@ def delete_post(post_id: int) -> tuple[str, int]:
 @bp.put("/<id:post_id>/like")
 @bp.auth_required(token_auth)
 @bp.output({}, status_code=204, description="You like it (whether or not you did before)")
-@bp.doc(responses={404: "No such post"})
 def like_post(post_id: int) -> tuple[str, int]:
     """Like a post."""
     posts.require_post(post_id)
-    # Not user.likes.append(): this loads none of the user's likes, and stays idempotent when
-    # two requests race.
+    # Not user.likes.append(): this loads no likes, and stays idempotent when two requests race.
     like = insert(Like).values(user_id=current_user().id, post_id=post_id)
     db.session.execute(like.on_conflict_do_nothing())
     db.session.commit()
@@ -191,12 +153,10 @@ def like_post(post_id: int) -> tuple[str, int]:
 @bp.delete("/<id:post_id>/like")
 @bp.auth_required(token_auth)
 @bp.output({}, status_code=204, description="You do not like it (whether or not you did)")
-@bp.doc(responses={404: "No such post"})
 def unlike_post(post_id: int) -> tuple[str, int]:
     """Take back your like of a post."""
     posts.require_post(post_id)
-    db.session.execute(
-        delete(Like).where(Like.user_id == current_user().id, Like.post_id == post_id)
-    )
+    mine = (Like.user_id == current_user().id, Like.post_id == post_id)
+    db.session.execute(delete(Like).where(*mine))
     db.session.commit()
     return "", 204

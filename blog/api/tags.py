@@ -1,4 +1,4 @@
-"""Tags: list those in use with their post counts, or read one."""
+"""Tags and how many posts carry each."""
 
 from apiflask import APIBlueprint
 from sqlalchemy import func, select
@@ -10,12 +10,7 @@ from blog.models import Tag
 from blog.pagination import Page, offset
 from blog.schemas import PageQuery, TagOut, TagPage
 
-bp = APIBlueprint(
-    "tags",
-    __name__,
-    url_prefix="/api/tags",
-    tag={"name": "Tags", "description": "Tags and how many posts carry each."},
-)
+bp = APIBlueprint("tags", __name__, url_prefix="/api/tags")
 
 
 @bp.get("")
@@ -26,19 +21,14 @@ def list_tags(query: PageQuery) -> TagPage:
     # A tag whose posts are all gone stays in the table, for its next post; it is not listed.
     carried = Tag.post_count > 0
     total = db.session.scalar(select(func.count()).select_from(Tag).where(carried)) or 0
-    page = db.session.execute(
-        select(Tag.name, Tag.post_count)
-        .where(carried)
-        .order_by(Tag.name)
-        .limit(query.per_page)
-        .offset(offset(query.page, query.per_page))
-    )
+    by_name = select(Tag.name, Tag.post_count).where(carried).order_by(Tag.name)
+    skip = offset(query.page, query.per_page)
+    page = db.session.execute(by_name.limit(query.per_page).offset(skip))
     return TagPage.model_validate(Page(list(page), query.page, query.per_page, total))
 
 
 @bp.get("/<name>")
 @bp.output(TagOut)
-@bp.doc(responses={404: "No such tag"})
 def get_tag(name: str) -> TagOut:
     """Show one tag and how many posts carry it."""
     tag_name = parse_tag_name(name)

@@ -1,4 +1,4 @@
-"""Signing in: trade a username and password for a bearer token."""
+"""Bearer tokens, traded for a username and password."""
 
 from apiflask import APIBlueprint
 
@@ -9,34 +9,21 @@ from blog.errors import WRONG_CREDENTIALS, Unauthorized
 from blog.openapi import responses
 from blog.schemas import TokenOut, TokenRequest
 
-bp = APIBlueprint(
-    "tokens",
-    __name__,
-    url_prefix="/api/tokens",
-    tag={"name": "Tokens", "description": "Bearer tokens, traded for a username and password."},
-)
+bp = APIBlueprint("tokens", __name__, url_prefix="/api/tokens")
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749, section 5.1
 NO_STORE_DOC = {
     name: {"description": "No cache may keep the token", "schema": {"type": "string", "const": v}}
     for name, v in NO_STORE.items()
 }
+REFUSED = {401: "Wrong username or password", 429: "Too many password attempts lately"}
 
 
 @bp.post("")
 @ignores_authorization
 @bp.input(TokenRequest, arg_name="data")
 @bp.output(TokenOut)
-@bp.doc(
-    responses=responses(
-        errors={
-            401: "Wrong username or password",
-            429: "Too many wrong passwords for this username lately, or too many passwords being"
-            " checked at once; try again after Retry-After",
-        },
-        headers={200: NO_STORE_DOC},
-    )
-)
+@bp.doc(responses=responses(errors=REFUSED, headers={200: NO_STORE_DOC}))
 def create_token(data: TokenRequest) -> tuple[TokenOut, dict[str, str]]:
     """Sign in and get a bearer token."""
     throttle.attempt(data.username)

@@ -1,4 +1,4 @@
-"""Accounts and people: sign up, your account and profile, public profiles, following."""
+"""Accounts, profiles and who follows whom."""
 
 from apiflask import APIBlueprint
 from flask import url_for
@@ -33,12 +33,13 @@ from blog.schemas import (
     UserUpdate,
 )
 
-bp = APIBlueprint(
-    "users",
-    __name__,
-    url_prefix="/api/users",
-    tag={"name": "Users", "description": "Accounts, profiles and who follows whom."},
-)
+bp = APIBlueprint("users", __name__, url_prefix="/api/users")
+
+SIGN_UP = {409: "The username or email address is taken", 429: "Too many passwords at once"}
+CONFIRMED = {403: "The current password is wrong", 429: "Too many password attempts lately"}
+PRIVATE = {"Cache-Control": "no-store"}  # your own account, email included (OWASP's REST advice)
+NO_STORE = {"type": "string", "const": "no-store"}
+PRIVATE_DOC = {"Cache-Control": {"description": "No cache may keep it", "schema": NO_STORE}}
 
 
 def named(username: str) -> ColumnElement[bool]:
@@ -50,48 +51,36 @@ def named(username: str) -> ColumnElement[bool]:
 
 def require_user(username: str) -> User:
     """Return the user called `username`, or raise NotFound."""
-    user = db.session.scalar(select(User).where(named(username)))
-    if user is None:
-        raise NotFound(f"There is no user {username!r}.")
+    missing = f"There is no user {username!r}."
+    user: User = db.first_or_404(select(User).where(named(username)), description=missing)
     return user
+
+
+def confirm_password(user: User, data: PasswordConfirmation) -> None:
+    """Raise Forbidden unless `data.current_password` is the user's (OWASP asks for it again)."""
+    # Every try counts, a right one too (it clears no count): one token cannot hog the hashing.
+    throttle.attempt(user.username)
+    right = verify_password(user.password_hash, data.current_password)
+    throttle.keep()  # counted, whatever the rest of the request comes to
+    if not right:
+        fault = {"pointer": "/current_password", "detail": "The current password is wrong."}
+        raise Forbidden(fault["detail"], errors=[fault], kind=WRONG_PASSWORD)
 
 
 @bp.post("")
 @ignores_authorization
 @bp.input(UserCreate, arg_name="data")
 @bp.output(UserOut, status_code=201, description="The new account")
-@bp.doc(
-    responses=responses(
-        errors={
-            409: "The username or email address is taken",
-            429: "Too many passwords being checked at once; try again after Retry-After",
-        },
-        headers={201: {"Location": LOCATION}},
-    )
-)
+@bp.doc(responses=responses(errors=SIGN_UP, headers={201: {"Location": LOCATION}}))
 def create_user(data: UserCreate) -> tuple[UserOut, dict[str, str]]:
     """Create an account."""
-    user = User(
-        username=data.username,
-        email=data.email,
-        password_hash=hash_password(data.password),
-        # Every user has a profile: back_populates sets profile.user, and the save-update
-        # cascade adds it to the session with the user.
-        profile=Profile(),
-    )
+    password_hash = hash_password(data.password)
+    user = User(username=data.username, email=data.email, password_hash=password_hash)
+    # Every user has a profile: back_populates sets profile.user, and the cascade adds it too.
+    user.profile = Profile()
     db.session.add(user)
     db.session.commit()  # a taken username or email fails here, and is answered 409
     return UserOut.model_validate(user), {"Location": url_for(".get_user", username=user.username)}
-
-
-# Your own account, your email address in it: no cache may keep it (OWASP's REST advice).
-PRIVATE = {"Cache-Control": "no-store"}
-PRIVATE_DOC = {
-    "Cache-Control": {
-        "description": "Your own account: no cache may keep it",
-        "schema": {"type": "string", "const": "no-store"},
-    }
-}
 
 
 @bp.get("/me")
@@ -103,50 +92,23 @@ def get_me() -> tuple[UserOut, dict[str, str]]:
     return UserOut.model_validate(current_user()), PRIVATE
 
 
-CONFIRMED = {
-    403: "The current password is wrong",
-    429: "Too many password attempts for this username lately (right ones count here), or"
-    " too many passwords being checked at once; try again after Retry-After",
-}
-
-
-def confirm_password(user: User, data: PasswordConfirmation) -> None:
-    """Raise Forbidden unless `data.current_password` is the user's password (OWASP asks for it
-    again before a change that takes the account over or ends it)."""
-    # Each try counts towards the sign-in throttle, a right one too: unlike a sign-in, it does
-    # not clear the count, so that one token cannot keep the hashing slots busy. 403, not 401:
-    # the token is good.
-    throttle.attempt(user.username)
-    right = verify_password(user.password_hash, data.current_password)
-    throttle.keep()  # counted, whatever the rest of the request comes to
-    if not right:
-        detail = "The current password is wrong."
-        raise Forbidden(
-            detail, errors=[{"pointer": "/current_password", "detail": detail}], kind=WRONG_PASSWORD
-        )
-
-
 @bp.patch("/me")
 @bp.auth_required(token_auth)
 @bp.input(UserUpdate, arg_name="data")
 @bp.output(UserOut)
 @bp.doc(
-    responses=responses(
-        errors=CONFIRMED | {409: "The email address is taken"}, headers={200: PRIVATE_DOC}
-    )
+    responses=responses(errors=CONFIRMED | {409: "Email address taken"}, headers={200: PRIVATE_DOC})
 )
 def update_me(data: UserUpdate) -> tuple[UserOut, dict[str, str]]:
     """Change your email address or password, confirming it with your current password."""
     user = current_user()
     # Judged before the current password is checked: a refusal costs no hash.
     email = user.email if data.email is MISSING else data.email
-    if data.password is not MISSING:
-        warning = guessable(data.password, user.username, email)
-        if warning is not None:
-            raise Unprocessable(warning, errors=[{"pointer": "/password", "detail": warning}])
+    warning = None if data.password is MISSING else guessable(data.password, user.username, email)
+    if warning is not None:
+        raise Unprocessable(warning, errors=[{"pointer": "/password", "detail": warning}])
     confirm_password(user, data)
-    if data.email is not MISSING:
-        user.email = data.email
+    user.email = email  # the same value again is no change to the ORM
     if data.password is not MISSING:
         user.password_hash = hash_password(data.password)
         user.token_version += 1  # every token issued so far names the old one: refused
@@ -163,8 +125,7 @@ def delete_me(data: PasswordConfirmation) -> tuple[str, int]:
     """Delete your account and all it wrote, liked or followed, confirming your password."""
     user = current_user()
     confirm_password(user, data)
-    # Every collection on User has passive_deletes and none is loaded: one DELETE, and ON DELETE
-    # CASCADE removes the rest.
+    # Every collection on User has passive_deletes, none loaded: ON DELETE CASCADE does the rest.
     db.session.delete(user)
     db.session.commit()
     return "", 204
@@ -193,25 +154,14 @@ def update_my_profile(data: ProfileUpdate) -> ProfileOut:
 
 @bp.get("/<username>")
 @bp.output(UserProfileOut)
-@bp.doc(responses={404: "No such user"})
 def get_user(username: str) -> UserProfileOut:
     """Show a user's public profile."""
-    followers = select(func.count()).where(follows.c.followed_id == User.id).scalar_subquery()
-    following = select(func.count()).where(follows.c.follower_id == User.id).scalar_subquery()
-    profile = db.session.execute(
-        select(
-            User.username,
-            Profile.bio,
-            Profile.website,
-            Profile.avatar_url,
-            User.created_at,
-            User.post_count,
-            followers.label("follower_count"),
-            following.label("following_count"),
-        )
-        .join(User.profile)
-        .where(named(username))
-    ).one_or_none()
+    followers = select(func.count()).where(follows.c.followed_id == User.id)
+    following = select(func.count()).where(follows.c.follower_id == User.id)
+    columns = (User.username, User.created_at, User.post_count, Profile.bio, Profile.website)
+    counts = (followers.label("follower_count"), following.label("following_count"))
+    shown = select(*columns, Profile.avatar_url, *counts).join(User.profile)
+    profile = db.session.execute(shown.where(named(username))).one_or_none()
     if profile is None:
         raise NotFound(f"There is no user {username!r}.")
     return UserProfileOut.model_validate(profile)
@@ -220,14 +170,13 @@ def get_user(username: str) -> UserProfileOut:
 @bp.put("/<username>/follow")
 @bp.auth_required(token_auth)
 @bp.output({}, status_code=204, description="You follow them (whether or not you did before)")
-@bp.doc(responses={404: "No such user", 422: "You cannot follow yourself"})
+@bp.doc(responses={422: "You cannot follow yourself"})
 def follow(username: str) -> tuple[str, int]:
     """Follow a user."""
     followed, follower = require_user(username), current_user()
     if followed.id == follower.id:
         raise Unprocessable("You cannot follow yourself.")
-    # Not follower.following.append(): this loads nobody they follow, and stays idempotent
-    # when two requests race.
+    # Not follower.following.append(): this loads no one, and stays idempotent under a race.
     row = insert(follows).values(follower_id=follower.id, followed_id=followed.id)
     db.session.execute(row.on_conflict_do_nothing())
     db.session.commit()
@@ -237,40 +186,29 @@ def follow(username: str) -> tuple[str, int]:
 @bp.delete("/<username>/follow")
 @bp.auth_required(token_auth)
 @bp.output({}, status_code=204, description="You do not follow them (whether or not you did)")
-@bp.doc(responses={404: "No such user"})
 def unfollow(username: str) -> tuple[str, int]:
     """Stop following a user."""
-    followed, follower = require_user(username), current_user()
-    db.session.execute(
-        delete(follows).where(
-            follows.c.follower_id == follower.id, follows.c.followed_id == followed.id
-        )
-    )
+    followed = require_user(username)
+    link = (follows.c.follower_id == current_user().id, follows.c.followed_id == followed.id)
+    db.session.execute(delete(follows).where(*link))
     db.session.commit()
     return "", 204
 
 
-def people(
-    username: str, relationship: InstrumentedAttribute[list[User]], query: PageQuery
-) -> UserPage:
-    """Return one page, by name, of the users in a user's `relationship` collection."""
+def people(username: str, side: InstrumentedAttribute[list[User]], query: PageQuery) -> UserPage:
+    """Return one page, by name, of the users in a user's collection `side`."""
     # with_parent() makes the relationship a WHERE clause, to count and page it unloaded.
-    criterion = with_parent(require_user(username), relationship)
+    criterion = with_parent(require_user(username), side)
     total = db.session.scalar(select(func.count()).select_from(User).where(criterion)) or 0
-    page = db.session.scalars(
-        select(User)
-        .where(criterion)
-        .order_by(func.lower(User.username), User.id)
-        .limit(query.per_page)
-        .offset(offset(query.page, query.per_page))
-    )
+    by_name = select(User).where(criterion).order_by(func.lower(User.username), User.id)
+    skip = offset(query.page, query.per_page)
+    page = db.session.scalars(by_name.limit(query.per_page).offset(skip))
     return UserPage.model_validate(Page(list(page), query.page, query.per_page, total))
 
 
 @bp.get("/<username>/followers")
 @bp.input(PageQuery, location="query", arg_name="query")
 @bp.output(UserPage)
-@bp.doc(responses={404: "No such user"})
 def list_followers(username: str, query: PageQuery) -> UserPage:
     """List the users who follow a user, by name."""
     return people(username, User.followers, query)
@@ -279,7 +217,6 @@ def list_followers(username: str, query: PageQuery) -> UserPage:
 @bp.get("/<username>/following")
 @bp.input(PageQuery, location="query", arg_name="query")
 @bp.output(UserPage)
-@bp.doc(responses={404: "No such user"})
 def list_following(username: str, query: PageQuery) -> UserPage:
     """List the users a user follows, by name."""
     return people(username, User.following, query)
