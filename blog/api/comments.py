@@ -8,13 +8,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from blog import schemas
 from blog.auth import current_user, token_auth
 from blog.db import db
 from blog.errors import COMMENTS_FULL, Conflict, Forbidden, Unprocessable
 from blog.models import Comment
 from blog.openapi import LOCATION, responses
 from blog.pagination import Page, offset
-from blog.schemas import CommentCreate, CommentOut, CommentPage, PageQuery
 from blog.services.posts import require_post
 
 bp = APIBlueprint("comments", __name__, url_prefix="/api")
@@ -48,9 +48,9 @@ def load_replies(roots: list[Comment]) -> None:
 
 
 @bp.get("/posts/<id:post_id>/comments")
-@bp.input(PageQuery, location="query", arg_name="query")
-@bp.output(CommentPage)
-def list_comments(post_id: int, query: PageQuery) -> CommentPage:
+@bp.input(schemas.PageQuery, location="query", arg_name="query")
+@bp.output(schemas.CommentPage)
+def list_comments(post_id: int, query: schemas.PageQuery) -> schemas.CommentPage:
     """List a post's comments as threads: top-level comments, oldest first, replies nested."""
     top_level = (Comment.post_id == post_id, Comment.parent_id.is_(None))
     total = select(func.count()).select_from(Comment).where(*top_level)
@@ -66,15 +66,17 @@ def list_comments(post_id: int, query: PageQuery) -> CommentPage:
     else:  # no post, no comments, or past the last page
         require_post(post_id)
         count = db.session.scalar(total) or 0
-    return CommentPage.model_validate(Page(roots, query.page, query.per_page, count))
+    return schemas.CommentPage.model_validate(Page(roots, query.page, query.per_page, count))
 
 
 @bp.post("/posts/<id:post_id>/comments")
 @bp.auth_required(token_auth)
-@bp.input(CommentCreate, arg_name="data")
-@bp.output(CommentOut, status_code=201, description="The new comment")
+@bp.input(schemas.CommentCreate, arg_name="data")
+@bp.output(schemas.CommentOut, status_code=201, description="The new comment")
 @bp.doc(responses=responses(errors=FULL, headers={201: {"Location": LOCATION}}))
-def create_comment(post_id: int, data: CommentCreate) -> tuple[CommentOut, dict[str, str]]:
+def create_comment(
+    post_id: int, data: schemas.CommentCreate
+) -> tuple[schemas.CommentOut, dict[str, str]]:
     """Comment on a post, or reply to one of its comments with `parent_id`."""
     post = require_post(post_id)
     held = select(func.count()).select_from(Comment).where(Comment.post_id == post.id)
@@ -99,18 +101,18 @@ def create_comment(post_id: int, data: CommentCreate) -> tuple[CommentOut, dict[
     db.session.commit()
     set_committed_value(comment, "replies", [])  # a new comment has none
     location = url_for(".get_comment", comment_id=comment.id)
-    return CommentOut.model_validate(comment), {"Location": location}
+    return schemas.CommentOut.model_validate(comment), {"Location": location}
 
 
 @bp.get("/comments/<id:comment_id>")
-@bp.output(CommentOut)
-def get_comment(comment_id: int) -> CommentOut:
+@bp.output(schemas.CommentOut)
+def get_comment(comment_id: int) -> schemas.CommentOut:
     """Read a comment and the replies below it."""
     author = joinedload(Comment.author, innerjoin=True)
     query = select(Comment).filter_by(id=comment_id).options(author)
     comment: Comment = db.one_or_404(query, description=f"There is no comment {comment_id}.")
     load_replies([comment])
-    return CommentOut.model_validate(comment)
+    return schemas.CommentOut.model_validate(comment)
 
 
 @bp.delete("/comments/<id:comment_id>")

@@ -7,13 +7,13 @@ from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm.attributes import set_committed_value
 
+from blog import schemas
 from blog.auth import OPTIONAL_BEARER, current_user, optional_user, token_auth
 from blog.conditional import entity_tag, evaluate, evaluates_conditions
 from blog.db import db, utcnow
 from blog.errors import Forbidden
 from blog.models import Like, Post
 from blog.openapi import LOCATION, VARY, responses
-from blog.schemas import PostCreate, PostOut, PostPage, PostQuery, PostUpdate
 from blog.services import posts
 from blog.services.tags import ensure_tags
 
@@ -30,9 +30,9 @@ ETAG = {"description": "For If-Match and If-None-Match", "schema": {"type": "str
 SHOWN = {"ETag": ETAG, "Vary": VARY}  # the body differs with the token (liked_by_me), its ETag too
 
 
-def represented(post: Post) -> tuple[PostOut, dict[str, str]]:
+def represented(post: Post) -> tuple[schemas.PostOut, dict[str, str]]:
     """Return the post's representation, with its ETag (a digest of it) and Vary headers."""
-    out = PostOut.model_validate(post)
+    out = schemas.PostOut.model_validate(post)
     return out, {"ETag": entity_tag(out.model_dump_json()), "Vary": "Authorization"}
 
 
@@ -49,9 +49,9 @@ def own_post(post_id: int) -> Post:
 @bp.get("")
 @bp.auth_required(token_auth, optional=True)  # type: ignore[arg-type]  # hinted as str
 @bp.doc(security=OPTIONAL_BEARER, responses=responses(headers={200: {"Vary": VARY}}))
-@bp.input(PostQuery, location="query", arg_name="query")
-@bp.output(PostPage)
-def list_posts(query: PostQuery) -> tuple[PostPage, dict[str, str]]:
+@bp.input(schemas.PostQuery, location="query", arg_name="query")
+@bp.output(schemas.PostPage)
+def list_posts(query: schemas.PostQuery) -> tuple[schemas.PostPage, dict[str, str]]:
     """List posts, newest first, optionally by tag and author."""
     page = posts.list_posts(
         page=query.page,
@@ -61,15 +61,15 @@ def list_posts(query: PostQuery) -> tuple[PostPage, dict[str, str]]:
         author=query.author or None,
         viewer=optional_user(),
     )
-    return PostPage.model_validate(page), {"Vary": "Authorization"}
+    return schemas.PostPage.model_validate(page), {"Vary": "Authorization"}
 
 
 @bp.post("")
 @bp.auth_required(token_auth)
-@bp.input(PostCreate, arg_name="data")
-@bp.output(PostOut, status_code=201, description="The new post")
+@bp.input(schemas.PostCreate, arg_name="data")
+@bp.output(schemas.PostOut, status_code=201, description="The new post")
 @bp.doc(responses=responses(headers={201: {"Location": LOCATION} | SHOWN}))
-def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
+def create_post(data: schemas.PostCreate) -> tuple[schemas.PostOut, dict[str, str]]:
     """Write a post; tags that do not exist yet are created."""
     # back_populates appends the post to author.posts if that is loaded, and loads nothing for it.
     post = Post(title=data.title, body=data.body, author=current_user())
@@ -86,11 +86,11 @@ def create_post(data: PostCreate) -> tuple[PostOut, dict[str, str]]:
 @bp.get("/<id:post_id>")
 @evaluates_conditions
 @bp.auth_required(token_auth, optional=True)  # type: ignore[arg-type]  # hinted as str
-@bp.output(PostOut)
+@bp.output(schemas.PostOut)
 @bp.doc(
     security=OPTIONAL_BEARER, responses=responses(errors=READ, headers={200: SHOWN, 304: SHOWN})
 )
-def get_post(post_id: int) -> tuple[PostOut, dict[str, str]] | Response:
+def get_post(post_id: int) -> tuple[schemas.PostOut, dict[str, str]] | Response:
     """Read a post; its ETag is for If-Match, and If-None-Match answers 304 if it is unchanged."""
     out, headers = represented(posts.get_post(post_id, viewer=optional_user()))
     if not evaluate(headers["ETag"], safe=True):
@@ -101,10 +101,10 @@ def get_post(post_id: int) -> tuple[PostOut, dict[str, str]] | Response:
 @bp.patch("/<id:post_id>")
 @evaluates_conditions
 @bp.auth_required(token_auth)
-@bp.input(PostUpdate, arg_name="data")
-@bp.output(PostOut)
+@bp.input(schemas.PostUpdate, arg_name="data")
+@bp.output(schemas.PostOut)
 @bp.doc(responses=responses(errors=REFUSALS, headers={200: SHOWN}))
-def update_post(post_id: int, data: PostUpdate) -> tuple[PostOut, dict[str, str]]:
+def update_post(post_id: int, data: schemas.PostUpdate) -> tuple[schemas.PostOut, dict[str, str]]:
     """Edit your post (`tags` replaces the whole set); an edit changing nothing keeps the ETag."""
     post = own_post(post_id)  # its tags loaded, so that the ORM can tell which links change
     # Tags first: ensure_tags() autoflushes, and an earlier edit would bump the version twice.

@@ -2,12 +2,11 @@
 
 from apiflask import APIBlueprint
 
-from blog import throttle
+from blog import schemas, throttle
 from blog.auth import authenticate, ignores_authorization, issue_token
 from blog.db import db
 from blog.errors import WRONG_CREDENTIALS, Unauthorized
 from blog.openapi import responses
-from blog.schemas import TokenOut, TokenRequest
 
 bp = APIBlueprint("tokens", __name__, url_prefix="/api/tokens")
 
@@ -21,10 +20,10 @@ REFUSED = {401: "Wrong username or password", 429: "Too many password attempts l
 
 @bp.post("")
 @ignores_authorization
-@bp.input(TokenRequest, arg_name="data")
-@bp.output(TokenOut)
+@bp.input(schemas.TokenRequest, arg_name="data")
+@bp.output(schemas.TokenOut)
 @bp.doc(responses=responses(errors=REFUSED, headers={200: NO_STORE_DOC}))
-def create_token(data: TokenRequest) -> tuple[TokenOut, dict[str, str]]:
+def create_token(data: schemas.TokenRequest) -> tuple[schemas.TokenOut, dict[str, str]]:
     """Sign in and get a bearer token."""
     throttle.attempt(data.username)
     user = authenticate(data.username, data.password)
@@ -35,4 +34,4 @@ def create_token(data: TokenRequest) -> tuple[TokenOut, dict[str, str]]:
     throttle.succeeded(data.username)
     db.session.commit()  # with the password hash, if authenticate() upgraded it
     token, expires_in = issue_token(user)
-    return TokenOut(access_token=token, expires_in=expires_in), NO_STORE
+    return schemas.TokenOut(access_token=token, expires_in=expires_in), NO_STORE

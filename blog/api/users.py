@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute, with_parent
 
-from blog import throttle
+from blog import schemas, throttle
 from blog.auth import (
     current_user,
     hash_password,
@@ -21,17 +21,6 @@ from blog.fields import guessable, is_username
 from blog.models import Profile, User, follows
 from blog.openapi import LOCATION, responses
 from blog.pagination import Page, offset
-from blog.schemas import (
-    PageQuery,
-    PasswordConfirmation,
-    ProfileOut,
-    ProfileUpdate,
-    UserCreate,
-    UserOut,
-    UserPage,
-    UserProfileOut,
-    UserUpdate,
-)
 
 bp = APIBlueprint("users", __name__, url_prefix="/api/users")
 
@@ -56,7 +45,7 @@ def require_user(username: str) -> User:
     return user
 
 
-def confirm_password(user: User, data: PasswordConfirmation) -> None:
+def confirm_password(user: User, data: schemas.PasswordConfirmation) -> None:
     """Raise Forbidden unless `data.current_password` is the user's (OWASP asks for it again)."""
     # Every try counts, a right one too (it clears no count): one token cannot hog the hashing.
     throttle.attempt(user.username)
@@ -69,10 +58,10 @@ def confirm_password(user: User, data: PasswordConfirmation) -> None:
 
 @bp.post("")
 @ignores_authorization
-@bp.input(UserCreate, arg_name="data")
-@bp.output(UserOut, status_code=201, description="The new account")
+@bp.input(schemas.UserCreate, arg_name="data")
+@bp.output(schemas.UserOut, status_code=201, description="The new account")
 @bp.doc(responses=responses(errors=SIGN_UP, headers={201: {"Location": LOCATION}}))
-def create_user(data: UserCreate) -> tuple[UserOut, dict[str, str]]:
+def create_user(data: schemas.UserCreate) -> tuple[schemas.UserOut, dict[str, str]]:
     """Create an account."""
     password_hash = hash_password(data.password)
     user = User(username=data.username, email=data.email, password_hash=password_hash)
@@ -80,26 +69,27 @@ def create_user(data: UserCreate) -> tuple[UserOut, dict[str, str]]:
     user.profile = Profile()
     db.session.add(user)
     db.session.commit()  # a taken username or email fails here, and is answered 409
-    return UserOut.model_validate(user), {"Location": url_for(".get_user", username=user.username)}
+    location = url_for(".get_user", username=user.username)
+    return schemas.UserOut.model_validate(user), {"Location": location}
 
 
 @bp.get("/me")
 @bp.auth_required(token_auth)
-@bp.output(UserOut)
+@bp.output(schemas.UserOut)
 @bp.doc(responses=responses(headers={200: PRIVATE_DOC}))
-def get_me() -> tuple[UserOut, dict[str, str]]:
+def get_me() -> tuple[schemas.UserOut, dict[str, str]]:
     """Show your own account."""
-    return UserOut.model_validate(current_user()), PRIVATE
+    return schemas.UserOut.model_validate(current_user()), PRIVATE
 
 
 @bp.patch("/me")
 @bp.auth_required(token_auth)
-@bp.input(UserUpdate, arg_name="data")
-@bp.output(UserOut)
+@bp.input(schemas.UserUpdate, arg_name="data")
+@bp.output(schemas.UserOut)
 @bp.doc(
     responses=responses(errors=CONFIRMED | {409: "Email address taken"}, headers={200: PRIVATE_DOC})
 )
-def update_me(data: UserUpdate) -> tuple[UserOut, dict[str, str]]:
+def update_me(data: schemas.UserUpdate) -> tuple[schemas.UserOut, dict[str, str]]:
     """Change your email address or password, confirming it with your current password."""
     user = current_user()
     # Judged before the current password is checked: a refusal costs no hash.
@@ -113,15 +103,15 @@ def update_me(data: UserUpdate) -> tuple[UserOut, dict[str, str]]:
         user.password_hash = hash_password(data.password)
         user.token_version += 1  # every token issued so far names the old one: refused
     db.session.commit()
-    return UserOut.model_validate(user), PRIVATE
+    return schemas.UserOut.model_validate(user), PRIVATE
 
 
 @bp.delete("/me")
 @bp.auth_required(token_auth)
-@bp.input(PasswordConfirmation, arg_name="data")
+@bp.input(schemas.PasswordConfirmation, arg_name="data")
 @bp.output({}, status_code=204, description="The account and everything it wrote are gone")
 @bp.doc(responses=CONFIRMED)
-def delete_me(data: PasswordConfirmation) -> tuple[str, int]:
+def delete_me(data: schemas.PasswordConfirmation) -> tuple[str, int]:
     """Delete your account and all it wrote, liked or followed, confirming your password."""
     user = current_user()
     confirm_password(user, data)
@@ -133,28 +123,28 @@ def delete_me(data: PasswordConfirmation) -> tuple[str, int]:
 
 @bp.get("/me/profile")
 @bp.auth_required(token_auth)
-@bp.output(ProfileOut)
-def get_my_profile() -> ProfileOut:
+@bp.output(schemas.ProfileOut)
+def get_my_profile() -> schemas.ProfileOut:
     """Show your profile."""
-    return ProfileOut.model_validate(current_user().profile)
+    return schemas.ProfileOut.model_validate(current_user().profile)
 
 
 @bp.patch("/me/profile")
 @bp.auth_required(token_auth)
-@bp.input(ProfileUpdate, arg_name="data")
-@bp.output(ProfileOut)
-def update_my_profile(data: ProfileUpdate) -> ProfileOut:
+@bp.input(schemas.ProfileUpdate, arg_name="data")
+@bp.output(schemas.ProfileOut)
+def update_my_profile(data: schemas.ProfileUpdate) -> schemas.ProfileOut:
     """Change your bio, website or avatar; `null` clears a field."""
     profile = current_user().profile
     for field, value in data.model_dump(mode="json").items():
         setattr(profile, field, value)
     db.session.commit()
-    return ProfileOut.model_validate(profile)
+    return schemas.ProfileOut.model_validate(profile)
 
 
 @bp.get("/<username>")
-@bp.output(UserProfileOut)
-def get_user(username: str) -> UserProfileOut:
+@bp.output(schemas.UserProfileOut)
+def get_user(username: str) -> schemas.UserProfileOut:
     """Show a user's public profile."""
     followers = select(func.count()).where(follows.c.followed_id == User.id)
     following = select(func.count()).where(follows.c.follower_id == User.id)
@@ -164,7 +154,7 @@ def get_user(username: str) -> UserProfileOut:
     profile = db.session.execute(shown.where(named(username))).one_or_none()
     if profile is None:
         raise NotFound(f"There is no user {username!r}.")
-    return UserProfileOut.model_validate(profile)
+    return schemas.UserProfileOut.model_validate(profile)
 
 
 @bp.put("/<username>/follow")
@@ -195,7 +185,9 @@ def unfollow(username: str) -> tuple[str, int]:
     return "", 204
 
 
-def people(username: str, side: InstrumentedAttribute[list[User]], query: PageQuery) -> UserPage:
+def people(
+    username: str, side: InstrumentedAttribute[list[User]], query: schemas.PageQuery
+) -> schemas.UserPage:
     """Return one page, by name, of the users in a user's collection `side`."""
     # with_parent() makes the relationship a WHERE clause, to count and page it unloaded.
     criterion = with_parent(require_user(username), side)
@@ -203,20 +195,20 @@ def people(username: str, side: InstrumentedAttribute[list[User]], query: PageQu
     by_name = select(User).where(criterion).order_by(func.lower(User.username), User.id)
     skip = offset(query.page, query.per_page)
     page = db.session.scalars(by_name.limit(query.per_page).offset(skip))
-    return UserPage.model_validate(Page(list(page), query.page, query.per_page, total))
+    return schemas.UserPage.model_validate(Page(list(page), query.page, query.per_page, total))
 
 
 @bp.get("/<username>/followers")
-@bp.input(PageQuery, location="query", arg_name="query")
-@bp.output(UserPage)
-def list_followers(username: str, query: PageQuery) -> UserPage:
+@bp.input(schemas.PageQuery, location="query", arg_name="query")
+@bp.output(schemas.UserPage)
+def list_followers(username: str, query: schemas.PageQuery) -> schemas.UserPage:
     """List the users who follow a user, by name."""
     return people(username, User.followers, query)
 
 
 @bp.get("/<username>/following")
-@bp.input(PageQuery, location="query", arg_name="query")
-@bp.output(UserPage)
-def list_following(username: str, query: PageQuery) -> UserPage:
+@bp.input(schemas.PageQuery, location="query", arg_name="query")
+@bp.output(schemas.UserPage)
+def list_following(username: str, query: schemas.PageQuery) -> schemas.UserPage:
     """List the users a user follows, by name."""
     return people(username, User.following, query)
