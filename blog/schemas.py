@@ -5,15 +5,8 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, Literal
 
 from apiflask.schema_adapters import registry
-from pydantic import (
-    MISSING,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import MISSING, BaseModel, BeforeValidator, Field, ValidationInfo, field_validator
+from pydantic.config import ConfigDict
 from pydantic_core import PydanticCustomError
 
 from blog import fields
@@ -24,10 +17,8 @@ from blog.pagination import MAX_PAGE, MAX_PAGE_SIZE, Cursor, ItemT
 registry.register("pydantic", ModelAdapter)
 
 
-class RequestModel(BaseModel):
+class RequestModel(BaseModel, extra="forbid"):
     """A request body or query: unknown fields are an error, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 # Each request model's example, shown by the document and sent by the tests, works on the demo data.
@@ -71,9 +62,7 @@ class UserUpdate(PasswordConfirmation):
 
     model_config = example({"current_password": EXAMPLE_PASSWORD, "email": "alice@example.org"})
     email: fields.Email | MISSING = MISSING
-    password: fields.Password | MISSING = Field(
-        MISSING, description="The new password; it ends every token issued before, this one too."
-    )
+    password: fields.Password | MISSING = Field(MISSING, description="Ends every existing token.")
 
 
 class ProfileUpdate(RequestModel):
@@ -149,10 +138,8 @@ class PostQuery(PostPageQuery):
     author: fields.SearchText = Field("", description="Only posts by this username.")
 
 
-class ResponseModel(BaseModel):
+class ResponseModel(BaseModel, from_attributes=True):
     """A response body, validated from an object's attributes (an ORM object, a row, a page)."""
-
-    model_config = ConfigDict(from_attributes=True)
 
 
 class PageOut(ResponseModel, Generic[ItemT]):
