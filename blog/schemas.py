@@ -62,7 +62,7 @@ class UserUpdate(PasswordConfirmation):
 
     model_config = example({"current_password": EXAMPLE_PASSWORD, "email": "alice@example.org"})
     email: fields.Email | MISSING = MISSING
-    password: fields.Password | MISSING = Field(MISSING, description="Ends every existing token.")
+    password: fields.Password | MISSING = Field(MISSING, description="It ends every token issued.")
 
 
 class ProfileUpdate(RequestModel):
