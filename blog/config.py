@@ -10,7 +10,7 @@ from pydantic import BaseModel, BeforeValidator, Field, ValidationError, model_v
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from blog.cors import check_origin
+from blog.headers import check_origin
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres:postgres@localhost:5432/blog"
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105

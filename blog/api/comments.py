@@ -14,8 +14,8 @@ from blog.errors import COMMENTS_FULL, Conflict, Forbidden, Unprocessable
 from blog.models import Comment
 from blog.openapi import LOCATION, responses
 from blog.pagination import Page, offset
+from blog.posts import require_post
 from blog.schemas import CommentCreate, CommentOut, CommentPage, PageQuery
-from blog.services.posts import require_post
 
 bp = APIBlueprint("comments", __name__, url_prefix="/api")
 

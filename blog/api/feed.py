@@ -2,10 +2,10 @@
 
 from apiflask import APIBlueprint
 
+from blog import posts
 from blog.auth import current_user, token_auth
 from blog.openapi import VARY, responses
 from blog.schemas import PostPage, PostPageQuery
-from blog.services import posts
 
 bp = APIBlueprint("feed", __name__, url_prefix="/api/feed")
 

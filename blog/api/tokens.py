@@ -2,7 +2,7 @@
 
 from apiflask import APIBlueprint
 
-from blog import throttle
+from blog import auth as throttle
 from blog.auth import authenticate, ignores_authorization, issue_token
 from blog.db import db
 from blog.errors import WRONG_CREDENTIALS, Unauthorized

@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute, with_parent
 
-from blog import throttle
+from blog import auth as throttle
 from blog.auth import (
     current_user,
     hash_password,

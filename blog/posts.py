@@ -1,9 +1,12 @@
-"""The pages of posts: the post list, the feed and a single post, each read in one statement."""
+"""The pages of posts: the post list, the feed and a single post, each read in one statement;
+and the tags a post is filed under. Committing is the view's job: a request is a unit of work."""
 
 import json
+from collections.abc import Sequence
 from functools import cache
 
 from sqlalchemy import Select, bindparam, exists, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload, with_expression
 
 from blog.db import db
@@ -116,3 +119,14 @@ def get_post(post_id: int, *, viewer: User | None, locked: bool = False) -> Post
 def require_post(post_id: int) -> Post:
     """Return the post with this id, or answer 404 (for the views that need only the row)."""
     return db.get_or_404(Post, post_id, description=f"There is no post {post_id}.")
+
+
+def ensure_tags(names: Sequence[str]) -> list[Tag]:
+    """Return the tags with these (normalised) names, creating the missing ones."""
+    if not names:
+        return []
+    wanted = sorted(set(names))  # a fixed order, so concurrent inserts lock rows alike
+    rows = [{"name": name} for name in wanted]
+    # Safe when concurrent requests create the same tag.
+    db.session.execute(insert(Tag).values(rows).on_conflict_do_nothing())
+    return list(db.session.scalars(select(Tag).where(Tag.name.in_(wanted)).order_by(Tag.name)))
