@@ -88,7 +88,11 @@ class Settings(BaseModel, frozen=True, validate_by_name=True, alias_generator=st
         try:
             super().__init__(**values)
         except ValidationError as error:
-            raise ConfigError(_one_line(error)) from None
+            first = error.errors(include_url=False)[0]
+            if first["type"] == "value_error":  # a ConfigError or check_origin's ValueError
+                raise ConfigError(str(first["ctx"]["error"])) from None
+            name, value = first["loc"][0], first["input"]  # the variable, by its alias
+            raise ConfigError(f"{name}: {first['msg']}, not {value!r}.") from None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -128,26 +132,6 @@ class Settings(BaseModel, frozen=True, validate_by_name=True, alias_generator=st
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             "SQLALCHEMY_ENGINE_OPTIONS": engine,
         }
-
-
-_MUST_BE = {  # what a variable must be, by the kind of error pydantic reports
-    "int_parsing": "a whole number, not {input!r}",
-    "greater_than_equal": "at least {ge}, not {input}",
-    "bool_parsing": "true or false, not {input!r}",
-    "literal_error": "one of {expected}, not {input!r}",
-}
-
-
-def _one_line(error: ValidationError) -> str:
-    first = error.errors(include_url=False)[0]
-    if first["type"] == "value_error":  # a ConfigError or check_origin's ValueError
-        return str(first["ctx"]["error"])
-    name = str(first["loc"][0]).upper()
-    if first["type"] not in _MUST_BE:
-        return f"{name}: {first['msg']}."
-    context = first.get("ctx", {}) | {"input": first["input"]}
-    context["expected"] = str(context.get("expected")).replace("'", "").replace(" or ", ", ")
-    return f"{name} must be {_MUST_BE[first['type']].format(**context)}."
 
 
 def current_settings() -> Settings:
