@@ -21,8 +21,7 @@ from blog.auth import issue_token
 from blog.config import Settings
 from blog.db import db
 from blog.models import Comment, Post, Profile, User
-from blog.pagination import PostCursor
-from blog.posts import list_scope
+from blog.posts import PostCursor, list_scope
 from blog.seed import WRITER_PREFIX
 from tests.databases import migrate, recreate
 

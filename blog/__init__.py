@@ -30,7 +30,9 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     app.before_request(framework.refuse_oversized_requests)
     app.before_request(framework.refuse_unfit_query_parameters)
     app.before_request(auth.refuse_an_invalid_token)
-    conditional.install(app)  # for the views that evaluate no conditions themselves
+    # For the views that evaluate no conditions themselves; enforced on the answer too.
+    app.before_request(conditional.judge_conditions)
+    app.after_request(conditional.answer_false_conditions)
     if settings.db_pooler == "transaction":
         # Transaction-mode pooler: no autocommit reads; each transaction sets timeout and time zone.
         with app.app_context():

@@ -65,8 +65,8 @@ PRUNED_PER_ATTEMPT = 100
 
 
 def attempt(username: str) -> None:
-    """Count a password attempt for `username`, or refuse it with 429 if too many failed lately.
-    The caller commits the count; until then its row stays locked, and attempts take turns."""
+    """Count a password attempt for `username`, or refuse it with 429 if too many failed lately."""
+    # The caller commits the count; until then its row stays locked, and attempts take turns.
     take_a_hashing_slot()  # first, so that a refusal for want of one counts for nothing
     settings = current_settings()
     window = timedelta(seconds=settings.sign_in_window_seconds)
@@ -184,12 +184,10 @@ def user_for_token(token: str) -> User:
     return user
 
 
+@token_auth.error_processor
 def _no_token(error: Any) -> NoReturn:
     # Only where no token came: user_for_token() refuses one that did itself.
     raise Unauthorized("This endpoint needs a bearer token.", kind=TOKEN_REQUIRED)
-
-
-token_auth.error_processor(_no_token)
 
 
 def optional_user() -> User | None:

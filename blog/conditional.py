@@ -4,7 +4,7 @@ import hashlib
 import re
 from typing import Any, TypeVar
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Response, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest
@@ -35,8 +35,7 @@ def listed(field: str) -> list[str] | None:
 
 
 def evaluate(current: str, *, safe: bool) -> bool:
-    """Evaluate If-Match, then If-None-Match, against the current entity-tag (§13.2.2): return
-    False where a GET should answer 304; raise 412 where a condition fails otherwise."""
+    """Evaluate If-Match, then If-None-Match (§13.2.2): False means 304; other failures, 412."""
     # Strong comparison; a field that is neither `*` nor a list of tags is false (§13.1.1).
     if "If-Match" in request.headers and not {"*", current} & set(listed("If-Match") or []):
         raise PreconditionFailed("If-Match names no current entity-tag of the post: read it again.")
@@ -63,8 +62,8 @@ def has_no_entity_tag(view: Any) -> bool:
 
 
 def judge_conditions() -> None:
-    """Note a false condition to a resource without entity-tags (If-Match but `*`, If-None-Match
-    `*`), enforced at the commit and on the answer: a 401, 403 or 404 comes first (§13.2.1)."""
+    """Note a false condition to a resource without entity-tags, for the commit and the answer."""
+    # Enforced later, so that a 401, 403 or 404 comes first (§13.2.1).
     view = operation_view()
     # OPTIONS asks about the resource, not for it: Flask answers it, with the methods it has.
     if view is None or request.method == "OPTIONS" or not has_no_entity_tag(view):
@@ -93,9 +92,3 @@ def answer_false_conditions(response: Response) -> Response:
     # A 304 keeps the fields of section 15.4.5 that the 200 had: Vary above all, for caches.
     kept = {"Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Vary"}
     return Response(status=304, headers=[(k, v) for k, v in response.headers if k in kept])
-
-
-def install(app: Flask) -> None:
-    """Judge the conditions of the views that leave them to the app; enforce them on the answer."""
-    app.before_request(judge_conditions)
-    app.after_request(answer_false_conditions)

@@ -201,14 +201,7 @@ def answer_error(error: Exception) -> Response:
             error.code or 500, error.description, kind=kind, errors=errors, headers=headers
         )
     if isinstance(error, IntegrityError):
-        constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
-        if constraint in UNIQUE_VIOLATIONS:
-            pointer, detail = UNIQUE_VIOLATIONS[constraint]
-            return problem(409, detail, errors=[{"pointer": pointer, "detail": detail}])
-        if isinstance(error.orig, ForeignKeyViolation):  # a row it names was deleted meanwhile
-            return problem(404, "What this request refers to was deleted while it ran.")
-        log.warning("Integrity error mapped to 409: %s", error.orig)
-        return problem(409, "The request conflicts with the current state of the data.")
+        return _integrity_error(error)
     if isinstance(error, StaleDataError):  # the versioned UPDATE found the row changed
         return problem(412, "The post changed while this request was editing it; read it again.")
     if isinstance(error, OperationalError | PoolTimeoutError):
@@ -218,6 +211,17 @@ def answer_error(error: Exception) -> Response:
         return problem(503, f"The database {detail}; try again.", headers={"Retry-After": "5"})
     log.exception("Unhandled exception", exc_info=error)
     return problem(500, "Something went wrong on our side.")
+
+
+def _integrity_error(error: IntegrityError) -> Response:
+    constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    if constraint in UNIQUE_VIOLATIONS:
+        pointer, detail = UNIQUE_VIOLATIONS[constraint]
+        return problem(409, detail, errors=[{"pointer": pointer, "detail": detail}])
+    if isinstance(error.orig, ForeignKeyViolation):  # a row it names was deleted meanwhile
+        return problem(404, "What this request refers to was deleted while it ran.")
+    log.warning("Integrity error mapped to 409: %s", error.orig)
+    return problem(409, "The request conflicts with the current state of the data.")
 
 
 def register_error_handlers(app: APIFlask) -> None:

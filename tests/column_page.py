@@ -27,8 +27,15 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from blog.db import db
 from blog.errors import NotFound
 from blog.models import Like, Post, Tag, User, post_tags
-from blog.pagination import Page, PostCursor, paginate
-from blog.posts import COMMENT_COUNT, LIKE_COUNT, feed_listing, post_listing
+from blog.posts import (
+    COMMENT_COUNT,
+    LIKE_COUNT,
+    Page,
+    PostCursor,
+    feed_listing,
+    paginate,
+    post_listing,
+)
 from blog.schemas import PostOut, UserSummary
 
 

@@ -13,8 +13,7 @@ from blog.db import db
 from blog.errors import COMMENTS_FULL, Conflict, Forbidden, Unprocessable
 from blog.models import Comment
 from blog.openapi import LOCATION, responses
-from blog.pagination import Page, offset
-from blog.posts import require_post
+from blog.posts import Page, offset, require_post
 from blog.schemas import CommentCreate, CommentOut, CommentPage, PageQuery
 
 bp = APIBlueprint("comments", __name__, url_prefix="/api")

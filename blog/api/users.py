@@ -20,7 +20,7 @@ from blog.errors import WRONG_PASSWORD, Forbidden, NotFound, Unprocessable
 from blog.fields import guessable, is_username
 from blog.models import Profile, User, follows
 from blog.openapi import LOCATION, responses
-from blog.pagination import Page, offset
+from blog.posts import Page, offset
 from blog.schemas import (
     PageQuery,
     PasswordConfirmation,

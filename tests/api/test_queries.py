@@ -14,8 +14,7 @@ from sqlalchemy import event
 from blog import posts as posts_service
 from blog.db import db
 from blog.models import Post, Tag, User
-from blog.pagination import Page
-from blog.posts import list_posts
+from blog.posts import Page, list_posts
 from blog.schemas import PostOut, PostPage
 from tests import column_page
 from tests.factories import CommentFactory, PostFactory, TagFactory, UserFactory
