@@ -6,7 +6,7 @@ from importlib.metadata import version
 
 from apiflask import APIFlask
 
-from blog import api, auth, conditional, errors, framework, headers, openapi
+from blog import api, auth, errors, framework, headers, openapi
 from blog.config import EXTENSION_KEY, Settings
 from blog.db import db, read_without_transaction, set_in_every_transaction
 from blog.seed import seed_command
@@ -31,8 +31,8 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     app.before_request(framework.refuse_unfit_query_parameters)
     app.before_request(auth.refuse_an_invalid_token)
     # For the views that evaluate no conditions themselves; enforced on the answer too.
-    app.before_request(conditional.judge_conditions)
-    app.after_request(conditional.answer_false_conditions)
+    app.before_request(headers.judge_conditions)
+    app.after_request(headers.answer_false_conditions)
     if settings.db_pooler == "transaction":
         # Transaction-mode pooler: no autocommit reads; each transaction sets timeout and time zone.
         with app.app_context():

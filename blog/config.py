@@ -4,13 +4,12 @@ and validated before the app starts: a bad value is a one-line `ConfigError` nam
 import os
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self, cast
+from urllib.parse import urlsplit
 
 from flask import current_app
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError, model_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
-
-from blog.headers import check_origin
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres:postgres@localhost:5432/blog"
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105
@@ -41,6 +40,28 @@ def normalise_database_url(raw: str) -> str:
 def database_url_from_env() -> str:
     """Return the normalised DATABASE_URL alone (what the migrations need), or the default."""
     return normalise_database_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+
+
+def check_origin(origin: str) -> str:
+    """Return `origin` if it is written exactly as browsers send it, or raise ValueError."""
+    if origin == "*":
+        raise ValueError("CORS_ORIGINS does not take `*`: list the origins that may call the API.")
+    parts = urlsplit(origin)
+    default_port = {"http": 80, "https": 443}.get(parts.scheme)
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range
+        default_port = None
+    if default_port is None or not parts.hostname:
+        raise ValueError(f"CORS_ORIGINS: {origin!r} is not an http:// or https:// origin.")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    expected = f"{parts.scheme}://{host}" + ("" if port in {None, default_port} else f":{port}")
+    if origin != expected:
+        raise ValueError(
+            f"CORS_ORIGINS: write {origin!r} as browsers send it, {expected!r}"
+            " (no path, query or user; the host in lower case; no default port)."
+        )
+    return origin
 
 
 def _pooler(value: Any) -> Any:

@@ -9,9 +9,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from blog import posts
 from blog.auth import OPTIONAL_BEARER, current_user, optional_user, token_auth
-from blog.conditional import entity_tag, evaluate, evaluates_conditions
 from blog.db import db, utcnow
 from blog.errors import Forbidden
+from blog.headers import entity_tag, evaluate, evaluates_conditions
 from blog.models import Like, Post
 from blog.openapi import LOCATION, VARY, responses
 from blog.posts import ensure_tags
