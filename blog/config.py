@@ -42,8 +42,8 @@ def database_url_from_env() -> str:
     return normalise_database_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
 
 
-def check_origin(origin: str) -> str:
-    """Return `origin` if it is written exactly as browsers send it, or raise ValueError."""
+def _check_origin(origin: str) -> str:
+    # Each origin must be written exactly as browsers send it.
     if origin == "*":
         raise ValueError("CORS_ORIGINS does not take `*`: list the origins that may call the API.")
     parts = urlsplit(origin)
@@ -71,7 +71,7 @@ def _pooler(value: Any) -> Any:
 def _origins(value: Any) -> Any:
     if isinstance(value, str):  # comma-separated
         value = [item.strip() for item in value.split(",") if item.strip()]
-    return tuple(check_origin(origin) for origin in value)
+    return tuple(_check_origin(origin) for origin in value)
 
 
 def _unless_testing(default: int, *, cheap: int) -> Any:
@@ -110,7 +110,7 @@ class Settings(BaseModel, frozen=True, validate_by_name=True, alias_generator=st
             super().__init__(**values)
         except ValidationError as error:
             first = error.errors(include_url=False)[0]
-            if first["type"] == "value_error":  # a ConfigError or check_origin's ValueError
+            if first["type"] == "value_error":  # a ConfigError or _check_origin's ValueError
                 raise ConfigError(str(first["ctx"]["error"])) from None
             name, value = first["loc"][0], first["input"]  # the variable, by its alias
             raise ConfigError(f"{name}: {first['msg']}, not {value!r}.") from None

@@ -287,7 +287,6 @@ def ensure_tags(names: Sequence[str]) -> list[Tag]:
     if not names:
         return []
     wanted = sorted(set(names))  # a fixed order, so concurrent inserts lock rows alike
-    rows = [{"name": name} for name in wanted]
-    # Safe when concurrent requests create the same tag.
+    rows = [{"name": name} for name in wanted]  # created once, whoever else creates them too
     db.session.execute(insert(Tag).values(rows).on_conflict_do_nothing())
     return list(db.session.scalars(select(Tag).where(Tag.name.in_(wanted)).order_by(Tag.name)))
