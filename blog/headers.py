@@ -1,7 +1,6 @@
-"""Headers: security headers on every answer, as OWASP advises, from the app itself; CORS for the
-origins CORS_ORIGINS lists (tokens travel in `Authorization`, not cookies, so no
-`Access-Control-Allow-Credentials`); conditional requests (RFC 9110 §13): entity-tags, If-Match
-and If-None-Match."""
+"""Headers: security headers on every answer (OWASP's advice); CORS for the origins CORS_ORIGINS
+lists, never with credentials (tokens travel in `Authorization`); conditional requests (RFC 9110
+§13): entity-tags, If-Match and If-None-Match."""
 
 import base64
 import hashlib

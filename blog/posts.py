@@ -1,6 +1,5 @@
-"""Pages of results: page numbers for any list; for the lists of posts, cursors too. The pages of
-posts (the post list, the feed, a single post) are each read in one statement; and the tags a post
-is filed under. Committing is the view's job: a request is a unit of work."""
+"""Pages of results by number, and of posts by cursor too, each page of posts read in one statement;
+and a post's tags. Committing is the view's job: a request is a unit of work."""
 
 import base64
 import hashlib
