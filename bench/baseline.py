@@ -26,8 +26,7 @@ import jwt
 import psycopg
 
 from blog.config import database_url_from_env
-from blog.pagination import signed
-from blog.services.posts import feed_scope, list_scope
+from blog.posts import feed_scope, list_scope, signed
 
 Environ = dict[str, Any]
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]

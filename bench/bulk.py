@@ -29,8 +29,8 @@ from blog.auth import hash_password
 from blog.config import ConfigError, Settings
 from blog.db import db
 from blog.models import Post, User
+from blog.posts import ensure_tags
 from blog.seed import DEMO_PASSWORD, WRITER_PREFIX
-from blog.services.tags import ensure_tags
 from tests.helpers import copy_rows
 
 POSTS_PER_WRITER = 20

@@ -2,7 +2,7 @@
 
 The same app, settings and gunicorn configuration as `bin/app serve`, except that the post
 list, the single post and the feed are read by tests/column_page.py's functions instead of the
-app's: the views look these up in blog.services.posts each time they run, so replacing them
+app's: the views look these up in blog.posts each time they run, so replacing them
 there is the whole change. Everything else, the tag list and the comments included, is the
 app's. The benchmark serves it as
 
@@ -16,8 +16,7 @@ from contextlib import contextmanager
 
 from apiflask import APIFlask
 
-from blog import create_app
-from blog.services import posts
+from blog import create_app, posts
 from tests import column_page
 
 REPLACED = ("list_posts", "feed", "get_post")

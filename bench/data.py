@@ -21,9 +21,8 @@ from blog.auth import issue_token
 from blog.config import Settings
 from blog.db import db
 from blog.models import Comment, Post, Profile, User
-from blog.pagination import PostCursor
+from blog.posts import PostCursor, list_scope
 from blog.seed import WRITER_PREFIX
-from blog.services.posts import list_scope
 from tests.databases import migrate, recreate
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -62,11 +62,10 @@ from werkzeug.test import Client
 from bench import baseline, load, proc
 from bench.column_app import pages_as_columns
 from bench.data import PER_PAGE, Dataset, build, database_argument, run_settings
-from blog import create_app
+from blog import create_app, posts
 from blog.db import db
-from blog.pagination import PostCursor
+from blog.posts import PostCursor
 from blog.schemas import PostPage
-from blog.services import posts
 from tests import column_page
 from tests.databases import drop
 from tests.servers import APP, Server, call, running, server_environment

@@ -6,7 +6,7 @@ from importlib.metadata import version
 
 from apiflask import APIFlask
 
-from blog import api, auth, conditional, cors, errors, framework, headers, openapi, problem_pages
+from blog import api, auth, errors, framework, headers, openapi
 from blog.config import EXTENSION_KEY, Settings
 from blog.db import db, read_without_transaction, set_in_every_transaction
 from blog.seed import seed_command
@@ -26,11 +26,13 @@ def create_app(settings: Settings | None = None) -> APIFlask:
 
     # Every request passes these checks, in this order, before its view; the first that
     # answers ends it. A CORS preflight is answered first: it carries no token.
-    cors.install(app, settings.cors_origins)
+    headers.install_cors(app, settings.cors_origins)
     app.before_request(framework.refuse_oversized_requests)
     app.before_request(framework.refuse_unfit_query_parameters)
     app.before_request(auth.refuse_an_invalid_token)
-    conditional.install(app)  # for the views that evaluate no conditions themselves
+    # For the views that evaluate no conditions themselves; enforced on the answer too.
+    app.before_request(headers.judge_conditions)
+    app.after_request(headers.answer_false_conditions)
     if settings.db_pooler == "transaction":
         # Transaction-mode pooler: no autocommit reads; each transaction sets timeout and time zone.
         with app.app_context():
@@ -41,7 +43,7 @@ def create_app(settings: Settings | None = None) -> APIFlask:
         app.before_request(read_without_transaction)
 
     errors.register_error_handlers(app)  # every error becomes problem details
-    problem_pages.serve(app)  # and each problem type's URI is a page
+    errors.serve_problem_pages(app)  # and each problem type's URI is a page
     api.register_blueprints(app)  # the views, one blueprint per resource (blog/api/)
     app.cli.add_command(seed_command)  # `flask seed`
     app.wsgi_app = headers.secured(app.wsgi_app)  # type: ignore[method-assign,assignment]

@@ -1,5 +1,8 @@
-"""Argon2id passwords, JWT bearer tokens (naming a user and their token version), `token_auth`."""
+"""Argon2id passwords, JWT bearer tokens (naming a user and their token version), `token_auth`;
+sign-in throttling: after too many wrong passwords for one username (lower-cased), refusal for
+the rest of a fixed window from the first failure (docs/api.md, Security)."""
 
+import math
 import unicodedata
 from collections.abc import Callable
 from contextlib import suppress
@@ -13,13 +16,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import g, has_request_context, request
 from jwt.utils import base64url_decode, base64url_encode
-from sqlalchemy import func, select
+from sqlalchemy import case, delete, extract, func, select
+from sqlalchemy.dialects.postgresql import insert
 
 from blog.config import Settings, current_settings
 from blog.db import MAX_ID, db, utcnow
-from blog.errors import TOKEN_REQUIRED, PasswordsBusy, Unauthorized
+from blog.errors import TOKEN_REQUIRED, PasswordsBusy, TooManyRequests, Unauthorized
 from blog.framework import operation_view
-from blog.models import User
+from blog.models import SignInFailures, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
@@ -55,6 +59,57 @@ def take_a_hashing_slot() -> None:
             g.hashing_slot_of = db.session().get_transaction()
             return
     raise PasswordsBusy("Too many passwords being checked; try again in a second.", retry_after=1)
+
+
+PRUNED_PER_ATTEMPT = 100
+
+
+def attempt(username: str) -> None:
+    """Count a password attempt for `username`, or refuse it with 429 if too many failed lately."""
+    # The caller commits the count; until then its row stays locked, and attempts take turns.
+    take_a_hashing_slot()  # first, so that a refusal for want of one counts for nothing
+    settings = current_settings()
+    window = timedelta(seconds=settings.sign_in_window_seconds)
+    now = func.now()
+    row = SignInFailures.__table__.c
+    # One statement counts and returns the count, so that simultaneous requests agree, by the
+    # database's clock. In ON CONFLICT DO UPDATE the table's columns are the row already there.
+    ended = row.window_started_at <= now - window
+    counted = (
+        insert(SignInFailures)
+        .values(username_lower=username.lower(), failures=1, window_started_at=now)
+        .on_conflict_do_update(
+            index_elements=[row.username_lower],
+            set_={
+                "failures": case((ended, 1), else_=row.failures + 1),
+                "window_started_at": case((ended, now), else_=row.window_started_at),
+            },
+        )
+        .returning(row.failures, extract("epoch", row.window_started_at + window - now))
+    )
+    failures, seconds_left = db.session.execute(counted).one()
+    # A few rows whose window has ended go at each attempt, skipping those other attempts hold.
+    ended_rows = select(row.username_lower).where(ended).limit(PRUNED_PER_ATTEMPT)
+    unheld = ended_rows.with_for_update(skip_locked=True).scalar_subquery()
+    db.session.execute(delete(SignInFailures).where(row.username_lower.in_(unheld)))
+    if failures > settings.sign_in_max_failures:
+        # The error handler rolls back: a refused attempt does not count.
+        raise TooManyRequests(
+            "Too many password attempts for this username lately. Try again later.",
+            retry_after=max(1, math.ceil(seconds_left)),
+        )
+
+
+def keep() -> None:
+    """Commit the count even under a false condition, which must not buy an uncounted check."""
+    g.bookkeeping = True
+    db.session.commit()
+    g.bookkeeping = False
+
+
+def succeeded(username: str) -> None:
+    """Forget the failures of `username`, whose password was right, in the caller's transaction."""
+    db.session.execute(delete(SignInFailures).filter_by(username_lower=username.lower()))
 
 
 def hash_password(password: str) -> str:
@@ -129,12 +184,10 @@ def user_for_token(token: str) -> User:
     return user
 
 
+@token_auth.error_processor
 def _no_token(error: Any) -> NoReturn:
     # Only where no token came: user_for_token() refuses one that did itself.
     raise Unauthorized("This endpoint needs a bearer token.", kind=TOKEN_REQUIRED)
-
-
-token_auth.error_processor(_no_token)
 
 
 def optional_user() -> User | None:

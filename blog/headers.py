@@ -1,10 +1,22 @@
-"""Security headers on every answer, as OWASP advises, from the app itself: no proxy needed."""
+"""Headers: security headers on every answer (OWASP's advice); CORS for the origins CORS_ORIGINS
+lists, never with credentials (tokens travel in `Authorization`); conditional requests (RFC 9110
+§13): entity-tags, If-Match and If-None-Match."""
 
 import base64
 import hashlib
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
+
+from apiflask import APIFlask
+from flask import Response, g, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import BadRequest
+
+from blog.db import db
+from blog.errors import PreconditionFailed, problem
+from blog.framework import operation_view
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -52,3 +64,111 @@ def secured(wsgi_app: WsgiApp) -> WsgiApp:
         return body
 
     return app
+
+
+def install_cors(app: APIFlask, origins: tuple[str, ...]) -> None:
+    """Answer the origins' preflights 204 before later request hooks; add CORS headers after."""
+    if not origins:
+        return
+
+    @app.before_request
+    def answer_preflight() -> Response | None:
+        asks = request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+        # A preflight to no route gets the 404 that says so.
+        if not asks or request.origin not in origins or request.routing_exception is not None:
+            return None
+        headers = {
+            "Access-Control-Allow-Methods": "GET, HEAD, POST, PUT, PATCH, DELETE",
+            "Access-Control-Allow-Headers": "Authorization, Content-Type, If-Match, If-None-Match",
+            "Access-Control-Max-Age": "600",
+        }
+        return app.response_class(status=204, headers=headers)
+
+    @app.after_request
+    def add_headers(response: Response) -> Response:
+        response.vary.add("Origin")  # so that no cache hands one origin's answer to another
+        if request.origin in origins:
+            response.headers["Access-Control-Allow-Origin"] = request.origin
+            response.headers["Access-Control-Expose-Headers"] = "ETag, Location, Retry-After"
+        return response
+
+
+F = TypeVar("F")
+
+# entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, and a list of them, empty elements allowed (§5.6.1).
+TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
+# Each space can be matched one way only, so a long field cannot make the match backtrack.
+TAG_LIST = re.compile(rf"[ \t]*(?:{TAG}[ \t]*)?(?:,[ \t]*(?:{TAG}[ \t]*)?)*")
+
+
+def entity_tag(representation: str) -> str:
+    """Return the strong entity-tag of a representation: a digest of its text."""
+    return '"' + hashlib.sha256(representation.encode()).hexdigest()[:32] + '"'
+
+
+def listed(field: str) -> list[str] | None:
+    """Return what the request's `field` lists: ["*"], its entity-tags, or None if malformed."""
+    value = request.headers.get(field, "")
+    if value.strip(" \t") == "*":
+        return ["*"]
+    return re.findall(TAG, value) if TAG_LIST.fullmatch(value) else None
+
+
+def evaluate(current: str, *, safe: bool) -> bool:
+    """Evaluate If-Match, then If-None-Match (§13.2.2): False means 304; other failures, 412."""
+    # Strong comparison; a field that is neither `*` nor a list of tags is false (§13.1.1).
+    if "If-Match" in request.headers and not {"*", current} & set(listed("If-Match") or []):
+        raise PreconditionFailed("If-Match names no current entity-tag of the post: read it again.")
+    tags = listed("If-None-Match")  # [] without the field
+    if tags is None and not safe:  # true by §13.1.2, but a write is not guessed through
+        raise BadRequest("If-None-Match is neither `*` nor a list of entity-tags.")
+    # Weak comparison: W/"x" matches "x".
+    if tags and ("*" in tags or current in {tag.removeprefix("W/") for tag in tags}):
+        if safe:
+            return False
+        raise PreconditionFailed("If-None-Match names the post as it is now.")
+    return True
+
+
+def evaluates_conditions(view: F) -> F:
+    """Mark a view that evaluates If-Match and If-None-Match itself, against its entity-tag."""
+    view.evaluates_conditions = True  # type: ignore[attr-defined]
+    return view
+
+
+def has_no_entity_tag(view: Any) -> bool:
+    """Say whether a view leaves its conditions to `judge_conditions` (is not marked)."""
+    return not getattr(view, "evaluates_conditions", False)
+
+
+def judge_conditions() -> None:
+    """Note a false condition to a resource without entity-tags, for the commit and the answer."""
+    # Enforced later, so that a 401, 403 or 404 comes first (§13.2.1).
+    view = operation_view()
+    # OPTIONS asks about the resource, not for it: Flask answers it, with the methods it has.
+    if view is None or request.method == "OPTIONS" or not has_no_entity_tag(view):
+        return
+    if "If-Match" in request.headers and listed("If-Match") != ["*"]:
+        g.false_condition = 412, "This resource has no entity-tag: If-Match can only be `*`."
+    elif listed("If-None-Match") == ["*"]:
+        status = 304 if request.method in {"GET", "HEAD"} else 412
+        g.false_condition = status, "If-None-Match is `*`, and this resource exists."
+
+
+@event.listens_for(db.session, "before_commit")
+def refuse_to_commit(session: Session) -> None:
+    """Refuse to commit the work of a request whose condition is false (`g.bookkeeping` aside)."""
+    if has_request_context() and "false_condition" in g and not g.get("bookkeeping"):
+        raise PreconditionFailed(g.false_condition[1])
+
+
+def answer_false_conditions(response: Response) -> Response:
+    """Answer a request whose condition is false, if it succeeded, with 304 or 412."""
+    if "false_condition" not in g or not 200 <= response.status_code < 300:
+        return response
+    status, detail = g.false_condition
+    if status == 412:
+        return problem(412, detail)
+    # A 304 keeps the fields of section 15.4.5 that the 200 had: Vary above all, for caches.
+    kept = {"Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Vary"}
+    return Response(status=304, headers=[(k, v) for k, v in response.headers if k in kept])

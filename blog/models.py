@@ -241,7 +241,7 @@ class Post(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads a dict
 
     # Not columns: filled in by a query that asks for them with with_expression() (the pages
-    # of posts, blog/services/posts.py), and None on a post first loaded by any other; a value
+    # of posts, blog/posts.py), and None on a post first loaded by any other; a value
     # once loaded stays until the post is expired or read with populate_existing
     # (tests/models/test_loading.py). How many likes
     # and comments a post has is a count, not something to load the collections for; whether
@@ -373,7 +373,7 @@ class Like(Base):
 
 
 class SignInFailures(Base):
-    """Recent wrong passwords for one username, for the sign-in throttle (blog/throttle.py).
+    """Recent wrong passwords for one username, for the sign-in throttle (blog/auth.py).
 
     Keyed by the name as typed, lower-cased, and not a foreign key: a username nobody has is
     counted too, so that its answers are the same as an existing user's. The throttle writes

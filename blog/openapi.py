@@ -9,10 +9,10 @@ from apiflask import APIFlask
 from werkzeug.routing import Rule
 
 from blog.auth import reads_authorization
-from blog.conditional import has_no_entity_tag
 from blog.db import MAX_ID
 from blog.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
 from blog.framework import takes_no_query
+from blog.headers import has_no_entity_tag
 
 PROBLEM = "Problem"
 _STRING = {"type": "string"}
@@ -73,7 +73,7 @@ def around_the_views(view: Any, method: str, rule: Rule) -> dict[int, str]:
         answers[422] = "A query parameter the operation does not take"
     if reads_authorization(view):  # blog/auth.py, refuse_an_invalid_token
         answers[401] = "A token was sent that is not valid, or a header that is not a bearer token"
-    if has_no_entity_tag(view):  # blog/conditional.py, judge_conditions
+    if has_no_entity_tag(view):  # blog/headers.py, judge_conditions
         answers[412] = (
             "If-Match is not `*`: this resource has no entity-tag; or If-None-Match is `*`"
         )
@@ -103,7 +103,7 @@ _HEADERS_BY_STATUS: dict[str, dict[str, Any]] = {
 # Response headers a view sends, for `responses(headers=...)` where it sends them.
 LOCATION = {"description": "The URL of what was created", "schema": _STRING}
 VARY = {"description": "`Authorization`: the body differs with the token", "schema": _STRING}
-# The parameters of the views that evaluate conditions themselves (blog/conditional.py).
+# The parameters of the views that evaluate conditions themselves (blog/headers.py).
 CONDITIONS = [
     {"name": name, "in": "header", "required": False, "description": text, "schema": _STRING}
     for name, text in {

@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from blog import fields
 from blog.framework import ModelAdapter
-from blog.pagination import MAX_PAGE, MAX_PAGE_SIZE, Cursor, ItemT
+from blog.posts import MAX_PAGE, MAX_PAGE_SIZE, Cursor, ItemT
 
 # APIFlask picks a model's adapter as a view is decorated: no view can name a model before this.
 registry.register("pydantic", ModelAdapter)

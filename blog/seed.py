@@ -14,7 +14,7 @@ from blog.auth import hash_password, verify_password
 from blog.config import current_settings
 from blog.db import db
 from blog.models import Comment, Post, Profile, User
-from blog.services.tags import ensure_tags
+from blog.posts import ensure_tags
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published in the README on purpose
 WRITER_PREFIX = "writer"  # the benchmark's writers (bench/), writer00001 on, share DEMO_PASSWORD

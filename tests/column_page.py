@@ -1,6 +1,6 @@
 """The pages of posts read as columns: what to do when a page gets hot.
 
-The app reads its pages of posts through relationships (blog/services/posts.py): Post objects,
+The app reads its pages of posts through relationships (blog/posts.py): Post objects,
 their authors and tags joined in, the counts and `liked_by_me` as query expressions, and the
 response validated from the objects. This module reads the same pages without building an ORM
 object: one statement selects the columns the response needs, the author's name along the join
@@ -27,9 +27,16 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from blog.db import db
 from blog.errors import NotFound
 from blog.models import Like, Post, Tag, User, post_tags
-from blog.pagination import Page, PostCursor, paginate
+from blog.posts import (
+    COMMENT_COUNT,
+    LIKE_COUNT,
+    Page,
+    PostCursor,
+    feed_listing,
+    paginate,
+    post_listing,
+)
 from blog.schemas import PostOut, UserSummary
-from blog.services.posts import COMMENT_COUNT, LIKE_COUNT, feed_listing, post_listing
 
 
 @cache

@@ -110,18 +110,20 @@ def test_production_starts_with_a_real_secret_key() -> None:
     ("environ", "message"),
     [
         ({"BLOG_ENV": "staging"}, "BLOG_ENV"),
-        ({"TOKEN_TTL_SECONDS": "soon"}, "whole number"),
-        ({"TOKEN_TTL_SECONDS": "0"}, "at least 1"),
-        ({"ARGON2_PARALLELISM": "8", "ARGON2_MEMORY_COST_KIB": "16"}, "8 x ARGON2_PARALLELISM"),
-        ({"SIGN_IN_MAX_FAILURES": "0"}, "SIGN_IN_MAX_FAILURES must be at least 1"),
-        ({"SIGN_IN_WINDOW_SECONDS": "soon"}, "SIGN_IN_WINDOW_SECONDS must be a whole number"),
+        ({"TOKEN_TTL_SECONDS": "soon"}, "TOKEN_TTL_SECONDS"),
+        ({"TOKEN_TTL_SECONDS": "0"}, "TOKEN_TTL_SECONDS"),
+        ({"ARGON2_PARALLELISM": "8", "ARGON2_MEMORY_COST_KIB": "16"}, "ARGON2_PARALLELISM"),
+        ({"SIGN_IN_MAX_FAILURES": "0"}, "SIGN_IN_MAX_FAILURES"),
+        ({"SIGN_IN_WINDOW_SECONDS": "soon"}, "SIGN_IN_WINDOW_SECONDS"),
+        ({"DB_POOL_PRE_PING": "maybe"}, "DB_POOL_PRE_PING"),
     ],
 )
 def test_invalid_values_are_refused_with_the_variable_named(
     environ: dict[str, str], message: str
 ) -> None:
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=message) as refused:
         Settings.from_env(environ)
+    assert "\n" not in str(refused.value)  # one line, for the preflight to print
 
 
 def test_testing_uses_a_cheap_password_hash() -> None:

@@ -78,7 +78,7 @@ def test_db_pooler_takes_none_or_transaction() -> None:
     assert Settings.from_env({"DB_POOLER": ""}).db_pooler == "none"
     assert Settings.from_env({"DB_POOLER": " Transaction "}).db_pooler == "transaction"
     assert Settings.from_env({"DB_POOLER": "None"}).db_pooler == "none"
-    with pytest.raises(ConfigError, match="DB_POOLER must be one of none, transaction"):
+    with pytest.raises(ConfigError, match="DB_POOLER"):
         Settings.from_env({"DB_POOLER": "session"})
 
 

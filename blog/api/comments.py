@@ -14,8 +14,7 @@ from blog.db import db
 from blog.errors import COMMENTS_FULL, Conflict, Forbidden, Unprocessable
 from blog.models import Comment
 from blog.openapi import LOCATION, responses
-from blog.pagination import Page, offset
-from blog.services.posts import require_post
+from blog.posts import Page, offset, require_post
 
 bp = APIBlueprint("comments", __name__, url_prefix="/api")
 

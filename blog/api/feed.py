@@ -2,10 +2,9 @@
 
 from apiflask import APIBlueprint
 
-from blog import schemas
+from blog import posts, schemas
 from blog.auth import current_user, token_auth
 from blog.openapi import VARY, responses
-from blog.services import posts
 
 bp = APIBlueprint("feed", __name__, url_prefix="/api/feed")
 

@@ -7,15 +7,14 @@ from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm.attributes import set_committed_value
 
-from blog import schemas
+from blog import posts, schemas
 from blog.auth import OPTIONAL_BEARER, current_user, optional_user, token_auth
-from blog.conditional import entity_tag, evaluate, evaluates_conditions
 from blog.db import db, utcnow
 from blog.errors import Forbidden
+from blog.headers import entity_tag, evaluate, evaluates_conditions
 from blog.models import Like, Post
 from blog.openapi import LOCATION, VARY, responses
-from blog.services import posts
-from blog.services.tags import ensure_tags
+from blog.posts import ensure_tags
 
 bp = APIBlueprint("posts", __name__, url_prefix="/api/posts")
 

@@ -8,7 +8,7 @@ from blog.db import db
 from blog.errors import NotFound
 from blog.fields import parse_tag_name
 from blog.models import Tag
-from blog.pagination import Page, offset
+from blog.posts import Page, offset
 
 bp = APIBlueprint("tags", __name__, url_prefix="/api/tags")
 

@@ -2,7 +2,7 @@
 
 from apiflask import APIBlueprint
 
-from blog import schemas, throttle
+from blog import auth, schemas
 from blog.auth import authenticate, ignores_authorization, issue_token
 from blog.db import db
 from blog.errors import WRONG_CREDENTIALS, Unauthorized
@@ -25,13 +25,13 @@ REFUSED = {401: "Wrong username or password", 429: "Too many password attempts l
 @bp.doc(responses=responses(errors=REFUSED, headers={200: NO_STORE_DOC}))
 def create_token(data: schemas.TokenRequest) -> tuple[schemas.TokenOut, dict[str, str]]:
     """Sign in and get a bearer token."""
-    throttle.attempt(data.username)
+    auth.attempt(data.username)
     user = authenticate(data.username, data.password)
     if user is None:
-        throttle.keep()  # the failed attempt counts
+        auth.keep()  # the failed attempt counts
         # One answer for an unknown user and a wrong password, so neither can be probed.
         raise Unauthorized("The username or password is wrong.", kind=WRONG_CREDENTIALS)
-    throttle.succeeded(data.username)
+    auth.succeeded(data.username)
     db.session.commit()  # with the password hash, if authenticate() upgraded it
     token, expires_in = issue_token(user)
     return schemas.TokenOut(access_token=token, expires_in=expires_in), NO_STORE

@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute, with_parent
 
-from blog import schemas, throttle
+from blog import auth, schemas
 from blog.auth import (
     current_user,
     hash_password,
@@ -20,7 +20,7 @@ from blog.errors import WRONG_PASSWORD, Forbidden, NotFound, Unprocessable
 from blog.fields import guessable, is_username
 from blog.models import Profile, User, follows
 from blog.openapi import LOCATION, responses
-from blog.pagination import Page, offset
+from blog.posts import Page, offset
 
 bp = APIBlueprint("users", __name__, url_prefix="/api/users")
 
@@ -48,9 +48,9 @@ def require_user(username: str) -> User:
 def confirm_password(user: User, data: schemas.PasswordConfirmation) -> None:
     """Raise Forbidden unless `data.current_password` is the user's (OWASP asks for it again)."""
     # Every try counts, a right one too (it clears no count): one token cannot hog the hashing.
-    throttle.attempt(user.username)
+    auth.attempt(user.username)
     right = verify_password(user.password_hash, data.current_password)
-    throttle.keep()  # counted, whatever the rest of the request comes to
+    auth.keep()  # counted, whatever the rest of the request comes to
     if not right:
         fault = {"pointer": "/current_password", "detail": "The current password is wrong."}
         raise Forbidden(fault["detail"], errors=[fault], kind=WRONG_PASSWORD)

@@ -1,7 +1,7 @@
 """Sign-in failures: recent wrong passwords per username, for throttling.
 
 One row per username (lower-cased) that a wrong password was sent for: how many in the current
-window, and when that window started. blog/throttle.py counts each attempt with a single
+window, and when that window started. blog/auth.py counts each attempt with a single
 INSERT ... ON CONFLICT DO UPDATE, refuses further attempts with 429 once the window's are used
 up, and deletes the row at a successful sign-in. Keeping it in PostgreSQL makes the count one
 for every worker process, and lets it outlive a restart.

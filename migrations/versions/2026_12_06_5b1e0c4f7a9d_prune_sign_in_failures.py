@@ -1,6 +1,6 @@
 """Sign-in failures: an index on when each window started, for pruning ended windows.
 
-blog/throttle.py deletes a few rows whose window has ended at each attempt, so that the rows
+blog/auth.py deletes a few rows whose window has ended at each attempt, so that the rows
 of names nobody has do not pile up; the index finds them without reading the whole table.
 
 Revision ID: 5b1e0c4f7a9d

@@ -16,10 +16,10 @@ import pytest
 from flask.testing import FlaskClient
 
 from blog import create_app
-from blog.conditional import has_no_entity_tag
 from blog.config import Settings
 from blog.db import MAX_ID
 from blog.errors import PROBLEM_TYPES
+from blog.headers import has_no_entity_tag
 from blog.models import SignInFailures
 from tests import rows
 from tests.helpers import assert_problem

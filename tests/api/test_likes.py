@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from blog import posts as posts_service
 from blog.db import db
 from blog.schemas import PostOut, PostPage
-from blog.services import posts as posts_service
 from tests import column_page, rows
 from tests.factories import CommentFactory, LikeFactory, PostFactory, UserFactory
 from tests.helpers import StatementLog, assert_problem, auth_headers

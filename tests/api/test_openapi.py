@@ -13,9 +13,9 @@ from pydantic import ConfigDict, StringConstraints, TypeAdapter, ValidationError
 from werkzeug.routing import Rule
 
 from blog import create_app, openapi
-from blog.conditional import has_no_entity_tag
 from blog.config import Settings
 from blog.errors import PROBLEM_MEDIA_TYPE
+from blog.headers import has_no_entity_tag
 from tests.inventory import api_rules, openapi_path, routed_operations
 
 

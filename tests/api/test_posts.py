@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from blog.db import db, utcnow
 from blog.models import BODY_MAX_LENGTH, Post, User
-from blog.pagination import PostCursor, signed
+from blog.posts import PostCursor, signed
 from blog.schemas import PostOut
 from tests import rows
 from tests.factories import PostFactory, TagFactory, UserFactory

@@ -28,7 +28,6 @@ from blog.config import Settings, current_settings
 from blog.db import db, utcnow
 from blog.errors import (
     INVALID_TOKEN,
-    MALFORMED_REQUEST,
     PROBLEM_TYPES,
     TOKEN_REQUIRED,
     WRONG_CREDENTIALS,
@@ -282,7 +281,7 @@ def test_a_malformed_if_none_match_on_a_write_is_a_malformed_request(
         f"/api/posts/{post.id}", method=method, json={"title": "New"}, headers=headers
     )
 
-    assert_problem(response, 400, MALFORMED_REQUEST)
+    assert_problem(response, 400, PROBLEM_TYPES["malformed-request"])
 
 
 def test_the_titles_are_the_standards_names_of_the_statuses() -> None:

@@ -11,12 +11,11 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
+from blog import posts as posts_service
 from blog.db import db
 from blog.models import Post, Tag, User
-from blog.pagination import Page
+from blog.posts import Page, list_posts
 from blog.schemas import PostOut, PostPage
-from blog.services import posts as posts_service
-from blog.services.posts import list_posts
 from tests import column_page
 from tests.factories import CommentFactory, PostFactory, TagFactory, UserFactory
 from tests.helpers import StatementLog, auth_headers

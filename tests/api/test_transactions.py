@@ -10,11 +10,11 @@ from flask.testing import FlaskClient
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, delete, event
 
+from blog import posts as blog_posts
 from blog.api import comments as api_comments
 from blog.api import posts
 from blog.db import db
 from blog.models import Post
-from blog.services import posts as services_posts
 from tests import rows
 from tests.factories import PostFactory, UserFactory
 from tests.helpers import assert_problem, auth_headers
@@ -83,7 +83,7 @@ def test_a_get_reads_without_a_transaction_and_a_post_runs_in_one(
 @pytest.mark.parametrize(
     ("module", "method", "path"),
     [
-        (services_posts, "PUT", "/api/posts/{}/like"),
+        (blog_posts, "PUT", "/api/posts/{}/like"),
         (api_comments, "POST", "/api/posts/{}/comments"),
     ],
     ids=["like", "comment"],

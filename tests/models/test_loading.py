@@ -9,7 +9,7 @@ Where the API loads objects, it joins what a response shows: a post's author and
 (`joinedload`, and under a LIMIT SQLAlchemy limits the posts in a subquery before it joins the
 tags), a comment's author, a user's profile; it loads a post's tags with selectinload before
 editing them. A post's counts are query expressions, filled by `with_expression` only where a
-query asks for them (blog/services/posts.py; tests/api/test_queries.py counts the statements).
+query asks for them (blog/posts.py; tests/api/test_queries.py counts the statements).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 
 from blog.db import Base, db
 from blog.models import Post
-from blog.pagination import NEWEST_FIRST
+from blog.posts import NEWEST_FIRST
 
 
 def foreign_keys(connection: Connection) -> list[tuple[str, dict[str, Any]]]:

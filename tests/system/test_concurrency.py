@@ -6,7 +6,7 @@ connection and transaction. What the database holds afterwards is read with plai
 
 What makes the app safe here is in the database, not in Python:
 - new tags: `INSERT ... ON CONFLICT DO NOTHING`, so two requests creating one tag cannot both
-  insert it, and neither fails (blog/services/tags.py);
+  insert it, and neither fails (blog/posts.py);
 - follows and likes: the same, on their primary keys, and a DELETE that may find nothing;
 - usernames: the unique index on lower(username); the loser's INSERT fails and gets 409;
 - edits: the post row is locked as it is read (FOR NO KEY UPDATE), so edits take turns and
