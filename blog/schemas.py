@@ -62,7 +62,9 @@ class UserUpdate(PasswordConfirmation):
 
     model_config = example({"current_password": EXAMPLE_PASSWORD, "email": "alice@example.org"})
     email: fields.Email | MISSING = MISSING
-    password: fields.Password | MISSING = Field(MISSING, description="It ends every token issued.")
+    password: fields.Password | MISSING = Field(
+        MISSING, description="The new password; it ends every token issued so far, this one too."
+    )
 
 
 class ProfileUpdate(RequestModel):
