@@ -30,9 +30,7 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     app.before_request(framework.refuse_oversized_requests)
     app.before_request(framework.refuse_unfit_query_parameters)
     app.before_request(auth.refuse_an_invalid_token)
-    # For the views that evaluate no conditions themselves; enforced on the answer too.
-    app.before_request(headers.judge_conditions)
-    app.after_request(headers.answer_false_conditions)
+    headers.install_conditions(app)  # If-Match and If-None-Match, where no view evaluates them
     if settings.db_pooler == "transaction":
         # Transaction-mode pooler: no autocommit reads; each transaction sets timeout and time zone.
         with app.app_context():

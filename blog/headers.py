@@ -155,7 +155,6 @@ def judge_conditions() -> None:
         g.false_condition = status, "If-None-Match is `*`, and this resource exists."
 
 
-@event.listens_for(db.session, "before_commit")
 def refuse_to_commit(session: Session) -> None:
     """Refuse to commit the work of a request whose condition is false (`g.bookkeeping` aside)."""
     if has_request_context() and "false_condition" in g and not g.get("bookkeeping"):
@@ -172,3 +171,12 @@ def answer_false_conditions(response: Response) -> Response:
     # A 304 keeps the fields of section 15.4.5 that the 200 had: Vary above all, for caches.
     kept = {"Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Vary"}
     return Response(status=304, headers=[(k, v) for k, v in response.headers if k in kept])
+
+
+def install_conditions(app: APIFlask) -> None:
+    """Judge the conditions of the views that evaluate none themselves, and enforce them at the
+    commit and on the answer."""
+    app.before_request(judge_conditions)
+    if not event.contains(db.session, "before_commit", refuse_to_commit):  # one db, many apps
+        event.listen(db.session, "before_commit", refuse_to_commit)
+    app.after_request(answer_false_conditions)
