@@ -65,11 +65,11 @@ malformed-request 400 The body is not JSON or UTF-8, or a write's If-None-Match 
 token-required 401 No bearer token came where one is needed: sign in (POST /api/tokens).
 invalid-token 401 The bearer token is malformed, expired or revoked: sign in again.
 wrong-credentials 401 The username or password is wrong.
-not-yours 403 The post or comment is someone else's; your token is good.
+not-yours 403 What you asked to change is someone else's; your token is good.
 wrong-password 403 The `current_password` confirming the change is wrong.
 not-found 404 No such route, id, username or tag.
 method-not-allowed 405 The route has no such method; `Allow` lists its own.
-conflict 409 The username or email address is taken.
+conflict 409 A value that must be unique is taken, such as a username or an email address.
 comments-full 409 The post holds as many comments as a post may; no more can be added.
 precondition-failed 412 `If-Match` or `If-None-Match` is false: read again.
 content-too-large 413 The body is larger than the server accepts.
