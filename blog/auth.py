@@ -32,6 +32,11 @@ token_auth = HTTPTokenAuth(
     description="A token from `POST /api/tokens`, sent as `Authorization: Bearer <token>`."
 )
 OPTIONAL_BEARER: list[str | dict[str, list[Any]]] = [{"BearerAuth": []}, {}]  # token or none
+EXPIRED = "The bearer token has expired."
+NOT_VALID = "The bearer token is not valid."
+USER_GONE = "The bearer token belongs to a user who no longer exists."
+REVOKED = "The token was issued before the password changed: sign in again."
+NOT_BEARER = "This is not a bearer token: send `Authorization: Bearer <token>`."
 
 
 @cache
@@ -173,14 +178,14 @@ def user_for_token(token: str) -> User:
         ):
             raise jwt.InvalidTokenError
     except jwt.ExpiredSignatureError:
-        raise Unauthorized("The bearer token has expired.") from None
+        raise Unauthorized(EXPIRED) from None
     except (jwt.InvalidTokenError, ValueError):
-        raise Unauthorized("The bearer token is not valid.") from None
+        raise Unauthorized(NOT_VALID) from None
     user = db.session.get(User, user_id)
     if user is None:
-        raise Unauthorized("The bearer token belongs to a user who no longer exists.")
+        raise Unauthorized(USER_GONE)
     if claims["ver"] != user.token_version:
-        raise Unauthorized("The token was issued before the password changed: sign in again.")
+        raise Unauthorized(REVOKED)
     return user
 
 
@@ -218,7 +223,6 @@ def refuse_an_invalid_token() -> None:
         return
     auth = token_auth.get_auth()
     if auth is None or not auth.token:
-        detail = "This is not a bearer token: send `Authorization: Bearer <token>`."
-        raise Unauthorized(detail, kind=TOKEN_REQUIRED)
+        raise Unauthorized(NOT_BEARER, kind=TOKEN_REQUIRED)
     if "auth" not in getattr(view, "_spec", {}):  # else auth_required checks it
         user_for_token(auth.token)

@@ -9,6 +9,7 @@ from werkzeug import exceptions as http
 
 # Each charset parameter of a Content-Type, quoted or not.
 CHARSET = re.compile(r';\s*charset\s*=\s*"?([^";\s]*)', re.IGNORECASE)
+UNREADABLE = "is not valid JSON here: a number has too many digits, or it nests too deeply"
 
 
 class ApiRequest(Request):
@@ -46,7 +47,7 @@ class ApiRequest(Request):
         except _Refused as error:
             detail = f"is not valid JSON here: {error}"
         except (ValueError, RecursionError):  # a number too long for Python, or nesting too deep
-            detail = "is not valid JSON here: a number has too many digits, or it nests too deeply"
+            detail = UNREADABLE
         raise http.BadRequest(f"The request body {detail}.")
 
 

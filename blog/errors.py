@@ -157,6 +157,9 @@ UNIQUE_VIOLATIONS = {
     "uq_users_username_lower": ("/username", "This username is taken."),
     "uq_users_email_lower": ("/email", "This email address is already registered."),
 }
+POST_CHANGED = "The post changed while this request was editing it; read it again."
+DATABASE_SLOW = "The database took too long to answer; try again."
+DATABASE_DOWN = "The database is not available; try again."
 
 
 def problem(
@@ -203,12 +206,12 @@ def answer_error(error: Exception) -> Response:
     if isinstance(error, IntegrityError):
         return _integrity_error(error)
     if isinstance(error, StaleDataError):  # the versioned UPDATE found the row changed
-        return problem(412, "The post changed while this request was editing it; read it again.")
+        return problem(412, POST_CHANGED)
     if isinstance(error, OperationalError | PoolTimeoutError):
         log.error("Database unavailable: %s", error)
         slow = isinstance(getattr(error, "orig", None), QueryCanceled)
-        detail = "took too long to answer" if slow else "is not available"
-        return problem(503, f"The database {detail}; try again.", headers={"Retry-After": "5"})
+        detail = DATABASE_SLOW if slow else DATABASE_DOWN
+        return problem(503, detail, headers={"Retry-After": "5"})
     log.exception("Unhandled exception", exc_info=error)
     return problem(500, "Something went wrong on our side.")
 

@@ -11,6 +11,7 @@ from apiflask.schema_adapters.pydantic import PydanticAdapter
 from flask import Request, current_app, request, url_for
 from markupsafe import escape
 from pydantic import ValidationError
+from pydantic_core import PydanticKnownError
 from werkzeug import exceptions as http
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.routing import IntegerConverter
@@ -22,6 +23,9 @@ from blog.errors import Unprocessable
 # Refused as problem details; gunicorn.conf.py's plain-HTML limits sit above these.
 MAX_URL_BYTES = 4096
 MAX_HEADER_BYTES = 8192
+
+GIVEN_TWICE = "Given more than once"
+NOT_TAKEN = PydanticKnownError("extra_forbidden").message()  # a query model's words for it
 
 
 class IdConverter(IntegerConverter):
@@ -91,11 +95,10 @@ def refuse_unfit_query_parameters() -> None:
         return
     repeated = [name for name, values in request.args.lists() if len(values) > 1]
     if repeated:
-        errors = [{"parameter": name, "detail": "Given more than once"} for name in repeated]
+        errors = [{"parameter": name, "detail": GIVEN_TWICE} for name in repeated]
         raise Unprocessable("A query parameter can be given once.", errors=errors)
     if takes_no_query(view):
-        extra = "Extra inputs are not permitted"  # pydantic's words for the same fault
-        errors = [{"parameter": name, "detail": extra} for name in request.args]
+        errors = [{"parameter": name, "detail": NOT_TAKEN} for name in request.args]
         raise Unprocessable("This operation takes no query parameters.", errors=errors)
 
 

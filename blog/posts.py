@@ -28,6 +28,8 @@ from blog.models import Comment, Like, Post, Tag, User, counters, follows
 # Past this a page number can only ever be empty; the bound keeps OFFSET within a bigint.
 MAX_PAGE = 2**31 - 1
 MAX_PAGE_SIZE = 100
+NOT_A_CURSOR = "Not a cursor this API gave out"
+OTHER_FILTERS = "Given out for other filters"  # a cursor of another list
 # The lists' order, which the (created_at, id) index gives without sorting.
 NEWEST_FIRST = (Post.created_at.desc(), Post.id.desc())
 
@@ -78,7 +80,7 @@ class PostCursor(NamedTuple):
             # sign anything. A ValueError: base64, JSON, or the fields' types.
             with suppress(ValueError):
                 return _CURSOR.validate_json(base64.urlsafe_b64decode(payload + "=="))
-        raise PydanticCustomError("cursor", "Not a cursor this API gave out")
+        raise PydanticCustomError("cursor", NOT_A_CURSOR)
 
 
 _CURSOR = TypeAdapter(PostCursor)
@@ -151,7 +153,7 @@ def paginate(
     if cursor is not None and cursor.scope != listing.scope:
         raise Unprocessable(
             "This cursor belongs to another list: send the filters it was given out with.",
-            errors=[{"parameter": "cursor", "detail": "Given out for other filters"}],
+            errors=[{"parameter": "cursor", "detail": OTHER_FILTERS}],
         )
     if listing.total is None:
         return Page(items=[], page=page, per_page=per_page, total=0)

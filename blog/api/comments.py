@@ -21,6 +21,7 @@ bp = APIBlueprint("comments", __name__, url_prefix="/api")
 MAX_THREAD_DEPTH = 32  # hundreds deep is more than a client's JSON parser, or pydantic, nests
 MAX_COMMENTS_PER_POST = 1000  # replies included: a page of them is about a page of posts
 FULL = {409: "The post holds as many comments as it may"}
+OTHER_POST = "A reply must be on the same post as the comment it replies to."
 
 
 def depth(comment: Comment) -> int:
@@ -89,7 +90,7 @@ def create_comment(
         if parent is None:
             fault = f"There is no comment {data.parent_id} to reply to."
         elif parent.post_id != post.id:
-            fault = "A reply must be on the same post as the comment it replies to."
+            fault = OTHER_POST
         elif depth(parent) >= MAX_THREAD_DEPTH:
             fault = f"A thread goes {MAX_THREAD_DEPTH} comments deep at most."
     if fault is not None:

@@ -26,6 +26,8 @@ bp = APIBlueprint("users", __name__, url_prefix="/api/users")
 
 SIGN_UP = {409: "The username or email address is taken", 429: "Too many passwords at once"}
 CONFIRMED = {403: "The current password is wrong", 429: "Too many password attempts lately"}
+NOT_CONFIRMED = "The current password is wrong."
+FOLLOWING_YOURSELF = "You cannot follow yourself."
 PRIVATE = {"Cache-Control": "no-store"}  # your own account, email included (OWASP's REST advice)
 NO_STORE = {"type": "string", "const": "no-store"}
 PRIVATE_DOC = {"Cache-Control": {"description": "No cache may keep it", "schema": NO_STORE}}
@@ -52,7 +54,7 @@ def confirm_password(user: User, data: schemas.PasswordConfirmation) -> None:
     right = verify_password(user.password_hash, data.current_password)
     auth.keep()  # counted, whatever the rest of the request comes to
     if not right:
-        fault = {"pointer": "/current_password", "detail": "The current password is wrong."}
+        fault = {"pointer": "/current_password", "detail": NOT_CONFIRMED}
         raise Forbidden(fault["detail"], errors=[fault], kind=WRONG_PASSWORD)
 
 
@@ -165,7 +167,7 @@ def follow(username: str) -> tuple[str, int]:
     """Follow a user."""
     followed, follower = require_user(username), current_user()
     if followed.id == follower.id:
-        raise Unprocessable("You cannot follow yourself.")
+        raise Unprocessable(FOLLOWING_YOURSELF)
     # Not follower.following.append(): this loads no one, and stays idempotent under a race.
     row = insert(follows).values(follower_id=follower.id, followed_id=followed.id)
     db.session.execute(row.on_conflict_do_nothing())

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import insert, update
 
-from blog.api.comments import MAX_COMMENTS_PER_POST, MAX_THREAD_DEPTH
+from blog.api.comments import MAX_COMMENTS_PER_POST, MAX_THREAD_DEPTH, OTHER_POST
 from blog.db import db, utcnow
 from blog.errors import COMMENTS_FULL
 from blog.models import Comment, User
@@ -91,7 +91,7 @@ def test_a_reply_must_be_on_the_same_post_as_its_parent(client: FlaskClient) -> 
     response = comment(client, UserFactory(), other_post.id, parent_id=parent.id)
 
     body = assert_problem(response, 422)
-    assert "same post" in body["detail"]
+    assert body["detail"] == OTHER_POST
     assert pointers(body) == ["/parent_id"]
     assert rows.count("comments") == 1
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from blog import create_app
 from blog.config import Settings
-from blog.errors import MAX_ERRORS
-from blog.framework import IdConverter
+from blog.errors import MAX_ERRORS, POST_CHANGED
+from blog.framework import MAX_HEADER_BYTES, MAX_URL_BYTES, NOT_TAKEN, IdConverter
 from tests import rows
 from tests.factories import UserFactory
 from tests.helpers import assert_problem, auth_headers, pointers
@@ -190,7 +190,7 @@ def test_a_query_strings_faults_are_bounded_too(client: FlaskClient, query: str)
 def test_an_unknown_query_parameter_is_refused_by_name(client: FlaskClient) -> None:
     body = assert_problem(client.get("/api/posts?per_page=5&sort=title"), 422)
 
-    assert body["errors"] == [{"parameter": "sort", "detail": "Extra inputs are not permitted"}]
+    assert body["errors"] == [{"parameter": "sort", "detail": NOT_TAKEN}]
 
 
 def test_a_stale_data_error_from_the_orm_is_a_412_problem(settings: Settings) -> None:
@@ -206,19 +206,22 @@ def test_a_stale_data_error_from_the_orm_is_a_412_problem(settings: Settings) ->
 
     response = app.test_client().post("/racing-edit")
 
-    assert "changed while this request was editing it" in assert_problem(response, 412)["detail"]
+    assert assert_problem(response, 412)["detail"] == POST_CHANGED
 
 
 def test_an_over_long_url_is_a_414_problem(client: FlaskClient) -> None:
-    response = client.get("/api/posts?tag=" + "a" * 4100)
+    response = client.get("/api/posts?tag=" + "a" * MAX_URL_BYTES)
 
-    assert "4096 bytes" in assert_problem(response, 414)["detail"]
+    assert str(MAX_URL_BYTES) in assert_problem(response, 414)["detail"]
 
 
 def test_over_large_headers_are_a_431_problem(client: FlaskClient) -> None:
-    response = client.get("/api/tags", headers={"X-A": "a" * 4100, "X-B": "b" * 4100})
+    response = client.get(
+        "/api/tags",
+        headers={"X-A": "a" * (MAX_HEADER_BYTES // 2), "X-B": "b" * (MAX_HEADER_BYTES // 2)},
+    )
 
-    assert "8192 bytes" in assert_problem(response, 431)["detail"]
+    assert str(MAX_HEADER_BYTES) in assert_problem(response, 431)["detail"]
 
 
 def id_routes(app: APIFlask) -> list[tuple[str, str, str]]:

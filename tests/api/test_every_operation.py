@@ -33,6 +33,7 @@ from blog import create_app, headers
 from blog.config import Settings
 from blog.db import db
 from blog.errors import INVALID_TOKEN, TOKEN_REQUIRED, ProblemType
+from blog.framework import GIVEN_TWICE, NOT_TAKEN
 from blog.models import User
 from tests import rows
 from tests.factories import MAKERS
@@ -163,7 +164,7 @@ def test_an_unknown_query_parameter_is_a_422(
     )
 
     body = assert_problem(response, 422)
-    assert {"parameter": "per_pgae", "detail": "Extra inputs are not permitted"} in body["errors"]
+    assert {"parameter": "per_pgae", "detail": NOT_TAKEN} in body["errors"]
     assert rows.everything() == before
 
 
@@ -180,7 +181,7 @@ def test_a_query_parameter_given_twice_is_a_422(
     )
 
     body = assert_problem(response, 422)
-    assert body["errors"] == [{"parameter": name, "detail": "Given more than once"}]
+    assert body["errors"] == [{"parameter": name, "detail": GIVEN_TWICE}]
     assert rows.everything() == before
 
 

@@ -8,6 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
+from blog.api.users import FOLLOWING_YOURSELF
 from blog.db import db, utcnow
 from tests.factories import PostFactory, UserFactory
 from tests.helpers import assert_problem, auth_headers
@@ -51,7 +52,7 @@ def test_you_cannot_follow_yourself(client: FlaskClient) -> None:
 
     response = client.put("/api/users/alice/follow", headers=auth_headers(alice))
 
-    assert "yourself" in assert_problem(response, 422)["detail"]
+    assert assert_problem(response, 422)["detail"] == FOLLOWING_YOURSELF
     assert follow_rows() == set()
 
 

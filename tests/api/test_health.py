@@ -17,6 +17,7 @@ from werkzeug.test import TestResponse
 
 from blog import create_app, preflight
 from blog.config import Settings
+from blog.errors import DATABASE_DOWN
 from tests.fixtures import TEST_SECRET_KEY
 from tests.helpers import assert_problem
 
@@ -42,7 +43,7 @@ def test_unhealthy_when_the_database_cannot_be_reached(settings: Settings) -> No
     response = app.test_client().get("/healthz")
 
     body = assert_problem(response, 503)
-    assert "database" in body["detail"]
+    assert body["detail"] == DATABASE_DOWN
     assert response.headers["Retry-After"]
 
 
@@ -73,7 +74,7 @@ def test_unhealthy_in_bounded_time_when_the_database_never_answers(settings: Set
     assert answers, "the request was still waiting for the database after 10 s"
     assert waited >= 1, "the answer came before the connect timeout: something else stopped it"
     body = assert_problem(answers[0], 503)
-    assert "not available" in body["detail"]
+    assert body["detail"] == DATABASE_DOWN
 
 
 def test_the_preflight_reports_an_unreachable_database_in_one_line(

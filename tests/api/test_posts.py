@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from blog.db import db, utcnow
 from blog.models import BODY_MAX_LENGTH, Post, User
-from blog.posts import PostCursor, signed
+from blog.posts import NOT_A_CURSOR, OTHER_FILTERS, PostCursor, signed
 from blog.schemas import PostOut
 from tests import rows
 from tests.factories import PostFactory, TagFactory, UserFactory
@@ -168,7 +168,7 @@ def test_cursors_work_with_filters_and_the_feed(client: FlaskClient) -> None:
 def test_a_cursor_the_api_did_not_give_out_is_refused(client: FlaskClient, cursor: str) -> None:
     body = assert_problem(client.get(f"/api/posts?cursor={cursor}"), 422)
 
-    assert body["errors"] == [{"parameter": "cursor", "detail": "Not a cursor this API gave out"}]
+    assert body["errors"] == [{"parameter": "cursor", "detail": NOT_A_CURSOR}]
 
 
 def cursor_after(client: FlaskClient, path: str, headers: dict[str, str] | None = None) -> str:
@@ -187,7 +187,7 @@ def test_an_edited_cursor_is_refused(client: FlaskClient) -> None:
 
     body = assert_problem(client.get(f"/api/posts?cursor={edited.rstrip('=')}.{signature}"), 422)
 
-    assert body["errors"] == [{"parameter": "cursor", "detail": "Not a cursor this API gave out"}]
+    assert body["errors"] == [{"parameter": "cursor", "detail": NOT_A_CURSOR}]
 
 
 @pytest.mark.parametrize(
@@ -258,7 +258,7 @@ def test_a_cursor_pages_only_the_list_it_was_given_out_for(
     response = client.get(f"{used_for}&cursor={cursor}", headers=headers)
 
     body = assert_problem(response, 422)
-    assert body["errors"] == [{"parameter": "cursor", "detail": "Given out for other filters"}]
+    assert body["errors"] == [{"parameter": "cursor", "detail": OTHER_FILTERS}]
 
 
 def test_a_cursor_allows_another_spelling_of_the_same_filters(client: FlaskClient) -> None:

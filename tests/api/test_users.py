@@ -8,6 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Table, select
 
+from blog.api.users import NOT_CONFIRMED
 from blog.db import Base, db
 from blog.models import SignInFailures, User
 from blog.schemas import EXAMPLE_PASSWORD
@@ -218,7 +219,7 @@ def test_a_wrong_current_password_is_refused_and_changes_nothing(
     )
 
     body = assert_problem(response, 403)
-    assert body["detail"] == "The current password is wrong."
+    assert body["detail"] == NOT_CONFIRMED
     assert body["errors"] == [{"pointer": "/current_password", "detail": body["detail"]}]
     assert "WWW-Authenticate" not in response.headers
     db.session.refresh(user)

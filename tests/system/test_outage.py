@@ -34,6 +34,7 @@ import pytest
 from sqlalchemy import URL, Connection, create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from blog.errors import DATABASE_DOWN, DATABASE_SLOW
 from tests.databases import migrate
 from tests.fixtures import recreate_database
 from tests.servers import APP, Answer, Server, call, running, server_environment
@@ -155,7 +156,7 @@ def assert_unavailable(answer: Answer, detail: str) -> None:
     assert answer.status == 503, answer.body
     assert answer.headers["Content-Type"] == "application/problem+json"
     assert answer.headers["Retry-After"]
-    assert detail in answer.json()["detail"]
+    assert answer.json()["detail"] == detail
 
 
 def kinds(errors: list[str]) -> list[str]:
@@ -219,7 +220,7 @@ def test_the_api_answers_503_while_the_database_is_down_and_recovers_by_itself(
         cluster.start()
 
     for answer in down:
-        assert_unavailable(answer, "not available")
+        assert_unavailable(answer, DATABASE_DOWN)
     assert kinds(errors) == ["ended"] + ["no server"] * (len(down) - 1), errors
 
     # Back: the pool went with the first failure, so every request connects afresh and succeeds.
@@ -248,7 +249,7 @@ def test_a_restart_between_two_requests_costs_one_503_then_the_pool_is_new(
     cluster.start()
     answers = [call(f"{server.url}/api/posts", timeout=PATIENCE_SECONDS) for _ in range(5)]
 
-    assert_unavailable(answers[0], "not available")
+    assert_unavailable(answers[0], DATABASE_DOWN)
     assert [answer.status for answer in answers[1:]] == [200] * 4
     assert kinds(logged_errors(server, logged_before)) == ["ended"]
 
@@ -262,7 +263,7 @@ def test_a_query_stuck_behind_a_lock_gets_503_after_the_statement_timeout(
             # An ACCESS EXCLUSIVE lock on posts: reads of the table wait until it is released.
             connection.execute(text("LOCK TABLE posts IN ACCESS EXCLUSIVE MODE"))
             answer = call(f"{server.url}/api/posts", timeout=PATIENCE_SECONDS)
-            assert_unavailable(answer, "too long")
+            assert_unavailable(answer, DATABASE_SLOW)
         assert call(f"{server.url}/api/posts").status == 200
     finally:
         engine.dispose()
