@@ -16,6 +16,22 @@ DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production" 
 MIN_SECRET_KEY_LENGTH = 32
 EXTENSION_KEY = "blog.settings"  # where create_app() keeps each app's settings
 
+# What the operator is told, one fault each.
+NOT_A_URL = "DATABASE_URL is not a database URL: {}"
+NOT_POSTGRES = "DATABASE_URL must point at PostgreSQL, not {!r}."
+NOT_PSYCOPG = "DATABASE_URL names the driver {!r}; this app uses psycopg (3)."
+NO_DATABASE = "DATABASE_URL must name a database."
+ANY_ORIGIN = "CORS_ORIGINS does not take `*`: list the origins that may call the API."
+NOT_AN_ORIGIN = "CORS_ORIGINS: {!r} is not an http:// or https:// origin."
+NOT_AS_SENT = (
+    "CORS_ORIGINS: write {!r} as browsers send it, {!r}"
+    " (no path, query or user; the host in lower case; no default port)."
+)
+DATABASE_NOT_SET = "DATABASE_URL must be set in production; the default is public."
+KEY_NOT_SET = "SECRET_KEY must be set in production; the default is public."
+KEY_TOO_SHORT = "SECRET_KEY needs at least {} characters."
+ARGON2_MEMORY_SHORT = "ARGON2_MEMORY_COST_KIB must be at least 8 x ARGON2_PARALLELISM."
+
 
 class ConfigError(ValueError):
     """The environment does not describe a configuration the app can run with."""
@@ -26,14 +42,14 @@ def normalise_database_url(raw: str) -> str:
     try:
         url = make_url(raw.strip())
     except ArgumentError as exc:
-        raise ConfigError(f"DATABASE_URL is not a database URL: {exc}") from None
+        raise ConfigError(NOT_A_URL.format(exc)) from None
     backend, _, driver = url.drivername.partition("+")
     if backend not in {"postgres", "postgresql"}:
-        raise ConfigError(f"DATABASE_URL must point at PostgreSQL, not {backend!r}.")
+        raise ConfigError(NOT_POSTGRES.format(backend))
     if driver not in {"", "psycopg"}:
-        raise ConfigError(f"DATABASE_URL names the driver {driver!r}; this app uses psycopg (3).")
+        raise ConfigError(NOT_PSYCOPG.format(driver))
     if not url.database:
-        raise ConfigError("DATABASE_URL must name a database.")
+        raise ConfigError(NO_DATABASE)
     return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
@@ -45,7 +61,7 @@ def database_url_from_env() -> str:
 def _check_origin(origin: str) -> str:
     # Each origin must be written exactly as browsers send it.
     if origin == "*":
-        raise ValueError("CORS_ORIGINS does not take `*`: list the origins that may call the API.")
+        raise ValueError(ANY_ORIGIN)
     parts = urlsplit(origin)
     default_port = {"http": 80, "https": 443}.get(parts.scheme)
     try:
@@ -53,14 +69,11 @@ def _check_origin(origin: str) -> str:
     except ValueError:  # not a number, or out of range
         default_port = None
     if default_port is None or not parts.hostname:
-        raise ValueError(f"CORS_ORIGINS: {origin!r} is not an http:// or https:// origin.")
+        raise ValueError(NOT_AN_ORIGIN.format(origin))
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     expected = f"{parts.scheme}://{host}" + ("" if port in {None, default_port} else f":{port}")
     if origin != expected:
-        raise ValueError(
-            f"CORS_ORIGINS: write {origin!r} as browsers send it, {expected!r}"
-            " (no path, query or user; the host in lower case; no default port)."
-        )
+        raise ValueError(NOT_AS_SENT.format(origin, expected))
     return origin
 
 
@@ -125,13 +138,13 @@ class Settings(BaseModel, frozen=True, validate_by_name=True, alias_generator=st
     def _refuse_unsafe(self) -> Self:
         if self.env == "production":
             if self.database_url == DEFAULT_DATABASE_URL:
-                raise ConfigError("DATABASE_URL must be set in production; the default is public.")
+                raise ConfigError(DATABASE_NOT_SET)
             if self.secret_key == DEVELOPMENT_SECRET_KEY:
-                raise ConfigError("SECRET_KEY must be set in production; the default is public.")
+                raise ConfigError(KEY_NOT_SET)
             if len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
-                raise ConfigError(f"SECRET_KEY needs at least {MIN_SECRET_KEY_LENGTH} characters.")
+                raise ConfigError(KEY_TOO_SHORT.format(MIN_SECRET_KEY_LENGTH))
         if self.argon2_memory_cost_kib < 8 * self.argon2_parallelism:
-            raise ConfigError("ARGON2_MEMORY_COST_KIB must be at least 8 x ARGON2_PARALLELISM.")
+            raise ConfigError(ARGON2_MEMORY_SHORT)
         return self
 
     def flask_config(self) -> dict[str, Any]:

@@ -11,6 +11,13 @@ from blog.seed import demo_accounts, demo_accounts_with_the_published_password
 
 CONFIG_ERROR = 2
 DEMO_ACCOUNTS_OPEN = 3
+# What each check prints on stderr when it fails.
+BAD_SETTINGS = "blog: configuration error: {}"
+DEMO_CHECK_FAILED = "blog: cannot check the demo accounts: {}"
+DEMO_ACCOUNTS_ACCEPT = (
+    "blog: refusing to serve in production: {} still accept the published password;"
+    " `bin/app seed` disables them."
+)
 
 
 def main(argv: list[str]) -> int:
@@ -18,7 +25,7 @@ def main(argv: list[str]) -> int:
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
-        print(f"blog: configuration error: {exc}", file=sys.stderr)
+        print(BAD_SETTINGS.format(exc), file=sys.stderr)
         return CONFIG_ERROR
     if argv != ["serve"] or settings.env != "production":
         return 0
@@ -27,14 +34,10 @@ def main(argv: list[str]) -> int:
             names = demo_accounts_with_the_published_password()
     except SQLAlchemyError as exc:
         detail = " ".join(str(getattr(exc, "orig", None) or exc).split())  # the driver's, in a line
-        print(f"blog: cannot check the demo accounts: {detail}", file=sys.stderr)
+        print(DEMO_CHECK_FAILED.format(detail), file=sys.stderr)
         return DEMO_ACCOUNTS_OPEN
     if names:
-        print(
-            f"blog: refusing to serve in production: {demo_accounts(names)} still accept the"
-            " published password; `bin/app seed` disables them.",
-            file=sys.stderr,
-        )
+        print(DEMO_ACCOUNTS_ACCEPT.format(demo_accounts(names)), file=sys.stderr)
     return DEMO_ACCOUNTS_OPEN if names else 0
 
 

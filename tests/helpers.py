@@ -97,3 +97,8 @@ def fresh(obj: ModelT) -> ModelT:
     loaded = db.session.get(model, key)
     assert loaded is not None
     return loaded
+
+
+def whole(message: str) -> str:
+    """A pattern for `pytest.raises(match=...)`: all of `message`, any value in each `{}`."""
+    return "^" + ".+".join(re.escape(part) for part in re.split(r"\{[^{}]*\}", message)) + "$"

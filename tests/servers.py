@@ -30,6 +30,9 @@ APP = ["bin/app", "serve"]
 EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
 
+EXITED_EARLY = "{} exited before it was ready:\n{}"
+
+
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that nothing is bound to, below the ephemeral range.
 
@@ -118,7 +121,7 @@ def _wait_until_ready(server: Server, path: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
         if server.process.poll() is not None:
-            raise RuntimeError(f"{server.name} exited before it was ready:\n{server.output()}")
+            raise RuntimeError(EXITED_EARLY.format(server.name, server.output()))
         try:
             if call(server.url + path, timeout=2).status == 200:
                 return

@@ -6,12 +6,24 @@ import pytest
 
 from blog import create_app, preflight
 from blog.config import (
+    ANY_ORIGIN,
+    DATABASE_NOT_SET,
     DEFAULT_DATABASE_URL,
     DEVELOPMENT_SECRET_KEY,
+    KEY_NOT_SET,
+    KEY_TOO_SHORT,
+    MIN_SECRET_KEY_LENGTH,
+    NO_DATABASE,
+    NOT_A_URL,
+    NOT_AN_ORIGIN,
+    NOT_AS_SENT,
+    NOT_POSTGRES,
+    NOT_PSYCOPG,
     ConfigError,
     Settings,
     normalise_database_url,
 )
+from tests.helpers import whole
 
 STRONG_KEY = "k" * 40
 
@@ -32,15 +44,15 @@ def test_postgres_urls_are_normalised_for_psycopg(raw: str, expected: str) -> No
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ("sqlite:///blog.db", "PostgreSQL"),
-        ("mysql://db/blog", "PostgreSQL"),
-        ("postgresql+psycopg2://db/blog", "psycopg"),
-        ("postgresql://db", "name a database"),
-        ("not a url", "not a database URL"),
+        ("sqlite:///blog.db", NOT_POSTGRES.format("sqlite")),
+        ("mysql://db/blog", NOT_POSTGRES.format("mysql")),
+        ("postgresql+psycopg2://db/blog", NOT_PSYCOPG.format("psycopg2")),
+        ("postgresql://db", NO_DATABASE),
+        ("not a url", NOT_A_URL),  # SQLAlchemy's reason after it
     ],
 )
 def test_other_urls_are_refused(raw: str, message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=whole(message)):
         normalise_database_url(raw)
 
 
@@ -56,17 +68,17 @@ PRODUCTION = {"BLOG_ENV": "production", "DATABASE_URL": "postgresql://app@db.int
 
 
 def test_production_refuses_the_default_secret_key() -> None:
-    with pytest.raises(ConfigError, match="SECRET_KEY must be set"):
+    with pytest.raises(ConfigError, match=whole(KEY_NOT_SET)):
         Settings.from_env(PRODUCTION)
 
 
 def test_production_refuses_a_short_secret_key() -> None:
-    with pytest.raises(ConfigError, match="at least 32"):
+    with pytest.raises(ConfigError, match=whole(KEY_TOO_SHORT.format(MIN_SECRET_KEY_LENGTH))):
         Settings.from_env(PRODUCTION | {"SECRET_KEY": "short"})
 
 
 def test_production_refuses_to_guess_the_database() -> None:
-    with pytest.raises(ConfigError, match="DATABASE_URL must be set in production"):
+    with pytest.raises(ConfigError, match=whole(DATABASE_NOT_SET)):
         Settings.from_env({"BLOG_ENV": "production", "SECRET_KEY": STRONG_KEY})
 
 
@@ -80,9 +92,7 @@ def test_the_preflight_says_what_is_wrong_in_one_line(
     status = preflight.main([])
 
     assert status == preflight.CONFIG_ERROR == 2
-    assert capsys.readouterr().err == (
-        "blog: configuration error: SECRET_KEY must be set in production; the default is public.\n"
-    )
+    assert capsys.readouterr().err == preflight.BAD_SETTINGS.format(KEY_NOT_SET) + "\n"
 
 
 def test_the_preflight_is_silent_when_the_settings_are_valid(
@@ -95,7 +105,7 @@ def test_the_preflight_is_silent_when_the_settings_are_valid(
 
 
 def test_create_app_refuses_unsafe_settings_passed_in_directly() -> None:
-    with pytest.raises(ConfigError, match="SECRET_KEY"):
+    with pytest.raises(ConfigError, match=whole(KEY_NOT_SET)):
         create_app(Settings(env="production", database_url=PRODUCTION["DATABASE_URL"]))
 
 
@@ -153,23 +163,32 @@ def test_cors_origins_are_off_by_default_and_read_as_a_list() -> None:
     )
 
 
+def test_cors_origins_must_be_listed() -> None:
+    with pytest.raises(ConfigError, match=whole(ANY_ORIGIN)):
+        Settings.from_env({"CORS_ORIGINS": "*"})
+
+
 @pytest.mark.parametrize(
-    ("origin", "message"),
+    ("origin", "as_sent"),
     [
-        ("*", "does not take `\\*`"),
-        ("https://app.example.com/", "'https://app.example.com'"),
-        ("https://app.example.com/app", "no path"),
-        ("https://app.example.com?x=1", "no path"),
-        ("https://user@app.example.com", "no path, query or user"),
-        ("https://App.Example.com", "'https://app.example.com'"),
-        ("https://app.example.com:443", "no default port"),
-        ("http://app.example.com:80", "no default port"),
-        ("app.example.com", "not an http"),
-        ("ftp://app.example.com", "not an http"),
-        ("null", "not an http"),
-        ("https://app.example.com:99999", "not an http"),
+        ("https://app.example.com/", "https://app.example.com"),
+        ("https://app.example.com/app", "https://app.example.com"),
+        ("https://app.example.com?x=1", "https://app.example.com"),
+        ("https://user@app.example.com", "https://app.example.com"),
+        ("https://App.Example.com", "https://app.example.com"),
+        ("https://app.example.com:443", "https://app.example.com"),
+        ("http://app.example.com:80", "http://app.example.com"),
     ],
 )
-def test_cors_origins_must_be_written_as_browsers_send_them(origin: str, message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
+def test_cors_origins_must_be_written_as_browsers_send_them(origin: str, as_sent: str) -> None:
+    with pytest.raises(ConfigError, match=whole(NOT_AS_SENT.format(origin, as_sent))):
+        Settings.from_env({"CORS_ORIGINS": origin})
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["app.example.com", "ftp://app.example.com", "null", "https://app.example.com:99999"],
+)
+def test_cors_origins_must_be_http_or_https_origins(origin: str) -> None:
+    with pytest.raises(ConfigError, match=whole(NOT_AN_ORIGIN.format(origin))):
         Settings.from_env({"CORS_ORIGINS": origin})

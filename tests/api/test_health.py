@@ -91,5 +91,5 @@ def test_the_preflight_reports_an_unreachable_database_in_one_line(
     assert len(str(refused.value).splitlines()) > 1  # the driver's message, as it comes
     assert status == preflight.DEMO_ACCOUNTS_OPEN == 3
     (line,) = capsys.readouterr().err.splitlines()
-    assert line.startswith("blog: cannot check the demo accounts: ")
+    assert line.startswith(preflight.DEMO_CHECK_FAILED.format(""))
     assert "Connection refused" in line

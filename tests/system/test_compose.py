@@ -28,11 +28,13 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InternalError, ProgrammingError
 
-from blog.seed import DEMO_PASSWORD, DEMO_POSTS, DEMO_USERS
+from blog.config import KEY_NOT_SET
+from blog.preflight import BAD_SETTINGS, DEMO_ACCOUNTS_ACCEPT
+from blog.seed import DEMO_PASSWORD, DEMO_POSTS, DEMO_USERNAMES, DEMO_USERS, demo_accounts
 from tests.compose import APP_ROLE_SCRIPT, compose_environment, service
 from tests.databases import drop, exists, recreate
 from tests.fixtures import PROJECT_ROOT, TEST_SECRET_KEY, sibling_database
-from tests.servers import Server, call, free_port, running, server_environment
+from tests.servers import EXITED_EARLY, Server, call, free_port, running, server_environment
 
 
 @dataclass
@@ -422,7 +424,7 @@ def test_the_api_stops_cleanly_on_sigterm_and_then_refuses_connections(seeded: S
 
 def test_an_api_that_cannot_start_fails_with_what_it_said(stack: Stack) -> None:
     environ = stack.environment("api", BLOG_ENV="staging", PORT=str(free_port()))
-    said = r"app exited before it was ready:\nblog: configuration error: BLOG_ENV"
+    said = re.escape(EXITED_EARLY.format("app", BAD_SETTINGS.format("BLOG_ENV")))
 
     with pytest.raises(RuntimeError, match=said), running(service("api")["command"], environ):
         pass
@@ -438,7 +440,7 @@ def test_an_api_that_cannot_start_fails_with_what_it_said(stack: Stack) -> None:
                 "SECRET_KEY": "",
                 "DATABASE_URL": "postgresql://app:not-published@db.internal/blog",
             },
-            "SECRET_KEY must be set in production",
+            KEY_NOT_SET,
         ),
         ({"BLOG_ENV": "staging"}, "BLOG_ENV"),
         ({"TOKEN_TTL_SECONDS": "soon"}, "TOKEN_TTL_SECONDS"),
@@ -456,8 +458,8 @@ def test_a_bad_setting_stops_each_service_with_one_line(
 
     (line,) = result.stderr.splitlines()
     assert result.returncode == 2
-    assert line.startswith("blog: configuration error: ")
-    assert message in line
+    assert line.startswith(BAD_SETTINGS.format(""))
+    assert message in line  # the fault, or the variable that holds a bad value
     assert result.stdout == ""
 
 
@@ -488,8 +490,7 @@ def test_production_takes_over_a_database_seeded_in_development(
 
     assert refused.returncode == 3
     assert refused.stderr.splitlines() == [
-        "blog: refusing to serve in production: 4 demo accounts (alice, bob, carol, dave) still"
-        " accept the published password; `bin/app seed` disables them."
+        DEMO_ACCOUNTS_ACCEPT.format(demo_accounts(sorted(DEMO_USERNAMES)))
     ]
     assert seed.returncode == 0, seed.stderr
     assert seed.stdout.splitlines() == [
