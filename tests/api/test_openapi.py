@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Annotated, Any
 
 import pytest
@@ -13,6 +14,7 @@ from pydantic import ConfigDict, StringConstraints, TypeAdapter, ValidationError
 from werkzeug.routing import Rule
 
 from blog import create_app, openapi
+from blog.api import BLUEPRINTS
 from blog.config import Settings
 from blog.errors import PROBLEM_MEDIA_TYPE
 from blog.headers import has_no_entity_tag
@@ -257,3 +259,14 @@ def test_a_class_escape_means_different_things_to_different_regex_engines() -> N
     assert rust.validate_python(" ") == " "
     with pytest.raises(ValidationError):
         rust.validate_python("\x1c")
+
+
+def test_each_blueprint_is_a_tag_described_by_its_module(client: FlaskClient) -> None:
+    """Every operation is under its blueprint's tag, and the document lists each tag once,
+    described by the docstring of the module that holds the blueprint (blog/api/__init__.py)."""
+    document = spec(client)
+    described = {tag["name"]: tag.get("description") for tag in document["tags"]}
+    expected = {bp.name.title(): sys.modules[bp.import_name].__doc__ for bp in BLUEPRINTS}
+    assert described == expected
+    assert all(described.values())
+    assert {tag for op in operations(document) for tag in op["tags"]} == set(expected)
