@@ -157,7 +157,7 @@ UNIQUE_VIOLATIONS = {
     "uq_users_username_lower": ("/username", "This username is taken."),
     "uq_users_email_lower": ("/email", "This email address is already registered."),
 }
-POST_CHANGED = "The post changed while this request was editing it; read it again."
+CHANGED_MEANWHILE = "What this request edits changed while it ran; read it again and retry."
 DATABASE_SLOW = "The database took too long to answer; try again."
 DATABASE_DOWN = "The database is not available; try again."
 
@@ -206,7 +206,7 @@ def answer_error(error: Exception) -> Response:
     if isinstance(error, IntegrityError):
         return _integrity_error(error)
     if isinstance(error, StaleDataError):  # the versioned UPDATE found the row changed
-        return problem(412, POST_CHANGED)
+        return problem(412, CHANGED_MEANWHILE)
     if isinstance(error, OperationalError | PoolTimeoutError):
         log.error("Database unavailable: %s", error)
         slow = isinstance(getattr(error, "orig", None), QueryCanceled)

@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from blog import create_app
 from blog.config import Settings
-from blog.errors import MAX_ERRORS, POST_CHANGED
+from blog.errors import CHANGED_MEANWHILE, MAX_ERRORS
 from blog.framework import MAX_HEADER_BYTES, MAX_URL_BYTES, NOT_TAKEN, IdConverter
 from tests import rows
 from tests.factories import UserFactory
@@ -206,7 +206,7 @@ def test_a_stale_data_error_from_the_orm_is_a_412_problem(settings: Settings) ->
 
     response = app.test_client().post("/racing-edit")
 
-    assert assert_problem(response, 412)["detail"] == POST_CHANGED
+    assert assert_problem(response, 412)["detail"] == CHANGED_MEANWHILE
 
 
 def test_an_over_long_url_is_a_414_problem(client: FlaskClient) -> None:
