@@ -8,13 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute, with_parent
 
 from blog import auth, schemas
-from blog.auth import (
-    current_user,
-    hash_password,
-    ignores_authorization,
-    token_auth,
-    verify_password,
-)
+from blog.auth import current_user, token_auth
 from blog.db import db
 from blog.errors import WRONG_PASSWORD, Forbidden, NotFound, Unprocessable
 from blog.fields import guessable, is_username
@@ -51,7 +45,7 @@ def confirm_password(user: User, data: schemas.PasswordConfirmation) -> None:
     """Raise Forbidden unless `data.current_password` is the user's (OWASP asks for it again)."""
     # Every try counts, a right one too (it clears no count): one token cannot hog the hashing.
     auth.attempt(user.username)
-    right = verify_password(user.password_hash, data.current_password)
+    right = auth.verify_password(user.password_hash, data.current_password)
     auth.keep()  # counted, whatever the rest of the request comes to
     if not right:
         fault = {"pointer": "/current_password", "detail": NOT_CONFIRMED}
@@ -59,13 +53,13 @@ def confirm_password(user: User, data: schemas.PasswordConfirmation) -> None:
 
 
 @bp.post("")
-@ignores_authorization
+@auth.ignores_authorization
 @bp.input(schemas.UserCreate, arg_name="data")
 @bp.output(schemas.UserOut, status_code=201, description="The new account")
 @bp.doc(responses=responses(errors=SIGN_UP, headers={201: {"Location": LOCATION}}))
 def create_user(data: schemas.UserCreate) -> tuple[schemas.UserOut, dict[str, str]]:
     """Create an account."""
-    password_hash = hash_password(data.password)
+    password_hash = auth.hash_password(data.password)
     user = User(username=data.username, email=data.email, password_hash=password_hash)
     # Every user has a profile: back_populates sets profile.user, and the cascade adds it too.
     user.profile = Profile()
@@ -102,7 +96,7 @@ def update_me(data: schemas.UserUpdate) -> tuple[schemas.UserOut, dict[str, str]
     confirm_password(user, data)
     user.email = email  # the same value again is no change to the ORM
     if data.password is not MISSING:
-        user.password_hash = hash_password(data.password)
+        user.password_hash = auth.hash_password(data.password)
         user.token_version += 1  # every token issued so far names the old one: refused
     db.session.commit()
     return schemas.UserOut.model_validate(user), PRIVATE
