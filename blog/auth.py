@@ -112,11 +112,6 @@ def keep() -> None:
     g.bookkeeping = False
 
 
-def succeeded(username: str) -> None:
-    """Forget the failures of `username`, whose password was right, in the caller's transaction."""
-    db.session.execute(delete(SignInFailures).filter_by(username_lower=username.lower()))
-
-
 def hash_password(password: str) -> str:
     """Return an Argon2id hash of `password` in NFKC form (as NIST SP 800-63B-4 asks)."""
     take_a_hashing_slot()
@@ -134,13 +129,18 @@ def verify_password(password_hash: str, password: str) -> bool:
     return False
 
 
-def authenticate(username: str, password: str) -> User | None:
-    """Return the user these credentials belong to, or None, in about the same time either way."""
+def sign_in(username: str, password: str) -> User | None:
+    """Return the user these credentials belong to, or None, in about the same time either way.
+    The attempt counts: a failure is committed at once; a success clears the count, for the
+    caller to commit."""
+    attempt(username)
     hasher, dummy_hash = _hasher(current_settings())
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     matches = verify_password(dummy_hash if user is None else user.password_hash, password)
     if user is None or not matches:
+        keep()
         return None
+    db.session.execute(delete(SignInFailures).filter_by(username_lower=username.lower()))
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user

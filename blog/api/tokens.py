@@ -3,7 +3,6 @@
 from apiflask import APIBlueprint
 
 from blog import auth, schemas
-from blog.auth import authenticate, ignores_authorization, issue_token
 from blog.db import db
 from blog.errors import WRONG_CREDENTIALS, Unauthorized
 from blog.openapi import responses
@@ -19,19 +18,16 @@ REFUSED = {401: "Wrong username or password", 429: "Too many password attempts l
 
 
 @bp.post("")
-@ignores_authorization
+@auth.ignores_authorization
 @bp.input(schemas.TokenRequest, arg_name="data")
 @bp.output(schemas.TokenOut)
 @bp.doc(responses=responses(errors=REFUSED, headers={200: NO_STORE_DOC}))
 def create_token(data: schemas.TokenRequest) -> tuple[schemas.TokenOut, dict[str, str]]:
     """Sign in and get a bearer token."""
-    auth.attempt(data.username)
-    user = authenticate(data.username, data.password)
+    user = auth.sign_in(data.username, data.password)
     if user is None:
-        auth.keep()  # the failed attempt counts
         # One answer for an unknown user and a wrong password, so neither can be probed.
         raise Unauthorized("The username or password is wrong.", kind=WRONG_CREDENTIALS)
-    auth.succeeded(data.username)
-    db.session.commit()  # with the password hash, if authenticate() upgraded it
-    token, expires_in = issue_token(user)
+    db.session.commit()  # the cleared count, and the password hash if sign_in() upgraded it
+    token, expires_in = auth.issue_token(user)
     return schemas.TokenOut(access_token=token, expires_in=expires_in), NO_STORE
