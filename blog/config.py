@@ -58,33 +58,30 @@ def database_url_from_env() -> str:
     return normalise_database_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
 
 
-def _check_origin(origin: str) -> str:
-    # Each origin must be written exactly as browsers send it.
-    if origin == "*":
-        raise ValueError(ANY_ORIGIN)
-    parts = urlsplit(origin)
-    default_port = {"http": 80, "https": 443}.get(parts.scheme)
-    try:
-        port = parts.port
-    except ValueError:  # not a number, or out of range
-        default_port = None
-    if default_port is None or not parts.hostname:
-        raise ValueError(NOT_AN_ORIGIN.format(origin))
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    expected = f"{parts.scheme}://{host}" + ("" if port in {None, default_port} else f":{port}")
-    if origin != expected:
-        raise ValueError(NOT_AS_SENT.format(origin, expected))
-    return origin
+def _origins(value: Any) -> Any:
+    # Comma-separated in a string; each origin written exactly as browsers send it.
+    if isinstance(value, str):
+        value = [item.strip() for item in value.split(",") if item.strip()]
+    for origin in value:
+        if origin == "*":
+            raise ValueError(ANY_ORIGIN)
+        parts = urlsplit(origin)
+        default_port = {"http": 80, "https": 443}.get(parts.scheme)
+        try:
+            port = parts.port
+        except ValueError:  # not a number, or out of range
+            default_port = None
+        if default_port is None or not parts.hostname:
+            raise ValueError(NOT_AN_ORIGIN.format(origin))
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        expected = f"{parts.scheme}://{host}" + ("" if port in {None, default_port} else f":{port}")
+        if origin != expected:
+            raise ValueError(NOT_AS_SENT.format(origin, expected))
+    return tuple(value)
 
 
 def _pooler(value: Any) -> Any:
     return (value.strip().lower() or "none") if isinstance(value, str) else value
-
-
-def _origins(value: Any) -> Any:
-    if isinstance(value, str):  # comma-separated
-        value = [item.strip() for item in value.split(",") if item.strip()]
-    return tuple(_check_origin(origin) for origin in value)
 
 
 def _unless_testing(default: int, *, cheap: int) -> Any:
@@ -123,7 +120,7 @@ class Settings(BaseModel, frozen=True, validate_by_name=True, alias_generator=st
             super().__init__(**values)
         except ValidationError as error:
             first = error.errors(include_url=False)[0]
-            if first["type"] == "value_error":  # a ConfigError or _check_origin's ValueError
+            if first["type"] == "value_error":  # a ConfigError or _origins' ValueError
                 raise ConfigError(str(first["ctx"]["error"])) from None
             name, value = first["loc"][0], first["input"]  # the variable, by its alias
             raise ConfigError(f"{name}: {first['msg']}, not {value!r}.") from None
