@@ -126,9 +126,8 @@ class Settings(BaseModel, frozen=True, validate_by_name=True, alias_generator=st
             raise ConfigError(f"{name}: {first['msg']}, not {value!r}.") from None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
-        """Build validated settings from environment variables (os.environ by default)."""
-        environ = os.environ if environ is None else environ
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
+        """Build validated settings from environment variables."""
         return cls(**{name: value for name, value in environ.items() if value and name.isupper()})
 
     @model_validator(mode="after")
@@ -152,9 +151,8 @@ class Settings(BaseModel, frozen=True, validate_by_name=True, alias_generator=st
             # shared server connection: blog/db.py sets the timeout in every transaction.
             connect_args["prepare_threshold"] = None
         else:
-            connect_args["options"] = (
-                f"-c statement_timeout={self.db_statement_timeout_ms} -c timezone=UTC"
-            )
+            timeout = self.db_statement_timeout_ms
+            connect_args["options"] = f"-c statement_timeout={timeout} -c timezone=UTC"
         engine = {"pool_pre_ping": self.db_pool_pre_ping, "connect_args": connect_args}
         return {
             "SECRET_KEY": self.secret_key,
