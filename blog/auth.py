@@ -27,6 +27,8 @@ from blog.models import SignInFailures, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
+HASHING_SLOTS = 0x68617368  # a slot's advisory lock key is this number and the slot's
+PRUNED_PER_ATTEMPT = 100  # rows whose sign-in window has ended, deleted at each attempt
 
 token_auth = HTTPTokenAuth(
     description="A token from `POST /api/tokens`, sent as `Authorization: Bearer <token>`."
@@ -37,6 +39,7 @@ NOT_VALID = "The bearer token is not valid."
 USER_GONE = "The bearer token belongs to a user who no longer exists."
 REVOKED = "The token was issued before the password changed: sign in again."
 NOT_BEARER = "This is not a bearer token: send `Authorization: Bearer <token>`."
+THROTTLED = "Too many password attempts for this username lately. Try again later."
 
 
 @cache
@@ -47,9 +50,6 @@ def _hasher(settings: Settings) -> tuple[PasswordHasher, str]:
         parallelism=settings.argon2_parallelism,
     )
     return hasher, hasher.hash("not the password of any user")  # checked for unknown users
-
-
-HASHING_SLOTS = 0x68617368  # a slot's advisory lock key is this number and the slot's
 
 
 def take_a_hashing_slot() -> None:
@@ -64,9 +64,6 @@ def take_a_hashing_slot() -> None:
             g.hashing_slot_of = db.session().get_transaction()
             return
     raise PasswordsBusy("Too many passwords being checked; try again in a second.", retry_after=1)
-
-
-PRUNED_PER_ATTEMPT = 100
 
 
 def attempt(username: str) -> None:
@@ -99,10 +96,7 @@ def attempt(username: str) -> None:
     db.session.execute(delete(SignInFailures).where(row.username_lower.in_(unheld)))
     if failures > settings.sign_in_max_failures:
         # The error handler rolls back: a refused attempt does not count.
-        raise TooManyRequests(
-            "Too many password attempts for this username lately. Try again later.",
-            retry_after=max(1, math.ceil(seconds_left)),
-        )
+        raise TooManyRequests(THROTTLED, retry_after=max(1, math.ceil(seconds_left)))
 
 
 def keep() -> None:
