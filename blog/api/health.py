@@ -3,15 +3,14 @@
 from apiflask import APIBlueprint
 from sqlalchemy import text
 
-from blog import schemas
-from blog.auth import ignores_authorization
+from blog import auth, schemas
 from blog.db import db
 
 bp = APIBlueprint("health", __name__)
 
 
 @bp.get("/healthz")
-@ignores_authorization
+@auth.ignores_authorization
 @bp.output(schemas.HealthOut)
 def healthz() -> schemas.HealthOut:
     """Say whether the app can reach its database (if not, the error handler answers 503)."""
