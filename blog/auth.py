@@ -124,9 +124,8 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def sign_in(username: str, password: str) -> User | None:
-    """Return the user these credentials belong to, or None, in about the same time either way.
-    The attempt counts: a failure is committed at once; a success clears the count, for the
-    caller to commit."""
+    """Return the user these credentials belong to, or None, in about the same time either way;
+    the attempt is committed, a failure adding to the count and a success clearing it."""
     attempt(username)
     hasher, dummy_hash = _hasher(current_settings())
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
@@ -137,6 +136,7 @@ def sign_in(username: str, password: str) -> User | None:
     db.session.execute(delete(SignInFailures).filter_by(username_lower=username.lower()))
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    db.session.commit()
     return user
 
 

@@ -3,7 +3,6 @@
 from apiflask import APIBlueprint
 
 from blog import auth, schemas
-from blog.db import db
 from blog.errors import WRONG_CREDENTIALS, Unauthorized
 from blog.openapi import responses
 
@@ -28,6 +27,5 @@ def create_token(data: schemas.TokenRequest) -> tuple[schemas.TokenOut, dict[str
     if user is None:
         # One answer for an unknown user and a wrong password, so neither can be probed.
         raise Unauthorized("The username or password is wrong.", kind=WRONG_CREDENTIALS)
-    db.session.commit()  # the cleared count, and the password hash if sign_in() upgraded it
     token, expires_in = auth.issue_token(user)
     return schemas.TokenOut(access_token=token, expires_in=expires_in), NO_STORE
