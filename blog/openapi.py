@@ -183,14 +183,9 @@ def install_openapi(app: APIFlask) -> None:
 
     @app.spec_processor
     def fix_spec(spec: Any) -> dict[str, Any]:  # APIFlask passes the document as a dict
-        rules = {
-            (re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), method.lower()): rule
-            for rule in app.url_map.iter_rules()
-            for method in rule.methods or ()
-        }
-        for path, operations in spec["paths"].items():
-            for method, operation in operations.items():
-                if isinstance(operation, dict):
-                    rule = rules[(path, method)]
+        for rule in app.url_map.iter_rules():
+            path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+            for method, operation in spec["paths"].get(path, {}).items():
+                if method.upper() in (rule.methods or ()):
                     _fix_operation(operation, method, app.view_functions[rule.endpoint], rule)
         return _unique_components(spec)
