@@ -12,6 +12,7 @@ from apiflask import APIFlask
 from flask import Response, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import BadRequest
 
 from blog.db import db
@@ -51,16 +52,16 @@ def secured(wsgi_app: WsgiApp) -> WsgiApp:
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started: list[Any] = []
         body = wsgi_app(environ, lambda *answer: started.extend(answer))
-        status, headers, *exc_info = started
-        sent = {name.lower() for name, _ in headers}
+        status, sent, *exc_info = started
+        headers = Headers(sent)
         policy = f"default-src 'none'; {LOCKED}"
-        if any(name.lower() == "content-type" and "html" in value for name, value in headers):
+        if "html" in headers.get("Content-Type", ""):
             page = b"".join(body)  # small here: read whole to hash its inline code
             getattr(body, "close", lambda: None)()
             body, policy = [page], page_policy(page)
-        extra = ALWAYS | {"Content-Security-Policy": policy}
-        headers = [*headers, *((k, v) for k, v in extra.items() if k.lower() not in sent)]
-        start_response(status, headers, *exc_info)
+        for name, value in (ALWAYS | {"Content-Security-Policy": policy}).items():
+            headers.setdefault(name, value)
+        start_response(status, headers.to_wsgi_list(), *exc_info)
         return body
 
     return app
