@@ -58,8 +58,7 @@ kind of problem it is (the `Problem` schema lists them)."""
 
 def around_the_views(view: Any, method: str, rule: Rule) -> dict[int, str]:
     """Return what the app can answer an operation besides its view's `@bp.doc(responses=...)`."""
-    # The error handlers (blog/errors.py) and refuse_oversized_requests (blog/framework.py).
-    answers = {
+    answers = {  # blog/errors.py's error handlers, and framework.refuse_oversized_requests
         500: "Something went wrong on the server's side",
         503: "The database is not available",
         414: "The URL is too long",
