@@ -116,15 +116,13 @@ _PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schem
 
 
 def responses(
-    *,
-    errors: Mapping[int, str] | None = None,
-    headers: Mapping[int, Mapping[str, Any]] | None = None,
+    *, errors: Mapping[int, str] = {}, headers: Mapping[int, Mapping[str, Any]] = {}
 ) -> Any:
     """Describe a view's error statuses and the headers its answers carry, for `@bp.doc`."""
     described: dict[int, dict[str, Any]] = {
-        status: {"description": text} for status, text in (errors or {}).items()
+        status: {"description": text} for status, text in errors.items()
     }
-    for status, sent in (headers or {}).items():
+    for status, sent in headers.items():
         described.setdefault(status, {})["headers"] = dict(sent)
     return described
 
