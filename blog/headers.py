@@ -12,6 +12,7 @@ from apiflask import APIFlask
 from flask import Response, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import BadRequest
 
 from blog.db import db
@@ -51,16 +52,16 @@ def secured(wsgi_app: WsgiApp) -> WsgiApp:
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started: list[Any] = []
         body = wsgi_app(environ, lambda *answer: started.extend(answer))
-        status, headers, *exc_info = started
-        sent = {name.lower() for name, _ in headers}
+        status, sent, *exc_info = started
+        headers = Headers(sent)
         policy = f"default-src 'none'; {LOCKED}"
-        if any(name.lower() == "content-type" and "html" in value for name, value in headers):
+        if "html" in headers.get("Content-Type", ""):
             page = b"".join(body)  # small here: read whole to hash its inline code
             getattr(body, "close", lambda: None)()
             body, policy = [page], page_policy(page)
-        extra = ALWAYS | {"Content-Security-Policy": policy}
-        headers = [*headers, *((k, v) for k, v in extra.items() if k.lower() not in sent)]
-        start_response(status, headers, *exc_info)
+        for name, value in (ALWAYS | {"Content-Security-Policy": policy}).items():
+            headers.setdefault(name, value)
+        start_response(status, headers.to_wsgi_list(), *exc_info)
         return body
 
     return app
@@ -141,42 +142,37 @@ def has_no_entity_tag(view: Any) -> bool:
     return not getattr(view, "evaluates_conditions", False)
 
 
-def judge_conditions() -> None:
-    """Note a false condition to a resource without entity-tags, for the commit and the answer."""
-    # Enforced later, so that a 401, 403 or 404 comes first (§13.2.1).
-    view = operation_view()
-    # OPTIONS asks about the resource, not for it: Flask answers it, with the methods it has.
-    if view is None or request.method == "OPTIONS" or not has_no_entity_tag(view):
-        return
-    if "If-Match" in request.headers and listed("If-Match") != ["*"]:
-        g.false_condition = 412, "This resource has no entity-tag: If-Match can only be `*`."
-    elif listed("If-None-Match") == ["*"]:
-        status = 304 if request.method in {"GET", "HEAD"} else 412
-        g.false_condition = status, "If-None-Match is `*`, and this resource exists."
-
-
 def refuse_to_commit(session: Session) -> None:
     """Refuse to commit the work of a request whose condition is false (`g.bookkeeping` aside)."""
     if has_request_context() and "false_condition" in g and not g.get("bookkeeping"):
         raise PreconditionFailed(g.false_condition[1])
 
 
-def answer_false_conditions(response: Response) -> Response:
-    """Answer a request whose condition is false, if it succeeded, with 304 or 412."""
-    if "false_condition" not in g or not 200 <= response.status_code < 300:
-        return response
-    status, detail = g.false_condition
-    if status == 412:
-        return problem(412, detail)
-    # A 304 keeps the fields of section 15.4.5 that the 200 had: Vary above all, for caches.
-    kept = {"Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Vary"}
-    return Response(status=304, headers=[(k, v) for k, v in response.headers if k in kept])
-
-
 def install_conditions(app: APIFlask) -> None:
-    """Judge the conditions of the views that evaluate none themselves, and enforce them at the
-    commit and on the answer."""
-    app.before_request(judge_conditions)
+    """Judge the conditions the views leave, and enforce them at the commit and on the answer."""
     if not event.contains(db.session, "before_commit", refuse_to_commit):  # one db, many apps
         event.listen(db.session, "before_commit", refuse_to_commit)
-    app.after_request(answer_false_conditions)
+
+    @app.before_request
+    def judge_conditions() -> None:
+        # Noted for the commit and the answer, so that a 401, 403 or 404 comes first (§13.2.1).
+        view = operation_view()
+        # OPTIONS asks about the resource, not for it: Flask answers it, with the methods it has.
+        if view is None or request.method == "OPTIONS" or not has_no_entity_tag(view):
+            return
+        if "If-Match" in request.headers and listed("If-Match") != ["*"]:
+            g.false_condition = 412, "This resource has no entity-tag: If-Match can only be `*`."
+        elif listed("If-None-Match") == ["*"]:
+            status = 304 if request.method in {"GET", "HEAD"} else 412
+            g.false_condition = status, "If-None-Match is `*`, and this resource exists."
+
+    @app.after_request
+    def answer_false_conditions(response: Response) -> Response:
+        if "false_condition" not in g or not 200 <= response.status_code < 300:
+            return response
+        status, detail = g.false_condition
+        if status == 412:
+            return problem(412, detail)
+        # A 304 keeps the fields of section 15.4.5 that the 200 had: Vary above all, for caches.
+        kept = {"Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Vary"}
+        return Response(status=304, headers=[(k, v) for k, v in response.headers if k in kept])

@@ -58,8 +58,7 @@ kind of problem it is (the `Problem` schema lists them)."""
 
 def around_the_views(view: Any, method: str, rule: Rule) -> dict[int, str]:
     """Return what the app can answer an operation besides its view's `@bp.doc(responses=...)`."""
-    # The error handlers (blog/errors.py) and refuse_oversized_requests (blog/framework.py).
-    answers = {
+    answers = {  # blog/errors.py's error handlers, and framework.refuse_oversized_requests
         500: "Something went wrong on the server's side",
         503: "The database is not available",
         414: "The URL is too long",
@@ -117,15 +116,13 @@ _PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schem
 
 
 def responses(
-    *,
-    errors: Mapping[int, str] | None = None,
-    headers: Mapping[int, Mapping[str, Any]] | None = None,
+    *, errors: Mapping[int, str] = {}, headers: Mapping[int, Mapping[str, Any]] = {}
 ) -> Any:
     """Describe a view's error statuses and the headers its answers carry, for `@bp.doc`."""
     described: dict[int, dict[str, Any]] = {
-        status: {"description": text} for status, text in (errors or {}).items()
+        status: {"description": text} for status, text in errors.items()
     }
-    for status, sent in (headers or {}).items():
+    for status, sent in headers.items():
         described.setdefault(status, {})["headers"] = dict(sent)
     return described
 
@@ -183,14 +180,9 @@ def install_openapi(app: APIFlask) -> None:
 
     @app.spec_processor
     def fix_spec(spec: Any) -> dict[str, Any]:  # APIFlask passes the document as a dict
-        rules = {
-            (re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), method.lower()): rule
-            for rule in app.url_map.iter_rules()
-            for method in rule.methods or ()
-        }
-        for path, operations in spec["paths"].items():
-            for method, operation in operations.items():
-                if isinstance(operation, dict):
-                    rule = rules[(path, method)]
+        for rule in app.url_map.iter_rules():
+            path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+            for method, operation in spec["paths"].get(path, {}).items():
+                if method.upper() in (rule.methods or ()):
                     _fix_operation(operation, method, app.view_functions[rule.endpoint], rule)
         return _unique_components(spec)
