@@ -22,7 +22,6 @@ MAX_TAGS_PER_POST = 10
 
 # Characters spelt out: ECMAScript's regular expressions and Rust's read `\s` differently.
 NO_NUL = r"^[^\x00]*$"
-ASCII_SPACE = " \t\n\r\f\v"
 NOT_BLANK = r"^[^\x00]*[^\x00 \t\n\r\f\v][^\x00]*$"
 # A dot-atom local part, and a domain of labels of at most 63 letters, digits and hyphens.
 EMAIL_PATTERN = (
@@ -57,7 +56,7 @@ class Text(GroupedMetadata):
         """Return `value` if it keeps to these rules."""
         if "\x00" in value:
             raise PydanticCustomError("nul_character", "Must not contain NUL (\\u0000) characters")
-        if not self.blank and not value.strip(ASCII_SPACE):
+        if not self.blank and not re.fullmatch(NOT_BLANK, value):
             raise PydanticCustomError("blank", "Must contain something other than white space")
         if self.max_bytes and len(value.encode(errors="surrogatepass")) > self.max_bytes:
             too_many = f"Must be at most {self.max_bytes} bytes in UTF-8"
