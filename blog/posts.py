@@ -167,15 +167,14 @@ def paginate(
         parameters["offset"] = offset(page, per_page)
     # Joined tags repeat a post in a row per tag.
     rows = db.session.execute(statement, parameters).unique(itemgetter(0)).all()
-    if not rows:  # past the last page: the total is asked for alone
-        total = db.session.scalar(listing.total, listing.parameters) or 0
-        return Page(items=[], page=page, per_page=per_page, total=total)
+    # Past the last page the total is asked for alone.
+    total = rows[0].total if rows else db.session.scalar(listing.total, listing.parameters) or 0
     items = [item(row) for row in rows[:per_page]]
     next_cursor = None
     if len(rows) > per_page:
         after = PostCursor(page + 1, items[-1].created_at, items[-1].id, listing.scope)
         next_cursor = after.encode(current_app.config["SECRET_KEY"])
-    return Page(items, page, per_page, total=rows[0].total or 0, next_cursor=next_cursor)
+    return Page(items, page, per_page, total, next_cursor)
 
 
 # A post's counts, as correlated subqueries on the indexes, not loaded collections.
