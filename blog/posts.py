@@ -32,6 +32,10 @@ NOT_A_CURSOR = "Not a cursor this API gave out"
 OTHER_FILTERS = "Given out for other filters"  # a cursor of another list
 # The lists' order, which the (created_at, id) index gives without sorting.
 NEWEST_FIRST = (Post.created_at.desc(), Post.id.desc())
+# The posts after a cursor's: a range on that index.
+AFTER_CURSOR = tuple_(Post.created_at, Post.id) < tuple_(
+    bindparam("before_created_at", type_=DateTime(timezone=True)), bindparam("before_id")
+)
 
 ItemT = TypeVar("ItemT")
 
@@ -130,12 +134,7 @@ def _page_statement(
         .order_by(*NEWEST_FIRST)
         .limit(bindparam("limit"))
     )
-    if not by_cursor:
-        return page.offset(bindparam("offset"))
-    after = tuple_(
-        bindparam("before_created_at", type_=DateTime(timezone=True)), bindparam("before_id")
-    )
-    return page.where(tuple_(Post.created_at, Post.id) < after)  # a range on the index
+    return page.where(AFTER_CURSOR) if by_cursor else page.offset(bindparam("offset"))
 
 
 def paginate(
