@@ -155,7 +155,6 @@ def like_post(post_id: int) -> tuple[str, int]:
 def unlike_post(post_id: int) -> tuple[str, int]:
     """Take back your like of a post."""
     posts.require_post(post_id)
-    mine = (Like.user_id == current_user().id, Like.post_id == post_id)
-    db.session.execute(delete(Like).where(*mine))
+    db.session.execute(delete(Like).filter_by(user_id=current_user().id, post_id=post_id))
     db.session.commit()
     return "", 204
