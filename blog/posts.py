@@ -117,7 +117,7 @@ class Listing:
     conditions: tuple[ColumnElement[bool], ...]
     total: Select[Any] | None
     parameters: dict[str, Any]
-    scope: str
+    scope: str  # what its cursors name as their list: they page no other
 
 
 # One statement object per kind of page: SQLAlchemy finds it compiled, without a new cache key.
@@ -198,16 +198,6 @@ def shown(*, signed_in: bool, one: bool = False, locked: bool = False) -> Select
     return query.with_for_update(key_share=True, of=Post) if locked else query
 
 
-def list_scope(*, tag: str | None, author: str | None) -> str:
-    """Return what a cursor of the post list with these (normalised) filters names as its list."""
-    return json.dumps(["posts", tag, author and author.lower()])
-
-
-def feed_scope(user_id: int) -> str:
-    """Return what a cursor of this user's feed names as its list."""
-    return json.dumps(["feed", user_id])
-
-
 # The lists of posts, built once, with their values as bound parameters.
 NAMED_TAG = Tag.name == bindparam("tag")
 NAMED_AUTHOR = func.lower(User.username) == bindparam("author")
@@ -234,17 +224,19 @@ FEED_TOTAL = (
 def post_listing(*, tag: str | None, author: str | None) -> Listing:
     """Return the listing of the post list with these filters, tag and author name."""
     tag_name = None if tag is None else parse_tag_name(tag)
+    parameters = {"tag": tag_name, "author": author and author.lower()}
+    # Normalised filters; a tag no post can have is kept as given, apart from the unfiltered list.
+    scope = json.dumps(["posts", tag_name or tag, parameters["author"]])
     if (tag is not None and tag_name is None) or (author is not None and not is_username(author)):
-        return Listing((), None, {}, list_scope(tag=tag, author=author))
+        return Listing((), None, {}, scope)
     filters = (tag_name is not None, author is not None)
     conditions = tuple(c for c, on in zip((TAGGED, BY_AUTHOR), filters, strict=True) if on)
-    parameters = {"tag": tag_name, "author": author and author.lower()}
-    return Listing(conditions, TOTALS[filters], parameters, list_scope(tag=tag_name, author=author))
+    return Listing(conditions, TOTALS[filters], parameters, scope)
 
 
-def feed_listing(user: User) -> Listing:
-    """Return the listing of the posts of the users `user` follows."""
-    return Listing((FOLLOWED,), FEED_TOTAL, {"user_id": user.id}, feed_scope(user.id))
+def feed_listing(user_id: int) -> Listing:
+    """Return the listing of the posts of the users this user follows."""
+    return Listing((FOLLOWED,), FEED_TOTAL, {"user_id": user_id}, json.dumps(["feed", user_id]))
 
 
 def list_posts(
@@ -263,7 +255,7 @@ def list_posts(
 
 def feed(*, user: User, page: int, per_page: int, cursor: PostCursor | None) -> Page[Post]:
     """Return one page of the posts of the users `user` follows, newest first."""
-    listing, query = feed_listing(user), shown(signed_in=True)
+    listing, query = feed_listing(user.id), shown(signed_in=True)
     return paginate(listing, query, page=page, per_page=per_page, cursor=cursor, viewer=user)
 
 
