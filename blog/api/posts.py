@@ -112,8 +112,7 @@ def update_post(post_id: int, data: schemas.PostUpdate) -> tuple[schemas.PostOut
         setattr(post, name, value)  # the same value again is no change to the ORM
     if db.session.is_modified(post):  # else no UPDATE: the version and updated_at stay
         post.updated_at = utcnow()
-        db.session.flush()
-        # Read back while the row is locked, so that the answer shows this edit.
+        # Read back, the edit autoflushed first, while the row is locked: the answer shows it.
         post = posts.get_post(post_id, viewer=current_user())
     answer = represented(post)  # before the commit, whose flush resets an unchanged post's counts
     db.session.commit()
