@@ -253,7 +253,7 @@ def list_posts(
     return paginate(listing, query, page=page, per_page=per_page, cursor=cursor, viewer=viewer)
 
 
-def feed(*, user: User, page: int, per_page: int, cursor: PostCursor | None) -> Page[Post]:
+def feed(user: User, *, page: int, per_page: int, cursor: PostCursor | None) -> Page[Post]:
     """Return one page of the posts of the users `user` follows, newest first."""
     listing, query = feed_listing(user.id), shown(signed_in=True)
     return paginate(listing, query, page=page, per_page=per_page, cursor=cursor, viewer=user)

@@ -114,7 +114,7 @@ def list_posts(
     )
 
 
-def feed(*, user: User, page: int, per_page: int, cursor: PostCursor | None) -> Page[ColumnPost]:
+def feed(user: User, *, page: int, per_page: int, cursor: PostCursor | None) -> Page[ColumnPost]:
     """Return one page of `user`'s feed, as the app's `feed` does, read as columns."""
     listing, query = feed_listing(user.id), columns(signed_in=True)
     return paginate(
