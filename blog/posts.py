@@ -167,7 +167,7 @@ def paginate(
     # Joined tags repeat a post in a row per tag.
     rows = db.session.execute(statement, parameters).unique(itemgetter(0)).all()
     # Past the last page the total is asked for alone.
-    total = rows[0].total if rows else db.session.scalar(listing.total, listing.parameters) or 0
+    total = (rows[0].total if rows else db.session.scalar(listing.total, listing.parameters)) or 0
     items = [item(row) for row in rows[:per_page]]
     next_cursor = None
     if len(rows) > per_page:
