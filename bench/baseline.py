@@ -26,7 +26,7 @@ import jwt
 import psycopg
 
 from blog.config import database_url_from_env
-from blog.posts import feed_scope, list_scope, signed
+from blog.posts import feed_listing, post_listing, signed
 
 Environ = dict[str, Any]
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -165,7 +165,7 @@ def _page_parameters(query: dict[str, str], scope: str) -> dict[str, Any]:
 
 def posts(query: dict[str, str], viewer: int | None) -> str | None:
     """GET /api/posts, with page or cursor, and an optional tag."""
-    parameters = _page_parameters(query, list_scope(tag=query.get("tag"), author=None))
+    parameters = _page_parameters(query, post_listing(tag=query.get("tag"), author=None).scope)
     if "tag" in query:
         where = (
             "EXISTS (SELECT 1 FROM post_tags JOIN tags ON tags.id = post_tags.tag_id"
@@ -190,7 +190,8 @@ def feed(query: dict[str, str], viewer: int | None) -> str | None:
         viewer=True,
         by_cursor="cursor" in query,
     )
-    return _signed_page(sql, _page_parameters(query, feed_scope(viewer)) | {"viewer": viewer})
+    parameters = _page_parameters(query, feed_listing(viewer).scope)
+    return _signed_page(sql, parameters | {"viewer": viewer})
 
 
 def post(post_id: int) -> str | None:

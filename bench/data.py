@@ -21,7 +21,7 @@ from blog.auth import issue_token
 from blog.config import Settings
 from blog.db import db
 from blog.models import Comment, Post, Profile, User
-from blog.posts import PostCursor, list_scope
+from blog.posts import PostCursor, post_listing
 from blog.seed import WRITER_PREFIX
 from tests.databases import migrate, recreate
 
@@ -128,7 +128,7 @@ def build(size: int, settings: Settings) -> Dataset:
         tag="topic-042",
         deep_page=deep_page,
         deep_cursor=PostCursor(
-            deep_page, before.created_at, before.id, list_scope(tag=None, author=None)
+            deep_page, before.created_at, before.id, post_listing(tag=None, author=None).scope
         ).encode(settings.secret_key),
         seed_seconds=report.seconds,
         seed_rows=report.rows,

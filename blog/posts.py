@@ -32,6 +32,10 @@ NOT_A_CURSOR = "Not a cursor this API gave out"
 OTHER_FILTERS = "Given out for other filters"  # a cursor of another list
 # The lists' order, which the (created_at, id) index gives without sorting.
 NEWEST_FIRST = (Post.created_at.desc(), Post.id.desc())
+# The posts after a cursor's: a range on that index.
+AFTER_CURSOR = tuple_(Post.created_at, Post.id) < tuple_(
+    bindparam("before_created_at", type_=DateTime(timezone=True)), bindparam("before_id")
+)
 
 ItemT = TypeVar("ItemT")
 
@@ -113,7 +117,7 @@ class Listing:
     conditions: tuple[ColumnElement[bool], ...]
     total: Select[Any] | None
     parameters: dict[str, Any]
-    scope: str
+    scope: str  # what its cursors name as their list: they page no other
 
 
 # One statement object per kind of page: SQLAlchemy finds it compiled, without a new cache key.
@@ -130,12 +134,7 @@ def _page_statement(
         .order_by(*NEWEST_FIRST)
         .limit(bindparam("limit"))
     )
-    if not by_cursor:
-        return page.offset(bindparam("offset"))
-    after = tuple_(
-        bindparam("before_created_at", type_=DateTime(timezone=True)), bindparam("before_id")
-    )
-    return page.where(tuple_(Post.created_at, Post.id) < after)  # a range on the index
+    return page.where(AFTER_CURSOR) if by_cursor else page.offset(bindparam("offset"))
 
 
 def paginate(
@@ -167,15 +166,14 @@ def paginate(
         parameters["offset"] = offset(page, per_page)
     # Joined tags repeat a post in a row per tag.
     rows = db.session.execute(statement, parameters).unique(itemgetter(0)).all()
-    if not rows:  # past the last page: the total is asked for alone
-        total = db.session.scalar(listing.total, listing.parameters) or 0
-        return Page(items=[], page=page, per_page=per_page, total=total)
+    # Past the last page the total is asked for alone.
+    total = (rows[0].total if rows else db.session.scalar(listing.total, listing.parameters)) or 0
     items = [item(row) for row in rows[:per_page]]
     next_cursor = None
     if len(rows) > per_page:
         after = PostCursor(page + 1, items[-1].created_at, items[-1].id, listing.scope)
         next_cursor = after.encode(current_app.config["SECRET_KEY"])
-    return Page(items, page, per_page, total=rows[0].total or 0, next_cursor=next_cursor)
+    return Page(items, page, per_page, total, next_cursor)
 
 
 # A post's counts, as correlated subqueries on the indexes, not loaded collections.
@@ -198,16 +196,6 @@ def shown(*, signed_in: bool, one: bool = False, locked: bool = False) -> Select
         query = query.options(with_expression(Post.liked_by_me, liked))
     query = query.where(Post.id == bindparam("post_id")) if one else query
     return query.with_for_update(key_share=True, of=Post) if locked else query
-
-
-def list_scope(*, tag: str | None, author: str | None) -> str:
-    """Return what a cursor of the post list with these (normalised) filters names as its list."""
-    return json.dumps(["posts", tag, author and author.lower()])
-
-
-def feed_scope(user_id: int) -> str:
-    """Return what a cursor of this user's feed names as its list."""
-    return json.dumps(["feed", user_id])
 
 
 # The lists of posts, built once, with their values as bound parameters.
@@ -236,17 +224,19 @@ FEED_TOTAL = (
 def post_listing(*, tag: str | None, author: str | None) -> Listing:
     """Return the listing of the post list with these filters, tag and author name."""
     tag_name = None if tag is None else parse_tag_name(tag)
+    parameters = {"tag": tag_name, "author": author and author.lower()}
+    # Normalised filters; a tag no post can have is kept as given, apart from the unfiltered list.
+    scope = json.dumps(["posts", tag_name or tag, parameters["author"]])
     if (tag is not None and tag_name is None) or (author is not None and not is_username(author)):
-        return Listing((), None, {}, list_scope(tag=tag, author=author))
+        return Listing((), None, {}, scope)
     filters = (tag_name is not None, author is not None)
     conditions = tuple(c for c, on in zip((TAGGED, BY_AUTHOR), filters, strict=True) if on)
-    parameters = {"tag": tag_name, "author": author and author.lower()}
-    return Listing(conditions, TOTALS[filters], parameters, list_scope(tag=tag_name, author=author))
+    return Listing(conditions, TOTALS[filters], parameters, scope)
 
 
-def feed_listing(user: User) -> Listing:
-    """Return the listing of the posts of the users `user` follows."""
-    return Listing((FOLLOWED,), FEED_TOTAL, {"user_id": user.id}, feed_scope(user.id))
+def feed_listing(user_id: int) -> Listing:
+    """Return the listing of the posts of the users this user follows."""
+    return Listing((FOLLOWED,), FEED_TOTAL, {"user_id": user_id}, json.dumps(["feed", user_id]))
 
 
 def list_posts(
@@ -263,9 +253,9 @@ def list_posts(
     return paginate(listing, query, page=page, per_page=per_page, cursor=cursor, viewer=viewer)
 
 
-def feed(*, user: User, page: int, per_page: int, cursor: PostCursor | None) -> Page[Post]:
+def feed(user: User, *, page: int, per_page: int, cursor: PostCursor | None) -> Page[Post]:
     """Return one page of the posts of the users `user` follows, newest first."""
-    listing, query = feed_listing(user), shown(signed_in=True)
+    listing, query = feed_listing(user.id), shown(signed_in=True)
     return paginate(listing, query, page=page, per_page=per_page, cursor=cursor, viewer=user)
 
 

@@ -114,9 +114,9 @@ def list_posts(
     )
 
 
-def feed(*, user: User, page: int, per_page: int, cursor: PostCursor | None) -> Page[ColumnPost]:
+def feed(user: User, *, page: int, per_page: int, cursor: PostCursor | None) -> Page[ColumnPost]:
     """Return one page of `user`'s feed, as the app's `feed` does, read as columns."""
-    listing, query = feed_listing(user), columns(signed_in=True)
+    listing, query = feed_listing(user.id), columns(signed_in=True)
     return paginate(
         listing, query, page=page, per_page=per_page, cursor=cursor, viewer=user, item=column_post
     )

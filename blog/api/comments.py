@@ -22,6 +22,7 @@ MAX_THREAD_DEPTH = 32  # hundreds deep is more than a client's JSON parser, or p
 MAX_COMMENTS_PER_POST = 1000  # replies included: a page of them is about a page of posts
 FULL = {409: "The post holds as many comments as it may"}
 OTHER_POST = "A reply must be on the same post as the comment it replies to."
+WITH_AUTHOR = joinedload(Comment.author, innerjoin=True)
 
 
 def depth(comment: Comment) -> int:
@@ -54,9 +55,8 @@ def list_comments(post_id: int, query: schemas.PageQuery) -> schemas.CommentPage
     """List a post's comments as threads: top-level comments, oldest first, replies nested."""
     top_level = (Comment.post_id == post_id, Comment.parent_id.is_(None))
     total = select(func.count()).select_from(Comment).where(*top_level)
-    author = joinedload(Comment.author, innerjoin=True)
     threads = select(Comment, total.scalar_subquery().label("total")).where(*top_level)
-    oldest_first = threads.options(author).order_by(Comment.created_at, Comment.id)
+    oldest_first = threads.options(WITH_AUTHOR).order_by(Comment.created_at, Comment.id)
     skip = offset(query.page, query.per_page)
     rows = db.session.execute(oldest_first.limit(query.per_page).offset(skip)).all()
     roots = [row.Comment for row in rows]
@@ -108,8 +108,7 @@ def create_comment(
 @bp.output(schemas.CommentOut)
 def get_comment(comment_id: int) -> schemas.CommentOut:
     """Read a comment and the replies below it."""
-    author = joinedload(Comment.author, innerjoin=True)
-    query = select(Comment).filter_by(id=comment_id).options(author)
+    query = select(Comment).filter_by(id=comment_id).options(WITH_AUTHOR)
     comment: Comment = db.one_or_404(query, description=f"There is no comment {comment_id}.")
     load_replies([comment])
     return schemas.CommentOut.model_validate(comment)

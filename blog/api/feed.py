@@ -16,7 +16,5 @@ bp = APIBlueprint("feed", __name__, url_prefix="/api/feed")
 @bp.output(schemas.PostPage)
 def get_feed(query: schemas.PostPageQuery) -> tuple[schemas.PostPage, dict[str, str]]:
     """List the posts of the users you follow, newest first."""
-    page = posts.feed(
-        user=current_user(), page=query.page, per_page=query.per_page, cursor=query.cursor
-    )
+    page = posts.feed(current_user(), page=query.page, per_page=query.per_page, cursor=query.cursor)
     return schemas.PostPage.model_validate(page), {"Vary": "Authorization"}  # liked_by_me

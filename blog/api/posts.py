@@ -14,7 +14,6 @@ from blog.errors import Forbidden
 from blog.headers import entity_tag, evaluate, evaluates_conditions
 from blog.models import Like, Post
 from blog.openapi import LOCATION, VARY, responses
-from blog.posts import ensure_tags
 
 bp = APIBlueprint("posts", __name__, url_prefix="/api/posts")
 
@@ -73,7 +72,7 @@ def create_post(data: schemas.PostCreate) -> tuple[schemas.PostOut, dict[str, st
     # back_populates appends the post to author.posts if that is loaded, and loads nothing for it.
     post = Post(title=data.title, body=data.body, author=current_user())
     db.session.add(post)
-    post.tags = ensure_tags(data.tags)
+    post.tags = posts.ensure_tags(data.tags)
     db.session.commit()
     # Known without asking: nobody has liked or commented on a new post.
     for name, value in (("like_count", 0), ("comment_count", 0), ("liked_by_me", False)):
@@ -108,13 +107,12 @@ def update_post(post_id: int, data: schemas.PostUpdate) -> tuple[schemas.PostOut
     post = own_post(post_id)  # its tags loaded, so that the ORM can tell which links change
     # Tags first: ensure_tags() autoflushes, and an earlier edit would bump the version twice.
     if data.tags is not MISSING:
-        post.tags = ensure_tags(data.tags)
+        post.tags = posts.ensure_tags(data.tags)
     for name, value in data.model_dump(exclude={"tags"}).items():
         setattr(post, name, value)  # the same value again is no change to the ORM
     if db.session.is_modified(post):  # else no UPDATE: the version and updated_at stay
         post.updated_at = utcnow()
-        db.session.flush()
-        # Read back while the row is locked, so that the answer shows this edit.
+        # Read back, the edit autoflushed first, while the row is locked: the answer shows it.
         post = posts.get_post(post_id, viewer=current_user())
     answer = represented(post)  # before the commit, whose flush resets an unchanged post's counts
     db.session.commit()
@@ -155,7 +153,6 @@ def like_post(post_id: int) -> tuple[str, int]:
 def unlike_post(post_id: int) -> tuple[str, int]:
     """Take back your like of a post."""
     posts.require_post(post_id)
-    mine = (Like.user_id == current_user().id, Like.post_id == post_id)
-    db.session.execute(delete(Like).where(*mine))
+    db.session.execute(delete(Like).filter_by(user_id=current_user().id, post_id=post_id))
     db.session.commit()
     return "", 204

@@ -12,7 +12,6 @@ from sqlalchemy import Connection, delete, event
 
 from blog import posts as blog_posts
 from blog.api import comments as api_comments
-from blog.api import posts
 from blog.db import db
 from blog.models import Post
 from tests import rows
@@ -24,7 +23,7 @@ def test_a_failure_after_the_post_is_written_leaves_no_post_and_no_tags(
     client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = UserFactory()
-    real_ensure_tags = posts.ensure_tags
+    real_ensure_tags = blog_posts.ensure_tags
     written: list[int] = []
 
     def ensure_tags_then_fail(names: list[str]) -> object:
@@ -34,7 +33,7 @@ def test_a_failure_after_the_post_is_written_leaves_no_post_and_no_tags(
         written.append(rows.count("tags"))
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(posts, "ensure_tags", ensure_tags_then_fail)
+    monkeypatch.setattr(blog_posts, "ensure_tags", ensure_tags_then_fail)
 
     response = client.post(
         "/api/posts",
