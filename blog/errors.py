@@ -168,7 +168,7 @@ def problem(
     *,
     kind: ProblemType | None = None,
     errors: Faults = (),
-    headers: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
 ) -> Response:
     """Build an RFC 9457 problem details response, of type `kind` or the status's default."""
     kind = kind or next((k for k in PROBLEM_TYPES.values() if k.status == status), None)
@@ -180,11 +180,9 @@ def problem(
     }
     if errors:
         body["errors"] = list(errors)
-    response = current_app.response_class(
-        current_app.json.dumps(body), status=status, mimetype=PROBLEM_MEDIA_TYPE
+    return current_app.response_class(
+        current_app.json.dumps(body), status=status, headers=headers, mimetype=PROBLEM_MEDIA_TYPE
     )
-    response.headers.update(headers or {})
-    return response
 
 
 def answer_error(error: Exception) -> Response:
@@ -198,7 +196,7 @@ def answer_error(error: Exception) -> Response:
         response.headers.update(error.headers)
         return response
     if isinstance(error, http.HTTPException):
-        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        headers = error.get_headers()  # their text/html Content-Type is replaced
         kind, errors = getattr(error, "kind", None), getattr(error, "errors", ())
         return problem(
             error.code or 500, error.description, kind=kind, errors=errors, headers=headers
