@@ -226,11 +226,9 @@ def _integrity_error(error: IntegrityError) -> Response:
 
 
 def register_error_handlers(app: APIFlask) -> None:
-    """Route every kind of error through `answer_error()`."""
-    app.error_processor(answer_error)
-    # Registered after APIFlask's own handler for Werkzeug's exceptions, so this one wins.
-    app.register_error_handler(http.HTTPException, answer_error)
-    app.register_error_handler(Exception, answer_error)
+    """Route every kind of error through `answer_error()`, APIFlask's own two handlers replaced."""
+    for error_class in (HTTPError, http.HTTPException, Exception):
+        app.register_error_handler(error_class, answer_error)
 
 
 def _page(kind: ProblemType, docs_path: str) -> bytes:
