@@ -95,35 +95,15 @@ NotFound = http.NotFound
 PreconditionFailed = http.PreconditionFailed
 TooManyRequests = http.TooManyRequests
 
-# RFC 6750, section 3: what an `error_description` may hold (printable ASCII but `"` and `\`).
-_NOT_IN_A_DESCRIPTION = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
-
-
-class Unauthorized(http.Unauthorized):
-    """A 401 with RFC 6750's `WWW-Authenticate`: `Bearer`, with the error if the token is bad."""
-
-    def __init__(self, detail: str, *, kind: ProblemType = INVALID_TOKEN) -> None:
-        super().__init__(detail)
-        self.kind = kind
-
-    def get_headers(
-        self, environ: Any = None, scope: dict[str, Any] | None = None
-    ) -> list[tuple[str, str]]:
-        """Return the headers, the challenge included."""
-        challenge = "Bearer"
-        if self.kind is INVALID_TOKEN:
-            description = _NOT_IN_A_DESCRIPTION.sub("", self.description or "")
-            challenge += f' error="invalid_token", error_description="{description}"'
-        return [*super().get_headers(environ, scope), ("WWW-Authenticate", challenge)]
-
-
 # Each fault of the input: its `pointer` into the body or query `parameter`, and its `detail`.
 Faults = Sequence[Mapping[str, str]]
 # The faults an error lists at most: fifty thousand unknown members make no useful answer.
 MAX_ERRORS = 20
 
 
-class _WithErrors(http.HTTPException):
+class _Problem(http.HTTPException):
+    kind: ProblemType | None = None  # None: the first type of its status
+
     def __init__(
         self, detail: str, *, errors: Faults = (), kind: ProblemType | None = None
     ) -> None:
@@ -131,18 +111,36 @@ class _WithErrors(http.HTTPException):
             detail += f" The first {MAX_ERRORS} of its {len(errors)} faults are listed."
         super().__init__(detail)
         self.errors = list(errors[:MAX_ERRORS])
-        self.kind = kind
+        self.kind = kind or self.kind
 
 
-class Forbidden(_WithErrors, http.Forbidden):
+# RFC 6750, section 3: what an `error_description` may hold (printable ASCII but `"` and `\`).
+_NOT_IN_A_DESCRIPTION = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
+
+
+class Unauthorized(_Problem, http.Unauthorized):
+    """A 401 with RFC 6750's `WWW-Authenticate`: `Bearer`, with the error if the token is bad."""
+
+    kind = INVALID_TOKEN
+
+    def get_headers(self, *args: Any, **kwargs: Any) -> list[tuple[str, str]]:
+        """Return the headers, the challenge included."""
+        challenge = "Bearer"
+        if self.kind is INVALID_TOKEN:
+            description = _NOT_IN_A_DESCRIPTION.sub("", self.description or "")
+            challenge += f' error="invalid_token", error_description="{description}"'
+        return [*super().get_headers(*args, **kwargs), ("WWW-Authenticate", challenge)]
+
+
+class Forbidden(_Problem, http.Forbidden):
     """A 403: the signed-in user may not do this."""
 
 
-class Conflict(_WithErrors, http.Conflict):
+class Conflict(_Problem, http.Conflict):
     """A 409: the request is sound, but the data as it stands refuses it."""
 
 
-class Unprocessable(_WithErrors, http.UnprocessableEntity):
+class Unprocessable(_Problem, http.UnprocessableEntity):
     """A 422: well-formed input that cannot be acted on."""
 
 
