@@ -16,7 +16,7 @@ from werkzeug import exceptions as http
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.routing import IntegerConverter
 
-from blog.body import ApiRequest
+from blog.body import read_json
 from blog.db import MAX_ID
 from blog.errors import Unprocessable
 
@@ -45,7 +45,7 @@ class ModelAdapter(PydanticAdapter):
         """Validate the JSON body or the query string, the inputs the views take."""
         if location not in {"json", "query"}:
             return super().validate_input(request, location, **kwargs)
-        data = request.get_json(force=True) if location == "json" else request.args.to_dict()
+        data = read_json(request) if location == "json" else request.args.to_dict()
         try:
             # JSON has types: `true` or `"10"` is no integer; a query's are digits (blog/fields.py).
             return self.model_class.model_validate(data, strict=location == "json")
@@ -120,8 +120,7 @@ def _with_noscript(view: Callable[..., str]) -> Callable[..., str]:
 
 
 def adapt(app: APIFlask) -> None:
-    """Install the request class, unsorted JSON keys and /docs' own Swagger UI."""
-    app.request_class = ApiRequest
+    """Install unsorted, unescaped JSON, unmerged slashes and /docs' own Swagger UI."""
     app.json.sort_keys = False  # type: ignore[attr-defined]
     # UTF-8 as it is (RFC 8259 asks no escapes): an emoji escaped is 12 bytes, three times its 4.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
