@@ -35,21 +35,19 @@ def read_json(request: Request) -> Any:
     try:
         text = data.decode()
         if text.startswith("\ufeff"):
-            raise _Refused("it starts with a byte order mark (RFC 8259, section 8.1)")
+            _refuse("it starts with a byte order mark (RFC 8259, section 8.1)")
         return json.loads(text, object_pairs_hook=_object, parse_constant=_not_a_number)
     except UnicodeDecodeError as error:
         detail = f"is not UTF-8 (RFC 8259, section 8.1), at byte {error.start + 1}"
     except json.JSONDecodeError as error:
         detail = f"is not valid JSON: {error.msg}, at line {error.lineno}, column {error.colno}"
-    except _Refused as error:
-        detail = f"is not valid JSON here: {error}"
     except (ValueError, RecursionError):  # a number too long for Python, or nesting too deep
         detail = UNREADABLE
     raise http.BadRequest(f"The request body {detail}.")
 
 
-class _Refused(ValueError):
-    pass
+def _refuse(why: str) -> NoReturn:
+    raise http.BadRequest(f"The request body is not valid JSON here: {why}.")
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -57,10 +55,10 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     members: dict[str, Any] = {}
     for name, value in pairs:
         if name in members:
-            raise _Refused(f"the member {json.dumps(name)} is given more than once")
+            _refuse(f"the member {json.dumps(name)} is given more than once")
         members[name] = value
     return members
 
 
 def _not_a_number(name: str) -> NoReturn:
-    raise _Refused(f"{name} is not a JSON number (RFC 8259, section 6)")
+    _refuse(f"{name} is not a JSON number (RFC 8259, section 6)")
