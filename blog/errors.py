@@ -56,11 +56,7 @@ class ProblemType:
 
 
 # Each type: name, status, meaning. An error that names no type has the first of its status.
-PROBLEM_TYPES = {
-    name: ProblemType(name, int(status), means)
-    for name, status, means in (
-        line.split(" ", 2)
-        for line in """
+_TYPES = """\
 malformed-request 400 The body is not JSON or UTF-8, or a write's If-None-Match is bad.
 token-required 401 No bearer token came where one is needed: sign in (POST /api/tokens).
 invalid-token 401 The bearer token is malformed, expired or revoked: sign in again.
@@ -81,8 +77,10 @@ passwords-busy 429 Too many passwords are being checked at once: wait `Retry-Aft
 headers-too-large 431 The headers add up to more than 8,192 bytes.
 internal-error 500 A fault on the server's side, logged; nothing changed.
 database-unavailable 503 The database is down or too slow: wait `Retry-After`.
-""".strip().splitlines()
-    )
+"""
+PROBLEM_TYPES = {
+    name: ProblemType(name, int(status), means)
+    for name, status, means in (line.split(" ", 2) for line in _TYPES.splitlines())
 }
 TOKEN_REQUIRED = PROBLEM_TYPES["token-required"]
 INVALID_TOKEN = PROBLEM_TYPES["invalid-token"]
