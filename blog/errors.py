@@ -56,11 +56,7 @@ class ProblemType:
 
 
 # Each type: name, status, meaning. An error that names no type has the first of its status.
-PROBLEM_TYPES = {
-    name: ProblemType(name, int(status), means)
-    for name, status, means in (
-        line.split(" ", 2)
-        for line in """
+_TYPES = """\
 malformed-request 400 The body is not JSON or UTF-8, or a write's If-None-Match is bad.
 token-required 401 No bearer token came where one is needed: sign in (POST /api/tokens).
 invalid-token 401 The bearer token is malformed, expired or revoked: sign in again.
@@ -81,8 +77,10 @@ passwords-busy 429 Too many passwords are being checked at once: wait `Retry-Aft
 headers-too-large 431 The headers add up to more than 8,192 bytes.
 internal-error 500 A fault on the server's side, logged; nothing changed.
 database-unavailable 503 The database is down or too slow: wait `Retry-After`.
-""".strip().splitlines()
-    )
+"""
+PROBLEM_TYPES = {
+    name: ProblemType(name, int(status), means)
+    for name, status, means in (line.split(" ", 2) for line in _TYPES.splitlines())
 }
 TOKEN_REQUIRED = PROBLEM_TYPES["token-required"]
 INVALID_TOKEN = PROBLEM_TYPES["invalid-token"]
@@ -95,35 +93,15 @@ NotFound = http.NotFound
 PreconditionFailed = http.PreconditionFailed
 TooManyRequests = http.TooManyRequests
 
-# RFC 6750, section 3: what an `error_description` may hold (printable ASCII but `"` and `\`).
-_NOT_IN_A_DESCRIPTION = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
-
-
-class Unauthorized(http.Unauthorized):
-    """A 401 with RFC 6750's `WWW-Authenticate`: `Bearer`, with the error if the token is bad."""
-
-    def __init__(self, detail: str, *, kind: ProblemType = INVALID_TOKEN) -> None:
-        super().__init__(detail)
-        self.kind = kind
-
-    def get_headers(
-        self, environ: Any = None, scope: dict[str, Any] | None = None
-    ) -> list[tuple[str, str]]:
-        """Return the headers, the challenge included."""
-        challenge = "Bearer"
-        if self.kind is INVALID_TOKEN:
-            description = _NOT_IN_A_DESCRIPTION.sub("", self.description or "")
-            challenge += f' error="invalid_token", error_description="{description}"'
-        return [*super().get_headers(environ, scope), ("WWW-Authenticate", challenge)]
-
-
 # Each fault of the input: its `pointer` into the body or query `parameter`, and its `detail`.
 Faults = Sequence[Mapping[str, str]]
 # The faults an error lists at most: fifty thousand unknown members make no useful answer.
 MAX_ERRORS = 20
 
 
-class _WithErrors(http.HTTPException):
+class _Problem(http.HTTPException):
+    kind: ProblemType | None = None  # None: the first type of its status
+
     def __init__(
         self, detail: str, *, errors: Faults = (), kind: ProblemType | None = None
     ) -> None:
@@ -131,18 +109,36 @@ class _WithErrors(http.HTTPException):
             detail += f" The first {MAX_ERRORS} of its {len(errors)} faults are listed."
         super().__init__(detail)
         self.errors = list(errors[:MAX_ERRORS])
-        self.kind = kind
+        self.kind = kind or self.kind
 
 
-class Forbidden(_WithErrors, http.Forbidden):
+# RFC 6750, section 3: what an `error_description` may hold (printable ASCII but `"` and `\`).
+_NOT_IN_A_DESCRIPTION = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
+
+
+class Unauthorized(_Problem, http.Unauthorized):
+    """A 401 with RFC 6750's `WWW-Authenticate`: `Bearer`, with the error if the token is bad."""
+
+    kind = INVALID_TOKEN
+
+    def get_headers(self, *args: Any, **kwargs: Any) -> list[tuple[str, str]]:
+        """Return the headers, the challenge included."""
+        challenge = "Bearer"
+        if self.kind is INVALID_TOKEN:
+            description = _NOT_IN_A_DESCRIPTION.sub("", self.description or "")
+            challenge += f' error="invalid_token", error_description="{description}"'
+        return [*super().get_headers(*args, **kwargs), ("WWW-Authenticate", challenge)]
+
+
+class Forbidden(_Problem, http.Forbidden):
     """A 403: the signed-in user may not do this."""
 
 
-class Conflict(_WithErrors, http.Conflict):
+class Conflict(_Problem, http.Conflict):
     """A 409: the request is sound, but the data as it stands refuses it."""
 
 
-class Unprocessable(_WithErrors, http.UnprocessableEntity):
+class Unprocessable(_Problem, http.UnprocessableEntity):
     """A 422: well-formed input that cannot be acted on."""
 
 
@@ -168,7 +164,7 @@ def problem(
     *,
     kind: ProblemType | None = None,
     errors: Faults = (),
-    headers: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
 ) -> Response:
     """Build an RFC 9457 problem details response, of type `kind` or the status's default."""
     kind = kind or next((k for k in PROBLEM_TYPES.values() if k.status == status), None)
@@ -180,11 +176,9 @@ def problem(
     }
     if errors:
         body["errors"] = list(errors)
-    response = current_app.response_class(
-        current_app.json.dumps(body), status=status, mimetype=PROBLEM_MEDIA_TYPE
+    return current_app.response_class(
+        current_app.json.dumps(body), status=status, headers=headers, mimetype=PROBLEM_MEDIA_TYPE
     )
-    response.headers.update(headers or {})
-    return response
 
 
 def answer_error(error: Exception) -> Response:
@@ -198,7 +192,7 @@ def answer_error(error: Exception) -> Response:
         response.headers.update(error.headers)
         return response
     if isinstance(error, http.HTTPException):
-        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        headers = error.get_headers()  # their text/html Content-Type is replaced
         kind, errors = getattr(error, "kind", None), getattr(error, "errors", ())
         return problem(
             error.code or 500, error.description, kind=kind, errors=errors, headers=headers
@@ -228,11 +222,9 @@ def _integrity_error(error: IntegrityError) -> Response:
 
 
 def register_error_handlers(app: APIFlask) -> None:
-    """Route every kind of error through `answer_error()`."""
-    app.error_processor(answer_error)
-    # Registered after APIFlask's own handler for Werkzeug's exceptions, so this one wins.
-    app.register_error_handler(http.HTTPException, answer_error)
-    app.register_error_handler(Exception, answer_error)
+    """Route every kind of error through `answer_error()`, APIFlask's own two handlers replaced."""
+    for error_class in (HTTPError, http.HTTPException, Exception):
+        app.register_error_handler(error_class, answer_error)
 
 
 def _page(kind: ProblemType, docs_path: str) -> bytes:

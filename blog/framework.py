@@ -1,6 +1,6 @@
 """Where the app departs from Flask's and APIFlask's defaults (tests/test_framework_defaults.py)."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import wraps
 from importlib.metadata import version
 from importlib.resources import files
@@ -11,12 +11,12 @@ from apiflask.schema_adapters.pydantic import PydanticAdapter
 from flask import Request, current_app, request, url_for
 from markupsafe import escape
 from pydantic import ValidationError
-from pydantic_core import PydanticKnownError
+from pydantic_core import ErrorDetails, PydanticKnownError
 from werkzeug import exceptions as http
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.routing import IntegerConverter
 
-from blog.body import ApiRequest
+from blog.body import read_json
 from blog.db import MAX_ID
 from blog.errors import Unprocessable
 
@@ -45,25 +45,24 @@ class ModelAdapter(PydanticAdapter):
         """Validate the JSON body or the query string, the inputs the views take."""
         if location not in {"json", "query"}:
             return super().validate_input(request, location, **kwargs)
-        data = request.get_json(force=True) if location == "json" else request.args.to_dict()
+        data = read_json(request) if location == "json" else request.args.to_dict()
         try:
             # JSON has types: `true` or `"10"` is no integer; a query's are digits (blog/fields.py).
             return self.model_class.model_validate(data, strict=location == "json")
         except ValidationError as invalid:
-            where = "pointer" if location == "json" else "parameter"
-            errors = [
-                {where: _place(location, error["loc"]), "detail": error["msg"]}
-                for error in invalid.errors()
-            ]
+            errors = [_fault(location, error) for error in invalid.errors()]
             what = "request body" if location == "json" else "query string"
             raise Unprocessable(f"The {what} is not valid.", errors=errors) from invalid
 
 
-def _place(location: str, loc: Sequence[str | int]) -> str:
-    if location == "query":  # the parameter's name
-        return str(loc[0]) if loc else ""
+def _fault(location: str, error: ErrorDetails) -> dict[str, str]:
+    if location == "query":  # named by its parameter
+        return {"parameter": str(error["loc"][0]) if error["loc"] else "", "detail": error["msg"]}
     # A JSON Pointer (RFC 6901): `~` and `/` inside a name are escaped as `~0` and `~1`.
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in loc)
+    pointer = "".join(
+        "/" + str(part).replace("~", "~0").replace("/", "~1") for part in error["loc"]
+    )
+    return {"pointer": pointer, "detail": error["msg"]}
 
 
 def operation_view() -> Callable[..., Any] | None:
@@ -120,8 +119,7 @@ def _with_noscript(view: Callable[..., str]) -> Callable[..., str]:
 
 
 def adapt(app: APIFlask) -> None:
-    """Install the request class, unsorted JSON keys and /docs' own Swagger UI."""
-    app.request_class = ApiRequest
+    """Install unsorted, unescaped JSON, unmerged slashes and /docs' own Swagger UI."""
     app.json.sort_keys = False  # type: ignore[attr-defined]
     # UTF-8 as it is (RFC 8259 asks no escapes): an emoji escaped is 12 bytes, three times its 4.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
