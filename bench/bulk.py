@@ -6,8 +6,8 @@
 `seed_bulk(posts=N)` makes sure there are N posts by synthetic writers (`writer00001`, ...),
 each with three tags from a pool of 300, with likes, comments and follows in fixed proportions.
 It loads them with PostgreSQL's COPY rather than one INSERT per row, and adds only the posts
-that are missing. The writers share the demo password, so in production `bin/app seed`
-disables them like the demo users (blog/seed.py).
+that are missing. The writers share a password published here (WRITER_PASSWORD), so the
+command refuses to run in production.
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ from blog.config import ConfigError, Settings
 from blog.db import db
 from blog.models import Post, User
 from blog.posts import ensure_tags
-from blog.seed import DEMO_PASSWORD, WRITER_PREFIX
 from tests.helpers import copy_rows
 
+WRITER_PREFIX = "writer"  # writer00001, writer00002, ...
+WRITER_PASSWORD = "bench-writer-password"  # noqa: S105 - published, so never in production
 POSTS_PER_WRITER = 20
 TAG_POOL_SIZE = 300
 TAGS_PER_POST = 3
@@ -96,7 +97,7 @@ def seed_bulk(*, posts: int) -> BulkReport:
         return BulkReport(users=0, posts=0, links=0, seconds=perf_counter() - started)
 
     writers_needed = ceil(posts / POSTS_PER_WRITER)
-    password_hash = hash_password(DEMO_PASSWORD)
+    password_hash = hash_password(WRITER_PASSWORD)
     new_writers = db.session.execute(
         insert(User)
         .values(
@@ -204,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         parser.error(str(exc))
     if settings.env == "production":
-        parser.error("the synthetic writers have the published demo password: not in production")
+        parser.error("the synthetic writers have a published password: not in production")
     with create_app(settings).app_context():
         print(load(args.posts))
     return 0

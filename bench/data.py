@@ -15,14 +15,13 @@ from typing import Any
 
 from sqlalchemy import create_engine, select, text
 
-from bench.bulk import seed_bulk
+from bench.bulk import WRITER_PREFIX, seed_bulk
 from blog import create_app
 from blog.auth import issue_token
 from blog.config import Settings
 from blog.db import db
 from blog.models import Comment, Post, Profile, User
 from blog.posts import PostCursor, post_listing
-from blog.seed import WRITER_PREFIX
 from tests.databases import migrate, recreate
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -35,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, select, text
 
+from bench.bulk import WRITER_PREFIX
 from bench.data import build, database_argument, finish, run_settings
 from bench.proc import rss_mib
 from blog import create_app
@@ -42,7 +43,6 @@ from blog.auth import issue_token
 from blog.config import Settings
 from blog.db import db
 from blog.models import User
-from blog.seed import WRITER_PREFIX
 from tests.databases import drop
 from tests.servers import APP, Server, running, server_environment
 

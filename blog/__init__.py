@@ -9,7 +9,6 @@ from apiflask import APIFlask
 from blog import api, auth, errors, framework, headers, openapi
 from blog.config import EXTENSION_KEY, Settings
 from blog.db import db, read_without_transaction, set_in_every_transaction
-from blog.seed import seed_command
 
 
 def create_app(settings: Settings | None = None) -> APIFlask:
@@ -43,6 +42,5 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     errors.register_error_handlers(app)  # every error becomes problem details
     errors.serve_problem_pages(app)  # and each problem type's URI is a page
     api.register_blueprints(app)  # the views, one blueprint per resource (blog/api/)
-    app.cli.add_command(seed_command)  # `flask seed`
     app.wsgi_app = headers.secured(app.wsgi_app)  # type: ignore[method-assign,assignment]
     return app

@@ -21,9 +21,10 @@ class RequestModel(BaseModel, extra="forbid"):
     """A request body or query: unknown fields are an error, not silently ignored."""
 
 
-# Each request model's example, shown by the document and sent by the tests, works on the demo data.
+# Each request model's example, shown by the document and sent by the tests, works on the demo
+# layer's data, whose users share this published password.
 EXAMPLE_USER = "alice"
-EXAMPLE_PASSWORD = "demo-password"  # noqa: S105 - the demo data's, published in the README
+EXAMPLE_PASSWORD = "demo-password"  # noqa: S105 - published in the README on purpose
 
 
 def example(body: dict[str, Any]) -> ConfigDict:

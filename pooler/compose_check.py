@@ -27,7 +27,6 @@ from scripts.compose_check import (
     check_the_api,
     expect,
     say,
-    seeded,
 )
 
 # The overlay, from the project's top folder: Compose reads every path in it from there too.
@@ -55,14 +54,22 @@ def check_scale(project: Project) -> str:
     """Replicas behind the proxy, through PgBouncer: spread, read load, the concurrency checks."""
     say(f"scale project: {OVERLAY} over docker-compose.yml (PgBouncer, {API_REPLICAS} api)")
     project.timed("scale_build", "build", "pgbouncer", timeout=900)
-    # The registration race below sends AT_ONCE sign-ups at once from one address: the proxy's
-    # per-client burst, and the api's password hashes at once, are raised for this project so
-    # that all of them reach the replicas and the database.
+    # The registration race below sends AT_ONCE sign-ups at once from one address, after the
+    # two users of the check's own: the proxy's per-client burst, and the api's password hashes
+    # at once, are raised for this project so that all of them reach the replicas and the
+    # database.
     project.up(
         "scale_up",
-        {"PROXY_SIGN_UP_BURST": str(AT_ONCE), "PASSWORD_HASHES_AT_ONCE": str(AT_ONCE)},
+        {"PROXY_SIGN_UP_BURST": str(AT_ONCE + 2), "PASSWORD_HASHES_AT_ONCE": str(AT_ONCE)},
     )
-    check_the_api(project, seeded(project)[1])
+    check_the_api(project)
+    writer, liker = project.sign_up("writer"), project.sign_up("liker")
+    as_writer = project.bearer(writer.username, writer.password)
+    first = project.call(
+        "/api/posts", "POST", {"title": "Read", "body": "x", "tags": ["a"]}, as_writer
+    )
+    expect(first.status == 201, f"the first post answered {first.status}")
+    read = f"/api/posts/{first.json()['id']}"
 
     say("requests spread over the replicas")
     marker = secrets.token_hex(6)
@@ -73,7 +80,7 @@ def check_scale(project: Project) -> str:
     expect(len(serving) == API_REPLICAS, f"only {sorted(serving)} served the requests")
 
     say(f"read load: {AT_ONCE} clients at once, {READS_EACH} reads each")
-    paths = ["/api/posts", "/api/tags", "/api/posts/1", "/api/users/alice", "/api/posts/1/comments"]
+    paths = ["/api/posts", "/api/tags", read, f"/api/users/{writer.username}", f"{read}/comments"]
     sequence = list(itertools.islice(itertools.cycle(paths), READS_EACH))
 
     def reader() -> Answer:
@@ -85,7 +92,6 @@ def check_scale(project: Project) -> str:
     expect(reads == {200: AT_ONCE}, f"a read through PgBouncer failed: {dict(reads)}")
 
     say("the concurrency checks, through the proxy")
-    alice = project.bearer("alice")
     # Posts naming the same two new tags at once: each tag is made once, linked to every post.
     shared = [f"{marker}-a", f"{marker}-b"]
     posts = at_once(
@@ -95,7 +101,7 @@ def check_scale(project: Project) -> str:
                 "/api/posts",
                 "POST",
                 {"title": f"Race {n}", "body": "x", "tags": [*shared, f"{marker}-{n}"]},
-                alice,
+                as_writer,
             )
             for n in range(AT_ONCE)
         ]
@@ -132,10 +138,10 @@ def check_scale(project: Project) -> str:
     )
 
     # One user liking one post from every client at once: one row, every answer a 204.
-    created = project.call("/api/posts", "POST", {"title": "v1", "body": "x"}, alice)
+    created = project.call("/api/posts", "POST", {"title": "v1", "body": "x"}, as_writer)
     post = int(created.json()["id"])
-    bob = project.bearer("bob")
-    like = partial(project.call, f"/api/posts/{post}/like", "PUT", None, bob)
+    as_liker = project.bearer(liker.username, liker.password)
+    like = partial(project.call, f"/api/posts/{post}/like", "PUT", None, as_liker)
     likes = at_once([like] * AT_ONCE)
     expect(likes == {204: AT_ONCE}, f"likes at once answered {dict(likes)}")
     liked = project.psql("SELECT count(*) FROM likes WHERE post_id = :'post'", post=str(post))
@@ -143,8 +149,8 @@ def check_scale(project: Project) -> str:
 
     # Edits that all send the same If-Match at once: one applies, the others get 412. The ETag
     # is read after the likes, which changed the post's representation (its like_count).
-    etag = project.call(f"/api/posts/{post}", "GET", None, alice).headers["ETag"]
-    edit = alice | {"If-Match": etag}
+    etag = project.call(f"/api/posts/{post}", "GET", None, as_writer).headers["ETag"]
+    edit = as_writer | {"If-Match": etag}
     edits = at_once(
         [
             partial(project.call, f"/api/posts/{post}", "PATCH", {"title": f"Edit {n}"}, edit)

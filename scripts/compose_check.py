@@ -7,26 +7,26 @@ the standard library only. From a clean copy of the committed tree (`git archive
 - builds the images explicitly, under a tag of this run's own, and brings the stack up with
   `docker compose up --wait`: the one-shot services exited 0, the api and the proxy are healthy,
   and only the proxy publishes a port;
-- asks for /healthz, the demo posts, /docs, and signs in as a demo user;
+- asks for /healthz, the posts and /docs, and signs up a user of its own, who signs in and
+  writes a post;
 - holds 64 connections that never finish their body and still gets /healthz within 3 s, then
   as many as one address may hold, and gets 429; holds 3,000 that never finish their headers,
   straight to the proxy's address, and still gets /healthz; and sends broken chunked framing,
   which gets a 4xx, and a body over the proxy's limit, which gets 413 as problem details;
 - runs the test suite in the test image (`docker compose run --rm tests`);
-- restarts with the volume kept (seeding adds nothing), and after `down --volumes` (seeding
-  loads the demo data again);
+- restarts with the volume kept (the user and the post are still there), and after
+  `down --volumes` (they are gone);
 - between the two, on the restarted proxy, whose limits have counted nothing yet: signs in and
   signs up from one address until the proxy answers 429 with Retry-After and problem details,
   while every other operation still gets the app's answer, and again once Retry-After has
   passed; and finds the security headers on every kind of answer, with a
   Content-Security-Policy that allows /docs's inline script and style by their hashes;
-- then, as a second compose project with its own volume, seeds in development and restarts in
-  production: the demo accounts can no longer be signed into, a bad setting stops a container
-  with one line, the api refuses to serve while a demo account accepts the published password,
-  and the app's database role can read and write rows but not change the schema;
-- then, for each layer whose folder holds a compose_check.py (pooler/, for one), a project of
-  its own with the layer's overlay laid over docker-compose.yml, checked by the layer's code
-  (its CHECK, a LayerCheck); a tree without such a layer has none;
+- then, as a second compose project with its own volume, in production: a bad setting stops
+  a container with one line, a user of its own signs up and in, and the app's database role can
+  read and write rows but not change the schema;
+- then, for each layer whose folder holds a compose_check.py (demo/ and pooler/, for two), a
+  project of its own, with the layer's overlay, if it has one, laid over docker-compose.yml,
+  checked by the layer's code (its CHECK, a LayerCheck); a tree without such a layer has none;
 - fails on an error or a traceback in the logs of the app's own services (the database's are
   left alone: the test suite provokes errors there on purpose).
 
@@ -63,8 +63,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_SERVICES = ("migrate", "seed", "api", "proxy")
-DEMO_USERS = ("alice", "bob", "carol", "dave")
-DEMO_PASSWORD = "demo-password"  # noqa: S105 - the published one (blog/seed.py)
 SLOW_CLIENTS = 64
 SLOW_CLIENT_LIMIT_SECONDS = 3.0
 CALL_TIMEOUT_SECONDS = 60
@@ -163,6 +161,14 @@ class Answer:
     def values(self, name: str) -> list[str]:
         """Return the value of each `name` header line (case-insensitively)."""
         return [value for key, value in self.header_lines if key.lower() == name.lower()]
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user the check signed up through the API, with a password of the run's own."""
+
+    username: str
+    password: str
 
 
 @dataclass
@@ -323,15 +329,23 @@ class Project:
         except urllib.error.HTTPError as error:
             return Answer(error.code, dict(error.headers), error.read(), error.headers.items())
 
-    def bearer(self, username: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
+    def bearer(self, username: str, password: str) -> dict[str, str]:
         """Sign in as `username`; return the Authorization header for their token."""
         answer = self.call("/api/tokens", "POST", {"username": username, "password": password})
         expect(answer.status == 200, f"{username} cannot sign in: {answer.status}")
         return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
-    def sign_in(self, username: str, password: str = DEMO_PASSWORD) -> int:
+    def sign_in(self, username: str, password: str) -> int:
         """Return the status of signing in as `username`."""
         return self.call("/api/tokens", "POST", {"username": username, "password": password}).status
+
+    def sign_up(self, role: str) -> Account:
+        """Sign a new user up through the API, named after `role`; return the account."""
+        account = Account(f"{role}-{secrets.token_hex(4)}", secrets.token_urlsafe(18))
+        body = {"username": account.username, "email": f"{account.username}@example.com"}
+        answer = self.call("/api/users", "POST", body | {"password": account.password})
+        expect(answer.status == 201, f"signing {account.username} up answered {answer.status}")
+        return account
 
     def down(self) -> None:
         """Take the project down with its volumes; never fails."""
@@ -385,24 +399,12 @@ def layer_checks() -> list[LayerCheck]:
     return checks
 
 
-def seeded(project: Project) -> tuple[int, int]:
-    """Return the users and posts the last seed run says it added."""
-    found = re.findall(r"added (\d+) users and (\d+) posts", project.logs("seed"))
-    expect(found, "the seed service did not say what it added")
-    users, posts = found[-1]
-    return int(users), int(posts)
-
-
-def check_the_api(project: Project, demo_posts: int) -> None:
-    """/healthz, the demo posts and /docs answer through the proxy."""
+def check_the_api(project: Project) -> None:
+    """/healthz, the posts and /docs answer through the proxy."""
     health = project.call("/healthz")
     expect(health.status == 200 and health.json() == {"status": "ok"}, "/healthz is not ok")
     posts = project.call("/api/posts?per_page=100")
     expect(posts.status == 200, f"/api/posts answered {posts.status}")
-    expect(
-        posts.json()["total"] == demo_posts,
-        f"/api/posts has {posts.json()['total']} posts, not {demo_posts}",
-    )
     docs = project.call("/docs")
     expect(
         docs.status == 200 and b"/openapi.json" in docs.body,
@@ -611,7 +613,7 @@ def check_headers(project: Project) -> None:
         )
 
 
-def check_rate_limits(project: Project) -> dict[str, float]:
+def check_rate_limits(project: Project, account: Account) -> dict[str, float]:
     """Sign-in and sign-up, per client address: a burst, then 429 until Retry-After has passed.
 
     Run on a fresh proxy, whose limits have counted nothing yet: from one address, the first
@@ -621,7 +623,12 @@ def check_rate_limits(project: Project) -> dict[str, float]:
     figures: dict[str, float] = {}
     refused_at: dict[str, float] = {}
     limits: list[tuple[str, str, dict[str, str], int]] = [
-        ("sign_in", "/api/tokens", {"username": "alice", "password": DEMO_PASSWORD}, 200),
+        (
+            "sign_in",
+            "/api/tokens",
+            {"username": account.username, "password": account.password},
+            200,
+        ),
         # An empty body: the app refuses it (422) at once, and no account is made.
         ("sign_up", "/api/users", {}, 422),
     ]
@@ -677,7 +684,7 @@ def check_rate_limits(project: Project) -> dict[str, float]:
         ("DELETE", "/api/users/me", {}, 429),
         ("GET", "/healthz", None, 200),
         ("GET", "/api/posts", None, 200),
-        ("GET", "/api/users/alice", None, 200),
+        ("GET", f"/api/users/{account.username}", None, 200),
         ("GET", "/api/tags", None, 200),
         ("POST", "/api/posts", {"title": "t", "body": "b"}, 401),
         ("PATCH", "/api/users/me/profile", {}, 401),
@@ -705,13 +712,19 @@ def check_development(project: Project, *, suite: bool, cache: bool) -> dict[str
     )
     say(f"built in {project.timings['build']:.0f} s; docker compose up --wait")
     project.up("up")
-    users, posts = seeded(project)
-    expect((users, posts) == (len(DEMO_USERS), 10), f"seeding added {users} users, {posts} posts")
     migrate_log = project.logs("migrate")
     expect("Running upgrade" in migrate_log, "migrate did not say which revisions it applied")
     expect("The database is at revision" in migrate_log, "migrate did not say where it ended")
-    check_the_api(project, posts)
-    expect(project.sign_in("alice") == 200, "alice cannot sign in in development")
+    check_the_api(project)
+    account = project.sign_up("compose")
+    written = project.call(
+        "/api/posts",
+        "POST",
+        {"title": "Kept", "body": "On the volume."},
+        project.bearer(account.username, account.password),
+    )
+    expect(written.status == 201, f"a new user's post answered {written.status}")
+    post = f"/api/posts/{written.json()['id']}"
 
     say(f"up in {project.timings['up']:.0f} s; {SLOW_CLIENTS} slow clients, broken chunks")
     figures = check_slow_clients(project)
@@ -727,19 +740,21 @@ def check_development(project: Project, *, suite: bool, cache: bool) -> dict[str
     say("restart with the volume kept")
     project.compose("down", timeout=120)
     project.up("restart")
-    expect(seeded(project) == (0, 0), "seeding added rows on a restart with the volume kept")
     expect("Running upgrade" not in project.logs("migrate"), "migrate upgraded a second time")
-    check_the_api(project, posts)
+    check_the_api(project)
+    expect(project.call(post).status == 200, "the post is gone after a restart")
     say("the proxy's rate limits (a fresh proxy) and security headers")
-    figures |= check_rate_limits(project)
+    figures |= check_rate_limits(project, account)
     check_headers(project)
     project.check_logs()
 
     say("restart after down --volumes")
     project.compose("down", "--volumes", timeout=120)
     project.up("fresh")
-    expect(seeded(project) == (users, posts), "seeding after down --volumes did not load it all")
-    check_the_api(project, posts)
+    check_the_api(project)
+    expect(project.call(post).status == 404, "the post is still there after down --volumes")
+    gone = project.call(f"/api/users/{account.username}").status
+    expect(gone == 404, f"the user is still there after down --volumes: {gone}")
     project.check_logs()
     return figures
 
@@ -774,13 +789,8 @@ print(json.dumps(found))
 
 
 def check_production(project: Project) -> None:
-    """Seeded in development, served in production: no demo account, no schema changes."""
-    say("production project: first up in development, with secrets set")
-    project.up("prod_dev_up", {"BLOG_ENV": "development"})
-    expect(project.sign_in("alice") == 200, "alice cannot sign in in development")
-    alice_hash = project.psql("SELECT password_hash FROM users WHERE username = 'alice'")
-
-    say("bad settings stop a container with one line naming the variable")
+    """The stack in production: bad settings stop it, a new user gets in, no schema changes."""
+    say("production project: bad settings stop a container with one line naming the variable")
     for settings, message in (
         ({"BLOG_ENV": "production", "SECRET_KEY": ""}, "SECRET_KEY"),
         ({"BLOG_ENV": "staging"}, "BLOG_ENV"),
@@ -796,16 +806,12 @@ def check_production(project: Project) -> None:
         )
         expect("Traceback" not in result.stdout + result.stderr, f"{message}: a traceback")
 
-    say("the same volume in production")
+    say("up in production, with secrets set")
     project.up("prod_up", {"BLOG_ENV": "production"})
-    seed_log = project.logs("seed")
-    expect(
-        "no demo data loaded; disabled 4 demo accounts (alice, bob, carol, dave)" in seed_log,
-        f"the production seed did not disable the demo accounts:\n{seed_log[-1000:]}",
-    )
-    for username in DEMO_USERS:
-        expect(project.sign_in(username) == 401, f"{username} signs in in production")
-    check_the_api(project, 10)
+    check_the_api(project)
+    account = project.sign_up("production")
+    signed_in = project.sign_in(account.username, account.password)
+    expect(signed_in == 200, f"a new user cannot sign in in production: {signed_in}")
 
     say("the app's database role: rows, not schema")
     probe = project.compose("exec", "-T", "api", "python", "-c", SCHEMA_PROBE, timeout=60)
@@ -825,30 +831,6 @@ def check_production(project: Project) -> None:
         "the app role has more than rows",
     )
 
-    say("a demo account that accepts the published password again stops the api")
-    project.psql(
-        "UPDATE users SET password_hash = :'hash' WHERE username = 'alice'", hash=alice_hash
-    )
-    result = project.compose(
-        "run",
-        "--rm",
-        "--no-deps",
-        "api",
-        timeout=180,
-        check=False,
-        settings={"BLOG_ENV": "production"},
-    )
-    output = result.stdout + result.stderr
-    lines = [line for line in output.splitlines() if line.startswith("blog:")]
-    expect(
-        result.returncode == 3 and len(lines) == 1 and "(alice)" in lines[0],  # names the account
-        f"the api started with alice open: {result.returncode}\n{result.stderr[-2000:]}",
-    )
-    reseed = project.compose(
-        "run", "--rm", "--no-deps", "seed", timeout=120, settings={"BLOG_ENV": "production"}
-    )
-    expect("disabled 1 demo account (alice)" in reseed.stdout, "seeding did not disable alice")
-    expect(project.sign_in("alice") == 401, "alice signs in after the production seed")
     project.check_logs()
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -35,9 +34,10 @@ from sqlalchemy.orm import DeclarativeBase
 from blog import create_app
 from blog.config import Settings, normalise_database_url
 from blog.db import db
+from blog.schemas import EXAMPLE_USER
 from tests.databases import drop, migrate, recreate
 from tests.helpers import StatementLog
-from tests.servers import APP, Server, running, server_environment
+from tests.servers import APP, Server, call, running, server_environment
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres:postgres@localhost:5432/blog_test"
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-production"
@@ -114,15 +114,22 @@ def sibling_database(database_url: str, suffix: str) -> Iterator[str]:
         drop(sibling)
 
 
-@contextmanager
-def demo_server(database_url: str, suffix: str, **settings: str) -> Iterator[Server]:
-    """Serve the app under gunicorn, as `bin/app serve` does, on a sibling database that the
-    migrations built and `bin/app seed` filled with the demo data; stop it and drop it after.
+# Who a served app's database holds (`app_server`): the user the document's request examples
+# name, with a password of this run's own (so the examples' cannot sign in), and a post.
+SERVED_USER = EXAMPLE_USER
+SERVED_PASSWORD = secrets.token_urlsafe(18)
+SERVED_TAGS = ["python", "sqlalchemy"]
 
-    In development mode: in production `bin/app seed` loads no demo data, and `bin/app serve`
-    refuses to start while a demo account has the published password. For the checks beyond
-    `make test` that talk to a real server (the clients layer's browser, generated client and
-    schemathesis command line, when the tree has that layer).
+
+@contextmanager
+def app_server(database_url: str, suffix: str, **settings: str) -> Iterator[Server]:
+    """Serve the app under gunicorn, as `bin/app serve` does, on a sibling database that the
+    migrations built, holding SERVED_USER and a post of theirs tagged SERVED_TAGS, made through
+    the API; stop it and drop the database after.
+
+    In development mode. For the checks beyond `make test` that talk to a real server (the
+    clients layer's browser, generated client and schemathesis command line, when the tree has
+    that layer).
     """
     with sibling_database(database_url, suffix) as url:
         migrate(url)
@@ -134,14 +141,16 @@ def demo_server(database_url: str, suffix: str, **settings: str) -> Iterator[Ser
             GUNICORN_ACCESS_LOG="",
             **settings,
         )
-        seed = subprocess.run(  # noqa: S603 - the project's own command
-            [os.path.join(PROJECT_ROOT, "bin", "app"), "seed"],
-            env=environ,
-            capture_output=True,
-            check=False,
-        )
-        assert seed.returncode == 0, seed.stderr.decode()
         with running(APP, environ) as server:
+            account = {"username": SERVED_USER, "password": SERVED_PASSWORD}
+            email = f"{SERVED_USER}@example.com"
+            signed_up = call(server.url + "/api/users", "POST", body=account | {"email": email})
+            assert signed_up.status == 201, signed_up.body
+            token = call(server.url + "/api/tokens", "POST", body=account).json()["access_token"]
+            post = {"title": "Served", "body": "A post to read.", "tags": SERVED_TAGS}
+            headers = {"Authorization": f"Bearer {token}"}
+            posted = call(server.url + "/api/posts", "POST", body=post, headers=headers)
+            assert posted.status == 201, posted.body
             yield server
 
 

@@ -89,7 +89,7 @@ def test_the_preflight_says_what_is_wrong_in_one_line(
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setenv("DATABASE_URL", PRODUCTION["DATABASE_URL"])
 
-    status = preflight.main([])
+    status = preflight.main()
 
     assert status == preflight.CONFIG_ERROR == 2
     assert capsys.readouterr().err == preflight.BAD_SETTINGS.format(KEY_NOT_SET) + "\n"
@@ -100,7 +100,7 @@ def test_the_preflight_is_silent_when_the_settings_are_valid(
 ) -> None:
     monkeypatch.setenv("BLOG_ENV", "development")
 
-    assert preflight.main([]) == 0
+    assert preflight.main() == 0
     assert capsys.readouterr() == ("", "")
 
 

@@ -23,8 +23,8 @@ def imports_of_blog() -> dict[str, set[str]]:
             if isinstance(node, ast.Import):
                 targets |= {alias.name for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                # `from blog import seed` imports the module blog.seed; `from blog import x`
-                # takes x from blog/__init__.py.
+                # `from blog import preflight` imports the module blog.preflight; `from blog
+                # import x` takes x from blog/__init__.py.
                 named = {f"{node.module}.{alias.name}" for alias in node.names}
                 targets |= named & modules.keys()
                 if named - modules.keys():

@@ -1,10 +1,10 @@
 """A world to call any operation of the API on, made by the factories.
 
 It holds a user who signs in as the examples of blog/schemas.py do (a name and password of the
-demo data), and, for every path parameter of the API (`{post_id}`), a row of that user's made by
-the parameter's maker in tests/factories.py. The checks that walk every operation, or every field
-of every body, call them on it: tests/api/test_every_operation.py, test_limits.py and
-test_hostile_input.py.
+demo layer's data), and, for every path parameter of the API (`{post_id}`), a row of that
+user's made by the parameter's maker in tests/factories.py. The checks that walk every
+operation, or every field of every body, call them on it: tests/api/test_every_operation.py,
+test_limits.py and test_hostile_input.py.
 """
 
 from __future__ import annotations

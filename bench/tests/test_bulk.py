@@ -51,7 +51,7 @@ def test_loading_says_what_it_added_and_then_that_nothing_was_missing() -> None:
 def test_the_command_refuses_to_run_in_production(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # The writers share the published demo password: production must never get them.
+    # The writers share a published password: production must never get them.
     for name, value in {
         "BLOG_ENV": "production",
         "SECRET_KEY": "a-production-key-that-is-long-enough-to-pass",

@@ -5,8 +5,8 @@ resource added or removed is checked, or no longer checked, without an edit here
 an operation on a small world made for it by the factories: a signed-in user and, for every path
 parameter (`{post_id}`), a row of theirs made by the parameter's maker in tests/factories.py
 (`@makes("post_id")`). A body is the first example of the operation's request model, which
-blog/schemas.py declares and the document shows; the examples speak as a user of the demo data,
-and the world's user has that name and password.
+blog/schemas.py declares and the document shows; the examples speak as a user of the demo
+layer's data, and the world's user has that name and password.
 
 On that world every operation succeeds, signed in, with a status and the headers the document
 gives it, and without a token it is refused with 401 exactly where the document requires one.

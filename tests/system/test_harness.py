@@ -1,8 +1,8 @@
-"""The harness seen from outside: the suite run as a command, a demo server, the helpers alone.
+"""The harness seen from outside: the suite run as a command, a served app, the helpers alone.
 
 These start processes: pytest, to show what the suite does with its database before any test
 runs and after the last one, and which folders it leaves to their own make targets; gunicorn,
-for the demo server the checks beyond `make test` use; and Python, to import the database
+for the served app the checks beyond `make test` use; and Python, to import the database
 helpers that bench/ shares without pytest.
 """
 
@@ -16,9 +16,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from blog.seed import DEMO_PASSWORD, DEMO_POSTS
 from tests.databases import drop, exists, recreate
-from tests.fixtures import PROJECT_ROOT, demo_server
+from tests.fixtures import (
+    PROJECT_ROOT,
+    SERVED_PASSWORD,
+    SERVED_TAGS,
+    SERVED_USER,
+    app_server,
+)
 from tests.servers import call
 
 # One test of the in-process suite: it needs the test database, and fails when that database
@@ -105,24 +110,26 @@ def test_the_checks_with_targets_of_their_own_are_collected_only_when_named() ->
     assert "no tests collected" in result.stdout
 
 
-def test_a_demo_server_serves_the_seeded_data_under_gunicorn_and_is_dropped_after(
+def test_a_served_app_has_its_user_and_post_under_gunicorn_and_is_dropped_after(
     database_url: str,
 ) -> None:
     url = make_url(database_url)
-    sibling = url.set(database=f"{url.database}_demo").render_as_string(hide_password=False)
+    sibling = url.set(database=f"{url.database}_served").render_as_string(hide_password=False)
 
     cheap = {"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST_KIB": "8", "ARGON2_PARALLELISM": "1"}
-    with demo_server(database_url, "demo", **cheap) as server:
+    with app_server(database_url, "served", **cheap) as server:
         assert exists(sibling)
         assert len(server.workers()) == 2
         posts = call(server.url + "/api/posts").json()
         signed_in = call(
             server.url + "/api/tokens",
             "POST",
-            body={"username": "alice", "password": DEMO_PASSWORD},
+            body={"username": SERVED_USER, "password": SERVED_PASSWORD},
         )
 
-    assert posts["total"] == len(DEMO_POSTS)
+    assert posts["total"] == 1
+    assert posts["items"][0]["author"]["username"] == SERVED_USER
+    assert posts["items"][0]["tags"] == SERVED_TAGS  # sorted, as a post lists them
     assert signed_in.status == 200
     assert server.process.poll() is not None
     assert not exists(sibling)

@@ -3,7 +3,8 @@
 tests/test_docs_page.py checks the page's HTML and that its files are served; this checks that
 they work: Swagger UI starts, lists every operation of /openapi.json, and sends a "Try it out"
 request that the API answers. The app runs under gunicorn on a free loopback port against a
-fresh, migrated and seeded database, and every file the page fetched must have come from it.
+fresh, migrated database with a user and a post (`app_server`), and every file the page fetched
+must have come from it.
 
 Not part of `make test`: it needs Chromium and its chromedriver (Debian's packages chromium and
 chromium-driver; CHROMIUM and CHROMEDRIVER name others). Run it with `make browser-test`.
@@ -28,8 +29,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.wait import WebDriverWait
 
-from blog.seed import DEMO_POSTS
-from tests.fixtures import demo_server
+from tests.fixtures import SERVED_TAGS, app_server
 from tests.servers import Server, call
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
@@ -57,7 +57,7 @@ def executable(variable: str, default: str) -> str:
 
 @pytest.fixture(scope="module")
 def server(database_url: str) -> Iterator[Server]:
-    with demo_server(database_url, "browser") as server:
+    with app_server(database_url, "browser") as server:
         yield server
 
 
@@ -182,7 +182,7 @@ def test_try_it_out_sends_a_request_the_api_answers(server: Server, docs: WebDri
 
     assert status.text == "200"
     assert request_url.startswith(server.url + "/api/tags")
-    assert DEMO_POSTS[0].tags[0] in body.text
+    assert SERVED_TAGS[0] in body.text
 
 
 def test_screenshot_names_the_file_that_keeps_a_picture_of_the_page(

@@ -1,13 +1,13 @@
 """The API through a Python client generated from its own OpenAPI document.
 
-The app runs under gunicorn on a free loopback port against a fresh database, migrated and
-seeded with the demo data. Its /openapi.json is fed to openapi-python-client, which must
+The app runs under gunicorn on a free loopback port against a fresh database, migrated, with a user
+and a post of theirs (`app_server`). Its /openapi.json is fed to openapi-python-client, which must
 generate the client without a single warning: it warns about a part of the document it cannot
-generate, and leaves that part out, and about a formatting hook it cannot run. The generated
-package is then imported from a temporary directory and drives a whole session through the real
-HTTP server: sign up, sign in, write, read, edit with If-Match, like, comment, reply, follow,
-read the feed, delete a post, then an account. Every answer is checked as the generated model
-class, not as a dict, so a response the generator could not type fails here.
+generate, and leaves that part out, and about a formatting hook it cannot run. The generated package
+is then imported from a temporary directory and drives a whole session through the real HTTP server:
+sign up, sign in, write, read, edit with If-Match, like, comment, reply, follow, read the feed,
+delete a post, then an account. Every answer is checked as the generated model class, not as a dict,
+so a response the generator could not type fails here.
 
 Not part of `make test`: it needs the `client` dependency group. Run it with `make client-test`.
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures import demo_server
+from tests.fixtures import app_server
 from tests.servers import Server, call
 
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
@@ -41,7 +41,7 @@ def server(database_url: str) -> Iterator[Server]:
         "ARGON2_MEMORY_COST_KIB": "8",
         "ARGON2_PARALLELISM": "1",
     }
-    with demo_server(database_url, "client", **cheap_hashes) as server:
+    with app_server(database_url, "client", **cheap_hashes) as server:
         yield server
 
 

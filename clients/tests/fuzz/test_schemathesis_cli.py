@@ -1,9 +1,10 @@
 """schemathesis from its command line, against the app under gunicorn, with every check.
 
-The app runs on a free loopback port against a fresh database, migrated and seeded with the demo
-data. The fuzzer signs in as the demo user alice first, with a password of her own (so that the
-request examples, which sign in and confirm changes with the demo data's published password,
-cannot change her password and end her token half-way), and sends her token with every request.
+The app runs on a free loopback port against a fresh database, migrated, with the user the
+request examples name and a post of theirs (`app_server`). The user's password is the run's own
+(so that the request examples, which sign in and confirm changes with the demo layer's published
+password, cannot change it and end the token half-way); the fuzzer signs in as that user first
+and sends the token with every request.
 `st run` then reads /openapi.json and runs all four phases (examples, the request models' own,
 then coverage, fuzzing and the stateful phase, which chains operations through links it infers,
 as the document declares none) with all of its checks: no 5xx, documented statuses,
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 import sys
 import threading
@@ -38,8 +38,7 @@ from werkzeug.serving import make_server
 
 from blog import create_app
 from blog.config import Settings
-from blog.seed import DEMO_PASSWORD
-from tests.fixtures import demo_server
+from tests.fixtures import SERVED_PASSWORD, SERVED_USER, app_server
 from tests.servers import Server, call, free_port
 
 SCHEMATHESIS = Path(sys.executable).parent / "st"
@@ -51,7 +50,7 @@ SEED = os.environ.get("FUZZ_SEED")
 
 @pytest.fixture(scope="module")
 def server(database_url: str) -> Iterator[Server]:
-    with demo_server(database_url, "fuzz") as server:
+    with app_server(database_url, "fuzz") as server:
         yield server
 
 
@@ -74,24 +73,15 @@ def run_schemathesis(url: str, workdir: Path, *options: str) -> subprocess.Compl
     return subprocess.run(command, cwd=workdir, check=False)  # noqa: S603 - fixed command
 
 
-def sign_in(server: Server, password: str) -> str:
-    answer = call(
-        server.url + "/api/tokens", "POST", body={"username": "alice", "password": password}
-    )
+def sign_in(server: Server) -> str:
+    body = {"username": SERVED_USER, "password": SERVED_PASSWORD}
+    answer = call(server.url + "/api/tokens", "POST", body=body)
     assert answer.status == 200, answer.body
     return str(answer.json()["access_token"])
 
 
 def test_schemathesis_finds_nothing(server: Server, tmp_path: Path) -> None:
-    password = secrets.token_urlsafe(16)
-    changed = call(
-        server.url + "/api/users/me",
-        "PATCH",
-        body={"current_password": DEMO_PASSWORD, "password": password},
-        headers={"Authorization": f"Bearer {sign_in(server, DEMO_PASSWORD)}"},
-    )
-    assert changed.status == 200, changed.body
-    token = sign_in(server, password)
+    token = sign_in(server)
     result = run_schemathesis(
         server.url + "/openapi.json",
         tmp_path,

@@ -2,7 +2,7 @@
 // openapi-typescript's types (api.ts, which the check generates beside this file) and
 // openapi-fetch, whose methods take only the paths, parameters and bodies those types allow.
 // Compiled with tsc --strict and run with node against the server at BLOG_URL, as a new user
-// and as the demo user DEMO_USER. Requests send only what the API requires, leaving optional
+// and as the server's user READER_USER. Requests send only what the API requires, leaving optional
 // fields out, as a client may. Every answer is checked at run time against the generated type
 // it claims to be (check.ts), and there is a check for each schema the document's answers use.
 
@@ -149,7 +149,7 @@ async function signIn(username: string, password: string): Promise<Client<paths>
 
 answered("GET /healthz", 200, await anonymous.GET("/healthz"), healthOut);
 
-// Sign up a writer; sign in as the writer and as a demo user.
+// Sign up a writer; sign in as the writer and as the server's user, a reader.
 const username = "typescript";
 const password = "a-password-for-the-typescript-client";
 const signedUp = await anonymous.POST("/api/users", {
@@ -160,8 +160,8 @@ expect(account.username === username, "the new account has the name it was given
 const accountUrl = header(signedUp.response, "Location");
 expect(accountUrl.endsWith(`/api/users/${username}`), "Location names the account");
 const writer = await signIn(username, password);
-const readerName = setting("DEMO_USER");
-const reader = await signIn(readerName, setting("DEMO_PASSWORD"));
+const readerName = setting("READER_USER");
+const reader = await signIn(readerName, setting("READER_PASSWORD"));
 const me = answered("GET /api/users/me", 200, await writer.GET("/api/users/me"), userOut);
 expect(me.id === account.id, "the signed-in user is the new account");
 const profile = answered(
@@ -206,7 +206,7 @@ expect(mine.items.map((item) => item.id).join() === `${post.id}`, "the author's 
 const everyone = answered("GET /api/posts", 200, await anonymous.GET("/api/posts"), postPage);
 expect(everyone.items.some((item) => item.id === post.id), "the newest post on the first page");
 
-// Liked by the demo user, who then reads it as liked.
+// Liked by the reader, who then reads it as liked.
 noContent(
     "PUT /api/posts/{post_id}/like",
     await reader.PUT("/api/posts/{post_id}/like", { params: { path } }),
@@ -239,7 +239,7 @@ const thread = answered(
 );
 expect(thread.items.map((item) => item.id).join() === `${comment.id}`, "the post's only comment");
 
-// Followed by the demo user: counted, listed, and in the demo user's feed.
+// Followed by the reader: counted, listed, and in the reader's feed.
 const writerPath = { username };
 noContent(
     "PUT /api/users/{username}/follow",

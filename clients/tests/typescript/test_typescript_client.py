@@ -1,17 +1,17 @@
 """The API through a TypeScript client generated from its own OpenAPI document.
 
-The app runs under gunicorn on a free loopback port against a fresh database, migrated and
-seeded with the demo data. npm installs the tools that package.json beside this file pins, as
-package-lock.json locks them, into a temporary directory: openapi-typescript, which turns
+The app runs under gunicorn on a free loopback port against a fresh database, migrated, with a user
+and a post of theirs (`app_server`). npm installs the tools that package.json beside this file
+pins, as package-lock.json locks them, into a temporary directory: openapi-typescript, which turns
 /openapi.json into types with its default options and must not warn; TypeScript, whose
-`tsc --strict` compiles every program here; openapi-fetch, the client those types drive; and
-Node's own types. Then:
+`tsc --strict` compiles every program here; openapi-fetch, the client those types drive; and Node's
+own types. Then:
 
 - the generated types must let a client leave out every property of a request body that the
   document does not require, and only those (a program written here from the document, which
   must compile);
 - session.ts, a client's session, must compile and then run against the server: sign up, sign
-  in as the new user and as a demo user, write a post with no tags, read it, list it, like it,
+  in as the new user and as the server's user, write a post with no tags, read it, list it, like it,
   comment with no parent, follow, read the feed, delete. Each answer is checked at run time,
   with check.ts, against the generated type it claims to be, and between them the answers
   cover every schema that the document's responses use.
@@ -37,8 +37,7 @@ from typing import Any
 
 import pytest
 
-from blog.seed import DEMO_PASSWORD, DEMO_USERNAMES
-from tests.fixtures import demo_server
+from tests.fixtures import SERVED_PASSWORD, SERVED_USER, app_server
 from tests.servers import Server, call
 
 HERE = Path(__file__).resolve().parent
@@ -89,7 +88,7 @@ def server(database_url: str) -> Iterator[Server]:
         "ARGON2_MEMORY_COST_KIB": "8",
         "ARGON2_PARALLELISM": "1",
     }
-    with demo_server(database_url, "typescript", **cheap_hashes) as server:
+    with app_server(database_url, "typescript", **cheap_hashes) as server:
         yield server
 
 
@@ -218,8 +217,8 @@ def test_a_session_through_the_generated_client_compiles_and_runs(
         ["node", "build/session.js"],
         folder,
         BLOG_URL=server.url,
-        DEMO_USER=DEMO_USERNAMES[0],
-        DEMO_PASSWORD=DEMO_PASSWORD,
+        READER_USER=SERVED_USER,
+        READER_PASSWORD=SERVED_PASSWORD,
     )
     assert session.returncode == 0, session.stdout + session.stderr
     print("\n" + session.stdout, end="")
