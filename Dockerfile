@@ -23,10 +23,8 @@ COPY pyproject.toml constraints.txt README.md ./
 RUN python -m pip install --constraint constraints.txt --upgrade pip \
     && python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" > requirements.txt \
     && python -m pip install --constraint constraints.txt --requirement requirements.txt
-COPY blog ./blog
-# The demo layer, installed beside the app when the tree has it (the pattern then matches its
-# folder, whose files land in ./demo); a clone that deleted it copies nothing here.
-COPY dem[o] ./demo
+# The app and, when the tree has it, the demo layer: pyproject.toml says which packages go in.
+COPY . .
 RUN python -m pip install --constraint constraints.txt --no-deps .
 
 
