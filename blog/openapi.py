@@ -78,8 +78,6 @@ def around_the_views(view: Any, method: str, rule: Rule) -> dict[int, str]:
         )
         if method == "get":
             answers[304] = "If-None-Match is `*`, and the resource exists: no body"
-    if "<id:" in rule.rule:  # the id converter (blog/framework.py)
-        answers[404] = "No row has this id"
     return answers
 
 
