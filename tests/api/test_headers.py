@@ -4,12 +4,15 @@ so they hold without the proxy of `docker compose up` too."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from blog.errors import PROBLEM_TYPES
-from blog.headers import ALWAYS
+from blog.headers import ALWAYS, PAGE_POLICY, secured
 from scripts.compose_check import csp_directives, inline_code
 from tests.inventory import OPERATIONS, Operation
 from tests.world import World
@@ -56,3 +59,16 @@ def test_no_html_page_has_inline_code_and_its_policy_allows_none(client: FlaskCl
         assert inline_code(response.get_data(as_text=True)) == [], path
         assert directives["script-src"] == directives["style-src"] == ["'self'"], path
 
+
+def test_a_page_is_passed_on_unread_its_policy_fixed() -> None:
+    body = iter([b"<!doctype html><title>t</title>"])
+
+    def page(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return body
+
+    started: list[list[tuple[str, str]]] = []
+    answer = secured(page)({}, lambda status, sent: started.append(sent))
+
+    assert answer is body
+    assert dict(started[0])["Content-Security-Policy"] == PAGE_POLICY
