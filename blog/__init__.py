@@ -14,8 +14,11 @@ from blog.db import db, read_without_transaction, set_in_every_transaction
 def create_app(settings: Settings | None = None) -> APIFlask:
     """Create the app with `settings`, or with those the environment gives."""
     settings = Settings.from_env() if settings is None else settings
-    # APIFlask serves the OpenAPI document at /openapi.json and its page at /docs.
-    app = APIFlask(__name__, title="Blog API", version=version("blog"))
+    # APIFlask serves the OpenAPI document at /openapi.json and its page at /docs; no OAuth2
+    # sign-in page for it, as the API's tokens are bearer tokens.
+    app = APIFlask(
+        __name__, title="Blog API", version=version("blog"), docs_oauth2_redirect_path=None
+    )
     app.config.from_mapping(settings.flask_config())
     app.extensions[EXTENSION_KEY] = settings  # where current_settings() finds them
     framework.adapt(app)  # where the app departs from Flask's and APIFlask's defaults

@@ -5,7 +5,6 @@ import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from html import escape
 from http import HTTPStatus
 from typing import Any
 
@@ -227,22 +226,11 @@ def register_error_handlers(app: APIFlask) -> None:
         app.register_error_handler(error_class, answer_error)
 
 
-def _page(kind: ProblemType, docs_path: str) -> bytes:
-    # `means` is text with code spans only: escaped, then each span made <code>.
-    means = re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(kind.means, quote=False))
-    return f"""<!doctype html>
-<html lang="en"><meta charset="utf-8"><title>{kind.title}: {kind.name}</title>
-<h1>{kind.title}</h1>
-<p>The problem type <code>{kind.uri}</code>, answered with status {kind.status}. {means}</p>
-<p>Every error of this API is RFC 9457 problem details; <a href="{docs_path}">the API's page</a>
-describes its operations.</p>
-</html>
-""".encode()
-
-
 def serve_problem_pages(app: APIFlask) -> None:
     """Serve each problem type's page from a WSGI middleware: no hook, no database needed."""
-    pages = {kind.uri: _page(kind, app.docs_path or "/") for kind in PROBLEM_TYPES.values()}
+    page = app.jinja_env.get_template("problem.html")
+    docs = app.docs_path or "/"
+    pages = {k.uri: page.render(kind=k, docs_path=docs).encode() for k in PROBLEM_TYPES.values()}
     answer_the_app = app.wsgi_app
 
     def wsgi_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:

@@ -1,15 +1,14 @@
 """Where the app departs from Flask's and APIFlask's defaults (tests/test_framework_defaults.py)."""
 
 from collections.abc import Callable
-from functools import wraps
+from hashlib import sha256
 from importlib.metadata import version
 from importlib.resources import files
 from typing import Any
 
 from apiflask import APIFlask
 from apiflask.schema_adapters.pydantic import PydanticAdapter
-from flask import Request, current_app, request, url_for
-from markupsafe import escape
+from flask import Request, current_app, render_template, request
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails, PydanticKnownError
 from werkzeug import exceptions as http
@@ -101,40 +100,33 @@ def refuse_unfit_query_parameters() -> None:
         raise Unprocessable("This operation takes no query parameters.", errors=errors)
 
 
+# Swagger UI's files, versioned by their package's version; the page's own, by their digest.
 ASSETS_VERSION = version("flask-swagger-ui")
-_MOUNT = '<div id="swagger-ui"></div>'  # where APIFlask's page mounts Swagger UI
-_NOSCRIPT = (
-    '\n  <noscript><p style="margin: 1em 2em">This page needs JavaScript. The API is described'
-    ' by its OpenAPI document: <a href="{url}">{url}</a>.</p></noscript>'
-)
-
-
-def _with_noscript(view: Callable[..., str]) -> Callable[..., str]:
-    @wraps(view)
-    def docs(*args: object, **kwargs: object) -> str:
-        url = escape(url_for("openapi.spec"))
-        return view(*args, **kwargs).replace(_MOUNT, _MOUNT + _NOSCRIPT.format(url=url), 1)
-
-    return docs
+PAGE_ASSETS = files("blog") / "assets"
+PAGE_ASSETS_VERSION = sha256(
+    b"".join(path.read_bytes() for path in sorted(PAGE_ASSETS.iterdir(), key=str))
+).hexdigest()[:12]
 
 
 def adapt(app: APIFlask) -> None:
-    """Install unsorted, unescaped JSON, unmerged slashes and /docs' own Swagger UI."""
+    """Install unsorted, unescaped JSON, unmerged slashes and /docs' own Swagger UI page."""
     app.json.sort_keys = False  # type: ignore[attr-defined]
     # UTF-8 as it is (RFC 8259 asks no escapes): an emoji escaped is 12 bytes, three times its 4.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     # "/api//tokens" is no route: merging slashes would redirect to a Location built from Host.
     app.url_map.merge_slashes = False
-    prefix = f"{app.docs_path}/assets/{ASSETS_VERSION}"
-    app.config.update(
-        SWAGGER_UI_CSS=f"{prefix}/swagger-ui.css",
-        SWAGGER_UI_BUNDLE_JS=f"{prefix}/swagger-ui-bundle.js",
-        SWAGGER_UI_STANDALONE_PRESET_JS=f"{prefix}/swagger-ui-standalone-preset.js",
-        DOCS_FAVICON=f"{prefix}/favicon-32x32.png",
-        DOCS_DECORATORS=[_with_noscript],
-    )
-    # Swagger UI's files, served by a WSGI middleware: no request hook runs, cached for a year.
-    assets = str(files("flask_swagger_ui") / "dist")
+    swagger_ui = f"{app.docs_path}/assets/{ASSETS_VERSION}"
+    own = f"{app.docs_path}/assets/{PAGE_ASSETS_VERSION}"
+
+    # APIFlask's route, the app's template: APIFlask's has inline code, which CSP would refuse.
+    @app.endpoint("openapi.docs")
+    def docs() -> str:
+        return render_template(
+            "docs.html", title=app.title, version=app.version, swagger_ui=swagger_ui, own=own
+        )
+
+    # The files, served by a WSGI middleware: no request hook runs, cached for a year.
+    assets = {swagger_ui: str(files("flask_swagger_ui") / "dist"), own: str(PAGE_ASSETS)}
     app.wsgi_app = SharedDataMiddleware(  # type: ignore[method-assign]
-        app.wsgi_app, {prefix: assets}, cache_timeout=365 * 24 * 60 * 60
+        app.wsgi_app, assets, cache_timeout=365 * 24 * 60 * 60
     )

@@ -1,4 +1,5 @@
-"""The /docs page loads nothing from other sites: the app serves Swagger UI's files itself.
+"""The /docs page loads nothing from other sites: the app serves Swagger UI's files itself,
+and the page's own script and style sheet (blog/assets/) beside them.
 
 These tests read the page's HTML and fetch every file it references through the app's whole HTTP
 stack. That the page then renders and runs in a browser is checked by the clients layer's
@@ -7,8 +8,9 @@ make browser-test, which needs Chromium.
 
 from __future__ import annotations
 
+import hashlib
 from html.parser import HTMLParser
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 import pytest
@@ -17,8 +19,10 @@ from flask.testing import FlaskClient
 
 from blog import create_app
 from blog.config import Settings
-from blog.framework import ASSETS_VERSION
+from blog.framework import ASSETS_VERSION, PAGE_ASSETS_VERSION
 from tests.fixtures import TEST_SECRET_KEY
+
+PAGE_ASSETS = Path(__file__).resolve().parent.parent / "blog" / "assets"
 
 CONTENT_TYPES = {
     ".js": {"text/javascript", "application/javascript"},
@@ -74,10 +78,14 @@ def test_the_docs_page_references_only_its_own_origin(client: FlaskClient) -> No
         assert url.startswith("/"), url
 
 
-def test_the_page_loads_swagger_ui_and_its_icon(client: FlaskClient) -> None:
+def test_the_page_loads_swagger_ui_its_own_script_and_style_and_its_icon(
+    client: FlaskClient,
+) -> None:
     names = sorted(PurePosixPath(url).name for url in assets(client))
 
     assert names == [
+        "docs.css",
+        "docs.js",
         "favicon-32x32.png",
         "swagger-ui-bundle.js",
         "swagger-ui-standalone-preset.js",
@@ -99,7 +107,7 @@ def test_assets_are_cached_for_a_year_under_a_versioned_path(client: FlaskClient
     for url in assets(client):
         response = client.get(url, buffered=True)
 
-        assert f"/{ASSETS_VERSION}/" in url
+        assert PurePosixPath(url).parent.name in {ASSETS_VERSION, PAGE_ASSETS_VERSION}
         assert response.cache_control.max_age == 365 * 24 * 60 * 60
         assert response.cache_control.public
 
@@ -114,16 +122,27 @@ def test_an_unchanged_asset_is_answered_304(client: FlaskClient) -> None:
     assert response.data == b""
 
 
-def test_an_unknown_asset_is_a_404_problem(client: FlaskClient) -> None:
-    response = client.get(f"/docs/assets/{ASSETS_VERSION}/nope.js")
+def test_the_pages_own_files_are_versioned_by_their_content() -> None:
+    # A changed docs.js or docs.css is a new URL, so no browser keeps last year's copy.
+    digest = hashlib.sha256()
+    for path in sorted(PAGE_ASSETS.iterdir()):
+        digest.update(path.read_bytes())
+
+    assert digest.hexdigest()[: len(PAGE_ASSETS_VERSION)] == PAGE_ASSETS_VERSION
+
+
+@pytest.mark.parametrize("version", [ASSETS_VERSION, PAGE_ASSETS_VERSION])
+def test_an_unknown_asset_is_a_404_problem(client: FlaskClient, version: str) -> None:
+    response = client.get(f"/docs/assets/{version}/nope.js")
 
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
 
 
+@pytest.mark.parametrize("version", [ASSETS_VERSION, PAGE_ASSETS_VERSION])
 @pytest.mark.parametrize("path", ["../../../etc/passwd", "..%2f..%2fLICENSE"])
-def test_assets_stay_inside_the_package(client: FlaskClient, path: str) -> None:
-    response = client.get(f"/docs/assets/{ASSETS_VERSION}/{path}")
+def test_assets_stay_inside_the_package(client: FlaskClient, version: str, path: str) -> None:
+    response = client.get(f"/docs/assets/{version}/{path}")
 
     assert response.status_code == 404
 
@@ -133,6 +152,13 @@ def test_the_page_says_where_the_document_is_without_javascript(client: FlaskCli
 
     assert ("a", "href", "/openapi.json") in page.found
     assert "needs JavaScript" in "".join(page.noscript)
+
+
+def test_the_app_has_no_oauth2_sign_in_page(client: FlaskClient) -> None:
+    endpoints = {rule.endpoint for rule in client.application.url_map.iter_rules()}
+
+    assert "openapi.docs" in endpoints
+    assert "openapi.swagger_ui_oauth_redirect" not in endpoints
 
 
 def test_assets_are_served_without_the_database() -> None:

@@ -25,6 +25,7 @@ from blog import create_app, framework
 from blog.config import Settings
 from blog.db import MAX_ID
 from blog.framework import ModelAdapter
+from scripts.compose_check import inline_code
 
 
 class Optional(BaseModel):
@@ -156,3 +157,11 @@ def test_apiflasks_docs_page_says_nothing_to_a_browser_without_javascript() -> N
 
     assert '<div id="swagger-ui"></div>' in page
     assert "<noscript" not in page
+
+
+def test_apiflasks_docs_pages_run_inline_code() -> None:
+    client = APIFlask("bare").test_client()
+
+    # A policy of script-src and style-src 'self' refuses all of it.
+    for path in ("/docs", "/docs/oauth2-redirect"):
+        assert inline_code(client.get(path).get_data(as_text=True)), path

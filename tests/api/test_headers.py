@@ -4,13 +4,16 @@ so they hold without the proxy of `docker compose up` too."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from blog.errors import PROBLEM_TYPES
-from blog.headers import ALWAYS
-from scripts.compose_check import csp_directives, inline_hashes
+from blog.headers import ALWAYS, PAGE_POLICY, secured
+from scripts.compose_check import csp_directives, inline_code
 from tests.inventory import OPERATIONS, Operation
 from tests.world import World
 
@@ -45,14 +48,27 @@ def test_the_pages_and_files_outside_the_operations_have_them_too(client: FlaskC
         assert_secured(client.get(path, buffered=True))
 
 
-def test_the_docs_page_may_run_its_inline_script_and_style_and_nothing_else_inline(
-    client: FlaskClient,
-) -> None:
-    response = client.get("/docs")
-    directives = assert_secured(response)
-    page = response.get_data(as_text=True)
+def test_no_html_page_has_inline_code_and_its_policy_allows_none(client: FlaskClient) -> None:
+    pages = ["/docs", *(kind.uri for kind in PROBLEM_TYPES.values())]
 
-    for tag, directive in (("script", "script-src"), ("style", "style-src")):
-        hashes = inline_hashes(page, tag)
-        assert hashes, f"the page has no inline {tag}"
-        assert set(directives[directive]) == {"'self'", *hashes}
+    for path in pages:
+        response = client.get(path)
+        directives = assert_secured(response)
+
+        assert response.mimetype == "text/html", path
+        assert inline_code(response.get_data(as_text=True)) == [], path
+        assert directives["script-src"] == directives["style-src"] == ["'self'"], path
+
+
+def test_a_page_is_passed_on_unread_its_policy_fixed() -> None:
+    body = iter([b"<!doctype html><title>t</title>"])
+
+    def page(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return body
+
+    started: list[list[tuple[str, str]]] = []
+    answer = secured(page)({}, lambda status, sent: started.append(sent))
+
+    assert answer is body
+    assert dict(started[0])["Content-Security-Policy"] == PAGE_POLICY

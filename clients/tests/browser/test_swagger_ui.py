@@ -160,6 +160,14 @@ def test_the_page_logged_no_errors(docs: WebDriver) -> None:
     assert errors == []
 
 
+def test_the_pages_own_script_and_style_sheet_ran_under_its_policy(docs: WebDriver) -> None:
+    # The policy allows no inline code: Swagger UI started (`docs`) from blog/assets/docs.js,
+    # and this rule of blog/assets/docs.css, which Swagger UI's style sheet has not, applies.
+    overflow = docs.execute_script("return getComputedStyle(document.documentElement).overflowY")
+
+    assert overflow == "scroll"
+
+
 def test_try_it_out_sends_a_request_the_api_answers(server: Server, docs: WebDriver) -> None:
     block = operation_block(docs, "GET", "/api/tags")
     block.find_element(By.CSS_SELECTOR, ".opblock-summary-control").click()
