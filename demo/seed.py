@@ -7,9 +7,11 @@ from functools import cache
 from importlib.resources import files
 
 import click
+from apiflask import APIFlask
 from pydantic import BaseModel
 from sqlalchemy import select, update
 
+import blog
 from blog.auth import hash_password, verify_password
 from blog.config import current_settings
 from blog.db import db
@@ -142,3 +144,10 @@ def seed_command() -> None:
         message = LOADED.format(*seed_demo())
     db.session.commit()
     click.echo(message)
+
+
+def create_app() -> APIFlask:
+    """Return the core's app with `flask seed` added, for `flask --app demo.seed seed`."""
+    app = blog.create_app()
+    app.cli.add_command(seed_command)
+    return app

@@ -11,6 +11,8 @@ import json
 import math
 import re
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -307,3 +309,20 @@ def test_the_proxy_lets_through_no_line_that_gunicorn_would_refuse() -> None:
     assert most_lines <= gunicorn["limit_request_fields"]
     assert longest_line > framework.MAX_URL_BYTES
     assert count * size >= framework.MAX_HEADER_BYTES
+
+
+def test_the_compose_checks_need_the_standard_library_alone() -> None:
+    # `make compose-test` runs scripts/compose_check.py with the machine's python3, which has
+    # none of the app's dependencies: importing it, and each layer's check it finds, must not
+    # import the app or a package the app installs.
+    code = (
+        "import sys\n"
+        "from scripts.compose_check import layer_checks\n"
+        "layer_checks()\n"
+        "loaded = {name.partition('.')[0] for name in sys.modules}\n"
+        "print(' '.join(sorted(loaded & {'blog', 'apiflask', 'flask', 'sqlalchemy', 'pydantic'})))"
+    )
+    imported = subprocess.run(  # noqa: S603 - a fixed command
+        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    )
+    assert imported.stdout.split() == []
