@@ -51,7 +51,7 @@ def circle_through(graph: dict[str, set[str]], start: str) -> list[str] | None:
 def test_blog_has_no_import_circle() -> None:
     graph = imports_of_blog()
 
-    assert len(graph) > 20  # it sees the modules
+    assert {"blog", "blog.models", "blog.api"} <= graph.keys()  # it sees the modules
     assert any(graph.values())  # and their imports
     assert {name: circle_through(graph, name) for name in graph} == dict.fromkeys(graph)
 
