@@ -11,7 +11,6 @@ from apiflask import APIFlask
 from flask import Response, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
-from werkzeug.datastructures import Headers
 from werkzeug.exceptions import BadRequest
 
 from blog.db import db
@@ -40,13 +39,12 @@ def secured(wsgi_app: WsgiApp) -> WsgiApp:
     """Wrap the WSGI app: every answer, the middlewares' included, gets the headers it lacks."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        def start(status: str, sent: list[tuple[str, str]], *exc_info: Any) -> Any:
-            headers = Headers(sent)
-            html = "html" in headers.get("Content-Type", "")
-            policy = {"Content-Security-Policy": PAGE_POLICY if html else DATA_POLICY}
-            for name, value in (ALWAYS | policy).items():
-                headers.setdefault(name, value)
-            return start_response(status, headers.to_wsgi_list(), *exc_info)
+        def start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            sent = {name.lower(): value for name, value in headers}
+            policy = PAGE_POLICY if "html" in sent.get("content-type", "") else DATA_POLICY
+            extra = ALWAYS | {"Content-Security-Policy": policy}
+            headers = [*headers, *((k, v) for k, v in extra.items() if k.lower() not in sent)]
+            return start_response(status, headers, *exc_info)
 
         return wsgi_app(environ, start)
 
