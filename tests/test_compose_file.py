@@ -7,6 +7,7 @@ system-test), and with Docker by `make compose-test`.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import re
@@ -23,6 +24,7 @@ from blog import framework
 from blog.errors import PROBLEM_MEDIA_TYPE, title
 from tests.compose import APP_ROLE_SCRIPT, COMPOSE, compose_environment, service
 from tests.fixtures import PROJECT_ROOT
+from tests.servers import server_environment
 
 NGINX_CONF = Path(PROJECT_ROOT, "docker", "nginx", "default.conf")
 
@@ -326,3 +328,19 @@ def test_the_compose_checks_need_the_standard_library_alone() -> None:
         [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
     )
     assert imported.stdout.split() == []
+
+
+def test_the_seed_command_goes_through_the_demo_layer_or_says_in_a_line_there_is_none() -> None:
+    # Both ways are taken in CI: here, and in `.ci/without-layers`' copy without demo/.
+    environ = server_environment(BLOG_ENV="development")
+    seed = ["sh", "bin/app", "seed", "--help"]  # flask's help needs no database
+    done = subprocess.run(  # noqa: S603 - a fixed command
+        seed, check=False, cwd=PROJECT_ROOT, env=environ, capture_output=True, text=True, timeout=60
+    )
+
+    assert (done.returncode, done.stderr) == (0, "")
+    if importlib.util.find_spec("demo") is None:
+        assert done.stdout.count("\n") == 1  # that there is no demo data to load
+    else:
+        assert "Usage:" in done.stdout
+        assert "seed" in done.stdout
