@@ -33,6 +33,7 @@ from blog.posts import ensure_tags
 from tests.helpers import copy_rows
 
 WRITER_PREFIX = "writer"  # writer00001, writer00002, ...
+NOT_IN_PRODUCTION = "the synthetic writers have a published password: not in production"
 WRITER_PASSWORD = "bench-writer-password"  # noqa: S105 - published, so never in production
 POSTS_PER_WRITER = 20
 TAG_POOL_SIZE = 300
@@ -205,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         parser.error(str(exc))
     if settings.env == "production":
-        parser.error("the synthetic writers have a published password: not in production")
+        parser.error(NOT_IN_PRODUCTION)
     with create_app(settings).app_context():
         print(load(args.posts))
     return 0

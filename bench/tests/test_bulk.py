@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import Connection, select, text
 
-from bench.bulk import POSTS_PER_WRITER, TAGS_PER_POST, load, main, seed_bulk
+from bench.bulk import NOT_IN_PRODUCTION, POSTS_PER_WRITER, TAGS_PER_POST, load, main, seed_bulk
 from blog.db import Base, db
 from blog.models import Post, Tag, User, post_tags
 from tests import rows
@@ -63,7 +63,7 @@ def test_the_command_refuses_to_run_in_production(
         main(["--posts", "10"])
 
     assert exit_info.value.code == 2
-    assert "not in production" in capsys.readouterr().err
+    assert NOT_IN_PRODUCTION in capsys.readouterr().err
     assert rows.count("posts") == 0
 
 
