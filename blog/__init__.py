@@ -27,8 +27,7 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     db.init_app(app)
 
     # Every request passes these checks, in this order, before its view; the first that
-    # answers ends it. A CORS preflight is answered first: it carries no token.
-    headers.install_cors(app, settings.cors_origins)
+    # answers ends it.
     app.before_request(framework.refuse_oversized_requests)
     app.before_request(framework.refuse_unfit_query_parameters)
     app.before_request(auth.refuse_an_invalid_token)

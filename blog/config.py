@@ -4,7 +4,6 @@ and validated before the app starts: a bad value is a one-line `ConfigError` nam
 import os
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self, cast
-from urllib.parse import urlsplit
 
 from flask import current_app
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError, model_validator
@@ -21,12 +20,6 @@ NOT_A_URL = "DATABASE_URL is not a database URL: {}"
 NOT_POSTGRES = "DATABASE_URL must point at PostgreSQL, not {!r}."
 NOT_PSYCOPG = "DATABASE_URL names the driver {!r}; this app uses psycopg (3)."
 NO_DATABASE = "DATABASE_URL must name a database."
-ANY_ORIGIN = "CORS_ORIGINS does not take `*`: list the origins that may call the API."
-NOT_AN_ORIGIN = "CORS_ORIGINS: {!r} is not an http:// or https:// origin."
-NOT_AS_SENT = (
-    "CORS_ORIGINS: write {!r} as browsers send it, {!r}"
-    " (no path, query or user; the host in lower case; no default port)."
-)
 DATABASE_NOT_SET = "DATABASE_URL must be set in production; the default is public."
 KEY_NOT_SET = "SECRET_KEY must be set in production; the default is public."
 KEY_TOO_SHORT = "SECRET_KEY needs at least {} characters."
@@ -56,28 +49,6 @@ def normalise_database_url(raw: str) -> str:
 def database_url_from_env() -> str:
     """Return the normalised DATABASE_URL alone (what the migrations need), or the default."""
     return normalise_database_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
-
-
-def _origins(value: Any) -> Any:
-    # Comma-separated in a string; each origin written exactly as browsers send it.
-    if isinstance(value, str):
-        value = [item.strip() for item in value.split(",") if item.strip()]
-    for origin in value:
-        if origin == "*":
-            raise ValueError(ANY_ORIGIN)
-        parts = urlsplit(origin)
-        default_port = {"http": 80, "https": 443}.get(parts.scheme)
-        try:
-            port = parts.port
-        except ValueError:  # not a number, or out of range
-            default_port = None
-        if default_port is None or not parts.hostname:
-            raise ValueError(NOT_AN_ORIGIN.format(origin))
-        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-        expected = f"{parts.scheme}://{host}" + ("" if port in {None, default_port} else f":{port}")
-        if origin != expected:
-            raise ValueError(NOT_AS_SENT.format(origin, expected))
-    return tuple(value)
 
 
 def _pooler(value: Any) -> Any:
@@ -113,20 +84,19 @@ class Settings(BaseModel, frozen=True, validate_by_name=True, alias_generator=st
     password_hashes_at_once: AtLeastOne = 1
     sign_in_max_failures: AtLeastOne = 5
     sign_in_window_seconds: AtLeastOne = 900
-    cors_origins: Annotated[tuple[str, ...], BeforeValidator(_origins)] = ()
 
     def __init__(self, **values: Any) -> None:
         try:
             super().__init__(**values)
         except ValidationError as error:
             first = error.errors(include_url=False)[0]
-            if first["type"] == "value_error":  # a ConfigError or _origins' ValueError
+            if first["type"] == "value_error":  # a validator's ValueError, ConfigError or not
                 raise ConfigError(str(first["ctx"]["error"])) from None
             name, value = first["loc"][0], first["input"]  # the variable, by its alias
             raise ConfigError(f"{name}: {first['msg']}, not {value!r}.") from None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Self:
         """Build validated settings from environment variables."""
         return cls(**{name: value for name, value in environ.items() if value and name.isupper()})
 

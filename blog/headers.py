@@ -1,5 +1,4 @@
-"""Headers: security headers on every answer (OWASP's advice); CORS for the origins CORS_ORIGINS
-lists, never with credentials (tokens travel in `Authorization`); conditional requests (RFC 9110
+"""Headers: security headers on every answer (OWASP's advice); conditional requests (RFC 9110
 §13): entity-tags, If-Match and If-None-Match."""
 
 import hashlib
@@ -49,33 +48,6 @@ def secured(wsgi_app: WsgiApp) -> WsgiApp:
         return wsgi_app(environ, start)
 
     return app
-
-
-def install_cors(app: APIFlask, origins: tuple[str, ...]) -> None:
-    """Answer the origins' preflights 204 before later request hooks; add CORS headers after."""
-    if not origins:
-        return
-
-    @app.before_request
-    def answer_preflight() -> Response | None:
-        asks = request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
-        # A preflight to no route gets the 404 that says so.
-        if not asks or request.origin not in origins or request.routing_exception is not None:
-            return None
-        headers = {
-            "Access-Control-Allow-Methods": "GET, HEAD, POST, PUT, PATCH, DELETE",
-            "Access-Control-Allow-Headers": "Authorization, Content-Type, If-Match, If-None-Match",
-            "Access-Control-Max-Age": "600",
-        }
-        return app.response_class(status=204, headers=headers)
-
-    @app.after_request
-    def add_headers(response: Response) -> Response:
-        response.vary.add("Origin")  # so that no cache hands one origin's answer to another
-        if request.origin in origins:
-            response.headers["Access-Control-Allow-Origin"] = request.origin
-            response.headers["Access-Control-Expose-Headers"] = "ETag, Location, Retry-After"
-        return response
 
 
 F = TypeVar("F")

@@ -1,5 +1,5 @@
 """The check `bin/app` runs before a command: the settings, failing with a line on stderr and
-status 2. Before `serve`, `bin/app` runs the demo layer's check too, when it is installed."""
+status 2. Before `serve`, `bin/app` runs the checks of the layers installed that have one too."""
 
 import sys
 
@@ -10,10 +10,10 @@ CONFIG_ERROR = 2
 BAD_SETTINGS = "blog: configuration error: {}"
 
 
-def main() -> int:
-    """Check the settings the environment gives; return the exit status."""
+def main(settings: type[Settings] = Settings) -> int:
+    """Check the settings the environment gives, read as `settings`; return the exit status."""
     try:
-        Settings.from_env()
+        settings.from_env()
     except ConfigError as exc:
         print(BAD_SETTINGS.format(exc), file=sys.stderr)
         return CONFIG_ERROR

@@ -6,7 +6,6 @@ import pytest
 
 from blog import create_app, preflight
 from blog.config import (
-    ANY_ORIGIN,
     DATABASE_NOT_SET,
     DEFAULT_DATABASE_URL,
     DEVELOPMENT_SECRET_KEY,
@@ -15,8 +14,6 @@ from blog.config import (
     MIN_SECRET_KEY_LENGTH,
     NO_DATABASE,
     NOT_A_URL,
-    NOT_AN_ORIGIN,
-    NOT_AS_SENT,
     NOT_POSTGRES,
     NOT_PSYCOPG,
     ConfigError,
@@ -148,47 +145,3 @@ def test_sign_in_throttling_defaults_and_settings() -> None:
 
     assert (default.sign_in_max_failures, default.sign_in_window_seconds) == (5, 900)
     assert (chosen.sign_in_max_failures, chosen.sign_in_window_seconds) == (10, 60)
-
-
-def test_cors_origins_are_off_by_default_and_read_as_a_list() -> None:
-    listed = Settings.from_env(
-        {"CORS_ORIGINS": " https://app.example.com, http://localhost:5173 ,http://[::1]:8080,"}
-    )
-
-    assert Settings.from_env({}).cors_origins == ()
-    assert listed.cors_origins == (
-        "https://app.example.com",
-        "http://localhost:5173",
-        "http://[::1]:8080",
-    )
-
-
-def test_cors_origins_must_be_listed() -> None:
-    with pytest.raises(ConfigError, match=whole(ANY_ORIGIN)):
-        Settings.from_env({"CORS_ORIGINS": "*"})
-
-
-@pytest.mark.parametrize(
-    ("origin", "as_sent"),
-    [
-        ("https://app.example.com/", "https://app.example.com"),
-        ("https://app.example.com/app", "https://app.example.com"),
-        ("https://app.example.com?x=1", "https://app.example.com"),
-        ("https://user@app.example.com", "https://app.example.com"),
-        ("https://App.Example.com", "https://app.example.com"),
-        ("https://app.example.com:443", "https://app.example.com"),
-        ("http://app.example.com:80", "http://app.example.com"),
-    ],
-)
-def test_cors_origins_must_be_written_as_browsers_send_them(origin: str, as_sent: str) -> None:
-    with pytest.raises(ConfigError, match=whole(NOT_AS_SENT.format(origin, as_sent))):
-        Settings.from_env({"CORS_ORIGINS": origin})
-
-
-@pytest.mark.parametrize(
-    "origin",
-    ["app.example.com", "ftp://app.example.com", "null", "https://app.example.com:99999"],
-)
-def test_cors_origins_must_be_http_or_https_origins(origin: str) -> None:
-    with pytest.raises(ConfigError, match=whole(NOT_AN_ORIGIN.format(origin))):
-        Settings.from_env({"CORS_ORIGINS": origin})

@@ -72,3 +72,16 @@ def test_a_page_is_passed_on_unread_its_policy_fixed() -> None:
 
     assert answer is body
     assert dict(started[0])["Content-Security-Policy"] == PAGE_POLICY
+
+
+def test_the_core_answers_no_cross_origin_request(client: FlaskClient) -> None:
+    origin = {"Origin": "https://app.example.com"}
+    asked = origin | {"Access-Control-Request-Method": "PATCH"}
+    preflight = client.options("/api/posts/1", headers=asked)
+    answer = client.get("/api/tags", headers=origin)
+
+    # What Flask answers any OPTIONS: no token needed, nothing a browser takes as permission.
+    assert (preflight.status_code, preflight.get_data()) == (200, b"")
+    assert "PATCH" in preflight.headers["Allow"]
+    for response in (preflight, answer):
+        assert not [name for name, _ in response.headers if name.lower().startswith("access-")]

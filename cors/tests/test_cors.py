@@ -9,10 +9,10 @@ from apiflask import APIFlask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from blog import create_app
 from blog.config import Settings
 from blog.db import db
 from blog.errors import Unauthorized
+from cors import CorsSettings, create_app
 from tests.helpers import assert_problem
 
 LISTED = "https://app.example.com"
@@ -23,9 +23,13 @@ PREFLIGHT = {
 }
 
 
+def with_origins(settings: Settings, *origins: str) -> CorsSettings:
+    return CorsSettings(**settings.model_dump(), cors_origins=origins)
+
+
 @pytest.fixture(scope="module")
 def cors_app(settings: Settings) -> Iterator[APIFlask]:
-    app = create_app(settings.model_copy(update={"cors_origins": (LISTED, ALSO_LISTED)}))
+    app = create_app(with_origins(settings, LISTED, ALSO_LISTED))
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -34,6 +38,14 @@ def cors_app(settings: Settings) -> Iterator[APIFlask]:
 @pytest.fixture
 def cors_client(cors_app: APIFlask) -> FlaskClient:
     return cors_app.test_client()
+
+
+@pytest.fixture(scope="module")
+def default_app(settings: Settings) -> Iterator[APIFlask]:
+    app = create_app(with_origins(settings))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 def cors_headers(response: TestResponse) -> dict[str, str]:
@@ -49,8 +61,8 @@ def preflight(client: FlaskClient, path: str, origin: str) -> TestResponse:
 
 
 @pytest.mark.parametrize("path", ["/api/users/me", "/api/posts/1", "/api/tokens"])
-def test_by_default_a_preflight_gets_no_cors_headers(client: FlaskClient, path: str) -> None:
-    response = preflight(client, path, LISTED)
+def test_by_default_a_preflight_gets_no_cors_headers(default_app: APIFlask, path: str) -> None:
+    response = preflight(default_app.test_client(), path, LISTED)
 
     # What Flask answers any OPTIONS: no token needed, no problem, and nothing a browser
     # would take as permission.
@@ -61,8 +73,8 @@ def test_by_default_a_preflight_gets_no_cors_headers(client: FlaskClient, path: 
     assert "Origin" not in response.vary
 
 
-def test_by_default_answers_carry_no_cors_headers(client: FlaskClient) -> None:
-    response = client.get("/api/tags", headers={"Origin": LISTED})
+def test_by_default_answers_carry_no_cors_headers(default_app: APIFlask) -> None:
+    response = default_app.test_client().get("/api/tags", headers={"Origin": LISTED})
 
     assert response.status_code == 200
     assert cors_headers(response) == {}
@@ -138,7 +150,7 @@ def test_a_preflight_for_an_unknown_route_is_a_404(cors_client: FlaskClient) -> 
 
 
 def test_a_preflight_is_answered_before_any_other_request_hook(settings: Settings) -> None:
-    app = create_app(settings.model_copy(update={"cors_origins": (LISTED,)}))
+    app = create_app(with_origins(settings, LISTED))
 
     def refuse_everything() -> None:
         raise Unauthorized("A check that every real request must pass.")
@@ -156,3 +168,22 @@ def test_a_preflight_is_answered_before_any_other_request_hook(settings: Setting
 
     assert answered.status_code == 204
     assert_problem(checked, 401)
+
+
+def test_a_preflight_is_answered_before_the_cores_request_hooks(cors_client: FlaskClient) -> None:
+    # The core refuses a query parameter the operation does not take, in a request hook.
+    refused = cors_client.get("/api/users/me?page=2", headers={"Origin": LISTED})
+    answered = preflight(cors_client, "/api/users/me?page=2", LISTED)
+
+    assert_problem(refused, 422)
+    assert answered.status_code == 204
+
+
+def test_an_answer_a_later_hook_makes_anew_names_the_origin_too(cors_client: FlaskClient) -> None:
+    # The core answers If-None-Match: * on a resource without an entity-tag with a new 304,
+    # made by an after-request hook: the CORS headers are added after it.
+    response = cors_client.get("/api/tags", headers={"Origin": LISTED, "If-None-Match": "*"})
+
+    assert response.status_code == 304
+    assert response.headers["Access-Control-Allow-Origin"] == LISTED
+    assert "Origin" in response.vary
