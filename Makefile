@@ -28,7 +28,9 @@ help:  ## List the targets, the layers' included
 .DEFAULT:
 	@echo "make: there is no target '$@' in this tree; it may belong to a layer that was deleted (make help lists what there is)." >&2; exit 2
 
-$(STAMP): pyproject.toml constraints.txt
+# The stamp is named by a checksum of pyproject.toml and constraints.txt, so a change to either
+# is a new stamp and a new .venv, and a checkout that only touches them is none.
+$(STAMP):
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt --upgrade pip
