@@ -12,6 +12,7 @@ import json
 import math
 import re
 import runpy
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -345,3 +346,20 @@ def test_the_seed_command_goes_through_the_demo_layer_or_says_in_a_line_there_is
     else:
         assert "Usage:" in done.stdout
         assert "seed" in done.stdout
+
+
+def test_a_layer_folder_left_with_caches_alone_is_no_layer_to_bin_app(tmp_path: Path) -> None:
+    # What `git rm -r demo` leaves behind when the tests have run: Python would import the folder
+    # as a namespace package, with nothing in it.
+    (tmp_path / "bin").mkdir()
+    shutil.copy(Path(PROJECT_ROOT, "bin", "app"), tmp_path / "bin" / "app")
+    (tmp_path / "demo" / "__pycache__").mkdir(parents=True)
+    environ = server_environment(BLOG_ENV="development")
+    environ.pop("PYTHONPATH", None)  # the app from its installation, the folder from the copy
+    seed = ["sh", str(tmp_path / "bin" / "app"), "seed"]
+    done = subprocess.run(  # noqa: S603 - a fixed command
+        seed, check=False, env=environ, capture_output=True, text=True, timeout=60
+    )
+
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.count("\n") == 1  # that there is no demo data to load
