@@ -30,7 +30,6 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     # answers ends it.
     app.before_request(framework.refuse_oversized_requests)
     app.before_request(framework.refuse_unfit_query_parameters)
-    app.before_request(auth.refuse_an_invalid_token)
     headers.install_conditions(app)  # If-Match and If-None-Match, where no view evaluates them
     if settings.db_pooler == "transaction":
         # Transaction-mode pooler: no autocommit reads; each transaction sets timeout and time zone.
@@ -40,6 +39,7 @@ def create_app(settings: Settings | None = None) -> APIFlask:
             )
     else:
         app.before_request(read_without_transaction)
+    app.before_request(auth.refuse_an_invalid_token)  # its user read as the view reads
 
     errors.register_error_handlers(app)  # every error becomes problem details
     errors.serve_problem_pages(app)  # and each problem type's URI is a page

@@ -17,12 +17,14 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from apiflask import APIFlask
-from sqlalchemy import Connection, create_engine, event, text
+from sqlalchemy import Connection, create_engine, delete, event, text
 
 from blog import create_app
+from blog.auth import issue_token
 from blog.config import ConfigError, Settings
 from blog.db import db
 from blog.errors import DATABASE_SLOW
+from blog.models import Profile, User
 from tests.databases import (
     DATABASE_TIME_ZONE,
     libpq_url,
@@ -172,6 +174,39 @@ def test_behind_a_pooler_a_get_runs_in_a_transaction(standalone: APIFlask) -> No
     # Without the setting a GET reads in autocommit (tests/api/test_transactions.py); behind a
     # pooler that would leave its statements without the SET LOCAL of a transaction.
     assert autocommit is not pooled
+
+
+def test_a_get_reads_the_token_it_does_not_require_as_it_reads_the_rest(
+    standalone: APIFlask,
+) -> None:
+    pooled = pooled_mode(standalone)
+    with standalone.app_context():
+        user = User(username="reader", email="reader@example.com", password_hash="unused")
+        user.profile = Profile()
+        db.session.add(user)
+        db.session.commit()
+        token, _ = issue_token(user)
+        engine = db.engine
+    modes: list[bool] = []
+
+    def record(conn: Connection, *_: object) -> None:
+        modes.append(conn.connection.dbapi_connection.autocommit)  # type: ignore[union-attr]
+
+    event.listen(engine, "after_cursor_execute", record)
+    try:
+        # GET /api/tags reads a token without requiring one: the token's user is looked up too.
+        headers = {"Authorization": f"Bearer {token}"}
+        assert standalone.test_client().get("/api/tags", headers=headers).status_code == 200
+    finally:
+        event.remove(engine, "after_cursor_execute", record)
+        with standalone.app_context():
+            db.session.execute(delete(User).filter_by(id=user.id))
+            db.session.commit()
+
+    # The user's lookup and the view's reads alike: in autocommit, or behind a pooler all in
+    # a transaction.
+    assert len(modes) >= 2
+    assert set(modes) == {not pooled}
 
 
 def test_each_transaction_costs_one_settings_statement_behind_a_pooler(
