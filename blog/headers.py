@@ -98,6 +98,7 @@ def has_no_entity_tag(view: Any) -> bool:
     return not getattr(view, "evaluates_conditions", False)
 
 
+@event.listens_for(db.session, "before_commit")  # once, for every app: they share db.session
 def refuse_to_commit(session: Session) -> None:
     """Refuse to commit the work of a request whose condition is false (`g.bookkeeping` aside)."""
     if has_request_context() and "false_condition" in g and not g.get("bookkeeping"):
@@ -105,9 +106,7 @@ def refuse_to_commit(session: Session) -> None:
 
 
 def install_conditions(app: APIFlask) -> None:
-    """Judge the conditions the views leave, and enforce them at the commit and on the answer."""
-    if not event.contains(db.session, "before_commit", refuse_to_commit):  # one db, many apps
-        event.listen(db.session, "before_commit", refuse_to_commit)
+    """Judge the conditions the views leave; `refuse_to_commit` and the answer enforce them."""
 
     @app.before_request
     def judge_conditions() -> None:

@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 import jwt
 import pytest
+from apiflask import HTTPError
 from flask.testing import FlaskClient
 from sqlalchemy import func, insert, select
 from werkzeug import exceptions as http
@@ -305,6 +306,15 @@ def test_a_status_without_a_problem_type_is_about_blank_with_its_standard_title(
     assert response.status_code == 416
     assert response.get_json()["type"] == "about:blank"
     assert response.get_json()["title"] == STANDARD_TITLES[416]
+
+
+def test_apiflasks_own_http_error_is_a_problem_with_its_headers(settings: Settings) -> None:
+    # What apiflask.abort() raises, and APIFlask's validation of an input location of its own.
+    error = HTTPError(409, "The view gave up.", headers={"Retry-After": "3"})
+    response = answer_of_a_failing_route(settings, error)
+
+    assert assert_problem(response, 409)["detail"] == "The view gave up."
+    assert response.headers["Retry-After"] == "3"
 
 
 def test_a_problem_types_page_runs_no_request_hook_and_needs_no_database(
