@@ -61,6 +61,13 @@ def offset(page: int, per_page: int) -> int:
     return (page - 1) * per_page
 
 
+def numbered(query: Select[*tuple[Any, ...]], page: int, per_page: int) -> Page[Any]:
+    """Return page `page` of the rows `query` selects, and how many it selects in all."""
+    count = select(func.count()).select_from(query.order_by(None).subquery())
+    rows = db.session.execute(query.limit(per_page).offset(offset(page, per_page)))
+    return Page(list(rows), page, per_page, db.session.scalar(count) or 0)
+
+
 class PostCursor(NamedTuple):
     """Where a page of posts starts: after this (created_at, id), in the list `scope` names."""
 
