@@ -152,7 +152,6 @@ TagName = Annotated[
 TagNames = Annotated[
     list[TagName],
     Field(max_length=MAX_TAGS_PER_POST, description="Tag names; duplicates collapse."),
-    AfterValidator(lambda names: list(dict.fromkeys(names))),
 ]
 SearchText = Annotated[str, Text(254)]  # for lookups
 

@@ -56,9 +56,11 @@ class Page(Generic[ItemT]):
         return max(1, ceil(self.total / self.per_page))
 
 
-def offset(page: int, per_page: int) -> int:
-    """Return how many items come before `page`."""
-    return (page - 1) * per_page
+def numbered(query: Select[*tuple[Any, ...]], page: int, per_page: int) -> Page[Any]:
+    """Return page `page` of the rows `query` selects, and how many it selects in all."""
+    count = select(func.count()).select_from(query.order_by(None).subquery())
+    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
+    return Page(list(rows), page, per_page, db.session.scalar(count) or 0)
 
 
 class PostCursor(NamedTuple):
@@ -163,7 +165,7 @@ def paginate(
         page = cursor.page
         parameters |= {"before_created_at": cursor.created_at, "before_id": cursor.id}
     else:
-        parameters["offset"] = offset(page, per_page)
+        parameters["offset"] = (page - 1) * per_page
     # Joined tags repeat a post in a row per tag.
     rows = db.session.execute(statement, parameters).unique(itemgetter(0)).all()
     # Past the last page the total is asked for alone.

@@ -14,7 +14,7 @@ from blog.db import db
 from blog.errors import COMMENTS_FULL, Conflict, Forbidden, Unprocessable
 from blog.models import Comment
 from blog.openapi import LOCATION, responses
-from blog.posts import Page, offset, require_post
+from blog.posts import Page, require_post
 
 bp = APIBlueprint("comments", __name__, url_prefix="/api")
 
@@ -57,7 +57,7 @@ def list_comments(post_id: int, query: schemas.PageQuery) -> schemas.CommentPage
     total = select(func.count()).select_from(Comment).where(*top_level)
     threads = select(Comment, total.scalar_subquery().label("total")).where(*top_level)
     oldest_first = threads.options(WITH_AUTHOR).order_by(Comment.created_at, Comment.id)
-    skip = offset(query.page, query.per_page)
+    skip = (query.page - 1) * query.per_page
     rows = db.session.execute(oldest_first.limit(query.per_page).offset(skip)).all()
     roots = [row.Comment for row in rows]
     if roots:

@@ -1,14 +1,14 @@
 """Tags and how many posts carry each."""
 
 from apiflask import APIBlueprint
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from blog import schemas
 from blog.db import db
 from blog.errors import NotFound
 from blog.fields import parse_tag_name
 from blog.models import Tag
-from blog.posts import Page, offset
+from blog.posts import numbered
 
 bp = APIBlueprint("tags", __name__, url_prefix="/api/tags")
 
@@ -19,12 +19,8 @@ bp = APIBlueprint("tags", __name__, url_prefix="/api/tags")
 def list_tags(query: schemas.PageQuery) -> schemas.TagPage:
     """List the tags that some post carries, by name, with how many posts carry each."""
     # A tag whose posts are all gone stays in the table, for its next post; it is not listed.
-    carried = Tag.post_count > 0
-    total = db.session.scalar(select(func.count()).select_from(Tag).where(carried)) or 0
-    by_name = select(Tag.name, Tag.post_count).where(carried).order_by(Tag.name)
-    skip = offset(query.page, query.per_page)
-    page = db.session.execute(by_name.limit(query.per_page).offset(skip))
-    return schemas.TagPage.model_validate(Page(list(page), query.page, query.per_page, total))
+    carried = select(Tag.name, Tag.post_count).where(Tag.post_count > 0).order_by(Tag.name)
+    return schemas.TagPage.model_validate(numbered(carried, query.page, query.per_page))
 
 
 @bp.get("/<name>")

@@ -14,7 +14,7 @@ from blog.errors import WRONG_PASSWORD, Forbidden, NotFound, Unprocessable
 from blog.fields import guessable, is_username
 from blog.models import Profile, User, follows
 from blog.openapi import LOCATION, responses
-from blog.posts import Page, offset
+from blog.posts import numbered
 
 bp = APIBlueprint("users", __name__, url_prefix="/api/users")
 
@@ -187,11 +187,8 @@ def people(
     """Return one page, by name, of the users in a user's collection `side`."""
     # with_parent() makes the relationship a WHERE clause, to count and page it unloaded.
     criterion = with_parent(require_user(username), side)
-    total = db.session.scalar(select(func.count()).select_from(User).where(criterion)) or 0
-    by_name = select(User).where(criterion).order_by(func.lower(User.username), User.id)
-    skip = offset(query.page, query.per_page)
-    page = db.session.scalars(by_name.limit(query.per_page).offset(skip))
-    return schemas.UserPage.model_validate(Page(list(page), query.page, query.per_page, total))
+    by_name = select(User.username).where(criterion).order_by(func.lower(User.username), User.id)
+    return schemas.UserPage.model_validate(numbered(by_name, query.page, query.per_page))
 
 
 @bp.get("/<username>/followers")
