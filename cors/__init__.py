@@ -47,7 +47,7 @@ def _origins(value: Any) -> Any:
     return tuple(value)
 
 
-class CorsSettings(Settings, frozen=True):
+class CorsSettings(Settings):
     """The core's settings and `CORS_ORIGINS`, the origins whose pages may call the API."""
 
     cors_origins: Annotated[tuple[str, ...], BeforeValidator(_origins)] = ()
