@@ -371,3 +371,23 @@ def test_a_layer_folder_left_with_caches_alone_is_no_layer_to_bin_app(tmp_path: 
         assert done.stdout.count("\n") == 1  # that there is no demo data to load
     else:
         assert "Usage:" in done.stdout
+
+
+def test_the_serve_command_goes_through_the_cors_layer_or_serves_the_cores_app() -> None:
+    # Both ways are taken in CI: here, and in `.ci/without-layers`' copy without cors/. Gunicorn's
+    # --check-config loads the app and exits, serving nothing; the layer's check refuses `*` first.
+    environ = server_environment(
+        BLOG_ENV="development", CORS_ORIGINS="*", GUNICORN_CMD_ARGS="--check-config"
+    )
+    app = ["sh", "bin/app", "serve"]
+    done = subprocess.run(  # noqa: S603 - a fixed command
+        app, check=False, cwd=PROJECT_ROOT, env=environ, capture_output=True, text=True, timeout=60
+    )
+
+    spec = importlib.util.find_spec("cors")
+    if spec is None or spec.origin is None:
+        assert (done.returncode, done.stderr) == (0, "")  # the core's app, loaded
+    else:
+        assert done.returncode == 2
+        assert done.stderr.count("\n") == 1  # the layer's check, about CORS_ORIGINS
+        assert "CORS_ORIGINS" in done.stderr

@@ -41,6 +41,17 @@ def test_unhealthy_when_the_database_cannot_be_reached(settings: Settings) -> No
     assert response.headers["Retry-After"]
 
 
+def test_a_read_is_answered_503_while_the_database_is_down_whatever_token_it_sends(
+    settings: Settings,
+) -> None:
+    # A read opens its connection before the token is checked, so that both run in one mode.
+    app = create_app(settings.model_copy(update={"database_url": UNREACHABLE}))
+    client = app.test_client()
+
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}):
+        assert_problem(client.get("/api/tags", headers=headers), 503)
+
+
 def test_unhealthy_in_bounded_time_when_the_database_never_answers(settings: Settings) -> None:
     # A port that accepts connections and then says nothing, like a host whose packets are
     # dropped: only the connect timeout stops the wait, and the answer is a 503, not a hang.
