@@ -331,6 +331,13 @@ def test_the_compose_checks_need_the_standard_library_alone() -> None:
     assert imported.stdout.split() == []
 
 
+def installed(layer: str) -> bool:
+    """Say whether a layer's package is installed, as `bin/app` decides it: a folder of caches
+    alone is a namespace package, with no origin, and no layer."""
+    spec = importlib.util.find_spec(layer)
+    return spec is not None and spec.origin is not None
+
+
 def test_the_seed_command_goes_through_the_demo_layer_or_says_in_a_line_there_is_none() -> None:
     # Both ways are taken in CI: here, and in `.ci/without-layers`' copy without demo/.
     environ = server_environment(BLOG_ENV="development")
@@ -340,8 +347,7 @@ def test_the_seed_command_goes_through_the_demo_layer_or_says_in_a_line_there_is
     )
 
     assert (done.returncode, done.stderr) == (0, "")
-    spec = importlib.util.find_spec("demo")
-    if spec is None or spec.origin is None:  # none, or a folder of caches: a namespace
+    if not installed("demo"):
         assert done.stdout.count("\n") == 1  # that there is no demo data to load
     else:
         assert "Usage:" in done.stdout
@@ -384,8 +390,7 @@ def test_the_serve_command_goes_through_the_cors_layer_or_serves_the_cores_app()
         app, check=False, cwd=PROJECT_ROOT, env=environ, capture_output=True, text=True, timeout=60
     )
 
-    spec = importlib.util.find_spec("cors")
-    if spec is None or spec.origin is None:
+    if not installed("cors"):
         assert (done.returncode, done.stderr) == (0, "")  # the core's app, loaded
     else:
         assert done.returncode == 2
